@@ -1,0 +1,220 @@
+//! `saldo admin …`: a thin client of the admin API, so the server stays the only writer.
+
+use anyhow::Context;
+use serde_json::{Map, Value, json};
+
+use crate::secret::Secret;
+
+#[derive(clap::Args, Debug)]
+pub struct AdminArgs {
+    /// Base URL of the saldo server.
+    #[arg(long, env = "SALDO_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// Admin token.
+    #[arg(long, env = "SALDO_ADMIN_TOKEN", hide_env_values = true)]
+    pub token: Secret,
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Create a ledger.
+    LedgerCreate {
+        #[arg(long)]
+        ledger_no: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "SEK")]
+        currency: String,
+    },
+    /// Show a ledger and its settings.
+    LedgerGet { ledger: String },
+    /// Change ledger settings: `--set sessionIdleTimeoutSeconds=600`.
+    LedgerSettings {
+        ledger: String,
+        #[arg(long = "set", value_name = "KEY=VALUE", required = true)]
+        set: Vec<String>,
+    },
+    /// Create a customer, with its MyQ identity.
+    CustomerCreate {
+        ledger: String,
+        #[arg(long)]
+        customer_no: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        username: Option<String>,
+        #[arg(long = "alias")]
+        aliases: Vec<String>,
+        #[arg(long = "card")]
+        cards: Vec<String>,
+        #[arg(long)]
+        personal_number: Option<String>,
+    },
+    /// Open an account for a customer.
+    AccountCreate {
+        ledger: String,
+        #[arg(long)]
+        customer_no: String,
+        #[arg(long)]
+        account_no: Option<String>,
+        /// In major units, e.g. 100.00.
+        #[arg(long, default_value = "0")]
+        credit_limit: String,
+    },
+    /// Show an account with its balances.
+    AccountGet { ledger: String, account: String },
+    /// Record money received from the customer.
+    PaymentCreate {
+        ledger: String,
+        account: String,
+        #[arg(long)]
+        amount: String,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        reference: Option<String>,
+    },
+    /// Show an account's postings with the running balance.
+    Statement { ledger: String, account: String },
+    /// Create a credential; its secret is shown once.
+    CredentialCreate {
+        ledger: String,
+        #[arg(long, default_value = "myq-basic")]
+        kind: String,
+        #[arg(long)]
+        login: Option<String>,
+    },
+    /// Revoke a credential.
+    CredentialRevoke { ledger: String, id: i64 },
+}
+
+/// A CLI amount sent as a JSON number, exactly as typed.
+fn number(text: &str, what: &str) -> anyhow::Result<Value> {
+    let n: serde_json::Number = text
+        .parse()
+        .with_context(|| format!("{what} must be a number"))?;
+    Ok(Value::Number(n))
+}
+
+pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
+    use AdminCommand::*;
+    let base = format!("{}/admin/v1", args.url.trim_end_matches('/'));
+    let (method, path, body) = match args.command {
+        LedgerCreate {
+            ledger_no,
+            name,
+            currency,
+        } => (
+            "POST",
+            "/ledgers".to_string(),
+            Some(json!({"ledgerNo": ledger_no, "name": name, "currency": currency})),
+        ),
+        LedgerGet { ledger } => ("GET", format!("/ledgers/{ledger}"), None),
+        LedgerSettings { ledger, set } => {
+            let mut settings = Map::new();
+            for pair in set {
+                let (k, v) = pair.split_once('=').context("--set takes KEY=VALUE")?;
+                let value =
+                    serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
+                settings.insert(k.to_string(), value);
+            }
+            (
+                "PATCH",
+                format!("/ledgers/{ledger}"),
+                Some(json!({ "settings": settings })),
+            )
+        }
+        CustomerCreate {
+            ledger,
+            customer_no,
+            name,
+            email,
+            username,
+            aliases,
+            cards,
+            personal_number,
+        } => (
+            "POST",
+            format!("/ledgers/{ledger}/customers"),
+            Some(json!({
+                "customerNo": customer_no, "name": name, "email": email, "username": username,
+                "aliases": aliases, "cards": cards, "personalNumber": personal_number,
+            })),
+        ),
+        AccountCreate {
+            ledger,
+            customer_no,
+            account_no,
+            credit_limit,
+        } => (
+            "POST",
+            format!("/ledgers/{ledger}/accounts"),
+            Some(json!({
+                "customerNo": customer_no, "accountNo": account_no,
+                "creditLimit": number(&credit_limit, "--credit-limit")?,
+            })),
+        ),
+        AccountGet { ledger, account } => {
+            ("GET", format!("/ledgers/{ledger}/accounts/{account}"), None)
+        }
+        PaymentCreate {
+            ledger,
+            account,
+            amount,
+            description,
+            reference,
+        } => (
+            "POST",
+            format!("/ledgers/{ledger}/accounts/{account}/payments"),
+            Some(json!({
+                "amount": number(&amount, "--amount")?, "description": description,
+                "paymentReference": reference,
+            })),
+        ),
+        Statement { ledger, account } => (
+            "GET",
+            format!("/ledgers/{ledger}/accounts/{account}/statement"),
+            None,
+        ),
+        CredentialCreate {
+            ledger,
+            kind,
+            login,
+        } => (
+            "POST",
+            format!("/ledgers/{ledger}/credentials"),
+            Some(json!({ "kind": kind, "login": login })),
+        ),
+        CredentialRevoke { ledger, id } => (
+            "DELETE",
+            format!("/ledgers/{ledger}/credentials/{id}"),
+            None,
+        ),
+    };
+    let client = reqwest::Client::new();
+    let method: reqwest::Method = method.parse().expect("known method");
+    let mut request = client
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(args.token.expose());
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request
+        .send()
+        .await
+        .with_context(|| format!("calling {base}"))?;
+    let status = response.status();
+    let text = response.text().await?;
+    let pretty = serde_json::from_str::<Value>(&text)
+        .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default())
+        .unwrap_or(text);
+    if !pretty.is_empty() {
+        println!("{pretty}");
+    }
+    anyhow::ensure!(status.is_success(), "the server answered {status}");
+    Ok(())
+}

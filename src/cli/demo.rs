@@ -1,0 +1,114 @@
+//! `saldo serve --demo`: a ledger to try saldo with, and the curl commands to do it.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+
+use crate::engine::Engine;
+use crate::http::Credentials;
+use crate::http::credentials::MYQ_BASIC;
+use crate::ledger::{LedgerInfo, NewAccount, NewCustomer, Settings};
+use crate::money::Amount;
+use crate::secret::Secret;
+
+const LEDGER_NO: &str = "501";
+
+pub async fn seed(
+    engine: &Arc<Engine>,
+    credentials: &Arc<Credentials>,
+    base_url: &str,
+    _admin_token: Option<&Secret>,
+) -> anyhow::Result<()> {
+    if !engine.ledger_ids().is_empty() {
+        println!("--demo: the database already holds ledgers; nothing seeded.");
+        return Ok(());
+    }
+    let info = LedgerInfo {
+        id: 0,
+        ledger_no: LEDGER_NO.into(),
+        name: "Demo University Print Services".into(),
+        currency: "SEK".into(),
+        settings: Settings::default(),
+    };
+    let stored = {
+        let engine = engine.clone();
+        tokio::task::spawn_blocking(move || engine.create_ledger(&info)).await??
+    };
+    let customers = [
+        (
+            "1001",
+            "Alice Andersson",
+            "alice",
+            "a.andersson",
+            "CARD-1001",
+            "19900101-1234",
+            100_00,
+        ),
+        (
+            "1002",
+            "Bob Berg",
+            "bob",
+            "b.berg",
+            "CARD-1002",
+            "19851231-5678",
+            50_00,
+        ),
+    ];
+    for (no, name, username, alias, card, pn, limit) in customers {
+        let new = NewCustomer {
+            customer_no: no.into(),
+            name: name.into(),
+            email: Some(format!("{username}@example.edu")),
+            msisdn: None,
+            national_id: None,
+            username: Some(username.into()),
+            aliases: vec![alias.into()],
+            cards: vec![card.into()],
+            personal_number: Some(pn.into()),
+        };
+        let account = NewAccount {
+            customer_no: no.into(),
+            account_no: None,
+            credit_limit: Amount::from_minor(limit),
+            profile_type: None,
+            alias: None,
+            description: Some("Print credit".into()),
+        };
+        engine
+            .execute(stored.id, move |l, now| {
+                l.create_customer(new)?;
+                l.create_account(account, now)
+            })
+            .await??;
+    }
+    let (_, password) = {
+        let credentials = credentials.clone();
+        let id = stored.id;
+        tokio::task::spawn_blocking(move || credentials.create_basic(id, MYQ_BASIC, "myq"))
+            .await??
+    };
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("myq:{}", password.expose()));
+    let u = base_url;
+    println!(
+        r#"
+saldo demo ledger {LEDGER_NO} (SEK) is ready at {u}
+  customers: alice (alias a.andersson, card CARD-1001, limit 100.00)
+             bob   (alias b.berg, card CARD-1002, limit 50.00)
+  MyQ credential: login myq, password {pw}
+
+The MyQ flow (API A):
+  export AUTH='Authorization: Basic {basic}'
+  curl -s -H "$AUTH" -H 'Content-Type: application/json' -d '{{"username":"alice"}}' {u}/sessions
+  curl -s -H "$AUTH" {u}/sessions/1
+  curl -s -i -H "$AUTH" -H 'Content-Type: application/json' -d '{{"amount":5}}' {u}/sessions/1/block
+  curl -s -H "$AUTH" -H 'Content-Type: application/json' -d '{{"amount":2.5}}' {u}/sessions/1/payments
+  curl -s -H "$AUTH" -X PATCH -H 'Content-Type: application/json' -d '{{"amount":3}}' {u}/sessions/1/payments/1
+  curl -s -i -H "$AUTH" -X POST {u}/sessions/1/payments/1/commit
+  curl -s -i -H "$AUTH" -X DELETE {u}/sessions/1
+  curl -s -H "Authorization: Bearer $SALDO_ADMIN_TOKEN" {u}/admin/v1/ledgers/{LEDGER_NO}/accounts/{LEDGER_NO}0000001
+"#,
+        pw = password.expose(),
+    );
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! The command line: `serve` (default), `migrate`, `admin`, `bench`, `healthcheck`.
+
+mod admin;
+mod bench;
+mod demo;
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "saldo", version, about = "A credit-account ledger server")]
+pub struct Cli {
+    /// Log format: text (human-readable) or json.
+    #[arg(long, global = true, default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve(serve::ServeArgs),
+    /// Create or upgrade the database schema, then exit.
+    Migrate(serve::DatabaseArgs),
+    /// Provision ledgers, customers, accounts and credentials through the admin API.
+    Admin(admin::AdminArgs),
+    /// Drive a running server with load and report throughput and latency.
+    Bench(bench::BenchArgs),
+    /// Exit 0 if the server at --url answers /healthz.
+    Healthcheck {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+    },
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+pub async fn main(cli: Cli) -> anyhow::Result<()> {
+    init_logging(&cli.log_format);
+    match cli.command {
+        None => {
+            let Cli {
+                command: Some(Command::Serve(args)),
+                ..
+            } = Cli::parse_from(["saldo", "serve"])
+            else {
+                unreachable!("`serve` parses as the serve command")
+            };
+            serve::run(args).await
+        }
+        Some(Command::Serve(args)) => serve::run(args).await,
+        Some(Command::Migrate(db)) => serve::migrate(&db),
+        Some(Command::Admin(args)) => admin::run(args).await,
+        Some(Command::Bench(args)) => bench::run(args).await,
+        Some(Command::Healthcheck { url }) => {
+            let status = reqwest::get(format!("{}/healthz", url.trim_end_matches('/')))
+                .await?
+                .status();
+            anyhow::ensure!(status.is_success(), "healthz answered {status}");
+            println!("ok");
+            Ok(())
+        }
+    }
+}

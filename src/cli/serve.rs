@@ -1,0 +1,142 @@
+//! `saldo serve`: open the store, start the engine and serve HTTP until told to stop.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::engine::{Engine, SystemClock};
+use crate::http::{AppState, Credentials, app};
+use crate::secret::{self, Secret};
+use crate::store::{self, Store};
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SALDO_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Seed a demo ledger, customers and a MyQ credential on an empty database.
+    #[arg(long)]
+    pub demo: bool,
+    /// Admin API token; generated at first start (and printed once) when absent.
+    #[arg(
+        long = "admin-token",
+        env = "SALDO_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
+    pub admin_token: Option<Secret>,
+    /// How often idle sessions and expired holds are swept, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    pub sweep_interval_ms: u64,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct DatabaseArgs {
+    /// Where the ledger is stored: sqlite://PATH (created if missing).
+    #[arg(
+        long = "database-url",
+        env = "SALDO_DATABASE_URL",
+        default_value = "sqlite://saldo.db"
+    )]
+    pub url: String,
+}
+
+const ADMIN_TOKEN_META: &str = "admin_token_sha256";
+
+/// The admin token's hash: from the given token, the store, or a new token printed once.
+fn admin_token_hash(store: &dyn Store, given: Option<&Secret>) -> anyhow::Result<[u8; 32]> {
+    let hex_of = |h: &[u8; 32]| h.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    if let Some(token) = given {
+        let hash = secret::sha256(token.expose().as_bytes());
+        store.meta_set(ADMIN_TOKEN_META, &hex_of(&hash))?;
+        return Ok(hash);
+    }
+    if let Some(stored) = store.meta_get(ADMIN_TOKEN_META)? {
+        let mut hash = [0u8; 32];
+        for (i, byte) in hash.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(
+                stored
+                    .get(i * 2..i * 2 + 2)
+                    .context("stored admin token hash")?,
+                16,
+            )?;
+        }
+        return Ok(hash);
+    }
+    let token = Secret::generate();
+    let hash = secret::sha256(token.expose().as_bytes());
+    store.meta_set(ADMIN_TOKEN_META, &hex_of(&hash))?;
+    println!(
+        "Generated admin token (shown only this once; set SALDO_ADMIN_TOKEN to choose your own):"
+    );
+    println!("  {}", token.expose());
+    Ok(hash)
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let store = store::open(&args.db.url).with_context(|| "opening the database")?;
+    let admin = admin_token_hash(&*store, args.admin_token.as_ref())?;
+    let engine =
+        Engine::start(store.clone(), Arc::new(SystemClock)).context("loading the ledgers")?;
+    let credentials = Arc::new(Credentials::load(store.clone())?);
+    let listener = TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let base_url = format!("http://{}", listener.local_addr()?);
+    if args.demo {
+        super::demo::seed(&engine, &credentials, &base_url, args.admin_token.as_ref()).await?;
+    }
+    engine.spawn_sweeper(std::time::Duration::from_millis(
+        args.sweep_interval_ms.max(10),
+    ));
+    let state = AppState {
+        engine: engine.clone(),
+        credentials,
+        admin_token_sha256: Arc::new(admin),
+    };
+    tracing::info!(listen = %base_url, database = %redact_url(&args.db.url), "saldo is serving");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("draining the ledger writers");
+    tokio::task::spawn_blocking(move || engine.shutdown()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// A database URL as it may be logged: without a password.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}
+
+pub fn migrate(db: &DatabaseArgs) -> anyhow::Result<()> {
+    store::open(&db.url).context("opening and migrating the database")?;
+    println!("database at {} is up to date", redact_url(&db.url));
+    Ok(())
+}

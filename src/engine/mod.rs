@@ -1,0 +1,217 @@
+//! The engine: one writer thread per ledger, group commit, the clock and the sweeper.
+
+mod clock;
+mod writer;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::thread::JoinHandle;
+
+use time::OffsetDateTime;
+use tokio::sync::{mpsc, oneshot};
+
+pub use clock::{Clock, ManualClock, SystemClock};
+
+use crate::ledger::{Ledger, LedgerInfo};
+use crate::store::{Store, StoreError};
+use writer::{Job, Reply};
+
+/// Requests queued for one ledger before callers wait for room.
+const QUEUE_DEPTH: usize = 65_536;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error("the ledger could not persist the change")]
+    Storage,
+    #[error("internal error")]
+    Internal,
+    #[error("the server is shutting down")]
+    Unavailable,
+    #[error("no such ledger")]
+    UnknownLedger,
+}
+
+struct Writer {
+    jobs: mpsc::Sender<Job>,
+    thread: JoinHandle<()>,
+}
+
+pub struct Engine {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    writers: RwLock<HashMap<i64, Writer>>,
+    ledger_ids: RwLock<HashMap<String, i64>>,
+    meta: RwLock<HashMap<i64, LedgerMeta>>,
+}
+
+/// What request handlers need of a ledger without asking its writer; never changes.
+#[derive(Debug, Clone)]
+pub struct LedgerMeta {
+    pub id: i64,
+    pub ledger_no: String,
+    pub currency: String,
+    /// Decimals of the currency.
+    pub scale: u32,
+}
+
+impl Engine {
+    /// Loads every ledger from the store and starts its writer.
+    pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<Arc<Engine>, StoreError> {
+        let engine = Arc::new(Engine {
+            store,
+            clock,
+            writers: RwLock::default(),
+            ledger_ids: RwLock::default(),
+            meta: RwLock::default(),
+        });
+        for info in engine.store.ledgers()? {
+            let snapshot = engine.store.load(info.id)?;
+            engine.spawn_writer(Ledger::restore(info, snapshot));
+        }
+        Ok(engine)
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    fn spawn_writer(&self, ledger: Ledger) {
+        let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+        let (id, no) = (ledger.info.id, ledger.info.ledger_no.clone());
+        let meta = LedgerMeta {
+            id,
+            ledger_no: no.clone(),
+            currency: ledger.info.currency.clone(),
+            scale: ledger.info.scale(),
+        };
+        let store = self.store.clone();
+        let clock = self.clock.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("writer-{no}"))
+            .spawn(move || writer::run(ledger, rx, store, clock))
+            .expect("spawning a writer thread");
+        self.writers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, Writer { jobs: tx, thread });
+        self.ledger_ids
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(no, id);
+        self.meta
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, meta);
+    }
+
+    pub fn meta(&self, ledger_id: i64) -> Option<LedgerMeta> {
+        self.meta
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&ledger_id)
+            .cloned()
+    }
+
+    /// Stores a new ledger and starts its writer.
+    pub fn create_ledger(&self, info: &LedgerInfo) -> Result<LedgerInfo, StoreError> {
+        let stored = self.store.create_ledger(info)?;
+        self.spawn_writer(Ledger::new(stored.clone()));
+        Ok(stored)
+    }
+
+    pub fn ledger_id(&self, ledger_no: &str) -> Option<i64> {
+        self.ledger_ids
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(ledger_no)
+            .copied()
+    }
+
+    pub fn ledger_ids(&self) -> Vec<i64> {
+        self.writers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .copied()
+            .collect()
+    }
+
+    /// Runs `op` on the ledger's writer and answers once the batch holding it is on disk.
+    pub async fn execute<T, F>(&self, ledger_id: i64, op: F) -> Result<T, EngineError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Ledger, OffsetDateTime) -> T + Send + 'static,
+    {
+        let sender = self
+            .writers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&ledger_id)
+            .map(|w| w.jobs.clone())
+            .ok_or(EngineError::UnknownLedger)?;
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |ledger, now| {
+            let out = op(ledger, now);
+            let reply: Reply = Box::new(move |persisted| {
+                let _ = tx.send(persisted.map(|()| out));
+            });
+            reply
+        });
+        sender
+            .send(job)
+            .await
+            .map_err(|_| EngineError::Unavailable)?;
+        rx.await.map_err(|_| EngineError::Unavailable)?
+    }
+
+    /// Ends idle MyQ sessions in every ledger.
+    pub async fn sweep(&self) -> Result<usize, EngineError> {
+        let mut ended = 0;
+        for id in self.ledger_ids() {
+            ended += self
+                .execute(id, |l, now| l.end_idle_sessions(now).len())
+                .await?;
+        }
+        Ok(ended)
+    }
+
+    /// Runs the sweeper every `every` until the engine shuts down.
+    pub fn spawn_sweeper(self: &Arc<Self>, every: std::time::Duration) {
+        let engine = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(engine) = engine.upgrade() else {
+                    return;
+                };
+                match engine.sweep().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(sessions = n, "ended idle MyQ sessions"),
+                    Err(EngineError::Unavailable) => return,
+                    Err(e) => tracing::warn!(error = %e, "sweep failed"),
+                }
+            }
+        });
+    }
+
+    /// Stops taking jobs, lets every writer finish its queue, and waits for them.
+    pub fn shutdown(&self) {
+        let writers: Vec<Writer> = self
+            .writers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .map(|(_, w)| w)
+            .collect();
+        for w in writers {
+            drop(w.jobs);
+            let _ = w.thread.join();
+        }
+    }
+}

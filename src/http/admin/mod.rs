@@ -1,0 +1,404 @@
+//! The admin API (SPEC §7): provisioning ledgers, customers, accounts, payments, credentials.
+
+mod render;
+
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::body::{self, BodyError, JsonBody};
+use super::credentials::MYQ_BASIC;
+use super::myq_external::MyqError as AdminError;
+use crate::ledger::{
+    LedgerError, LedgerInfo, NationalId, NewAccount, NewCustomer, Settings, currency_scale,
+};
+use crate::money::Amount;
+use crate::secret;
+use crate::store::StoreError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/v1/ledgers", post(create_ledger))
+        .route(
+            "/admin/v1/ledgers/{ledger}",
+            get(get_ledger).patch(patch_ledger),
+        )
+        .route(
+            "/admin/v1/ledgers/{ledger}/customers",
+            post(create_customer),
+        )
+        .route("/admin/v1/ledgers/{ledger}/accounts", post(create_account))
+        .route(
+            "/admin/v1/ledgers/{ledger}/accounts/{account}",
+            get(get_account),
+        )
+        .route(
+            "/admin/v1/ledgers/{ledger}/accounts/{account}/payments",
+            post(receive_payment),
+        )
+        .route(
+            "/admin/v1/ledgers/{ledger}/accounts/{account}/statement",
+            get(statement),
+        )
+        .route(
+            "/admin/v1/ledgers/{ledger}/credentials",
+            post(create_credential),
+        )
+        .route(
+            "/admin/v1/ledgers/{ledger}/credentials/{id}",
+            delete(revoke_credential),
+        )
+}
+
+/// The operator, holding the admin token.
+struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = AdminError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AdminError> {
+        let token = parts
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                AdminError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "Unauthorized: admin bearer token required",
+                )
+            })?;
+        if secret::constant_time_eq(
+            &secret::sha256(token.trim().as_bytes()),
+            &state.admin_token_sha256[..],
+        ) {
+            Ok(Admin)
+        } else {
+            Err(AdminError::new(
+                StatusCode::UNAUTHORIZED,
+                "Unauthorized: admin bearer token required",
+            ))
+        }
+    }
+}
+
+impl From<StoreError> for AdminError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Duplicate(_) => AdminError::new(StatusCode::CONFLICT, "already exists"),
+            StoreError::Corrupt(_) | StoreError::Database(_) => {
+                tracing::error!(error = %e, "admin store operation failed");
+                AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error")
+            }
+        }
+    }
+}
+
+fn ledger_id(state: &AppState, ledger_no: &str) -> Result<i64, AdminError> {
+    state
+        .engine
+        .ledger_id(ledger_no)
+        .ok_or_else(|| LedgerError::NotFound("Ledger").into())
+}
+
+type Body = Result<JsonBody, BodyError>;
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AdminError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error"))
+}
+
+async fn create_ledger(
+    State(state): State<AppState>,
+    _: Admin,
+    body: Body,
+) -> Result<Response, AdminError> {
+    let JsonBody(body) = body?;
+    let ledger_no = body::required_string(&body, "ledgerNo", 16)?;
+    if !ledger_no.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(LedgerError::invalid("ledgerNo", "must be a string of digits").into());
+    }
+    let name = body::required_string(&body, "name", 200)?;
+    let currency = body::required_string(&body, "currency", 3)?.to_uppercase();
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(
+            LedgerError::invalid("currency", "must be an ISO 4217 code of three letters").into(),
+        );
+    }
+    let settings = match body.get("settings").filter(|v| !v.is_null()) {
+        Some(patch) => Settings::default().patched(patch)?,
+        None => Settings::default(),
+    };
+    if state.engine.ledger_id(&ledger_no).is_some() {
+        return Err(LedgerError::conflict(format!("ledgerNo {ledger_no} already exists")).into());
+    }
+    let info = LedgerInfo {
+        id: 0,
+        ledger_no,
+        name,
+        currency,
+        settings,
+    };
+    let engine = state.engine.clone();
+    let stored = blocking(move || engine.create_ledger(&info)).await??;
+    Ok((StatusCode::CREATED, Json(render::ledger(&stored))).into_response())
+}
+
+async fn get_ledger(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(ledger): Path<String>,
+) -> Result<Json<Value>, AdminError> {
+    let id = ledger_id(&state, &ledger)?;
+    let info = state.engine.execute(id, |l, _| l.info.clone()).await?;
+    Ok(Json(render::ledger(&info)))
+}
+
+async fn patch_ledger(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(ledger): Path<String>,
+    body: Body,
+) -> Result<Json<Value>, AdminError> {
+    let id = ledger_id(&state, &ledger)?;
+    let JsonBody(body) = body?;
+    for key in body.as_object().into_iter().flat_map(|o| o.keys()) {
+        if key != "settings" && key != "name" {
+            return Err(LedgerError::invalid(
+                key.as_str(),
+                "cannot be changed (name and settings can)",
+            )
+            .into());
+        }
+    }
+    let name = body::opt_string(&body, "name", 200)?;
+    let patch = body.get("settings").cloned().unwrap_or_else(|| json!({}));
+    let info = state
+        .engine
+        .execute(id, move |l, _| {
+            l.update_settings(&patch)?;
+            if let Some(name) = name {
+                l.info.name = name;
+            }
+            Ok::<_, LedgerError>(l.info.clone())
+        })
+        .await??;
+    Ok(Json(render::ledger(&info)))
+}
+
+fn national_id(body: &Value) -> Result<Option<NationalId>, LedgerError> {
+    let Some(nid) = body
+        .get("nationalConsumerIdentifier")
+        .filter(|v| !v.is_null())
+    else {
+        return Ok(None);
+    };
+    Ok(Some(NationalId {
+        value: body::required_string(nid, "value", 64)
+            .map_err(|_| LedgerError::invalid("nationalConsumerIdentifier.value", "is required"))?,
+        country_code: body::required_string(nid, "countryCode", 2).map_err(|_| {
+            LedgerError::invalid(
+                "nationalConsumerIdentifier.countryCode",
+                "is required, two letters",
+            )
+        })?,
+    }))
+}
+
+async fn create_customer(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(ledger): Path<String>,
+    body: Body,
+) -> Result<Response, AdminError> {
+    let id = ledger_id(&state, &ledger)?;
+    let JsonBody(body) = body?;
+    let new = NewCustomer {
+        customer_no: body::required_string(&body, "customerNo", 64)?,
+        name: body::required_string(&body, "name", 200)?,
+        email: body::opt_string(&body, "email", 254)?,
+        msisdn: body::opt_string(&body, "msisdn", 20)?,
+        national_id: national_id(&body)?,
+        username: body::opt_string(&body, "username", 255)?,
+        aliases: body::string_list(&body, "aliases", 100, 255)?,
+        cards: body::string_list(&body, "cards", 100, 255)?,
+        personal_number: body::opt_string(&body, "personalNumber", 255)?,
+    };
+    let customer = state
+        .engine
+        .execute(id, move |l, _| {
+            l.create_customer(new).map(|c| render::customer(l, &c))
+        })
+        .await??;
+    Ok((StatusCode::CREATED, Json(customer)).into_response())
+}
+
+async fn create_account(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(ledger): Path<String>,
+    body: Body,
+) -> Result<Response, AdminError> {
+    let id = ledger_id(&state, &ledger)?;
+    let scale = state.engine.meta(id).map(|m| m.scale).unwrap_or(2);
+    let JsonBody(body) = body?;
+    let credit_limit = match body.get("creditLimit") {
+        None | Some(Value::Null) => Amount::ZERO,
+        Some(_) => body::amount(&body, "creditLimit", scale)?,
+    };
+    let new = NewAccount {
+        customer_no: body::required_string(&body, "customerNo", 64)?,
+        account_no: body::opt_string(&body, "accountNo", 32)?,
+        credit_limit,
+        profile_type: body::opt_string(&body, "accountProfileType", 64)?,
+        alias: body::opt_string(&body, "accountAlias", 100)?,
+        description: body::opt_string(&body, "description", 200)?,
+    };
+    let account = state
+        .engine
+        .execute(id, move |l, now| {
+            l.create_account(new, now).map(|a| render::account(l, &a))
+        })
+        .await??;
+    Ok((StatusCode::CREATED, Json(account)).into_response())
+}
+
+async fn get_account(
+    State(state): State<AppState>,
+    _: Admin,
+    Path((ledger, account)): Path<(String, String)>,
+) -> Result<Json<Value>, AdminError> {
+    let id = ledger_id(&state, &ledger)?;
+    let account = state
+        .engine
+        .execute(id, move |l, _| {
+            l.account_by_no(&account)
+                .map(|a| render::account(l, a))
+                .ok_or(LedgerError::NotFound("Account"))
+        })
+        .await??;
+    Ok(Json(account))
+}
+
+async fn receive_payment(
+    State(state): State<AppState>,
+    _: Admin,
+    Path((ledger, account)): Path<(String, String)>,
+    body: Body,
+) -> Result<Response, AdminError> {
+    let id = ledger_id(&state, &ledger)?;
+    let scale = currency_scale(
+        &state
+            .engine
+            .meta(id)
+            .map(|m| m.currency)
+            .unwrap_or_default(),
+    );
+    let JsonBody(body) = body?;
+    let amount = body::amount(&body, "amount", scale)?;
+    let description = body::opt_string(&body, "description", 200)?;
+    let reference = body::opt_string(&body, "paymentReference", 64)?;
+    let txn = state
+        .engine
+        .execute(id, move |l, now| {
+            l.receive_payment(&account, amount, description, reference, now)
+        })
+        .await??;
+    Ok((StatusCode::CREATED, Json(render::transaction(&txn, scale))).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct StatementQuery {
+    format: Option<String>,
+}
+
+/// Every posting of the account with the running balance after it.
+async fn statement(
+    State(state): State<AppState>,
+    _: Admin,
+    Path((ledger, account)): Path<(String, String)>,
+    Query(q): Query<StatementQuery>,
+) -> Result<Response, AdminError> {
+    let id = ledger_id(&state, &ledger)?;
+    let scale = state.engine.meta(id).map(|m| m.scale).unwrap_or(2);
+    let format = q.format.unwrap_or_else(|| "json".into());
+    if format != "json" {
+        return Err(LedgerError::invalid("format", "must be json").into());
+    }
+    let (account_id, current) = state
+        .engine
+        .execute(id, move |l, _| {
+            l.account_by_no(&account)
+                .map(|a| (a.id, render::account(l, a)))
+                .ok_or(LedgerError::NotFound("Account"))
+        })
+        .await??;
+    let store = state.engine.store().clone();
+    let txns = blocking(move || store.transactions(id, account_id)).await??;
+    let mut running = Amount::ZERO;
+    let mut lines = Vec::with_capacity(txns.len());
+    for t in &txns {
+        running = running
+            .checked_add(t.amount)
+            .map_err(|_| AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error"))?;
+        let mut line = render::transaction(t, scale);
+        line["balance"] = running.fixed_json(scale);
+        lines.push(line);
+    }
+    Ok(Json(json!({ "account": current, "transactions": lines })).into_response())
+}
+
+async fn create_credential(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(ledger): Path<String>,
+    body: Body,
+) -> Result<Response, AdminError> {
+    let id = ledger_id(&state, &ledger)?;
+    let JsonBody(body) = body?;
+    let kind = body::required_string(&body, "kind", 32)?;
+    match kind.as_str() {
+        MYQ_BASIC => {
+            let login = body::required_string(&body, "login", 64)?;
+            if login.contains(':') {
+                return Err(LedgerError::invalid("login", "must not contain ':'").into());
+            }
+            let credentials = state.credentials.clone();
+            let (cred_id, password) = {
+                let login = login.clone();
+                blocking(move || credentials.create_basic(id, MYQ_BASIC, &login)).await??
+            };
+            Ok((
+                StatusCode::CREATED,
+                Json(json!({"id": cred_id, "kind": kind, "login": login, "password": password.expose()})),
+            )
+                .into_response())
+        }
+        _ => Err(LedgerError::invalid("kind", "must be myq-basic").into()),
+    }
+}
+
+async fn revoke_credential(
+    State(state): State<AppState>,
+    _: Admin,
+    Path((ledger, cred)): Path<(String, String)>,
+) -> Result<StatusCode, AdminError> {
+    let id = ledger_id(&state, &ledger)?;
+    let cred: i64 = cred
+        .parse()
+        .map_err(|_| AdminError::from(LedgerError::NotFound("Credential")))?;
+    let credentials = state.credentials.clone();
+    if blocking(move || credentials.revoke(id, cred)).await?? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(LedgerError::NotFound("Credential").into())
+    }
+}

@@ -1,0 +1,148 @@
+//! HTTP: the router, middleware (request ids, logging, error formats), and one module per API.
+
+mod admin;
+mod body;
+pub mod credentials;
+mod myq_external;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tracing::Instrument;
+
+use crate::engine::Engine;
+pub use credentials::Credentials;
+
+/// Largest accepted request body (SPEC §9).
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// A request taking longer than this is answered 503; its queued effect may still land.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Arc<Engine>,
+    pub credentials: Arc<Credentials>,
+    pub admin_token_sha256: Arc<[u8; 32]>,
+}
+
+/// The whole HTTP surface.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(myq_external::router())
+        .merge(admin::router())
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .fallback(not_found)
+        .layer(middleware::from_fn(uniform_errors))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(log_request))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    let store = state.engine.store().clone();
+    match tokio::task::spawn_blocking(move || store.ping()).await {
+        Ok(Ok(())) => "ready".into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response(),
+    }
+}
+
+async fn not_found(req: Request) -> Response {
+    error_response(
+        req.uri().path(),
+        StatusCode::NOT_FOUND,
+        format!(
+            "Not found: no route for {} {}",
+            req.method(),
+            req.uri().path()
+        ),
+    )
+}
+
+/// Renders an error in the format of the API that owns `path`.
+fn error_response(_path: &str, status: StatusCode, message: String) -> Response {
+    myq_external::error(status, message)
+}
+
+/// Any error that left the router without a JSON body (405, a layer's 413, a timeout) gets
+/// one in the owning API's format, so clients never see plain-text errors.
+async fn uniform_errors(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let response = match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => {
+            return error_response(
+                &path,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Request timed out".into(),
+            );
+        }
+    };
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.contains("json"));
+    if status.as_u16() < 400 || is_json {
+        return response;
+    }
+    let message = status.canonical_reason().unwrap_or("Error").to_string();
+    let mut fixed = error_response(&path, status, message);
+    for (name, value) in response.headers() {
+        if name == header::ALLOW || name == header::WWW_AUTHENTICATE {
+            fixed.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    fixed
+}
+
+/// One log line per request, in a span that handlers enrich with the ledger.
+async fn log_request(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_string();
+    let span = tracing::info_span!(
+        "request",
+        method = %req.method(),
+        route = %route,
+        request_id = %request_id,
+        ledger = tracing::field::Empty,
+    );
+    async move {
+        let response = next.run(req).await;
+        let status = response.status().as_u16();
+        let latency_us = start.elapsed().as_micros() as u64;
+        if status >= 500 {
+            tracing::error!(status, latency_us, "request failed");
+        } else {
+            tracing::info!(status, latency_us, "request");
+        }
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+/// Records the ledger a request acts in on the request's log line.
+fn record_ledger(ledger_no: &str) {
+    tracing::Span::current().record("ledger", ledger_no);
+}

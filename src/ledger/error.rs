@@ -1,0 +1,35 @@
+//! The domain's errors. Each API maps them onto its own wire format, exhaustively.
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerError {
+    /// A request field broke a rule; names the field.
+    #[error("{field}: {rule}")]
+    Invalid { field: String, rule: String },
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Insufficient credit")]
+    InsufficientCredit,
+    #[error("amount arithmetic overflow")]
+    Overflow,
+}
+
+impl LedgerError {
+    pub fn invalid(field: impl Into<String>, rule: impl Into<String>) -> Self {
+        LedgerError::Invalid {
+            field: field.into(),
+            rule: rule.into(),
+        }
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        LedgerError::Conflict(message.into())
+    }
+}
+
+impl From<crate::money::Overflow> for LedgerError {
+    fn from(_: crate::money::Overflow) -> Self {
+        LedgerError::Overflow
+    }
+}

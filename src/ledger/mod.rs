@@ -1,0 +1,552 @@
+//! The pure ledger core: state of one ledger and every operation on it. No I/O, no async:
+//! operations validate everything before they change anything, so a refused operation leaves
+//! the state exactly as it was, and every change is recorded in `dirty` for the store.
+
+mod error;
+mod model;
+mod myq;
+mod settings;
+
+use std::collections::{BTreeSet, HashMap};
+
+use time::OffsetDateTime;
+
+pub use error::LedgerError;
+pub use model::*;
+pub use myq::Identification;
+pub use settings::Settings;
+
+use crate::money::Amount;
+
+/// The ledger's own header: identity, currency and settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerInfo {
+    pub id: i64,
+    pub ledger_no: String,
+    pub name: String,
+    pub currency: String,
+    pub settings: Settings,
+}
+
+impl LedgerInfo {
+    /// Decimals of the ledger's currency (ISO 4217 exponent).
+    pub fn scale(&self) -> u32 {
+        currency_scale(&self.currency)
+    }
+}
+
+pub fn currency_scale(currency: &str) -> u32 {
+    match currency {
+        "JPY" | "KRW" | "ISK" | "CLP" | "VND" => 0,
+        "BHD" | "KWD" | "OMR" | "JOD" | "TND" => 3,
+        _ => 2,
+    }
+}
+
+/// What changed since the store last persisted, by key; entities are read back from the state
+/// at persist time, so several changes to one row within a batch are written once.
+#[derive(Debug, Default)]
+pub struct Dirty {
+    pub info: bool,
+    pub customers: BTreeSet<i64>,
+    pub accounts: BTreeSet<i64>,
+    pub holds: BTreeSet<i64>,
+    pub sessions: BTreeSet<i64>,
+    pub payments: BTreeSet<i64>,
+    pub transactions: Vec<Transaction>,
+}
+
+impl Dirty {
+    pub fn is_empty(&self) -> bool {
+        !self.info
+            && self.customers.is_empty()
+            && self.accounts.is_empty()
+            && self.holds.is_empty()
+            && self.sessions.is_empty()
+            && self.payments.is_empty()
+            && self.transactions.is_empty()
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counters {
+    pub customer: i64,
+    pub account: i64,
+    pub hold: i64,
+    pub transaction: i64,
+    pub session: i64,
+    pub payment: i64,
+}
+
+/// Everything a store loads to rebuild a ledger.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub customers: Vec<Customer>,
+    pub accounts: Vec<Account>,
+    /// Active holds, and holds still referenced by an open session.
+    pub holds: Vec<Hold>,
+    pub sessions: Vec<Session>,
+    pub payments: Vec<SessionPayment>,
+    /// The highest id in use of each kind.
+    pub max_ids: Counters,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCustomer {
+    pub customer_no: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub msisdn: Option<String>,
+    pub national_id: Option<NationalId>,
+    pub username: Option<String>,
+    pub aliases: Vec<String>,
+    pub cards: Vec<String>,
+    pub personal_number: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub customer_no: String,
+    pub account_no: Option<String>,
+    pub credit_limit: Amount,
+    pub profile_type: Option<String>,
+    pub alias: Option<String>,
+    pub description: Option<String>,
+}
+
+pub struct Ledger {
+    pub info: LedgerInfo,
+    customers: HashMap<i64, Customer>,
+    customer_by_no: HashMap<String, i64>,
+    /// Lower-cased usernames and aliases share one namespace, so identification is unambiguous.
+    by_handle: HashMap<String, i64>,
+    by_card: HashMap<String, i64>,
+    by_personal_number: HashMap<String, i64>,
+    accounts: HashMap<i64, Account>,
+    account_by_no: HashMap<String, i64>,
+    holds: HashMap<i64, Hold>,
+    sessions: HashMap<i64, Session>,
+    payments: HashMap<i64, SessionPayment>,
+    last_id: Counters,
+    dirty: Dirty,
+}
+
+impl Ledger {
+    pub fn new(info: LedgerInfo) -> Self {
+        Ledger {
+            info,
+            customers: HashMap::new(),
+            customer_by_no: HashMap::new(),
+            by_handle: HashMap::new(),
+            by_card: HashMap::new(),
+            by_personal_number: HashMap::new(),
+            accounts: HashMap::new(),
+            account_by_no: HashMap::new(),
+            holds: HashMap::new(),
+            sessions: HashMap::new(),
+            payments: HashMap::new(),
+            last_id: Counters::default(),
+            dirty: Dirty::default(),
+        }
+    }
+
+    /// Rebuilds a ledger from what a store loaded, checking the invariants on the way in.
+    pub fn restore(info: LedgerInfo, snapshot: Snapshot) -> Self {
+        let mut ledger = Ledger::new(info);
+        for customer in snapshot.customers {
+            ledger.index_customer(&customer);
+            ledger.customers.insert(customer.id, customer);
+        }
+        for account in snapshot.accounts {
+            ledger
+                .account_by_no
+                .insert(account.account_no.clone(), account.id);
+            ledger.accounts.insert(account.id, account);
+        }
+        for hold in snapshot.holds {
+            ledger.holds.insert(hold.id, hold);
+        }
+        for session in snapshot.sessions {
+            ledger.sessions.insert(session.id, session);
+        }
+        for payment in snapshot.payments {
+            ledger.payments.insert(payment.id, payment);
+        }
+        ledger.last_id = snapshot.max_ids;
+        if let Err(broken) = ledger.check_invariants() {
+            panic!(
+                "ledger {} loaded in a corrupt state: {broken}",
+                ledger.info.ledger_no
+            );
+        }
+        ledger
+    }
+
+    pub fn take_dirty(&mut self) -> Dirty {
+        std::mem::take(&mut self.dirty)
+    }
+
+    /// Forgets resolved holds and the payments of ended sessions once they are persisted: the
+    /// writer keeps only what later operations can still act on.
+    pub fn compact(&mut self) {
+        self.holds.retain(|_, h| h.status == HoldStatus::Active);
+        let sessions = &self.sessions;
+        self.payments.retain(|_, p| {
+            sessions
+                .get(&p.session_id)
+                .is_some_and(|s| s.status == SessionStatus::Open)
+        });
+        for session in self.sessions.values_mut() {
+            if session.status == SessionStatus::Ended {
+                session.payments.clear();
+                session.block_hold = None;
+            }
+        }
+    }
+
+    pub fn customer(&self, id: i64) -> Option<&Customer> {
+        self.customers.get(&id)
+    }
+
+    pub fn customer_by_no(&self, customer_no: &str) -> Option<&Customer> {
+        self.customer_by_no
+            .get(customer_no)
+            .and_then(|id| self.customers.get(id))
+    }
+
+    pub fn account(&self, id: i64) -> Option<&Account> {
+        self.accounts.get(&id)
+    }
+
+    pub fn account_by_no(&self, account_no: &str) -> Option<&Account> {
+        self.account_by_no
+            .get(account_no)
+            .and_then(|id| self.accounts.get(id))
+    }
+
+    pub fn accounts(&self) -> impl Iterator<Item = &Account> {
+        self.accounts.values()
+    }
+
+    pub fn hold(&self, id: i64) -> Option<&Hold> {
+        self.holds.get(&id)
+    }
+
+    pub fn session(&self, id: i64) -> Option<&Session> {
+        self.sessions.get(&id)
+    }
+
+    pub fn payment(&self, id: i64) -> Option<&SessionPayment> {
+        self.payments.get(&id)
+    }
+
+    pub fn sessions(&self) -> impl Iterator<Item = &Session> {
+        self.sessions.values()
+    }
+
+    fn next_id(counter: &mut i64) -> i64 {
+        *counter += 1;
+        *counter
+    }
+
+    fn index_customer(&mut self, c: &Customer) {
+        self.customer_by_no.insert(c.customer_no.clone(), c.id);
+        for handle in c.username.iter().chain(c.aliases.iter()) {
+            self.by_handle.insert(handle.to_lowercase(), c.id);
+        }
+        for card in &c.cards {
+            self.by_card.insert(card.clone(), c.id);
+        }
+        if let Some(pn) = &c.personal_number {
+            self.by_personal_number.insert(pn.clone(), c.id);
+        }
+    }
+
+    pub fn update_settings(&mut self, patch: &serde_json::Value) -> Result<Settings, LedgerError> {
+        let next = self.info.settings.patched(patch)?;
+        self.info.settings = next.clone();
+        self.dirty.info = true;
+        Ok(next)
+    }
+
+    pub fn create_customer(&mut self, new: NewCustomer) -> Result<Customer, LedgerError> {
+        if self.customer_by_no.contains_key(&new.customer_no) {
+            return Err(LedgerError::conflict(format!(
+                "customerNo {} already exists",
+                new.customer_no
+            )));
+        }
+        let mut handles = BTreeSet::new();
+        for (field, handle) in new
+            .username
+            .iter()
+            .map(|u| ("username", u))
+            .chain(new.aliases.iter().map(|a| ("aliases", a)))
+        {
+            let key = handle.to_lowercase();
+            if self.by_handle.contains_key(&key) || !handles.insert(key) {
+                return Err(LedgerError::conflict(format!(
+                    "{field}: {handle} is already used by a username or alias in this ledger"
+                )));
+            }
+        }
+        let mut cards = BTreeSet::new();
+        for card in &new.cards {
+            if self.by_card.contains_key(card) || !cards.insert(card) {
+                return Err(LedgerError::conflict(format!(
+                    "cards: {card} is already used in this ledger"
+                )));
+            }
+        }
+        if let Some(pn) = &new.personal_number {
+            if self.by_personal_number.contains_key(pn) {
+                return Err(LedgerError::conflict(format!(
+                    "personalNumber: {pn} is already used in this ledger"
+                )));
+            }
+        }
+        let customer = Customer {
+            id: Self::next_id(&mut self.last_id.customer),
+            customer_no: new.customer_no,
+            name: new.name,
+            email: new.email,
+            msisdn: new.msisdn,
+            national_id: new.national_id,
+            username: new.username,
+            aliases: new.aliases,
+            cards: new.cards,
+            personal_number: new.personal_number,
+            default_account: None,
+        };
+        self.index_customer(&customer);
+        self.dirty.customers.insert(customer.id);
+        self.customers.insert(customer.id, customer.clone());
+        Ok(customer)
+    }
+
+    pub fn create_account(
+        &mut self,
+        new: NewAccount,
+        now: OffsetDateTime,
+    ) -> Result<Account, LedgerError> {
+        let customer_id = self
+            .customer_by_no
+            .get(&new.customer_no)
+            .copied()
+            .ok_or(LedgerError::NotFound("customer"))?;
+        let id = self.last_id.account + 1;
+        let account_no = match new.account_no {
+            Some(no) => no,
+            None => format!("{}{:07}", self.info.ledger_no, id),
+        };
+        if self.account_by_no.contains_key(&account_no) {
+            return Err(LedgerError::conflict(format!(
+                "accountNo {account_no} already exists"
+            )));
+        }
+        self.last_id.account = id;
+        let account = Account {
+            id,
+            account_no,
+            customer_id,
+            status: AccountStatus::Open,
+            credit_limit: new.credit_limit,
+            balance: Amount::ZERO,
+            reserved: Amount::ZERO,
+            start_date: now.date(),
+            profile_type: new.profile_type,
+            alias: new.alias,
+            description: new.description,
+        };
+        let customer = self
+            .customers
+            .get_mut(&customer_id)
+            .expect("indexed customer");
+        if customer.default_account.is_none() {
+            customer.default_account = Some(id);
+            self.dirty.customers.insert(customer_id);
+        }
+        self.account_by_no.insert(account.account_no.clone(), id);
+        self.accounts.insert(id, account.clone());
+        self.dirty.accounts.insert(id);
+        Ok(account)
+    }
+
+    /// Money received from the customer: a `payment` credit.
+    pub fn receive_payment(
+        &mut self,
+        account_no: &str,
+        amount: Amount,
+        description: Option<String>,
+        reference: Option<String>,
+        now: OffsetDateTime,
+    ) -> Result<Transaction, LedgerError> {
+        if amount <= Amount::ZERO {
+            return Err(LedgerError::invalid("amount", "must be greater than 0"));
+        }
+        let account_id = self
+            .account_by_no
+            .get(account_no)
+            .copied()
+            .ok_or(LedgerError::NotFound("account"))?;
+        let description = description.unwrap_or_else(|| "Incoming payment".into());
+        let reference = format!("incoming:{}", reference.unwrap_or_default());
+        self.post(
+            account_id,
+            TxnType::Payment,
+            amount,
+            description,
+            reference,
+            None,
+            now,
+        )
+    }
+
+    /// Posts a transaction and moves the balance; the only way a balance ever changes.
+    fn post(
+        &mut self,
+        account_id: i64,
+        kind: TxnType,
+        amount: Amount,
+        description: String,
+        reference: String,
+        hold: Option<&Hold>,
+        now: OffsetDateTime,
+    ) -> Result<Transaction, LedgerError> {
+        let account = self
+            .accounts
+            .get_mut(&account_id)
+            .expect("posting to a known account");
+        let balance = account.balance.checked_add(amount)?;
+        account.balance = balance;
+        self.dirty.accounts.insert(account_id);
+        let txn = Transaction {
+            id: Self::next_id(&mut self.last_id.transaction),
+            account_id,
+            kind,
+            amount,
+            date: now.date(),
+            created_at: now,
+            description,
+            reserve_date: hold.map(|h| h.created_at.date()),
+            billed: None,
+            hold_id: hold.map(|h| h.id),
+            reference,
+        };
+        self.dirty.transactions.push(txn.clone());
+        Ok(txn)
+    }
+
+    /// Changes a hold's remaining amount by `delta` and the account's `reserved` with it.
+    /// Refuses (before changing anything) what would leave `available` negative.
+    fn adjust_hold(&mut self, hold_id: i64, delta: Amount) -> Result<(), LedgerError> {
+        let hold = self.holds.get(&hold_id).expect("adjusting a known hold");
+        let remaining = hold.remaining.checked_add(delta)?;
+        assert!(
+            remaining >= Amount::ZERO,
+            "hold {hold_id} remaining would go negative"
+        );
+        let account = self.accounts.get(&hold.account_id).expect("hold's account");
+        let reserved = account.reserved.checked_add(delta)?;
+        let after = Account {
+            reserved,
+            ..account.clone()
+        };
+        if delta > Amount::ZERO && after.available() < Amount::ZERO {
+            return Err(LedgerError::InsufficientCredit);
+        }
+        let account_id = hold.account_id;
+        self.holds.get_mut(&hold_id).expect("known hold").remaining = remaining;
+        self.accounts
+            .get_mut(&account_id)
+            .expect("known account")
+            .reserved = reserved;
+        self.dirty.holds.insert(hold_id);
+        self.dirty.accounts.insert(account_id);
+        Ok(())
+    }
+
+    fn new_hold(
+        &mut self,
+        account_id: i64,
+        kind: HoldKind,
+        description: String,
+        now: OffsetDateTime,
+    ) -> i64 {
+        let id = Self::next_id(&mut self.last_id.hold);
+        self.holds.insert(
+            id,
+            Hold {
+                id,
+                account_id,
+                kind,
+                amount: Amount::ZERO,
+                remaining: Amount::ZERO,
+                status: HoldStatus::Active,
+                created_at: now,
+                expires_at: None,
+                description,
+            },
+        );
+        self.dirty.holds.insert(id);
+        id
+    }
+
+    /// Ends a hold with `status`, returning its remainder to the account's available credit.
+    fn resolve_hold(&mut self, hold_id: i64, status: HoldStatus) -> Result<(), LedgerError> {
+        let remaining = self.holds[&hold_id].remaining;
+        self.adjust_hold(hold_id, remaining.checked_neg()?)?;
+        let hold = self.holds.get_mut(&hold_id).expect("known hold");
+        debug_assert_eq!(
+            hold.status,
+            HoldStatus::Active,
+            "a hold resolves at most once"
+        );
+        hold.status = status;
+        Ok(())
+    }
+
+    /// Checks SPEC §1.3 over the whole in-memory state: reserved equals the active holds,
+    /// nothing is overdrawn, every index points at what it names.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let mut reserved: HashMap<i64, Amount> = HashMap::new();
+        for hold in self.holds.values() {
+            if hold.remaining < Amount::ZERO || hold.remaining > hold.amount {
+                return Err(format!(
+                    "hold {} has remaining {} of {}",
+                    hold.id, hold.remaining, hold.amount
+                ));
+            }
+            if hold.status == HoldStatus::Active {
+                let sum = reserved.entry(hold.account_id).or_default();
+                *sum = sum.checked_add(hold.remaining).map_err(|e| e.to_string())?;
+            } else if hold.remaining != Amount::ZERO {
+                return Err(format!("resolved hold {} still has a remainder", hold.id));
+            }
+        }
+        for account in self.accounts.values() {
+            let expected = reserved.get(&account.id).copied().unwrap_or_default();
+            if account.reserved != expected {
+                return Err(format!(
+                    "account {} reserved {} but its active holds sum to {expected}",
+                    account.account_no, account.reserved
+                ));
+            }
+            if account.available() < Amount::ZERO {
+                return Err(format!("account {} is overdrawn", account.account_no));
+            }
+            if account.credit_limit < Amount::ZERO {
+                return Err(format!(
+                    "account {} has a negative limit",
+                    account.account_no
+                ));
+            }
+        }
+        for (no, id) in &self.account_by_no {
+            if self.accounts.get(id).map(|a| &a.account_no) != Some(no) {
+                return Err(format!("account index {no} is stale"));
+            }
+        }
+        Ok(())
+    }
+}

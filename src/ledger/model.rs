@@ -1,0 +1,266 @@
+//! The ledger's entities as plain data. Their behaviour lives in the operation modules.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::money::Amount;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NationalId {
+    pub value: String,
+    pub country_code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Customer {
+    pub id: i64,
+    pub customer_no: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub msisdn: Option<String>,
+    pub national_id: Option<NationalId>,
+    pub username: Option<String>,
+    pub aliases: Vec<String>,
+    pub cards: Vec<String>,
+    pub personal_number: Option<String>,
+    pub default_account: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountStatus {
+    Open,
+    PendingClose,
+    Closed,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Open => "open",
+            AccountStatus::PendingClose => "pending-close",
+            AccountStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "open" => Some(AccountStatus::Open),
+            "pending-close" => Some(AccountStatus::PendingClose),
+            "closed" => Some(AccountStatus::Closed),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub account_no: String,
+    pub customer_id: i64,
+    pub status: AccountStatus,
+    pub credit_limit: Amount,
+    /// Posted credits minus posted debits; negative is debt.
+    pub balance: Amount,
+    /// Sum of the remaining amounts of this account's active holds.
+    pub reserved: Amount,
+    pub start_date: time::Date,
+    pub profile_type: Option<String>,
+    pub alias: Option<String>,
+    pub description: Option<String>,
+}
+
+impl Account {
+    /// `creditLimit + balance − reserved`; `None` only if the stored figures are absurd.
+    pub fn available(&self) -> Amount {
+        self.credit_limit
+            .checked_add(self.balance)
+            .and_then(|a| a.checked_sub(self.reserved))
+            .expect("account figures stay far inside i64 (amounts are capped at 1e14 minor)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldKind {
+    MyqBlock,
+    MyqPayment,
+    Authorization,
+}
+
+impl HoldKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldKind::MyqBlock => "myq-block",
+            HoldKind::MyqPayment => "myq-payment",
+            HoldKind::Authorization => "authorization",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "myq-block" => Some(HoldKind::MyqBlock),
+            "myq-payment" => Some(HoldKind::MyqPayment),
+            "authorization" => Some(HoldKind::Authorization),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldStatus {
+    Active,
+    Captured,
+    Released,
+    Expired,
+}
+
+impl HoldStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldStatus::Active => "active",
+            HoldStatus::Captured => "captured",
+            HoldStatus::Released => "released",
+            HoldStatus::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(HoldStatus::Active),
+            "captured" => Some(HoldStatus::Captured),
+            "released" => Some(HoldStatus::Released),
+            "expired" => Some(HoldStatus::Expired),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    pub id: i64,
+    pub account_id: i64,
+    pub kind: HoldKind,
+    pub amount: Amount,
+    pub remaining: Amount,
+    pub status: HoldStatus,
+    pub created_at: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxnType {
+    Purchase,
+    Payment,
+    Credit,
+    Recharge,
+    Fee,
+    Interest,
+    Reversal,
+}
+
+impl TxnType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TxnType::Purchase => "purchase",
+            TxnType::Payment => "payment",
+            TxnType::Credit => "credit",
+            TxnType::Recharge => "recharge",
+            TxnType::Fee => "fee",
+            TxnType::Interest => "interest",
+            TxnType::Reversal => "reversal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "purchase" => Some(TxnType::Purchase),
+            "payment" => Some(TxnType::Payment),
+            "credit" => Some(TxnType::Credit),
+            "recharge" => Some(TxnType::Recharge),
+            "fee" => Some(TxnType::Fee),
+            "interest" => Some(TxnType::Interest),
+            "reversal" => Some(TxnType::Reversal),
+            _ => None,
+        }
+    }
+}
+
+/// An immutable posting. Corrections are new transactions, never edits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transaction {
+    pub id: i64,
+    pub account_id: i64,
+    pub kind: TxnType,
+    /// Signed: credits positive, debits negative.
+    pub amount: Amount,
+    pub date: time::Date,
+    pub created_at: OffsetDateTime,
+    pub description: String,
+    pub reserve_date: Option<time::Date>,
+    pub billed: Option<i64>,
+    pub hold_id: Option<i64>,
+    /// What caused it, e.g. `myq-payment:17` or `incoming:REF`.
+    pub reference: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStatus {
+    Open,
+    Ended,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: i64,
+    pub account_id: i64,
+    pub status: SessionStatus,
+    pub created_at: OffsetDateTime,
+    pub last_activity: OffsetDateTime,
+    /// The session's one cumulative block hold, once something was blocked.
+    pub block_hold: Option<i64>,
+    pub payments: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentStatus {
+    Uncommitted,
+    Committed,
+    /// Uncommitted and released.
+    RolledBack,
+    /// Committed, then reversed with a credit.
+    Reversed,
+}
+
+impl PaymentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::Uncommitted => "uncommitted",
+            PaymentStatus::Committed => "committed",
+            PaymentStatus::RolledBack => "rolled-back",
+            PaymentStatus::Reversed => "reversed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "uncommitted" => Some(PaymentStatus::Uncommitted),
+            "committed" => Some(PaymentStatus::Committed),
+            "rolled-back" => Some(PaymentStatus::RolledBack),
+            "reversed" => Some(PaymentStatus::Reversed),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionPayment {
+    pub id: i64,
+    pub session_id: i64,
+    pub requested: Amount,
+    pub permitted: Amount,
+    /// The part of `permitted` taken from the session's block, returned to it on release.
+    pub from_block: Amount,
+    pub hold_id: Option<i64>,
+    pub status: PaymentStatus,
+}

@@ -1,0 +1,17 @@
+#![forbid(unsafe_code)]
+//! saldo: a credit-account ledger server.
+
+/// The command line: serve, migrate, admin, bench, healthcheck.
+pub mod cli;
+/// One writer per ledger with group commit, the clock, and the sweeper.
+pub mod engine;
+/// The HTTP surface: router, middleware and one module per API.
+pub mod http;
+/// The pure ledger core: state and operations, no I/O.
+pub mod ledger;
+/// Integer money in minor units with exact parsing and checked arithmetic.
+pub mod money;
+/// Secret values: generation, hashing, constant-time comparison, redacted `Debug`.
+pub mod secret;
+/// Persistence: the store trait and its SQLite implementation.
+pub mod store;

@@ -1,0 +1,79 @@
+//! Persistence. A `Store` loads ledgers into the core and persists each batch of changes in
+//! one database transaction. It is synchronous: writers own a thread each, and async callers
+//! go through `spawn_blocking`.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use std::fmt;
+
+use crate::ledger::{Dirty, Ledger, LedgerInfo, Snapshot, Transaction};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("already exists: {0}")]
+    Duplicate(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A stored credential. The hash never leaves the process and is never printed.
+#[derive(Clone)]
+pub struct CredentialRow {
+    pub id: i64,
+    pub ledger_id: i64,
+    pub kind: String,
+    pub login: String,
+    pub secret_hash: String,
+    pub scopes: Vec<String>,
+}
+
+impl fmt::Debug for CredentialRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialRow")
+            .field("id", &self.id)
+            .field("ledger_id", &self.ledger_id)
+            .field("kind", &self.kind)
+            .field("login", &self.login)
+            .field("secret_hash", &"<redacted>")
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
+pub trait Store: Send + Sync + 'static {
+    /// Cheap round trip, for readiness.
+    fn ping(&self) -> StoreResult<()>;
+    fn meta_get(&self, key: &str) -> StoreResult<Option<String>>;
+    fn meta_set(&self, key: &str, value: &str) -> StoreResult<()>;
+    /// Inserts a ledger; `info.id` is ignored and the stored one returned.
+    fn create_ledger(&self, info: &LedgerInfo) -> StoreResult<LedgerInfo>;
+    fn ledgers(&self) -> StoreResult<Vec<LedgerInfo>>;
+    /// Everything the writer needs in memory, checked against the stored postings.
+    fn load(&self, ledger_id: i64) -> StoreResult<Snapshot>;
+    /// Writes one batch of changes atomically and durably.
+    fn persist(&self, ledger: &Ledger, dirty: &Dirty) -> StoreResult<()>;
+    fn create_credential(&self, row: &CredentialRow) -> StoreResult<i64>;
+    fn revoke_credential(&self, ledger_id: i64, id: i64) -> StoreResult<bool>;
+    fn active_credentials(&self) -> StoreResult<Vec<CredentialRow>>;
+    fn transactions(&self, ledger_id: i64, account_id: i64) -> StoreResult<Vec<Transaction>>;
+}
+
+/// Opens the store a database URL names, running its migrations.
+pub fn open(url: &str) -> StoreResult<std::sync::Arc<dyn Store>> {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        return Ok(std::sync::Arc::new(SqliteStore::open(path)?));
+    }
+    Err(StoreError::Database(format!(
+        "unsupported database URL scheme (expected sqlite://PATH): {}",
+        url.split("://").next().unwrap_or_default()
+    )))
+}

@@ -1,0 +1,568 @@
+//! SQLite store: WAL mode with `synchronous=FULL`, so a committed batch survives `kill -9` and
+//! power loss. One connection writes (SQLite has one writer anyway), one reads.
+
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{CredentialRow, Store, StoreError, StoreResult};
+use crate::ledger::*;
+use crate::money::Amount;
+
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+
+pub struct SqliteStore {
+    write: Mutex<Connection>,
+    read: Mutex<Connection>,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(f, msg) = &e {
+            if f.code == rusqlite::ErrorCode::ConstraintViolation
+                && msg.as_deref().is_some_and(|m| m.contains("UNIQUE"))
+            {
+                return StoreError::Duplicate(msg.clone().unwrap_or_default());
+            }
+        }
+        StoreError::Database(e.to_string())
+    }
+}
+
+fn connect(path: &str) -> StoreResult<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+fn ts(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).expect("UTC timestamps format")
+}
+
+fn parse_ts(s: &str) -> rusqlite::Result<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn parse_date(s: &str) -> rusqlite::Result<time::Date> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn corrupt(what: &str, value: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("unknown {what} {value:?}").into(),
+    )
+}
+
+fn json_list(s: &str) -> rusqlite::Result<Vec<String>> {
+    serde_json::from_str(s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn ledger_info(row: &Row<'_>) -> rusqlite::Result<LedgerInfo> {
+    let settings: String = row.get(4)?;
+    Ok(LedgerInfo {
+        id: row.get(0)?,
+        ledger_no: row.get(1)?,
+        name: row.get(2)?,
+        currency: row.get(3)?,
+        settings: serde_json::from_str(&settings).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+    })
+}
+
+fn transaction(row: &Row<'_>) -> rusqlite::Result<Transaction> {
+    let kind: String = row.get(2)?;
+    Ok(Transaction {
+        id: row.get(0)?,
+        account_id: row.get(1)?,
+        kind: TxnType::parse(&kind).ok_or_else(|| corrupt("transaction type", &kind))?,
+        amount: Amount::from_minor(row.get(3)?),
+        date: parse_date(&row.get::<_, String>(4)?)?,
+        created_at: parse_ts(&row.get::<_, String>(5)?)?,
+        description: row.get(6)?,
+        reserve_date: row
+            .get::<_, Option<String>>(7)?
+            .as_deref()
+            .map(parse_date)
+            .transpose()?,
+        billed: row.get(8)?,
+        hold_id: row.get(9)?,
+        reference: row.get(10)?,
+    })
+}
+
+impl SqliteStore {
+    pub fn open(path: &str) -> StoreResult<Self> {
+        let mut write = connect(path)?;
+        migrate(&mut write)?;
+        let read = connect(path)?;
+        Ok(SqliteStore {
+            write: Mutex::new(write),
+            read: Mutex::new(read),
+        })
+    }
+
+    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.read.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn writer(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.write.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::Corrupt(format!(
+            "database schema version {version} is newer than this saldo ({})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn ping(&self) -> StoreResult<()> {
+        self.reader().query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    fn meta_get(&self, key: &str) -> StoreResult<Option<String>> {
+        Ok(self
+            .reader()
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn meta_set(&self, key: &str, value: &str) -> StoreResult<()> {
+        self.writer().execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+
+    fn create_ledger(&self, info: &LedgerInfo) -> StoreResult<LedgerInfo> {
+        let conn = self.writer();
+        conn.execute(
+            "INSERT INTO ledgers (ledger_no, name, currency, settings, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                info.ledger_no,
+                info.name,
+                info.currency,
+                serde_json::to_string(&info.settings).expect("settings serialize"),
+                ts(OffsetDateTime::now_utc()),
+            ],
+        )?;
+        Ok(LedgerInfo {
+            id: conn.last_insert_rowid(),
+            ..info.clone()
+        })
+    }
+
+    fn ledgers(&self) -> StoreResult<Vec<LedgerInfo>> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare("SELECT id, ledger_no, name, currency, settings FROM ledgers ORDER BY id")?;
+        let rows = stmt.query_map([], ledger_info)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn load(&self, ledger_id: i64) -> StoreResult<Snapshot> {
+        let mut conn = self.writer();
+        // One read transaction, so the snapshot is consistent.
+        let tx = conn.transaction()?;
+        let mut snap = Snapshot::default();
+        {
+            let mut stmt = tx.prepare(
+                "SELECT id, customer_no, name, email, msisdn, national_id, username, aliases,
+                        cards, personal_number, default_account
+                 FROM customers WHERE ledger_id = ?1",
+            )?;
+            let rows = stmt.query_map([ledger_id], |r| {
+                let nid: Option<String> = r.get(5)?;
+                Ok(Customer {
+                    id: r.get(0)?,
+                    customer_no: r.get(1)?,
+                    name: r.get(2)?,
+                    email: r.get(3)?,
+                    msisdn: r.get(4)?,
+                    national_id: nid.and_then(|s| serde_json::from_str(&s).ok()),
+                    username: r.get(6)?,
+                    aliases: json_list(&r.get::<_, String>(7)?)?,
+                    cards: json_list(&r.get::<_, String>(8)?)?,
+                    personal_number: r.get(9)?,
+                    default_account: r.get(10)?,
+                })
+            })?;
+            snap.customers = rows.collect::<Result<_, _>>()?;
+
+            let mut stmt = tx.prepare(
+                "SELECT id, account_no, customer_id, status, credit_limit, balance, reserved,
+                        start_date, profile_type, alias, description
+                 FROM accounts WHERE ledger_id = ?1",
+            )?;
+            let rows = stmt.query_map([ledger_id], |r| {
+                let status: String = r.get(3)?;
+                Ok(Account {
+                    id: r.get(0)?,
+                    account_no: r.get(1)?,
+                    customer_id: r.get(2)?,
+                    status: AccountStatus::parse(&status)
+                        .ok_or_else(|| corrupt("account status", &status))?,
+                    credit_limit: Amount::from_minor(r.get(4)?),
+                    balance: Amount::from_minor(r.get(5)?),
+                    reserved: Amount::from_minor(r.get(6)?),
+                    start_date: parse_date(&r.get::<_, String>(7)?)?,
+                    profile_type: r.get(8)?,
+                    alias: r.get(9)?,
+                    description: r.get(10)?,
+                })
+            })?;
+            snap.accounts = rows.collect::<Result<_, _>>()?;
+
+            let mut stmt = tx.prepare(
+                "SELECT id, account_id, kind, amount, remaining, status, created_at, expires_at,
+                        description
+                 FROM holds WHERE ledger_id = ?1 AND status = 'active'",
+            )?;
+            let rows = stmt.query_map([ledger_id], |r| {
+                let kind: String = r.get(2)?;
+                let status: String = r.get(5)?;
+                Ok(Hold {
+                    id: r.get(0)?,
+                    account_id: r.get(1)?,
+                    kind: HoldKind::parse(&kind).ok_or_else(|| corrupt("hold kind", &kind))?,
+                    amount: Amount::from_minor(r.get(3)?),
+                    remaining: Amount::from_minor(r.get(4)?),
+                    status: HoldStatus::parse(&status)
+                        .ok_or_else(|| corrupt("hold status", &status))?,
+                    created_at: parse_ts(&r.get::<_, String>(6)?)?,
+                    expires_at: r
+                        .get::<_, Option<String>>(7)?
+                        .as_deref()
+                        .map(parse_ts)
+                        .transpose()?,
+                    description: r.get(8)?,
+                })
+            })?;
+            snap.holds = rows.collect::<Result<_, _>>()?;
+
+            let mut stmt = tx.prepare(
+                "SELECT id, session_id, requested, permitted, from_block, hold_id, p.status
+                 FROM myq_payments p
+                 WHERE ledger_id = ?1 AND session_id IN
+                     (SELECT id FROM myq_sessions WHERE ledger_id = ?1 AND status = 'open')
+                 ORDER BY id",
+            )?;
+            let rows = stmt.query_map([ledger_id], |r| {
+                let status: String = r.get(6)?;
+                Ok(SessionPayment {
+                    id: r.get(0)?,
+                    session_id: r.get(1)?,
+                    requested: Amount::from_minor(r.get(2)?),
+                    permitted: Amount::from_minor(r.get(3)?),
+                    from_block: Amount::from_minor(r.get(4)?),
+                    hold_id: r.get(5)?,
+                    status: PaymentStatus::parse(&status)
+                        .ok_or_else(|| corrupt("payment status", &status))?,
+                })
+            })?;
+            snap.payments = rows.collect::<Result<_, _>>()?;
+
+            let mut stmt = tx.prepare(
+                "SELECT id, account_id, status, created_at, last_activity, block_hold
+                 FROM myq_sessions WHERE ledger_id = ?1",
+            )?;
+            let rows = stmt.query_map([ledger_id], |r| {
+                let status: String = r.get(2)?;
+                let open = match status.as_str() {
+                    "open" => true,
+                    "ended" => false,
+                    other => return Err(corrupt("session status", other)),
+                };
+                Ok(Session {
+                    id: r.get(0)?,
+                    account_id: r.get(1)?,
+                    status: if open {
+                        SessionStatus::Open
+                    } else {
+                        SessionStatus::Ended
+                    },
+                    created_at: parse_ts(&r.get::<_, String>(3)?)?,
+                    last_activity: parse_ts(&r.get::<_, String>(4)?)?,
+                    block_hold: if open { r.get(5)? } else { None },
+                    payments: Vec::new(),
+                })
+            })?;
+            snap.sessions = rows.collect::<Result<_, _>>()?;
+            let mut by_session: std::collections::HashMap<i64, Vec<i64>> = Default::default();
+            for p in &snap.payments {
+                by_session.entry(p.session_id).or_default().push(p.id);
+            }
+            for s in &mut snap.sessions {
+                s.payments = by_session.remove(&s.id).unwrap_or_default();
+            }
+
+            let max = |table: &str| -> rusqlite::Result<i64> {
+                tx.query_row(
+                    &format!("SELECT COALESCE(MAX(id), 0) FROM {table} WHERE ledger_id = ?1"),
+                    [ledger_id],
+                    |r| r.get(0),
+                )
+            };
+            snap.max_ids = Counters {
+                customer: max("customers")?,
+                account: max("accounts")?,
+                hold: max("holds")?,
+                transaction: max("transactions")?,
+                session: max("myq_sessions")?,
+                payment: max("myq_payments")?,
+            };
+
+            // Assert after reading: every balance is the sum of its postings.
+            let broken: Option<String> = tx
+                .query_row(
+                    "SELECT a.account_no FROM accounts a
+                     WHERE a.ledger_id = ?1 AND a.balance != (
+                         SELECT COALESCE(SUM(t.amount), 0) FROM transactions t
+                         WHERE t.ledger_id = a.ledger_id AND t.account_id = a.id)
+                     LIMIT 1",
+                    [ledger_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(account_no) = broken {
+                return Err(StoreError::Corrupt(format!(
+                    "account {account_no}: balance differs from the sum of its transactions"
+                )));
+            }
+        }
+        tx.commit()?;
+        Ok(snap)
+    }
+
+    fn persist(&self, ledger: &Ledger, dirty: &Dirty) -> StoreResult<()> {
+        if dirty.is_empty() {
+            return Ok(());
+        }
+        let lid = ledger.info.id;
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        if dirty.info {
+            tx.prepare_cached("UPDATE ledgers SET name = ?2, settings = ?3 WHERE id = ?1")?
+                .execute(params![
+                    lid,
+                    ledger.info.name,
+                    serde_json::to_string(&ledger.info.settings).expect("settings serialize")
+                ])?;
+        }
+        for id in &dirty.customers {
+            let c = ledger.customer(*id).expect("dirty customer exists");
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO customers (ledger_id, id, customer_no, name, email, msisdn,
+                     national_id, username, aliases, cards, personal_number, default_account)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                lid,
+                c.id,
+                c.customer_no,
+                c.name,
+                c.email,
+                c.msisdn,
+                c.national_id
+                    .as_ref()
+                    .map(|n| serde_json::to_string(n).expect("id serializes")),
+                c.username,
+                serde_json::to_string(&c.aliases).expect("list serializes"),
+                serde_json::to_string(&c.cards).expect("list serializes"),
+                c.personal_number,
+                c.default_account,
+            ])?;
+        }
+        for id in &dirty.accounts {
+            let a = ledger.account(*id).expect("dirty account exists");
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO accounts (ledger_id, id, account_no, customer_id, status,
+                     credit_limit, balance, reserved, start_date, profile_type, alias, description)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                lid,
+                a.id,
+                a.account_no,
+                a.customer_id,
+                a.status.as_str(),
+                a.credit_limit.minor(),
+                a.balance.minor(),
+                a.reserved.minor(),
+                a.start_date.to_string(),
+                a.profile_type,
+                a.alias,
+                a.description,
+            ])?;
+        }
+        for id in &dirty.holds {
+            let h = ledger.hold(*id).expect("dirty hold exists until persisted");
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO holds (ledger_id, id, account_id, kind, amount, remaining,
+                     status, created_at, expires_at, description)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                lid,
+                h.id,
+                h.account_id,
+                h.kind.as_str(),
+                h.amount.minor(),
+                h.remaining.minor(),
+                h.status.as_str(),
+                ts(h.created_at),
+                h.expires_at.map(ts),
+                h.description,
+            ])?;
+        }
+        for id in &dirty.sessions {
+            let s = ledger.session(*id).expect("dirty session exists");
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO myq_sessions (ledger_id, id, account_id, status, created_at,
+                     last_activity, block_hold)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                lid,
+                s.id,
+                s.account_id,
+                match s.status {
+                    SessionStatus::Open => "open",
+                    SessionStatus::Ended => "ended",
+                },
+                ts(s.created_at),
+                ts(s.last_activity),
+                s.block_hold,
+            ])?;
+        }
+        for id in &dirty.payments {
+            let p = ledger
+                .payment(*id)
+                .expect("dirty payment exists until persisted");
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO myq_payments (ledger_id, id, session_id, requested,
+                     permitted, from_block, hold_id, status)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                lid,
+                p.id,
+                p.session_id,
+                p.requested.minor(),
+                p.permitted.minor(),
+                p.from_block.minor(),
+                p.hold_id,
+                p.status.as_str(),
+            ])?;
+        }
+        for t in &dirty.transactions {
+            tx.prepare_cached(
+                "INSERT INTO transactions (ledger_id, id, account_id, type, amount, date,
+                     created_at, description, reserve_date, billed, hold_id, reference)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                lid,
+                t.id,
+                t.account_id,
+                t.kind.as_str(),
+                t.amount.minor(),
+                t.date.to_string(),
+                ts(t.created_at),
+                t.description,
+                t.reserve_date.map(|d| d.to_string()),
+                t.billed,
+                t.hold_id,
+                t.reference,
+            ])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn create_credential(&self, row: &CredentialRow) -> StoreResult<i64> {
+        let conn = self.writer();
+        conn.execute(
+            "INSERT INTO credentials (ledger_id, kind, login, secret_hash, scopes, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                row.ledger_id,
+                row.kind,
+                row.login,
+                row.secret_hash,
+                serde_json::to_string(&row.scopes).expect("list serializes"),
+                ts(OffsetDateTime::now_utc()),
+            ],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    fn revoke_credential(&self, ledger_id: i64, id: i64) -> StoreResult<bool> {
+        let n = self.writer().execute(
+            "UPDATE credentials SET revoked_at = ?3
+             WHERE ledger_id = ?1 AND id = ?2 AND revoked_at IS NULL",
+            params![ledger_id, id, ts(OffsetDateTime::now_utc())],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn active_credentials(&self) -> StoreResult<Vec<CredentialRow>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare(
+            "SELECT id, ledger_id, kind, login, secret_hash, scopes FROM credentials
+             WHERE revoked_at IS NULL",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(CredentialRow {
+                id: r.get(0)?,
+                ledger_id: r.get(1)?,
+                kind: r.get(2)?,
+                login: r.get(3)?,
+                secret_hash: r.get(4)?,
+                scopes: json_list(&r.get::<_, String>(5)?)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn transactions(&self, ledger_id: i64, account_id: i64) -> StoreResult<Vec<Transaction>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, account_id, type, amount, date, created_at, description, reserve_date,
+                    billed, hold_id, reference
+             FROM transactions WHERE ledger_id = ?1 AND account_id = ?2 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([ledger_id, account_id], transaction)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
