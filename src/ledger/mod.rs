@@ -232,6 +232,18 @@ impl Ledger {
         self.holds.get(&id)
     }
 
+    pub fn holds(&self) -> impl Iterator<Item = &Hold> {
+        self.holds.values()
+    }
+
+    pub fn customers(&self) -> impl Iterator<Item = &Customer> {
+        self.customers.values()
+    }
+
+    pub fn payments(&self) -> impl Iterator<Item = &SessionPayment> {
+        self.payments.values()
+    }
+
     pub fn session(&self, id: i64) -> Option<&Session> {
         self.sessions.get(&id)
     }

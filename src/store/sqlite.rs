@@ -115,6 +115,13 @@ impl SqliteStore {
         })
     }
 
+    /// The writer connection's `PRAGMA synchronous` (2 = FULL), so tests can hold us to it.
+    pub fn synchronous(&self) -> StoreResult<i64> {
+        Ok(self
+            .writer()
+            .pragma_query_value(None, "synchronous", |r| r.get(0))?)
+    }
+
     fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.read.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -1,0 +1,538 @@
+//! Property tests of the pure ledger core: thousands of random operation sequences against a
+//! deliberately simple model of SPEC §3, checking SPEC §1.3's invariants after every step.
+
+use std::collections::HashMap;
+
+use proptest::prelude::*;
+use saldo::ledger::{
+    Identification, Ledger, LedgerError, LedgerInfo, NewAccount, NewCustomer, Settings,
+};
+use saldo::money::Amount;
+use time::{Duration, OffsetDateTime};
+
+const ACCOUNTS: usize = 3;
+
+#[derive(Debug, Clone)]
+enum Op {
+    Open(usize),
+    Block(usize, i64),
+    Pay(usize, i64),
+    Patch(usize, usize, i64),
+    Commit(usize, usize),
+    Rollback(usize, usize),
+    End(usize),
+    Deposit(usize, i64),
+    Idle(i64),
+    /// Repeat the previous operation, as a client retrying would.
+    Retry,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let amount = 0i64..4_000;
+    prop_oneof![
+        2 => (0..ACCOUNTS).prop_map(Op::Open),
+        3 => (0..8usize, amount.clone()).prop_map(|(s, a)| Op::Block(s, a)),
+        4 => (0..8usize, amount.clone()).prop_map(|(s, a)| Op::Pay(s, a)),
+        2 => (0..8usize, 0..8usize, amount.clone()).prop_map(|(s, p, a)| Op::Patch(s, p, a)),
+        3 => (0..8usize, 0..8usize).prop_map(|(s, p)| Op::Commit(s, p)),
+        2 => (0..8usize, 0..8usize).prop_map(|(s, p)| Op::Rollback(s, p)),
+        2 => (0..8usize).prop_map(Op::End),
+        1 => (0..ACCOUNTS, 1i64..3_000).prop_map(|(a, x)| Op::Deposit(a, x)),
+        1 => (1i64..5_000).prop_map(Op::Idle),
+        2 => Just(Op::Retry),
+    ]
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum MStatus {
+    Uncommitted,
+    Committed,
+    RolledBack,
+    Reversed,
+}
+
+#[derive(Debug, Clone)]
+struct MPayment {
+    session: usize,
+    permitted: i64,
+    from_block: i64,
+    status: MStatus,
+}
+
+#[derive(Debug, Clone)]
+struct MSession {
+    id: i64,
+    account: usize,
+    open: bool,
+    block: i64,
+    payments: Vec<usize>,
+    last_activity: i64,
+}
+
+/// The reference model: plain integers, no holds, no indexes.
+#[derive(Debug, Default)]
+struct Model {
+    limit: [i64; ACCOUNTS],
+    posted: [i64; ACCOUNTS],
+    sessions: Vec<MSession>,
+    payments: Vec<(i64, MPayment)>,
+    now: i64,
+}
+
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    Ok,
+    Amount(i64),
+    NotFound,
+    Conflict,
+    Insufficient,
+}
+
+impl Model {
+    fn reserved(&self, account: usize) -> i64 {
+        let blocks: i64 = self
+            .sessions
+            .iter()
+            .filter(|s| s.account == account && s.open)
+            .map(|s| s.block)
+            .sum();
+        let held: i64 = self
+            .payments
+            .iter()
+            .filter(|(_, p)| {
+                p.status == MStatus::Uncommitted && self.sessions[p.session].account == account
+            })
+            .map(|(_, p)| p.permitted)
+            .sum();
+        blocks + held
+    }
+
+    fn available(&self, account: usize) -> i64 {
+        self.limit[account] + self.posted[account] - self.reserved(account)
+    }
+
+    fn session_balance(&self, s: usize) -> i64 {
+        let session = &self.sessions[s];
+        self.available(session.account) + if session.open { session.block } else { 0 }
+    }
+
+    fn payment_index(&self, s: usize, p: usize) -> Option<usize> {
+        self.sessions.get(s)?.payments.get(p).copied()
+    }
+
+    fn end(&mut self, s: usize) {
+        let session = &mut self.sessions[s];
+        if !session.open {
+            return;
+        }
+        session.open = false;
+        session.block = 0;
+        for &p in &session.payments.clone() {
+            if self.payments[p].1.status == MStatus::Uncommitted {
+                self.payments[p].1.status = MStatus::RolledBack;
+            }
+        }
+    }
+
+    /// Payment `p` of session `s` if both exist and the session is open.
+    fn open_payment(&mut self, s: usize, p: usize) -> Result<usize, Outcome> {
+        let session = self.sessions.get(s).ok_or(Outcome::NotFound)?;
+        if !session.open {
+            return Err(Outcome::Conflict);
+        }
+        let idx = self.payment_index(s, p).ok_or(Outcome::NotFound)?;
+        self.sessions[s].last_activity = self.now;
+        Ok(idx)
+    }
+
+    fn session_id(&self, s: usize) -> i64 {
+        // Unknown model sessions map to an id the ledger never issued.
+        self.sessions
+            .get(s)
+            .map(|s| s.id)
+            .unwrap_or(1_000_000 + s as i64)
+    }
+
+    fn payment_id(&self, s: usize, p: usize) -> i64 {
+        self.payment_index(s, p)
+            .map(|i| self.payments[i].0)
+            .unwrap_or(1_000_000 + p as i64)
+    }
+
+    fn undraw(&mut self, idx: usize) {
+        let (s, from_block) = (
+            self.payments[idx].1.session,
+            self.payments[idx].1.from_block,
+        );
+        self.sessions[s].block += from_block;
+        self.payments[idx].1.from_block = 0;
+        self.payments[idx].1.permitted = 0;
+    }
+
+    fn draw(&mut self, s: usize, idx: usize, amount: i64) -> i64 {
+        let permitted = amount.min(self.session_balance(s));
+        let from_block = permitted.min(self.sessions[s].block);
+        self.sessions[s].block -= from_block;
+        let p = &mut self.payments[idx].1;
+        p.permitted = permitted;
+        p.from_block = from_block;
+        permitted
+    }
+}
+
+struct Harness {
+    ledger: Ledger,
+    model: Model,
+    start: OffsetDateTime,
+    account_nos: Vec<String>,
+    customers: Vec<String>,
+}
+
+fn outcome<T>(r: Result<T, LedgerError>, ok: impl FnOnce(T) -> Outcome) -> Outcome {
+    match r {
+        Ok(v) => ok(v),
+        Err(LedgerError::NotFound(_)) => Outcome::NotFound,
+        Err(LedgerError::Conflict(_)) => Outcome::Conflict,
+        Err(LedgerError::InsufficientCredit) => Outcome::Insufficient,
+        Err(e) => panic!("unexpected error {e:?}"),
+    }
+}
+
+impl Harness {
+    fn new(limits: [i64; ACCOUNTS]) -> Self {
+        let start = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let mut ledger = Ledger::new(LedgerInfo {
+            id: 1,
+            ledger_no: "501".into(),
+            name: "props".into(),
+            currency: "SEK".into(),
+            settings: Settings {
+                session_idle_timeout_seconds: 3600,
+                ..Settings::default()
+            },
+        });
+        let mut account_nos = Vec::new();
+        let mut customers = Vec::new();
+        for (i, limit) in limits.iter().enumerate() {
+            ledger
+                .create_customer(NewCustomer {
+                    customer_no: format!("c{i}"),
+                    name: format!("Customer {i}"),
+                    email: None,
+                    msisdn: None,
+                    national_id: None,
+                    username: Some(format!("user{i}")),
+                    aliases: vec![],
+                    cards: vec![],
+                    personal_number: None,
+                })
+                .unwrap();
+            let account = ledger
+                .create_account(
+                    NewAccount {
+                        customer_no: format!("c{i}"),
+                        account_no: None,
+                        credit_limit: Amount::from_minor(*limit),
+                        profile_type: None,
+                        alias: None,
+                        description: None,
+                    },
+                    start,
+                )
+                .unwrap();
+            account_nos.push(account.account_no);
+            customers.push(format!("USER{i}"));
+        }
+        Harness {
+            ledger,
+            model: Model {
+                limit: limits,
+                ..Model::default()
+            },
+            start,
+            account_nos,
+            customers,
+        }
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        self.start + Duration::seconds(self.model.now)
+    }
+
+    fn apply(&mut self, op: &Op) {
+        let now = self.now();
+        let m = &mut self.model;
+        let (real, expected) = match *op {
+            Op::Open(a) => {
+                let who = Identification {
+                    username: Some(self.customers[a].clone()),
+                    ..Default::default()
+                };
+                let real = self.ledger.open_session(&who, now);
+                let expected = if let Ok(id) = &real {
+                    m.sessions.push(MSession {
+                        id: *id,
+                        account: a,
+                        open: true,
+                        block: 0,
+                        payments: vec![],
+                        last_activity: m.now,
+                    });
+                    Outcome::Ok
+                } else {
+                    Outcome::Conflict
+                };
+                (outcome(real, |_| Outcome::Ok), expected)
+            }
+            Op::Block(s, amount) => {
+                let sid = m.session_id(s);
+                let expected = match m.sessions.get(s) {
+                    None => Outcome::NotFound,
+                    Some(x) if !x.open => Outcome::Conflict,
+                    Some(_) if amount > m.available(m.sessions[s].account) => {
+                        m.sessions[s].last_activity = m.now;
+                        Outcome::Insufficient
+                    }
+                    Some(_) => {
+                        m.sessions[s].block += amount;
+                        m.sessions[s].last_activity = m.now;
+                        Outcome::Ok
+                    }
+                };
+                (
+                    outcome(
+                        self.ledger.block(sid, Amount::from_minor(amount), now),
+                        |_| Outcome::Ok,
+                    ),
+                    expected,
+                )
+            }
+            Op::Pay(s, amount) => {
+                let sid = m.session_id(s);
+                let expected = match m.sessions.get(s) {
+                    None => Outcome::NotFound,
+                    Some(x) if !x.open => Outcome::Conflict,
+                    Some(_) => {
+                        m.sessions[s].last_activity = m.now;
+                        let idx = m.payments.len();
+                        m.payments.push((
+                            0,
+                            MPayment {
+                                session: s,
+                                permitted: 0,
+                                from_block: 0,
+                                status: MStatus::Uncommitted,
+                            },
+                        ));
+                        m.sessions[s].payments.push(idx);
+                        Outcome::Amount(m.draw(s, idx, amount))
+                    }
+                };
+                let real = self
+                    .ledger
+                    .create_payment(sid, Amount::from_minor(amount), now);
+                if let Ok(p) = &real {
+                    self.model.payments.last_mut().unwrap().0 = p.id;
+                }
+                (
+                    outcome(real, |p| Outcome::Amount(p.permitted.minor())),
+                    expected,
+                )
+            }
+            Op::Patch(s, p, amount) => {
+                let (sid, pid) = (m.session_id(s), m.payment_id(s, p));
+                let expected = match m.open_payment(s, p) {
+                    Err(o) => o,
+                    Ok(idx) if m.payments[idx].1.status != MStatus::Uncommitted => {
+                        Outcome::Conflict
+                    }
+                    Ok(idx) => {
+                        m.undraw(idx);
+                        Outcome::Amount(m.draw(s, idx, amount))
+                    }
+                };
+                let real = self
+                    .ledger
+                    .patch_payment(sid, pid, Amount::from_minor(amount), now);
+                (
+                    outcome(real, |p| Outcome::Amount(p.permitted.minor())),
+                    expected,
+                )
+            }
+            Op::Commit(s, p) => {
+                let (sid, pid) = (m.session_id(s), m.payment_id(s, p));
+                let expected = match m.open_payment(s, p) {
+                    Err(o) => o,
+                    Ok(idx) => match m.payments[idx].1.status {
+                        MStatus::Committed => Outcome::Ok,
+                        MStatus::RolledBack | MStatus::Reversed => Outcome::Conflict,
+                        MStatus::Uncommitted => {
+                            let payment = &mut m.payments[idx].1;
+                            payment.status = MStatus::Committed;
+                            payment.from_block = 0;
+                            m.posted[m.sessions[s].account] -= payment.permitted;
+                            Outcome::Ok
+                        }
+                    },
+                };
+                (
+                    outcome(self.ledger.commit_payment(sid, pid, now), |_| Outcome::Ok),
+                    expected,
+                )
+            }
+            Op::Rollback(s, p) => {
+                let (sid, pid) = (m.session_id(s), m.payment_id(s, p));
+                let expected = match m.open_payment(s, p) {
+                    Err(o) => o,
+                    Ok(idx) => {
+                        match m.payments[idx].1.status {
+                            MStatus::RolledBack | MStatus::Reversed => {}
+                            MStatus::Uncommitted => {
+                                let permitted = m.payments[idx].1.permitted;
+                                m.undraw(idx);
+                                m.payments[idx].1.permitted = permitted;
+                                m.payments[idx].1.status = MStatus::RolledBack;
+                            }
+                            MStatus::Committed => {
+                                m.posted[m.sessions[s].account] += m.payments[idx].1.permitted;
+                                m.payments[idx].1.status = MStatus::Reversed;
+                            }
+                        }
+                        Outcome::Ok
+                    }
+                };
+                (
+                    outcome(self.ledger.rollback_payment(sid, pid, now), |_| Outcome::Ok),
+                    expected,
+                )
+            }
+            Op::End(s) => {
+                let sid = m.session_id(s);
+                let expected = if s < m.sessions.len() {
+                    m.end(s);
+                    Outcome::Ok
+                } else {
+                    Outcome::NotFound
+                };
+                (
+                    outcome(self.ledger.end_session(sid, now), |_| Outcome::Ok),
+                    expected,
+                )
+            }
+            Op::Deposit(a, amount) => {
+                m.posted[a] += amount;
+                let no = self.account_nos[a].clone();
+                let real =
+                    self.ledger
+                        .receive_payment(&no, Amount::from_minor(amount), None, None, now);
+                (outcome(real, |_| Outcome::Ok), Outcome::Ok)
+            }
+            Op::Idle(seconds) => {
+                m.now += seconds;
+                let idle: Vec<usize> = (0..m.sessions.len())
+                    .filter(|&s| m.sessions[s].open && m.now - m.sessions[s].last_activity >= 3600)
+                    .collect();
+                for &s in &idle {
+                    m.end(s);
+                }
+                let now = self.now();
+                let ended = self.ledger.end_idle_sessions(now);
+                (
+                    Outcome::Amount(ended.len() as i64),
+                    Outcome::Amount(idle.len() as i64),
+                )
+            }
+            Op::Retry => unreachable!("expanded by the caller"),
+        };
+        assert_eq!(real, expected, "outcome of {op:?}");
+        self.check();
+    }
+
+    fn check(&self) {
+        self.ledger.check_invariants().expect("ledger invariants");
+        for (i, no) in self.account_nos.iter().enumerate() {
+            let a = self.ledger.account_by_no(no).unwrap();
+            assert_eq!(
+                a.balance.minor(),
+                self.model.posted[i],
+                "balance of account {i}"
+            );
+            assert_eq!(
+                a.reserved.minor(),
+                self.model.reserved(i),
+                "reserved of account {i}"
+            );
+            assert_eq!(
+                a.available().minor(),
+                self.model.available(i),
+                "available of account {i}"
+            );
+            assert!(a.available() >= Amount::ZERO, "account {i} overdrawn");
+        }
+    }
+}
+
+/// Runs ops, with `Retry` repeating the previous op.
+fn run(limits: [i64; ACCOUNTS], ops: &[Op]) -> Harness {
+    let mut h = Harness::new(limits);
+    let mut last: Option<&Op> = None;
+    for op in ops {
+        let op = match op {
+            Op::Retry => match last {
+                Some(prev) => prev,
+                None => continue,
+            },
+            other => other,
+        };
+        h.apply(op);
+        last = Some(op);
+    }
+    h
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_sequences_keep_the_invariants_and_match_the_model(
+        limits in prop::array::uniform3(0i64..10_000),
+        ops in prop::collection::vec(op(), 1..120),
+    ) {
+        run(limits, &ops);
+    }
+
+    #[test]
+    fn postings_sum_to_the_balance(
+        limits in prop::array::uniform3(0i64..10_000),
+        ops in prop::collection::vec(op(), 1..80),
+    ) {
+        let mut h = run(limits, &ops);
+        let posted = h.ledger.take_dirty().transactions;
+        let mut sums: HashMap<i64, i64> = HashMap::new();
+        for t in &posted {
+            *sums.entry(t.account_id).or_default() += t.amount.minor();
+        }
+        for no in &h.account_nos {
+            let a = h.ledger.account_by_no(no).unwrap();
+            prop_assert_eq!(sums.get(&a.id).copied().unwrap_or(0), a.balance.minor());
+        }
+    }
+}
+
+#[test]
+fn a_payment_draws_on_the_block_first_and_returns_it_on_rollback() {
+    let h = run(
+        [1000, 0, 0],
+        &[
+            Op::Open(0),
+            Op::Block(0, 600),
+            Op::Pay(0, 500),
+            Op::Rollback(0, 0),
+            Op::Pay(0, 2000),
+        ],
+    );
+    // After rollback the 500 went back to the block; the second payment may use all 1000.
+    let p = h.ledger.payment(h.model.payments[1].0).unwrap();
+    assert_eq!(p.permitted.minor(), 1000);
+    assert_eq!(p.from_block.minor(), 600);
+}
