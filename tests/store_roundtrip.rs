@@ -132,11 +132,13 @@ proptest! {
                 Op::Block(s, a) => if let Some(&sid) = sessions.get(s) {
                     let _ = l.block(sid, Amount::from_minor(a), now);
                 },
-                Op::Pay(s, a) => if let Some(&sid) = sessions.get(s) {
-                    if let Ok(p) = l.create_payment(sid, Amount::from_minor(a), now) {
+                Op::Pay(s, a) => {
+                    if let Some(&sid) = sessions.get(s)
+                        && let Ok(p) = l.create_payment(sid, Amount::from_minor(a), now)
+                    {
                         payments.push((sid, p.id));
                     }
-                },
+                }
                 Op::Patch(p, a) => if let Some(&(sid, pid)) = payments.get(p) {
                     let _ = l.patch_payment(sid, pid, Amount::from_minor(a), now);
                 },

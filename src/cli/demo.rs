@@ -42,7 +42,7 @@ pub async fn seed(
             "a.andersson",
             "CARD-1001",
             "19900101-1234",
-            100_00,
+            10_000,
         ),
         (
             "1002",
@@ -51,7 +51,7 @@ pub async fn seed(
             "b.berg",
             "CARD-1002",
             "19851231-5678",
-            50_00,
+            5_000,
         ),
     ];
     for (no, name, username, alias, card, pn, limit) in customers {

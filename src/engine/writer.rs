@@ -56,7 +56,7 @@ pub(super) fn run(
             ledger = reload(&ledger, &*store);
         }
         for reply in replies.drain(..) {
-            reply(outcome.clone());
+            reply(outcome);
         }
     }
     tracing::debug!(ledger = %ledger.info.ledger_no, "writer stopped");

@@ -96,15 +96,14 @@ impl Credentials {
             .unwrap_or_else(|p| p.into_inner())
             .get(&key)
             .copied();
-        if let Some((id, at)) = cached {
-            if at.elapsed() < CACHE_TTL {
-                if let Some(row) = self.active(id).filter(|r| r.kind == kind) {
-                    return Some(Principal {
-                        credential_id: id,
-                        ledger_id: row.ledger_id,
-                    });
-                }
-            }
+        if let Some((id, at)) = cached
+            && at.elapsed() < CACHE_TTL
+            && let Some(row) = self.active(id).filter(|r| r.kind == kind)
+        {
+            return Some(Principal {
+                credential_id: id,
+                ledger_id: row.ledger_id,
+            });
         }
         let encoded = header
             .strip_prefix("Basic ")

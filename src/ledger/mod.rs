@@ -114,6 +114,16 @@ pub struct NewAccount {
     pub description: Option<String>,
 }
 
+/// What a transaction posts; `hold` is the id and creation time of the hold it captures.
+struct Posting {
+    account_id: i64,
+    kind: TxnType,
+    amount: Amount,
+    description: String,
+    reference: String,
+    hold: Option<(i64, OffsetDateTime)>,
+}
+
 pub struct Ledger {
     pub info: LedgerInfo,
     customers: HashMap<i64, Customer>,
@@ -310,12 +320,12 @@ impl Ledger {
                 )));
             }
         }
-        if let Some(pn) = &new.personal_number {
-            if self.by_personal_number.contains_key(pn) {
-                return Err(LedgerError::conflict(format!(
-                    "personalNumber: {pn} is already used in this ledger"
-                )));
-            }
+        if let Some(pn) = &new.personal_number
+            && self.by_personal_number.contains_key(pn)
+        {
+            return Err(LedgerError::conflict(format!(
+                "personalNumber: {pn} is already used in this ledger"
+            )));
         }
         let customer = Customer {
             id: Self::next_id(&mut self.last_id.customer),
@@ -403,28 +413,27 @@ impl Ledger {
             .ok_or(LedgerError::NotFound("account"))?;
         let description = description.unwrap_or_else(|| "Incoming payment".into());
         let reference = format!("incoming:{}", reference.unwrap_or_default());
-        self.post(
+        let posting = Posting {
             account_id,
-            TxnType::Payment,
+            kind: TxnType::Payment,
             amount,
             description,
             reference,
-            None,
-            now,
-        )
+            hold: None,
+        };
+        self.post(posting, now)
     }
 
     /// Posts a transaction and moves the balance; the only way a balance ever changes.
-    fn post(
-        &mut self,
-        account_id: i64,
-        kind: TxnType,
-        amount: Amount,
-        description: String,
-        reference: String,
-        hold: Option<&Hold>,
-        now: OffsetDateTime,
-    ) -> Result<Transaction, LedgerError> {
+    fn post(&mut self, posting: Posting, now: OffsetDateTime) -> Result<Transaction, LedgerError> {
+        let Posting {
+            account_id,
+            kind,
+            amount,
+            description,
+            reference,
+            hold,
+        } = posting;
         let account = self
             .accounts
             .get_mut(&account_id)
@@ -440,9 +449,9 @@ impl Ledger {
             date: now.date(),
             created_at: now,
             description,
-            reserve_date: hold.map(|h| h.created_at.date()),
+            reserve_date: hold.map(|(_, created)| created.date()),
             billed: None,
-            hold_id: hold.map(|h| h.id),
+            hold_id: hold.map(|(id, _)| id),
             reference,
         };
         self.dirty.transactions.push(txn.clone());

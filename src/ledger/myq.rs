@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 
 use super::{
-    AccountStatus, HoldKind, HoldStatus, Ledger, LedgerError, PaymentStatus, Session,
+    AccountStatus, HoldKind, HoldStatus, Ledger, LedgerError, PaymentStatus, Posting, Session,
     SessionPayment, SessionStatus, TxnType,
 };
 use crate::money::Amount;
@@ -307,16 +307,15 @@ impl Ledger {
         // Capture: the hold's remainder becomes a posted debit; available does not move.
         self.resolve_hold(hold_id, HoldStatus::Captured)?;
         if payment.permitted > Amount::ZERO {
-            let hold = self.holds[&hold_id].clone();
-            self.post(
+            let posting = Posting {
                 account_id,
-                TxnType::Purchase,
-                payment.permitted.checked_neg()?,
-                format!("MyQ session {session_id} payment {payment_id}"),
-                format!("myq-payment:{payment_id}"),
-                Some(&hold),
-                now,
-            )?;
+                kind: TxnType::Purchase,
+                amount: payment.permitted.checked_neg()?,
+                description: format!("MyQ session {session_id} payment {payment_id}"),
+                reference: format!("myq-payment:{payment_id}"),
+                hold: Some((hold_id, self.holds[&hold_id].created_at)),
+            };
+            self.post(posting, now)?;
         }
         let p = self.payments.get_mut(&payment_id).expect("payment");
         p.status = PaymentStatus::Committed;
@@ -344,15 +343,17 @@ impl Ledger {
             PaymentStatus::Committed => {
                 let account_id = self.sessions[&session_id].account_id;
                 if payment.permitted > Amount::ZERO {
-                    self.post(
+                    let posting = Posting {
                         account_id,
-                        TxnType::Reversal,
-                        payment.permitted,
-                        format!("Rollback of MyQ session {session_id} payment {payment_id}"),
-                        format!("myq-payment-rollback:{payment_id}"),
-                        None,
-                        now,
-                    )?;
+                        kind: TxnType::Reversal,
+                        amount: payment.permitted,
+                        description: format!(
+                            "Rollback of MyQ session {session_id} payment {payment_id}"
+                        ),
+                        reference: format!("myq-payment-rollback:{payment_id}"),
+                        hold: None,
+                    };
+                    self.post(posting, now)?;
                 }
                 self.payments.get_mut(&payment_id).expect("payment").status =
                     PaymentStatus::Reversed;

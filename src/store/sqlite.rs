@@ -20,12 +20,11 @@ pub struct SqliteStore {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        if let rusqlite::Error::SqliteFailure(f, msg) = &e {
-            if f.code == rusqlite::ErrorCode::ConstraintViolation
-                && msg.as_deref().is_some_and(|m| m.contains("UNIQUE"))
-            {
-                return StoreError::Duplicate(msg.clone().unwrap_or_default());
-            }
+        if let rusqlite::Error::SqliteFailure(f, msg) = &e
+            && f.code == rusqlite::ErrorCode::ConstraintViolation
+            && msg.as_deref().is_some_and(|m| m.contains("UNIQUE"))
+        {
+            return StoreError::Duplicate(msg.clone().unwrap_or_default());
         }
         StoreError::Database(e.to_string())
     }

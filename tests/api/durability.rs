@@ -1,0 +1,226 @@
+//! The real binary, killed with SIGKILL under load, keeps every acknowledged payment.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::basic;
+
+const TOKEN: &str = "durability-admin";
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    async fn start(db: &str, port: u16) -> Server {
+        let child = Command::new(env!("CARGO_BIN_EXE_saldo"))
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--database-url",
+                db,
+            ])
+            .env("SALDO_ADMIN_TOKEN", TOKEN)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting saldo");
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !reqwest::get(format!("{url}/readyz"))
+            .await
+            .map(|r| r.status().is_success())
+            .unwrap_or(false)
+        {
+            assert!(Instant::now() < deadline, "saldo did not become ready");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Server { child, url }
+    }
+
+    fn kill9(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn admin(
+    client: &reqwest::Client,
+    url: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> Value {
+    let mut req = client
+        .request(method, format!("{url}/admin/v1{path}"))
+        .bearer_auth(TOKEN);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    assert!(res.status().is_success(), "{path}: {}", res.status());
+    res.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_loses_no_acknowledged_payment() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("kill.db").display());
+    let port = free_port();
+    let server = Server::start(&db, port).await;
+    let client = reqwest::Client::new();
+    let url = server.url.clone();
+    use reqwest::Method;
+    admin(
+        &client,
+        &url,
+        Method::POST,
+        "/ledgers",
+        Some(json!({"ledgerNo": "501", "name": "K", "currency": "SEK"})),
+    )
+    .await;
+    for i in 0..4 {
+        admin(
+            &client,
+            &url,
+            Method::POST,
+            "/ledgers/501/customers",
+            Some(json!({"customerNo": format!("c{i}"), "name": "K", "username": format!("u{i}")})),
+        )
+        .await;
+        admin(&client, &url, Method::POST, "/ledgers/501/accounts", Some(json!({"customerNo": format!("c{i}"), "accountNo": format!("A{i}"), "creditLimit": 100000}))).await;
+    }
+    let cred = admin(
+        &client,
+        &url,
+        Method::POST,
+        "/ledgers/501/credentials",
+        Some(json!({"kind": "myq-basic", "login": "k"})),
+    )
+    .await;
+    let auth = basic("k", cred["password"].as_str().unwrap());
+
+    // Eight terminals commit payments until the server dies; each remembers what was acknowledged.
+    let mut terminals = Vec::new();
+    for t in 0..8 {
+        let (client, url, auth) = (client.clone(), url.clone(), auth.clone());
+        terminals.push(tokio::spawn(async move {
+            let mut acked: Vec<(usize, i64)> = Vec::new();
+            let user = t % 4;
+            'outer: loop {
+                let post = |path: String, body: Option<Value>| {
+                    let mut req = client
+                        .post(format!("{url}{path}"))
+                        .header("authorization", &auth);
+                    if let Some(b) = body {
+                        req = req.json(&b);
+                    }
+                    req.send()
+                };
+                let Ok(r) = post(
+                    "/sessions".into(),
+                    Some(json!({"username": format!("u{user}")})),
+                )
+                .await
+                else {
+                    break;
+                };
+                let Ok(s) = r.json::<Value>().await else {
+                    break;
+                };
+                let s = s["id"].as_i64().unwrap();
+                for _ in 0..3 {
+                    let Ok(r) = post(
+                        format!("/sessions/{s}/payments"),
+                        Some(json!({"amount": 1.25})),
+                    )
+                    .await
+                    else {
+                        break 'outer;
+                    };
+                    let Ok(p) = r.json::<Value>().await else {
+                        break 'outer;
+                    };
+                    let p = p["id"].as_i64().unwrap();
+                    match post(format!("/sessions/{s}/payments/{p}/commit"), None).await {
+                        Ok(r) if r.status() == 204 => acked.push((user, p)),
+                        Ok(r) => panic!("commit answered {}", r.status()),
+                        Err(_) => break 'outer,
+                    }
+                }
+            }
+            acked
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.kill9();
+    let mut acked = Vec::new();
+    for t in terminals {
+        acked.extend(t.await.unwrap());
+    }
+    assert!(acked.len() > 50, "the load ran: {} commits", acked.len());
+
+    let server = Server::start(&db, free_port()).await;
+    let url = server.url.clone();
+    for user in 0..4 {
+        let statement = admin(
+            &client,
+            &url,
+            Method::GET,
+            &format!("/ledgers/501/accounts/A{user}/statement"),
+            None,
+        )
+        .await;
+        let refs: std::collections::HashSet<String> = statement["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["reference"].as_str().unwrap().to_string())
+            .collect();
+        for (_, p) in acked.iter().filter(|(u, _)| *u == user) {
+            assert!(
+                refs.contains(&format!("myq-payment:{p}")),
+                "acknowledged payment {p} of u{user} is lost"
+            );
+        }
+        // Invariants after the restart: the balance is the sum of the postings, nothing overdrawn.
+        let account = &statement["account"];
+        let last = statement["transactions"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap();
+        assert_eq!(account["totalBalance"], last["balance"]);
+        let available: f64 = account["availableAmount"].to_string().parse().unwrap();
+        assert!(available >= 0.0);
+    }
+    // Sessions that were open at the kill still work after it: the ledger is fully usable.
+    let r = client
+        .post(format!("{url}/sessions"))
+        .header("authorization", &auth)
+        .json(&json!({"username": "u0"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}

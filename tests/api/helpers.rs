@@ -1,0 +1,216 @@
+//! A real server on a random port over a temporary SQLite file, with a manual clock.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use reqwest::Method;
+use saldo::engine::{Engine, ManualClock};
+use saldo::http::{AppState, Credentials, app};
+use saldo::secret;
+use saldo::store::{self};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+pub struct TestApp {
+    pub url: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub engine: Arc<Engine>,
+    _dir: tempfile::TempDir,
+}
+
+/// A response as a client sees it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
+    }
+
+    /// The MyQ/admin error message, asserting the error format on the way.
+    pub fn error_message(&self) -> String {
+        let body = self.json();
+        let obj = body.as_object().expect("error body is an object");
+        assert_eq!(obj.len(), 1, "only `error` at the top: {body}");
+        body["error"]["message"]
+            .as_str()
+            .expect("error.message is a string")
+            .to_string()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("saldo.db").display());
+        let store = store::open(&url).unwrap();
+        let clock = Arc::new(ManualClock::new(
+            OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap(),
+        ));
+        let engine = Engine::start(store.clone(), clock.clone()).unwrap();
+        let state = AppState {
+            engine: engine.clone(),
+            credentials: Arc::new(Credentials::load(store).unwrap()),
+            admin_token_sha256: Arc::new(secret::sha256(ADMIN_TOKEN.as_bytes())),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+        TestApp {
+            url,
+            client: reqwest::Client::new(),
+            clock,
+            engine,
+            _dir: dir,
+        }
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Reply {
+        let mut req = self.client.request(method, format!("{}{path}", self.url));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(body) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        let res = req.send().await.unwrap();
+        Reply {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            text: res.text().await.unwrap(),
+        }
+    }
+
+    pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        let body = body.map(|b| b.to_string());
+        let auth = format!("Bearer {ADMIN_TOKEN}");
+        self.request(
+            method,
+            &format!("/admin/v1{path}"),
+            &[("authorization", &auth)],
+            body.as_deref(),
+        )
+        .await
+    }
+
+    /// POSTs to the admin API and insists on 201.
+    pub async fn admin_create(&self, path: &str, body: Value) -> Value {
+        let reply = self.admin(Method::POST, path, Some(body)).await;
+        assert_eq!(reply.status, 201, "{path}: {}", reply.text);
+        reply.json()
+    }
+
+    /// A ledger with a MyQ credential; returns the Basic header value.
+    pub async fn myq_ledger(&self, ledger_no: &str) -> String {
+        self.admin_create(
+            "/ledgers",
+            json!({"ledgerNo": ledger_no, "name": "Test", "currency": "SEK"}),
+        )
+        .await;
+        let cred = self
+            .admin_create(
+                &format!("/ledgers/{ledger_no}/credentials"),
+                json!({"kind": "myq-basic", "login": format!("myq{ledger_no}")}),
+            )
+            .await;
+        basic(
+            cred["login"].as_str().unwrap(),
+            cred["password"].as_str().unwrap(),
+        )
+    }
+
+    /// A customer with a MyQ identity and a default account with `limit`; returns the accountNo.
+    pub async fn customer(
+        &self,
+        ledger_no: &str,
+        customer_no: &str,
+        identity: Value,
+        limit: &str,
+    ) -> String {
+        let mut body =
+            json!({"customerNo": customer_no, "name": format!("Customer {customer_no}")});
+        for (k, v) in identity.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        self.admin_create(&format!("/ledgers/{ledger_no}/customers"), body)
+            .await;
+        let account = self
+            .admin_create(
+                &format!("/ledgers/{ledger_no}/accounts"),
+                json!({"customerNo": customer_no, "creditLimit": limit.parse::<serde_json::Number>().unwrap()}),
+            )
+            .await;
+        account["accountNo"].as_str().unwrap().to_string()
+    }
+
+    pub async fn account(&self, ledger_no: &str, account_no: &str) -> Value {
+        let reply = self
+            .admin(
+                Method::GET,
+                &format!("/ledgers/{ledger_no}/accounts/{account_no}"),
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        reply.json()
+    }
+
+    pub async fn myq(&self, auth: &str, method: Method, path: &str, body: Option<&str>) -> Reply {
+        self.request(method, path, &[("authorization", auth)], body)
+            .await
+    }
+
+    /// Opens a session for `username` and returns its id.
+    pub async fn session(&self, auth: &str, username: &str) -> i64 {
+        let reply = self
+            .myq(
+                auth,
+                Method::POST,
+                "/sessions",
+                Some(&json!({"username": username}).to_string()),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        reply.json()["id"].as_i64().expect("integer id")
+    }
+
+    pub async fn balance(&self, auth: &str, session: i64) -> Value {
+        let reply = self
+            .myq(auth, Method::GET, &format!("/sessions/{session}"), None)
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        reply.json()["balance"].clone()
+    }
+}
+
+pub fn basic(login: &str, password: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{login}:{password}"))
+    )
+}
+
+pub fn amount(text: &str) -> String {
+    json!({ "amount": text.parse::<serde_json::Number>().unwrap() }).to_string()
+}
+
+/// A JSON number exactly as written (`dec("13.00")` renders `13.00`), for wire comparisons.
+pub fn dec(text: &str) -> Value {
+    Value::Number(text.parse().unwrap())
+}

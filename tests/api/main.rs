@@ -1,0 +1,6 @@
+//! HTTP-level tests: a real server on a random port, driven as a client would.
+
+mod admin;
+mod durability;
+mod helpers;
+mod myq_external;
