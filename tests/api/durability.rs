@@ -1,68 +1,10 @@
 //! The real binary, killed with SIGKILL under load, keeps every acknowledged payment.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::basic;
-
-const TOKEN: &str = "durability-admin";
-
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    async fn start(db: &str, port: u16) -> Server {
-        let child = Command::new(env!("CARGO_BIN_EXE_saldo"))
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--database-url",
-                db,
-            ])
-            .env("SALDO_ADMIN_TOKEN", TOKEN)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting saldo");
-        let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !reqwest::get(format!("{url}/readyz"))
-            .await
-            .map(|r| r.status().is_success())
-            .unwrap_or(false)
-        {
-            assert!(Instant::now() < deadline, "saldo did not become ready");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Server { child, url }
-    }
-
-    fn kill9(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::helpers::{PROCESS_TOKEN as TOKEN, Server, basic, free_port};
 
 async fn admin(
     client: &reqwest::Client,
@@ -87,7 +29,7 @@ async fn sigkill_loses_no_acknowledged_payment() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("kill.db").display());
     let port = free_port();
-    let server = Server::start(&db, port).await;
+    let server = Server::start(&db, port, Some(TOKEN)).await;
     let client = reqwest::Client::new();
     let url = server.url.clone();
     use reqwest::Method;
@@ -180,7 +122,7 @@ async fn sigkill_loses_no_acknowledged_payment() {
     }
     assert!(acked.len() > 50, "the load ran: {} commits", acked.len());
 
-    let server = Server::start(&db, free_port()).await;
+    let server = Server::start(&db, free_port(), Some(TOKEN)).await;
     let url = server.url.clone();
     for user in 0..4 {
         let statement = admin(

@@ -214,3 +214,68 @@ pub fn amount(text: &str) -> String {
 pub fn dec(text: &str) -> Value {
     Value::Number(text.parse().unwrap())
 }
+
+/// Admin token of servers started as processes.
+pub const PROCESS_TOKEN: &str = "process-admin-token";
+
+/// The real `saldo` binary, as an operator runs it.
+pub struct Server {
+    pub child: std::process::Child,
+    pub url: String,
+}
+
+impl Server {
+    /// Starts `saldo serve` and waits for `/readyz`; stdout is kept for the caller to read.
+    pub async fn start_with(db: &str, port: u16, token: Option<&str>, extra: &[&str]) -> Server {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_saldo"));
+        cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", db])
+            .args(extra)
+            .env_remove("SALDO_ADMIN_TOKEN")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        if let Some(token) = token {
+            cmd.env("SALDO_ADMIN_TOKEN", token);
+        }
+        let child = cmd.spawn().expect("starting saldo");
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !reqwest::get(format!("{url}/readyz")).await.map(|r| r.status().is_success()).unwrap_or(false) {
+            assert!(std::time::Instant::now() < deadline, "saldo did not become ready");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Server { child, url }
+    }
+
+    pub async fn start(db: &str, port: u16, token: Option<&str>) -> Server {
+        Server::start_with(db, port, token, &[]).await
+    }
+
+    pub fn kill9(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().unwrap();
+    }
+
+    /// Sends SIGTERM and returns the exit status and everything printed on stdout.
+    pub fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        let sent = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success());
+        let status = self.child.wait().unwrap();
+        let mut out = String::new();
+        use std::io::Read;
+        self.child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+        (status, out)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
