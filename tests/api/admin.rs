@@ -132,11 +132,7 @@ async fn ledger_input_is_validated_by_field() {
 #[tokio::test]
 async fn customers_accounts_and_incoming_payments() {
     let app = TestApp::spawn().await;
-    app.admin_create(
-        "/ledgers",
-        json!({"ledgerNo": "501", "name": "Uni", "currency": "SEK"}),
-    )
-    .await;
+    app.ledger("501").await;
     let c = app
         .admin_create(
             "/ledgers/501/customers",
@@ -238,11 +234,7 @@ async fn customers_accounts_and_incoming_payments() {
 #[tokio::test]
 async fn credentials_are_shown_once_and_only_myq_basic_exists_yet() {
     let app = TestApp::spawn().await;
-    app.admin_create(
-        "/ledgers",
-        json!({"ledgerNo": "501", "name": "Uni", "currency": "SEK"}),
-    )
-    .await;
+    app.ledger("501").await;
     let c = app
         .admin_create(
             "/ledgers/501/credentials",

@@ -34,12 +34,19 @@ async fn a_generated_admin_token_is_printed_once_and_keeps_working() {
     assert!(token.len() >= 32);
 
     let server = Server::start(&db, free_port(), None).await;
-    let (ok, _) = saldo(&["admin", "ledger-create", "--ledger-no", "7", "--name", "x"], &server.url, &token);
+    let (ok, _) = saldo(
+        &["admin", "ledger-create", "--ledger-no", "7", "--name", "x"],
+        &server.url,
+        &token,
+    );
     assert!(ok, "the stored token still works after a restart");
     let (ok, _) = saldo(&["admin", "ledger-get", "7"], &server.url, "not-the-token");
     assert!(!ok);
     let (_, out) = server.terminate();
-    assert!(!out.contains("Generated admin token"), "printed only at first start");
+    assert!(
+        !out.contains("Generated admin token"),
+        "printed only at first start"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,18 +59,60 @@ async fn the_admin_cli_provisions_a_working_myq_ledger() {
         assert!(ok, "saldo {args:?}: {out}");
         out
     };
-    run(&["admin", "ledger-create", "--ledger-no", "501", "--name", "Print", "--currency", "SEK"]);
-    run(&["admin", "customer-create", "501", "--customer-no", "1", "--name", "Alice", "--username", "alice", "--card", "K-1"]);
+    run(&[
+        "admin",
+        "ledger-create",
+        "--ledger-no",
+        "501",
+        "--name",
+        "Print",
+        "--currency",
+        "SEK",
+    ]);
+    run(&[
+        "admin",
+        "customer-create",
+        "501",
+        "--customer-no",
+        "1",
+        "--name",
+        "Alice",
+        "--username",
+        "alice",
+        "--card",
+        "K-1",
+    ]);
     let account: Value = serde_json::from_str(&run(&[
-        "admin", "account-create", "501", "--customer-no", "1", "--account-no", "A1", "--credit-limit", "12.50",
+        "admin",
+        "account-create",
+        "501",
+        "--customer-no",
+        "1",
+        "--account-no",
+        "A1",
+        "--credit-limit",
+        "12.50",
     ]))
     .unwrap();
     assert_eq!(account["creditLimit"].to_string(), "12.50");
     run(&["admin", "payment-create", "501", "A1", "--amount", "2.5"]);
-    run(&["admin", "ledger-settings", "501", "--set", "sessionIdleTimeoutSeconds=90"]);
+    run(&[
+        "admin",
+        "ledger-settings",
+        "501",
+        "--set",
+        "sessionIdleTimeoutSeconds=90",
+    ]);
     let ledger: Value = serde_json::from_str(&run(&["admin", "ledger-get", "501"])).unwrap();
     assert_eq!(ledger["settings"]["sessionIdleTimeoutSeconds"], 90);
-    let cred: Value = serde_json::from_str(&run(&["admin", "credential-create", "501", "--login", "myq"])).unwrap();
+    let cred: Value = serde_json::from_str(&run(&[
+        "admin",
+        "credential-create",
+        "501",
+        "--login",
+        "myq",
+    ]))
+    .unwrap();
     let auth = crate::helpers::basic("myq", cred["password"].as_str().unwrap());
 
     let client = reqwest::Client::new();
@@ -75,15 +124,30 @@ async fn the_admin_cli_provisions_a_working_myq_ledger() {
         .await
         .unwrap();
     let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let r = client.get(format!("{}/sessions/{id}", server.url)).header("authorization", &auth).send().await.unwrap();
+    let r = client
+        .get(format!("{}/sessions/{id}", server.url))
+        .header("authorization", &auth)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.text().await.unwrap(), r#"{"balance":15}"#);
 
-    let statement: Value = serde_json::from_str(&run(&["admin", "statement", "501", "A1"])).unwrap();
+    let statement: Value =
+        serde_json::from_str(&run(&["admin", "statement", "501", "A1"])).unwrap();
     assert_eq!(statement["transactions"][0]["amount"].to_string(), "2.50");
     run(&["admin", "credential-revoke", "501", &cred["id"].to_string()]);
-    let r = client.get(format!("{}/sessions/{id}", server.url)).header("authorization", &auth).send().await.unwrap();
+    let r = client
+        .get(format!("{}/sessions/{id}", server.url))
+        .header("authorization", &auth)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
-    let (ok, _) = saldo(&["admin", "account-get", "501", "nope"], &server.url, "cli-token");
+    let (ok, _) = saldo(
+        &["admin", "account-get", "501", "nope"],
+        &server.url,
+        "cli-token",
+    );
     assert!(!ok, "a 404 makes the CLI fail");
 }
 
@@ -117,7 +181,10 @@ async fn demo_prints_a_flow_that_works() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let (_, out) = server.terminate();
-    assert!(out.contains("already holds ledgers"), "a second --demo seeds nothing");
+    assert!(
+        out.contains("already holds ledgers"),
+        "a second --demo seeds nothing"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,7 +192,11 @@ async fn sigterm_finishes_and_keeps_what_was_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("g.db").display());
     let server = Server::start(&db, free_port(), Some("t")).await;
-    let (ok, _) = saldo(&["admin", "ledger-create", "--ledger-no", "1", "--name", "g"], &server.url, "t");
+    let (ok, _) = saldo(
+        &["admin", "ledger-create", "--ledger-no", "1", "--name", "g"],
+        &server.url,
+        "t",
+    );
     assert!(ok);
     let (status, _) = server.terminate();
     assert!(status.success(), "graceful exit: {status}");

@@ -116,13 +116,18 @@ impl TestApp {
         reply.json()
     }
 
-    /// A ledger with a MyQ credential; returns the Basic header value.
-    pub async fn myq_ledger(&self, ledger_no: &str) -> String {
+    /// A SEK ledger.
+    pub async fn ledger(&self, ledger_no: &str) -> Value {
         self.admin_create(
             "/ledgers",
             json!({"ledgerNo": ledger_no, "name": "Test", "currency": "SEK"}),
         )
-        .await;
+        .await
+    }
+
+    /// A ledger with a MyQ credential; returns the Basic header value.
+    pub async fn myq_ledger(&self, ledger_no: &str) -> String {
+        self.ledger(ledger_no).await;
         let cred = self
             .admin_create(
                 &format!("/ledgers/{ledger_no}/credentials"),
@@ -190,6 +195,20 @@ impl TestApp {
         reply.json()["id"].as_i64().expect("integer id")
     }
 
+    /// Creates a session payment of `amount` and returns its id.
+    pub async fn payment(&self, auth: &str, session: i64, amount: &str) -> i64 {
+        let reply = self
+            .myq(
+                auth,
+                Method::POST,
+                &format!("/sessions/{session}/payments"),
+                Some(&self::amount(amount)),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        reply.json()["id"].as_i64().expect("integer id")
+    }
+
     pub async fn balance(&self, auth: &str, session: i64) -> Value {
         let reply = self
             .myq(auth, Method::GET, &format!("/sessions/{session}"), None)
@@ -228,20 +247,33 @@ impl Server {
     /// Starts `saldo serve` and waits for `/readyz`; stdout is kept for the caller to read.
     pub async fn start_with(db: &str, port: u16, token: Option<&str>, extra: &[&str]) -> Server {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_saldo"));
-        cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", db])
-            .args(extra)
-            .env_remove("SALDO_ADMIN_TOKEN")
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null());
+        cmd.args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            db,
+        ])
+        .args(extra)
+        .env_remove("SALDO_ADMIN_TOKEN")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
         if let Some(token) = token {
             cmd.env("SALDO_ADMIN_TOKEN", token);
         }
         let child = cmd.spawn().expect("starting saldo");
         let url = format!("http://127.0.0.1:{port}");
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while !reqwest::get(format!("{url}/readyz")).await.map(|r| r.status().is_success()).unwrap_or(false) {
-            assert!(std::time::Instant::now() < deadline, "saldo did not become ready");
+        while !reqwest::get(format!("{url}/readyz"))
+            .await
+            .map(|r| r.status().is_success())
+            .unwrap_or(false)
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "saldo did not become ready"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         Server { child, url }
@@ -259,12 +291,20 @@ impl Server {
     /// Sends SIGTERM and returns the exit status and everything printed on stdout.
     pub fn terminate(mut self) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().to_string();
-        let sent = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
         assert!(sent.success());
         let status = self.child.wait().unwrap();
         let mut out = String::new();
         use std::io::Read;
-        self.child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
         (status, out)
     }
 }
@@ -277,5 +317,9 @@ impl Drop for Server {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

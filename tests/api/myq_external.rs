@@ -43,73 +43,30 @@ async fn who(app: &TestApp, auth: &str, body: serde_json::Value) -> Result<i64, 
 #[tokio::test]
 async fn sessions_identify_users_by_each_path_in_order() {
     let (app, auth) = setup().await;
-    assert_eq!(who(&app, &auth, json!({"username": "alice"})).await, Ok(20));
-    assert_eq!(
-        who(&app, &auth, json!({"username": "ALICE"})).await,
-        Ok(20),
-        "case-insensitive"
-    );
-    assert_eq!(
-        who(&app, &auth, json!({"username": "A.Smith"})).await,
-        Ok(20),
-        "username matches an alias"
-    );
-    assert_eq!(
-        who(&app, &auth, json!({"aliases": ["nobody", "ali"]})).await,
-        Ok(20)
-    );
-    assert_eq!(who(&app, &auth, json!({"cards": ["CARD-2"]})).await, Ok(10));
-    assert_eq!(
-        who(&app, &auth, json!({"personalnumber": "PN-2"})).await,
-        Ok(10)
-    );
-    // Missing, null and empty fields are skipped, not errors.
-    assert_eq!(
-        who(
-            &app,
-            &auth,
-            json!({"username": "", "aliases": null, "cards": [], "personalnumber": "PN-1"})
-        )
-        .await,
-        Ok(20)
-    );
-    assert_eq!(
-        who(
-            &app,
-            &auth,
-            json!({"username": null, "cards": ["", "CARD-2"]})
-        )
-        .await,
-        Ok(10)
-    );
-    // Username is tried before cards: alice's name with bob's card is alice.
-    assert_eq!(
-        who(
-            &app,
-            &auth,
-            json!({"username": "alice", "cards": ["CARD-2"]})
-        )
-        .await,
-        Ok(20)
-    );
-    // An unknown username falls through to the card.
-    assert_eq!(
-        who(
-            &app,
-            &auth,
-            json!({"username": "ghost", "cards": ["CARD-2"]})
-        )
-        .await,
-        Ok(10)
-    );
-    assert_eq!(
-        who(&app, &auth, json!({"username": "ghost"})).await,
-        Err((404, "User not found".into()))
-    );
-    assert_eq!(
-        who(&app, &auth, json!({})).await,
-        Err((404, "User not found".into()))
-    );
+    let not_found = Err((404, "User not found".to_string()));
+    let cases = [
+        (json!({"username": "alice"}), Ok(20)),
+        // Case-insensitive, and a username matches an alias too.
+        (json!({"username": "ALICE"}), Ok(20)),
+        (json!({"username": "A.Smith"}), Ok(20)),
+        (json!({"aliases": ["nobody", "ali"]}), Ok(20)),
+        (json!({"cards": ["CARD-2"]}), Ok(10)),
+        (json!({"personalnumber": "PN-2"}), Ok(10)),
+        // Missing, null and empty fields are skipped, not errors.
+        (
+            json!({"username": "", "aliases": null, "cards": [], "personalnumber": "PN-1"}),
+            Ok(20),
+        ),
+        (json!({"username": null, "cards": ["", "CARD-2"]}), Ok(10)),
+        // Username is tried before cards; an unknown one falls through to the card.
+        (json!({"username": "alice", "cards": ["CARD-2"]}), Ok(20)),
+        (json!({"username": "ghost", "cards": ["CARD-2"]}), Ok(10)),
+        (json!({"username": "ghost"}), not_found.clone()),
+        (json!({}), not_found),
+    ];
+    for (body, expected) in cases {
+        assert_eq!(who(&app, &auth, body.clone()).await, expected, "{body}");
+    }
 }
 
 #[tokio::test]
@@ -446,17 +403,7 @@ async fn an_ended_session_answers_409_to_everything_but_get() {
         Some(&amount("5")),
     )
     .await;
-    let p = app
-        .myq(
-            &auth,
-            Method::POST,
-            &format!("/sessions/{s}/payments"),
-            Some(&amount("7")),
-        )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let p = app.payment(&auth, s, "7").await;
     assert_eq!(
         app.account(L, &format!("{L}0000001")).await["availableAmount"],
         dec("13.00")
@@ -518,17 +465,7 @@ async fn an_ended_session_answers_409_to_everything_but_get() {
 async fn committed_payments_survive_the_end_of_their_session() {
     let (app, auth) = setup().await;
     let s = app.session(&auth, "alice").await;
-    let p = app
-        .myq(
-            &auth,
-            Method::POST,
-            &format!("/sessions/{s}/payments"),
-            Some(&amount("6")),
-        )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let p = app.payment(&auth, s, "6").await;
     app.myq(
         &auth,
         Method::POST,
@@ -558,17 +495,7 @@ async fn unknown_sessions_and_payments_are_404() {
     let (app, auth) = setup().await;
     let s = app.session(&auth, "alice").await;
     let other = app.session(&auth, "bob").await;
-    let p = app
-        .myq(
-            &auth,
-            Method::POST,
-            &format!("/sessions/{other}/payments"),
-            Some(&amount("1")),
-        )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let p = app.payment(&auth, other, "1").await;
     for (method, path) in [
         (Method::GET, "/sessions/999999".to_string()),
         (Method::GET, "/sessions/abc".to_string()),
@@ -600,17 +527,7 @@ async fn unknown_sessions_and_payments_are_404() {
 async fn bad_amounts_are_400_and_change_nothing() {
     let (app, auth) = setup().await;
     let s = app.session(&auth, "alice").await;
-    let p = app
-        .myq(
-            &auth,
-            Method::POST,
-            &format!("/sessions/{s}/payments"),
-            Some(&amount("1")),
-        )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let p = app.payment(&auth, s, "1").await;
     let before = app.account(L, &format!("{L}0000001")).await;
     let bodies = [
         (r#"{"amount": -5}"#, "amount: must not be negative"),
@@ -700,17 +617,7 @@ async fn forty_concurrent_blocks_of_five_on_twenty_succeed_exactly_four_times() 
 async fn concurrent_commits_of_one_payment_debit_once() {
     let (app, auth) = setup().await;
     let s = app.session(&auth, "alice").await;
-    let p = app
-        .myq(
-            &auth,
-            Method::POST,
-            &format!("/sessions/{s}/payments"),
-            Some(&amount("3")),
-        )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let p = app.payment(&auth, s, "3").await;
     let mut tasks = Vec::new();
     for _ in 0..20 {
         let (client, url, auth) = (app.client.clone(), app.url.clone(), auth.clone());
@@ -777,11 +684,7 @@ async fn authentication_is_required_in_either_header() {
 #[tokio::test]
 async fn a_revoked_credential_stops_working_at_once() {
     let app = TestApp::spawn().await;
-    app.admin_create(
-        "/ledgers",
-        json!({"ledgerNo": L, "name": "T", "currency": "SEK"}),
-    )
-    .await;
+    app.ledger(L).await;
     app.customer(L, "1", json!({"username": "alice"}), "20")
         .await;
     let cred = app
