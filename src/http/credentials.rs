@@ -21,6 +21,9 @@ pub struct Credentials {
     store: Arc<dyn Store>,
     by_id: RwLock<HashMap<i64, CredentialRow>>,
     verified: Mutex<HashMap<[u8; 32], (i64, Instant)>>,
+    /// Argon2 is deliberately expensive: at most this many run at once, so a burst of new
+    /// clients (or of wrong passwords) cannot take every core from the ledger.
+    hashing: tokio::sync::Semaphore,
 }
 
 /// Who a verified credential speaks for.
@@ -37,6 +40,7 @@ impl Credentials {
             store,
             by_id: RwLock::new(rows.into_iter().map(|r| (r.id, r)).collect()),
             verified: Mutex::default(),
+            hashing: tokio::sync::Semaphore::new(2),
         })
     }
 
@@ -87,14 +91,13 @@ impl Credentials {
             .cloned()
     }
 
-    /// Verifies an `Authorization: Basic …` header value of the given credential kind.
-    pub async fn verify_basic(&self, header: &str, kind: &str) -> Option<Principal> {
-        let key = secret::sha256(header.as_bytes());
+    /// A fresh cached verification of this header, if any.
+    fn cached(&self, key: &[u8; 32], kind: &str) -> Option<Principal> {
         let cached = self
             .verified
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
+            .get(key)
             .copied();
         if let Some((id, at)) = cached
             && at.elapsed() < CACHE_TTL
@@ -104,6 +107,20 @@ impl Credentials {
                 credential_id: id,
                 ledger_id: row.ledger_id,
             });
+        }
+        None
+    }
+
+    /// Verifies an `Authorization: Basic …` header value of the given credential kind.
+    pub async fn verify_basic(&self, header: &str, kind: &str) -> Option<Principal> {
+        let key = secret::sha256(header.as_bytes());
+        if let Some(principal) = self.cached(&key, kind) {
+            return Some(principal);
+        }
+        let _permit = self.hashing.acquire().await.ok()?;
+        // Whoever held the permit before may have verified this very header.
+        if let Some(principal) = self.cached(&key, kind) {
+            return Some(principal);
         }
         let encoded = header
             .strip_prefix("Basic ")
