@@ -25,6 +25,8 @@ enum Op {
     Idle(i64),
     /// Repeat the previous operation, as a client retrying would.
     Retry,
+    /// What the writer does after a batch is durable: take the changes and compact.
+    Persist,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -40,6 +42,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..ACCOUNTS, 1i64..3_000).prop_map(|(a, x)| Op::Deposit(a, x)),
         1 => (1i64..5_000).prop_map(Op::Idle),
         2 => Just(Op::Retry),
+        2 => Just(Op::Persist),
     ]
 }
 
@@ -182,6 +185,8 @@ impl Model {
 
 struct Harness {
     ledger: Ledger,
+    /// Every transaction posted, collected from the batches taken so far.
+    posted: Vec<saldo::ledger::Transaction>,
     model: Model,
     start: OffsetDateTime,
     account_nos: Vec<String>,
@@ -245,6 +250,7 @@ impl Harness {
         }
         Harness {
             ledger,
+            posted: Vec::new(),
             model: Model {
                 limit: limits,
                 ..Model::default()
@@ -442,6 +448,12 @@ impl Harness {
                     Outcome::Amount(idle.len() as i64),
                 )
             }
+            Op::Persist => {
+                let dirty = self.ledger.take_dirty();
+                self.ledger.compact(&dirty);
+                self.posted.extend(dirty.transactions);
+                (Outcome::Ok, Outcome::Ok)
+            }
             Op::Retry => unreachable!("expanded by the caller"),
         };
         assert_eq!(real, expected, "outcome of {op:?}");
@@ -507,7 +519,8 @@ proptest! {
         ops in prop::collection::vec(op(), 1..80),
     ) {
         let mut h = run(limits, &ops);
-        let posted = h.ledger.take_dirty().transactions;
+        let mut posted = std::mem::take(&mut h.posted);
+        posted.extend(h.ledger.take_dirty().transactions);
         let mut sums: HashMap<i64, i64> = HashMap::new();
         for t in &posted {
             *sums.entry(t.account_id).or_default() += t.amount.minor();

@@ -104,6 +104,10 @@ fn assert_same(a: &Ledger, b: &Ledger) {
         sorted(b.sessions().cloned(), |s| s.id)
     );
     assert_eq!(
+        sorted(a.ended_sessions(), |s| s.0),
+        sorted(b.ended_sessions(), |s| s.0)
+    );
+    assert_eq!(
         sorted(a.payments().cloned(), |p| p.id),
         sorted(b.payments().cloned(), |p| p.id)
     );
@@ -162,13 +166,13 @@ proptest! {
                 Op::Persist => {
                     let dirty = l.take_dirty();
                     store.persist(&l, &dirty).unwrap();
-                    l.compact();
+                    l.compact(&dirty);
                 }
             }
         }
         let dirty = l.take_dirty();
         store.persist(&l, &dirty).unwrap();
-        l.compact();
+        l.compact(&dirty);
         let restored = Ledger::restore(l.info.clone(), store.load(l.info.id).unwrap());
         assert_same(&l, &restored);
     }

@@ -36,10 +36,11 @@ pub(super) fn run(
                 }
             }
         }));
+        let mut dirty = None;
         let outcome = match applied {
             Ok(()) => {
-                let dirty = ledger.take_dirty();
-                store.persist(&ledger, &dirty).map_err(|e| {
+                let batch = dirty.insert(ledger.take_dirty());
+                store.persist(&ledger, batch).map_err(|e| {
                     tracing::error!(ledger = %ledger.info.ledger_no, error = %e, "persisting a batch failed");
                     EngineError::Storage
                 })
@@ -49,8 +50,8 @@ pub(super) fn run(
                 Err(EngineError::Internal)
             }
         };
-        if outcome.is_ok() {
-            ledger.compact();
+        if let (Ok(()), Some(batch)) = (outcome, &dirty) {
+            ledger.compact(batch);
         } else {
             // Memory may hold changes the database refused: start again from what is on disk.
             ledger = reload(&ledger, &*store);

@@ -83,9 +83,12 @@ pub struct Counters {
 pub struct Snapshot {
     pub customers: Vec<Customer>,
     pub accounts: Vec<Account>,
-    /// Active holds, and holds still referenced by an open session.
+    /// Active holds.
     pub holds: Vec<Hold>,
+    /// Open sessions, with their payments' ids.
     pub sessions: Vec<Session>,
+    /// Ended sessions as (session id, account id): all that later calls on them need.
+    pub ended_sessions: Vec<(i64, i64)>,
     pub payments: Vec<SessionPayment>,
     /// The highest id in use of each kind.
     pub max_ids: Counters,
@@ -135,7 +138,10 @@ pub struct Ledger {
     accounts: HashMap<i64, Account>,
     account_by_no: HashMap<String, i64>,
     holds: HashMap<i64, Hold>,
+    /// Open sessions, and ended ones until their end is persisted.
     sessions: HashMap<i64, Session>,
+    /// Ended sessions, compacted to their account.
+    ended_sessions: HashMap<i64, i64>,
     payments: HashMap<i64, SessionPayment>,
     last_id: Counters,
     dirty: Dirty,
@@ -154,6 +160,7 @@ impl Ledger {
             account_by_no: HashMap::new(),
             holds: HashMap::new(),
             sessions: HashMap::new(),
+            ended_sessions: HashMap::new(),
             payments: HashMap::new(),
             last_id: Counters::default(),
             dirty: Dirty::default(),
@@ -179,6 +186,7 @@ impl Ledger {
         for session in snapshot.sessions {
             ledger.sessions.insert(session.id, session);
         }
+        ledger.ended_sessions.extend(snapshot.ended_sessions);
         for payment in snapshot.payments {
             ledger.payments.insert(payment.id, payment);
         }
@@ -196,21 +204,42 @@ impl Ledger {
         std::mem::take(&mut self.dirty)
     }
 
-    /// Forgets resolved holds and the payments of ended sessions once they are persisted: the
-    /// writer keeps only what later operations can still act on.
-    pub fn compact(&mut self) {
-        self.holds.retain(|_, h| h.status == HoldStatus::Active);
-        let sessions = &self.sessions;
-        self.payments.retain(|_, p| {
-            sessions
-                .get(&p.session_id)
-                .is_some_and(|s| s.status == SessionStatus::Open)
-        });
-        for session in self.sessions.values_mut() {
-            if session.status == SessionStatus::Ended {
-                session.payments.clear();
-                session.block_hold = None;
+    /// Forgets what the persisted batch `dirty` resolved: the writer keeps in memory only
+    /// what later operations can still act on. Touches only the batch's own keys, so its cost
+    /// does not grow with the ledger's history.
+    pub fn compact(&mut self, dirty: &Dirty) {
+        for id in &dirty.holds {
+            if self
+                .holds
+                .get(id)
+                .is_some_and(|h| h.status != HoldStatus::Active)
+            {
+                self.holds.remove(id);
             }
+        }
+        for id in &dirty.sessions {
+            if self
+                .sessions
+                .get(id)
+                .is_some_and(|s| s.status == SessionStatus::Ended)
+            {
+                let session = self.sessions.remove(id).expect("checked above");
+                for payment in &session.payments {
+                    self.payments.remove(payment);
+                }
+                self.ended_sessions.insert(session.id, session.account_id);
+            }
+        }
+    }
+
+    /// A session's status and account, wherever it is kept.
+    pub fn session_state(&self, id: i64) -> Option<(SessionStatus, i64)> {
+        match self.sessions.get(&id) {
+            Some(s) => Some((s.status, s.account_id)),
+            None => self
+                .ended_sessions
+                .get(&id)
+                .map(|account| (SessionStatus::Ended, *account)),
         }
     }
 
@@ -262,8 +291,13 @@ impl Ledger {
         self.payments.get(&id)
     }
 
+    /// Open sessions (and ended ones not yet compacted).
     pub fn sessions(&self) -> impl Iterator<Item = &Session> {
         self.sessions.values()
+    }
+
+    pub fn ended_sessions(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
+        self.ended_sessions.iter().map(|(s, a)| (*s, *a))
     }
 
     fn next_id(counter: &mut i64) -> i64 {

@@ -87,20 +87,29 @@ impl Ledger {
         session_id: i64,
         now: OffsetDateTime,
     ) -> Result<Amount, LedgerError> {
-        let session = self
-            .sessions
-            .get_mut(&session_id)
+        let (status, account_id) = self
+            .session_state(session_id)
             .ok_or(LedgerError::NotFound("Session"))?;
-        if session.status == SessionStatus::Open {
-            // Reading counts as activity for the idle timeout; it is not worth a write.
-            session.last_activity = now;
+        let available = self.accounts[&account_id].available();
+        match status {
+            SessionStatus::Ended => Ok(available),
+            SessionStatus::Open => {
+                let session = self.sessions.get_mut(&session_id).expect("open session");
+                // Reading counts as activity for the idle timeout; it is not worth a write.
+                session.last_activity = now;
+                let session = &self.sessions[&session_id];
+                Ok(available.checked_add(self.block_remaining(session))?)
+            }
         }
-        let session = &self.sessions[&session_id];
-        let available = self.accounts[&session.account_id].available();
-        Ok(match session.status {
-            SessionStatus::Open => available.checked_add(self.block_remaining(session))?,
-            SessionStatus::Ended => available,
-        })
+    }
+
+    /// 404 for a session this ledger never had, 409 for one that ended.
+    fn ensure_open(&self, session_id: i64) -> Result<(), LedgerError> {
+        match self.session_state(session_id) {
+            None => Err(LedgerError::NotFound("Session")),
+            Some((SessionStatus::Ended, _)) => Err(LedgerError::conflict(SESSION_ENDED)),
+            Some((SessionStatus::Open, _)) => Ok(()),
+        }
     }
 
     /// An open session for a state-changing call, with its activity clock moved on.
@@ -109,13 +118,7 @@ impl Ledger {
         session_id: i64,
         now: OffsetDateTime,
     ) -> Result<&Session, LedgerError> {
-        let session = self
-            .sessions
-            .get(&session_id)
-            .ok_or(LedgerError::NotFound("Session"))?;
-        if session.status == SessionStatus::Ended {
-            return Err(LedgerError::conflict(SESSION_ENDED));
-        }
+        self.ensure_open(session_id)?;
         let session = self.sessions.get_mut(&session_id).expect("checked above");
         session.last_activity = now;
         self.dirty.sessions.insert(session_id);
@@ -249,13 +252,7 @@ impl Ledger {
         payment_id: i64,
         now: OffsetDateTime,
     ) -> Result<SessionPayment, LedgerError> {
-        let session = self
-            .sessions
-            .get(&session_id)
-            .ok_or(LedgerError::NotFound("Session"))?;
-        if session.status == SessionStatus::Ended {
-            return Err(LedgerError::conflict(SESSION_ENDED));
-        }
+        self.ensure_open(session_id)?;
         let payment = self.payment_of(session_id, payment_id)?.clone();
         self.touch_open(session_id, now)?;
         Ok(payment)
@@ -369,13 +366,11 @@ impl Ledger {
         session_id: i64,
         _now: OffsetDateTime,
     ) -> Result<(), LedgerError> {
-        let session = self
-            .sessions
-            .get(&session_id)
-            .ok_or(LedgerError::NotFound("Session"))?;
-        if session.status == SessionStatus::Ended {
-            return Ok(());
+        match self.ensure_open(session_id) {
+            Err(LedgerError::Conflict(_)) => return Ok(()),
+            other => other?,
         }
+        let session = &self.sessions[&session_id];
         let (block, payments) = (session.block_hold, session.payments.clone());
         for pid in payments {
             if self.payments[&pid].status == PaymentStatus::Uncommitted {

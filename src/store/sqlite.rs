@@ -299,31 +299,26 @@ impl Store for SqliteStore {
             snap.payments = rows.collect::<Result<_, _>>()?;
 
             let mut stmt = tx.prepare(
-                "SELECT id, account_id, status, created_at, last_activity, block_hold
-                 FROM myq_sessions WHERE ledger_id = ?1",
+                "SELECT id, account_id, created_at, last_activity, block_hold
+                 FROM myq_sessions WHERE ledger_id = ?1 AND status = 'open'",
             )?;
             let rows = stmt.query_map([ledger_id], |r| {
-                let status: String = r.get(2)?;
-                let open = match status.as_str() {
-                    "open" => true,
-                    "ended" => false,
-                    other => return Err(corrupt("session status", other)),
-                };
                 Ok(Session {
                     id: r.get(0)?,
                     account_id: r.get(1)?,
-                    status: if open {
-                        SessionStatus::Open
-                    } else {
-                        SessionStatus::Ended
-                    },
-                    created_at: parse_ts(&r.get::<_, String>(3)?)?,
-                    last_activity: parse_ts(&r.get::<_, String>(4)?)?,
-                    block_hold: if open { r.get(5)? } else { None },
+                    status: SessionStatus::Open,
+                    created_at: parse_ts(&r.get::<_, String>(2)?)?,
+                    last_activity: parse_ts(&r.get::<_, String>(3)?)?,
+                    block_hold: r.get(4)?,
                     payments: Vec::new(),
                 })
             })?;
             snap.sessions = rows.collect::<Result<_, _>>()?;
+            let mut stmt = tx.prepare(
+                "SELECT id, account_id FROM myq_sessions WHERE ledger_id = ?1 AND status = 'ended'",
+            )?;
+            let rows = stmt.query_map([ledger_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            snap.ended_sessions = rows.collect::<Result<_, _>>()?;
             let mut by_session: std::collections::HashMap<i64, Vec<i64>> = Default::default();
             for p in &snap.payments {
                 by_session.entry(p.session_id).or_default().push(p.id);
