@@ -5,7 +5,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::engine::{Engine, SystemClock};
+use crate::engine::{Clock, Engine, SystemClock};
 use crate::http::{AppState, Credentials, app};
 use crate::secret::{self, Secret};
 use crate::store::{self, Store};
@@ -78,9 +78,9 @@ fn admin_token_hash(store: &dyn Store, given: Option<&Secret>) -> anyhow::Result
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let store = store::open(&args.db.url).with_context(|| "opening the database")?;
     let admin = admin_token_hash(&*store, args.admin_token.as_ref())?;
-    let engine =
-        Engine::start(store.clone(), Arc::new(SystemClock)).context("loading the ledgers")?;
-    let credentials = Arc::new(Credentials::load(store.clone())?);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let engine = Engine::start(store.clone(), clock.clone()).context("loading the ledgers")?;
+    let credentials = Arc::new(Credentials::load(store.clone(), clock)?);
     let listener = TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;

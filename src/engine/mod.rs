@@ -31,6 +31,13 @@ pub enum EngineError {
     UnknownLedger,
 }
 
+/// What one sweep did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    pub sessions: usize,
+    pub recharges: usize,
+}
+
 struct Writer {
     jobs: mpsc::Sender<Job>,
     thread: JoinHandle<()>,
@@ -168,15 +175,22 @@ impl Engine {
         rx.await.map_err(|_| EngineError::Unavailable)?
     }
 
-    /// Ends idle MyQ sessions in every ledger.
-    pub async fn sweep(&self) -> Result<usize, EngineError> {
-        let mut ended = 0;
+    /// Ends idle MyQ sessions and expires old recharge payments in every ledger.
+    pub async fn sweep(&self) -> Result<Swept, EngineError> {
+        let mut swept = Swept::default();
         for id in self.ledger_ids() {
-            ended += self
-                .execute(id, |l, now| l.end_idle_sessions(now).len())
+            let (sessions, recharges) = self
+                .execute(id, |l, now| {
+                    (
+                        l.end_idle_sessions(now).len(),
+                        l.expire_recharges(now).len(),
+                    )
+                })
                 .await?;
+            swept.sessions += sessions;
+            swept.recharges += recharges;
         }
-        Ok(ended)
+        Ok(swept)
     }
 
     /// Runs the sweeper every `every` until the engine shuts down.
@@ -191,8 +205,15 @@ impl Engine {
                     return;
                 };
                 match engine.sweep().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(sessions = n, "ended idle MyQ sessions"),
+                    Ok(Swept {
+                        sessions: 0,
+                        recharges: 0,
+                    }) => {}
+                    Ok(s) => tracing::info!(
+                        sessions = s.sessions,
+                        recharges = s.recharges,
+                        "ended idle MyQ sessions and expired recharge payments"
+                    ),
                     Err(EngineError::Unavailable) => return,
                     Err(e) => tracing::warn!(error = %e, "sweep failed"),
                 }

@@ -4,6 +4,7 @@ mod admin;
 mod body;
 pub mod credentials;
 mod myq_external;
+mod myq_v3;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,6 +37,7 @@ pub struct AppState {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(myq_external::router())
+        .merge(myq_v3::router())
         .merge(admin::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -69,8 +71,12 @@ async fn not_found(req: Request) -> Response {
 }
 
 /// Renders an error in the format of the API that owns `path`.
-fn error_response(_path: &str, status: StatusCode, message: String) -> Response {
-    myq_external::error(status, message)
+fn error_response(path: &str, status: StatusCode, message: String) -> Response {
+    if path == "/api" || path.starts_with("/api/") {
+        myq_v3::error(status, message)
+    } else {
+        myq_external::error(status, message)
+    }
 }
 
 /// Any error that left the router without a JSON body (405, a layer's 413, a timeout) gets

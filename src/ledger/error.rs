@@ -11,6 +11,9 @@ pub enum LedgerError {
     Conflict(String),
     #[error("Insufficient credit")]
     InsufficientCredit,
+    /// The operation is valid in general but not in the current state of a setting.
+    #[error("{0}")]
+    InvalidOperation(String),
     #[error("amount arithmetic overflow")]
     Overflow,
 }

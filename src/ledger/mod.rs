@@ -5,7 +5,10 @@
 mod error;
 mod model;
 mod myq;
+mod recharge;
 mod settings;
+mod users;
+pub mod zone;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -14,7 +17,9 @@ use time::OffsetDateTime;
 pub use error::LedgerError;
 pub use model::*;
 pub use myq::Identification;
-pub use settings::Settings;
+pub use recharge::PROVIDER_DISABLED;
+pub use settings::{RECHARGE_PROVIDERS, Settings};
+pub use users::UserFilter;
 
 use crate::money::Amount;
 
@@ -53,6 +58,7 @@ pub struct Dirty {
     pub holds: BTreeSet<i64>,
     pub sessions: BTreeSet<i64>,
     pub payments: BTreeSet<i64>,
+    pub recharges: BTreeSet<i64>,
     pub transactions: Vec<Transaction>,
 }
 
@@ -64,6 +70,7 @@ impl Dirty {
             && self.holds.is_empty()
             && self.sessions.is_empty()
             && self.payments.is_empty()
+            && self.recharges.is_empty()
             && self.transactions.is_empty()
     }
 }
@@ -76,6 +83,7 @@ pub struct Counters {
     pub transaction: i64,
     pub session: i64,
     pub payment: i64,
+    pub recharge: i64,
 }
 
 /// Everything a store loads to rebuild a ledger.
@@ -89,6 +97,12 @@ pub struct Snapshot {
     pub sessions: Vec<Session>,
     /// Ended sessions as (session id, account id): all that later calls on them need.
     pub ended_sessions: Vec<(i64, i64)>,
+    /// Recharge payments still `created`.
+    pub recharges: Vec<RechargePayment>,
+    /// Completed and canceled recharge payments, by id.
+    pub settled_recharges: Vec<(i64, SettledRecharge)>,
+    /// Each customer's highest recharge `paymentNo`.
+    pub recharge_counts: Vec<(i64, i64)>,
     pub payments: Vec<SessionPayment>,
     /// The highest id in use of each kind.
     pub max_ids: Counters,
@@ -142,6 +156,10 @@ pub struct Ledger {
     sessions: HashMap<i64, Session>,
     /// Ended sessions, compacted to their account.
     ended_sessions: HashMap<i64, i64>,
+    /// Recharge payments still `created`, and settled ones until persisted.
+    recharges: HashMap<i64, RechargePayment>,
+    settled_recharges: HashMap<i64, SettledRecharge>,
+    recharge_counts: HashMap<i64, i64>,
     payments: HashMap<i64, SessionPayment>,
     last_id: Counters,
     dirty: Dirty,
@@ -161,6 +179,9 @@ impl Ledger {
             holds: HashMap::new(),
             sessions: HashMap::new(),
             ended_sessions: HashMap::new(),
+            recharges: HashMap::new(),
+            settled_recharges: HashMap::new(),
+            recharge_counts: HashMap::new(),
             payments: HashMap::new(),
             last_id: Counters::default(),
             dirty: Dirty::default(),
@@ -187,6 +208,11 @@ impl Ledger {
             ledger.sessions.insert(session.id, session);
         }
         ledger.ended_sessions.extend(snapshot.ended_sessions);
+        for recharge in snapshot.recharges {
+            ledger.recharges.insert(recharge.id, recharge);
+        }
+        ledger.settled_recharges.extend(snapshot.settled_recharges);
+        ledger.recharge_counts.extend(snapshot.recharge_counts);
         for payment in snapshot.payments {
             ledger.payments.insert(payment.id, payment);
         }
@@ -228,6 +254,19 @@ impl Ledger {
                     self.payments.remove(payment);
                 }
                 self.ended_sessions.insert(session.id, session.account_id);
+            }
+        }
+        for id in &dirty.recharges {
+            if let Some(r) = self.recharges.get(id)
+                && r.state != RechargeState::Created
+            {
+                let r = self.recharges.remove(id).expect("checked above");
+                let settled = SettledRecharge {
+                    provider: r.provider,
+                    state: r.state,
+                    amount: r.amount,
+                };
+                self.settled_recharges.insert(r.id, settled);
             }
         }
     }
@@ -480,7 +519,7 @@ impl Ledger {
             account_id,
             kind,
             amount,
-            date: now.date(),
+            date: zone::date(&self.info.settings.time_zone, now),
             created_at: now,
             description,
             reserve_date: hold.map(|(_, created)| created.date()),

@@ -264,3 +264,54 @@ pub struct SessionPayment {
     pub hold_id: Option<i64>,
     pub status: PaymentStatus,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RechargeState {
+    Created,
+    Completed,
+    Canceled,
+}
+
+impl RechargeState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RechargeState::Created => "created",
+            RechargeState::Completed => "completed",
+            RechargeState::Canceled => "canceled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "created" => Some(RechargeState::Created),
+            "completed" => Some(RechargeState::Completed),
+            "canceled" => Some(RechargeState::Canceled),
+            _ => None,
+        }
+    }
+}
+
+/// A top-up through MyQ's REST API (SPEC §4): no effect until committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RechargePayment {
+    pub id: i64,
+    pub customer_id: i64,
+    /// The customer's default account when the payment was created; the credit goes there.
+    pub account_id: i64,
+    pub provider: String,
+    pub amount: Amount,
+    pub description: String,
+    pub state: RechargeState,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    /// Counts the customer's recharge payments: 1, 2, 3…
+    pub payment_no: i64,
+}
+
+/// What the writer keeps of a settled recharge: enough to answer retries and conflicts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettledRecharge {
+    pub provider: String,
+    pub state: RechargeState,
+    pub amount: Amount,
+}

@@ -8,7 +8,9 @@ pub use sqlite::SqliteStore;
 
 use std::fmt;
 
-use crate::ledger::{Dirty, Ledger, LedgerInfo, Snapshot, Transaction};
+use time::OffsetDateTime;
+
+use crate::ledger::{Dirty, Ledger, LedgerInfo, RechargePayment, Snapshot, Transaction};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -46,6 +48,26 @@ impl fmt::Debug for CredentialRow {
     }
 }
 
+/// An OAuth access token as stored: only its SHA-256, never the token itself.
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    pub token_sha256: String,
+    pub credential_id: i64,
+    pub ledger_id: i64,
+    pub scopes: Vec<String>,
+    pub expires_at: OffsetDateTime,
+}
+
+/// A page of one provider's recharge payments, newest first.
+#[derive(Debug, Clone)]
+pub struct RechargeQuery {
+    pub ledger_id: i64,
+    pub provider: String,
+    pub customer_id: Option<i64>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
 pub trait Store: Send + Sync + 'static {
     /// Cheap round trip, for readiness.
     fn ping(&self) -> StoreResult<()>;
@@ -62,6 +84,12 @@ pub trait Store: Send + Sync + 'static {
     fn revoke_credential(&self, ledger_id: i64, id: i64) -> StoreResult<bool>;
     fn active_credentials(&self) -> StoreResult<Vec<CredentialRow>>;
     fn transactions(&self, ledger_id: i64, account_id: i64) -> StoreResult<Vec<Transaction>>;
+    /// A page of recharge payments and how many match in all.
+    fn recharge_payments(&self, query: &RechargeQuery) -> StoreResult<(Vec<RechargePayment>, i64)>;
+    fn save_token(&self, token: &TokenRow) -> StoreResult<()>;
+    /// Tokens not expired at `now` (expired ones are deleted).
+    fn live_tokens(&self, now: OffsetDateTime) -> StoreResult<Vec<TokenRow>>;
+    fn delete_tokens_of(&self, credential_id: i64) -> StoreResult<()>;
 }
 
 /// Opens the store a database URL names, running its migrations.

@@ -7,11 +7,14 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{CredentialRow, Store, StoreError, StoreResult};
+use super::{CredentialRow, RechargeQuery, Store, StoreError, StoreResult, TokenRow};
 use crate::ledger::*;
 use crate::money::Amount;
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_recharge.sql"),
+];
 
 pub struct SqliteStore {
     write: Mutex<Connection>,
@@ -100,6 +103,25 @@ fn transaction(row: &Row<'_>) -> rusqlite::Result<Transaction> {
         billed: row.get(8)?,
         hold_id: row.get(9)?,
         reference: row.get(10)?,
+    })
+}
+
+const RECHARGE_COLUMNS: &str = "id, customer_id, account_id, provider, amount, description, state,
+     created_at, updated_at, payment_no";
+
+fn recharge(r: &Row<'_>) -> rusqlite::Result<RechargePayment> {
+    let state: String = r.get(6)?;
+    Ok(RechargePayment {
+        id: r.get(0)?,
+        customer_id: r.get(1)?,
+        account_id: r.get(2)?,
+        provider: r.get(3)?,
+        amount: Amount::from_minor(r.get(4)?),
+        description: r.get(5)?,
+        state: RechargeState::parse(&state).ok_or_else(|| corrupt("recharge state", &state))?,
+        created_at: parse_ts(&r.get::<_, String>(7)?)?,
+        updated_at: parse_ts(&r.get::<_, String>(8)?)?,
+        payment_no: r.get(9)?,
     })
 }
 
@@ -341,7 +363,38 @@ impl Store for SqliteStore {
                 transaction: max("transactions")?,
                 session: max("myq_sessions")?,
                 payment: max("myq_payments")?,
+                recharge: max("recharge_payments")?,
             };
+
+            let mut stmt = tx.prepare(&format!(
+                "SELECT {RECHARGE_COLUMNS} FROM recharge_payments
+                 WHERE ledger_id = ?1 AND state = 'created'"
+            ))?;
+            let rows = stmt.query_map([ledger_id], recharge)?;
+            snap.recharges = rows.collect::<Result<_, _>>()?;
+            let mut stmt = tx.prepare(
+                "SELECT id, provider, state, amount FROM recharge_payments
+                 WHERE ledger_id = ?1 AND state != 'created'",
+            )?;
+            let rows = stmt.query_map([ledger_id], |r| {
+                let state: String = r.get(2)?;
+                Ok((
+                    r.get(0)?,
+                    SettledRecharge {
+                        provider: r.get(1)?,
+                        state: RechargeState::parse(&state)
+                            .ok_or_else(|| corrupt("recharge state", &state))?,
+                        amount: Amount::from_minor(r.get(3)?),
+                    },
+                ))
+            })?;
+            snap.settled_recharges = rows.collect::<Result<_, _>>()?;
+            let mut stmt = tx.prepare(
+                "SELECT customer_id, MAX(payment_no) FROM recharge_payments
+                 WHERE ledger_id = ?1 GROUP BY customer_id",
+            )?;
+            let rows = stmt.query_map([ledger_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            snap.recharge_counts = rows.collect::<Result<_, _>>()?;
 
             // Assert after reading: every balance is the sum of its postings.
             let broken: Option<String> = tx
@@ -486,6 +539,29 @@ impl Store for SqliteStore {
                 p.status.as_str(),
             ])?;
         }
+        for id in &dirty.recharges {
+            let p = ledger
+                .recharge(*id)
+                .expect("dirty recharge exists until persisted");
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO recharge_payments (ledger_id, id, customer_id, account_id,
+                     provider, amount, description, state, created_at, updated_at, payment_no)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                lid,
+                p.id,
+                p.customer_id,
+                p.account_id,
+                p.provider,
+                p.amount.minor(),
+                p.description,
+                p.state.as_str(),
+                ts(p.created_at),
+                ts(p.updated_at),
+                p.payment_no,
+            ])?;
+        }
         for t in &dirty.transactions {
             tx.prepare_cached(
                 "INSERT INTO transactions (ledger_id, id, account_id, type, amount, date,
@@ -554,6 +630,77 @@ impl Store for SqliteStore {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn recharge_payments(&self, query: &RechargeQuery) -> StoreResult<(Vec<RechargePayment>, i64)> {
+        let conn = self.reader();
+        let customer = query.customer_id.unwrap_or(-1);
+        let filter = "ledger_id = ?1 AND provider = ?2 AND (?3 = -1 OR customer_id = ?3)";
+        let total: i64 = conn.query_row(
+            &format!("SELECT COUNT(*) FROM recharge_payments WHERE {filter}"),
+            params![query.ledger_id, query.provider, customer],
+            |r| r.get(0),
+        )?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {RECHARGE_COLUMNS} FROM recharge_payments WHERE {filter}
+             ORDER BY id DESC LIMIT ?4 OFFSET ?5"
+        ))?;
+        let rows = stmt.query_map(
+            params![
+                query.ledger_id,
+                query.provider,
+                customer,
+                query.limit,
+                query.offset
+            ],
+            recharge,
+        )?;
+        Ok((rows.collect::<Result<_, _>>()?, total))
+    }
+
+    fn save_token(&self, token: &TokenRow) -> StoreResult<()> {
+        self.writer().execute(
+            "INSERT INTO access_tokens (token_sha256, credential_id, ledger_id, scopes, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                token.token_sha256,
+                token.credential_id,
+                token.ledger_id,
+                serde_json::to_string(&token.scopes).expect("list serializes"),
+                ts(token.expires_at),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn live_tokens(&self, now: OffsetDateTime) -> StoreResult<Vec<TokenRow>> {
+        let conn = self.writer();
+        // Expired tokens are worthless: drop them on the way.
+        conn.execute(
+            "DELETE FROM access_tokens WHERE expires_at <= ?1",
+            [ts(now)],
+        )?;
+        let mut stmt = conn.prepare(
+            "SELECT token_sha256, credential_id, ledger_id, scopes, expires_at FROM access_tokens",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(TokenRow {
+                token_sha256: r.get(0)?,
+                credential_id: r.get(1)?,
+                ledger_id: r.get(2)?,
+                scopes: json_list(&r.get::<_, String>(3)?)?,
+                expires_at: parse_ts(&r.get::<_, String>(4)?)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn delete_tokens_of(&self, credential_id: i64) -> StoreResult<()> {
+        self.writer().execute(
+            "DELETE FROM access_tokens WHERE credential_id = ?1",
+            [credential_id],
+        )?;
+        Ok(())
     }
 
     fn transactions(&self, ledger_id: i64, account_id: i64) -> StoreResult<Vec<Transaction>> {

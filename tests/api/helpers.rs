@@ -58,7 +58,7 @@ impl TestApp {
         let engine = Engine::start(store.clone(), clock.clone()).unwrap();
         let state = AppState {
             engine: engine.clone(),
-            credentials: Arc::new(Credentials::load(store).unwrap()),
+            credentials: Arc::new(Credentials::load(store, clock.clone()).unwrap()),
             admin_token_sha256: Arc::new(secret::sha256(ADMIN_TOKEN.as_bytes())),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -322,4 +322,55 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+impl Reply {
+    /// The v3 error `{"code","message","data":[]}`, asserting its shape; returns the message.
+    pub fn v3_error(&self) -> String {
+        let body = self.json();
+        assert_eq!(body["code"], self.status, "code repeats the status: {body}");
+        assert_eq!(body["data"], serde_json::json!([]), "{body}");
+        assert_eq!(body.as_object().unwrap().len(), 3, "{body}");
+        body["message"]
+            .as_str()
+            .expect("message is a string")
+            .to_string()
+    }
+}
+
+impl TestApp {
+    /// An OAuth client of the ledger holding `scopes`; returns (clientId, clientSecret).
+    pub async fn oauth_client(&self, ledger_no: &str, scopes: &[&str]) -> (String, String) {
+        let c = self
+            .admin_create(
+                &format!("/ledgers/{ledger_no}/credentials"),
+                json!({"kind": "myq-oauth-client", "scopes": scopes}),
+            )
+            .await;
+        (
+            c["clientId"].as_str().unwrap().to_string(),
+            c["clientSecret"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// A Bearer header value for a token granted with `scope` (space-separated).
+    pub async fn bearer(&self, client: &(String, String), scope: &str) -> String {
+        let body = json!({"grant_type": "client_credentials", "client_id": client.0, "client_secret": client.1, "scope": scope});
+        let r = self
+            .request(
+                Method::POST,
+                "/api/auth/token",
+                &[],
+                Some(&body.to_string()),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        format!("Bearer {}", r.json()["access_token"].as_str().unwrap())
+    }
+
+    pub async fn v3(&self, bearer: &str, method: Method, path: &str, body: Option<Value>) -> Reply {
+        let body = body.map(|b| b.to_string());
+        self.request(method, path, &[("authorization", bearer)], body.as_deref())
+            .await
+    }
 }

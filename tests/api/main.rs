@@ -5,3 +5,4 @@ mod cli;
 mod durability;
 mod helpers;
 mod myq_external;
+mod myq_v3;

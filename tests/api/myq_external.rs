@@ -778,7 +778,11 @@ async fn idle_sessions_are_ended_by_the_sweeper() {
     )
     .await;
     app.clock.advance(time::Duration::seconds(21));
-    assert_eq!(app.engine.sweep().await.unwrap(), 1, "only the idle one");
+    assert_eq!(
+        app.engine.sweep().await.unwrap().sessions,
+        1,
+        "only the idle one"
+    );
     let r = app
         .myq(
             &auth,
@@ -797,7 +801,7 @@ async fn idle_sessions_are_ended_by_the_sweeper() {
         "the idle block was released"
     );
     app.clock.advance(time::Duration::seconds(60));
-    assert_eq!(app.engine.sweep().await.unwrap(), 1);
+    assert_eq!(app.engine.sweep().await.unwrap().sessions, 1);
     assert_eq!(
         app.account(L, &format!("{L}0000001")).await["reservedAmount"],
         dec("0.00")

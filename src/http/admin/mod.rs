@@ -1,18 +1,18 @@
 //! The admin API (SPEC §7): provisioning ledgers, customers, accounts, payments, credentials.
 
+mod credentials;
 mod render;
 
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::body::{self, BodyError, JsonBody};
-use super::credentials::MYQ_BASIC;
 use super::myq_external::MyqError as AdminError;
 use crate::ledger::{
     LedgerError, LedgerInfo, NationalId, NewAccount, NewCustomer, Settings, currency_scale,
@@ -47,11 +47,15 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/admin/v1/ledgers/{ledger}/credentials",
-            post(create_credential),
+            post(credentials::create),
         )
         .route(
             "/admin/v1/ledgers/{ledger}/credentials/{id}",
-            delete(revoke_credential),
+            delete(credentials::revoke),
+        )
+        .route(
+            "/admin/v1/ledgers/{ledger}/recharge-providers/{reference}",
+            patch(set_recharge_provider),
         )
 }
 
@@ -356,49 +360,35 @@ async fn statement(
     Ok(Json(json!({ "account": current, "transactions": lines })).into_response())
 }
 
-async fn create_credential(
+/// Enables or disables a recharge provider of the ledger: `{"enabled": false}`.
+async fn set_recharge_provider(
     State(state): State<AppState>,
     _: Admin,
-    Path(ledger): Path<String>,
+    Path((ledger, reference)): Path<(String, String)>,
     body: Body,
-) -> Result<Response, AdminError> {
+) -> Result<Json<Value>, AdminError> {
     let id = ledger_id(&state, &ledger)?;
     let JsonBody(body) = body?;
-    let kind = body::required_string(&body, "kind", 32)?;
-    match kind.as_str() {
-        MYQ_BASIC => {
-            let login = body::required_string(&body, "login", 64)?;
-            if login.contains(':') {
-                return Err(LedgerError::invalid("login", "must not contain ':'").into());
-            }
-            let credentials = state.credentials.clone();
-            let (cred_id, password) = {
-                let login = login.clone();
-                blocking(move || credentials.create_basic(id, MYQ_BASIC, &login)).await??
-            };
-            Ok((
-                StatusCode::CREATED,
-                Json(json!({"id": cred_id, "kind": kind, "login": login, "password": password.expose()})),
-            )
-                .into_response())
+    let enabled = match body.get("enabled") {
+        Some(Value::Bool(b)) => *b,
+        None | Some(Value::Null) => {
+            return Err(LedgerError::invalid("enabled", "is required").into());
         }
-        _ => Err(LedgerError::invalid("kind", "must be myq-basic").into()),
-    }
-}
-
-async fn revoke_credential(
-    State(state): State<AppState>,
-    _: Admin,
-    Path((ledger, cred)): Path<(String, String)>,
-) -> Result<StatusCode, AdminError> {
-    let id = ledger_id(&state, &ledger)?;
-    let cred: i64 = cred
-        .parse()
-        .map_err(|_| AdminError::from(LedgerError::NotFound("Credential")))?;
-    let credentials = state.credentials.clone();
-    if blocking(move || credentials.revoke(id, cred)).await?? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(LedgerError::NotFound("Credential").into())
-    }
+        Some(_) => return Err(LedgerError::invalid("enabled", "must be true or false").into()),
+    };
+    let info = state
+        .engine
+        .execute(id, move |l, _| {
+            l.info
+                .settings
+                .recharge_provider_enabled(&reference)
+                .ok_or(LedgerError::NotFound("Recharge provider"))?;
+            // Settings patch whole top-level keys: send the full map with this one changed.
+            let mut providers = l.info.settings.recharge_providers.clone();
+            providers.insert(reference, enabled);
+            l.update_settings(&json!({ "rechargeProviders": providers }))?;
+            Ok::<_, LedgerError>(l.info.clone())
+        })
+        .await??;
+    Ok(Json(render::ledger(&info)))
 }

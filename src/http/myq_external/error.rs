@@ -58,7 +58,9 @@ impl From<LedgerError> for MyqError {
             LedgerError::NotFound(what) => {
                 MyqError::new(StatusCode::NOT_FOUND, format!("{what} not found"))
             }
-            LedgerError::Conflict(message) => MyqError::new(StatusCode::CONFLICT, message),
+            LedgerError::Conflict(message) | LedgerError::InvalidOperation(message) => {
+                MyqError::new(StatusCode::CONFLICT, message)
+            }
             LedgerError::InsufficientCredit => {
                 MyqError::new(StatusCode::PAYMENT_REQUIRED, "Insufficient credit")
             }

@@ -1,14 +1,19 @@
 //! The credential registry: what the store holds, in memory, plus a cache of verified Basic
 //! headers so Argon2 runs once per credential and not on every request.
 
+mod oauth;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
+pub use oauth::{Grant, GrantError, MYQ_OAUTH, SCOPES, TOKEN_TTL_SECONDS, TokenInfo};
+
+use crate::engine::Clock;
 use crate::secret::{self, Secret};
-use crate::store::{CredentialRow, Store, StoreError};
+use crate::store::{CredentialRow, Store, StoreError, TokenRow};
 
 /// A cached verification is trusted this long; past it Argon2 runs again, so a credential
 /// changed by another process stops working within this time.
@@ -24,6 +29,9 @@ pub struct Credentials {
     /// Argon2 is deliberately expensive: at most this many run at once, so a burst of new
     /// clients (or of wrong passwords) cannot take every core from the ledger.
     hashing: tokio::sync::Semaphore,
+    /// Live OAuth access tokens by the SHA-256 of the token.
+    tokens: RwLock<HashMap<[u8; 32], TokenRow>>,
+    clock: Arc<dyn Clock>,
 }
 
 /// Who a verified credential speaks for.
@@ -34,43 +42,67 @@ pub struct Principal {
 }
 
 impl Credentials {
-    pub fn load(store: Arc<dyn Store>) -> Result<Self, StoreError> {
+    pub fn load(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         let rows = store.active_credentials()?;
+        let tokens = store
+            .live_tokens(clock.now())?
+            .into_iter()
+            .filter_map(|t| Some((oauth::hex_key(&t.token_sha256)?, t)))
+            .collect();
         Ok(Credentials {
             store,
             by_id: RwLock::new(rows.into_iter().map(|r| (r.id, r)).collect()),
             verified: Mutex::default(),
             hashing: tokio::sync::Semaphore::new(2),
+            tokens: RwLock::new(tokens),
+            clock,
         })
     }
 
-    /// Creates a Basic-auth credential; the password is returned once and only its hash kept.
-    pub fn create_basic(
+    /// Creates a credential with a fresh secret; the secret is returned once, only its hash
+    /// is kept.
+    fn create(
         &self,
         ledger_id: i64,
         kind: &str,
         login: &str,
+        scopes: Vec<String>,
     ) -> Result<(i64, Secret), StoreError> {
-        let password = Secret::generate();
+        let secret = Secret::generate();
         let mut row = CredentialRow {
             id: 0,
             ledger_id,
             kind: kind.to_string(),
             login: login.to_string(),
-            secret_hash: secret::hash_password(&password),
-            scopes: Vec::new(),
+            secret_hash: secret::hash_password(&secret),
+            scopes,
         };
         row.id = self.store.create_credential(&row)?;
         self.by_id
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(row.id, row.clone());
-        Ok((row.id, password))
+        Ok((row.id, secret))
+    }
+
+    /// A `login:password` credential for HTTP Basic.
+    pub fn create_basic(
+        &self,
+        ledger_id: i64,
+        kind: &str,
+        login: &str,
+    ) -> Result<(i64, Secret), StoreError> {
+        self.create(ledger_id, kind, login, Vec::new())
     }
 
     pub fn revoke(&self, ledger_id: i64, id: i64) -> Result<bool, StoreError> {
         let revoked = self.store.revoke_credential(ledger_id, id)?;
         if revoked {
+            self.store.delete_tokens_of(id)?;
+            self.tokens
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|_, t| t.credential_id != id);
             self.by_id
                 .write()
                 .unwrap_or_else(|p| p.into_inner())
@@ -91,6 +123,24 @@ impl Credentials {
             .cloned()
     }
 
+    /// The active credential of `kind` whose login is `login`.
+    fn by_login(&self, kind: &str, login: &str) -> Option<CredentialRow> {
+        self.by_id
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .find(|r| r.kind == kind && r.login == login)
+            .cloned()
+    }
+
+    /// Argon2 verification off the async threads; callers hold a `hashing` permit.
+    async fn verify_secret(secret: &str, hash: &str) -> bool {
+        let (secret, hash) = (secret.to_string(), hash.to_string());
+        tokio::task::spawn_blocking(move || secret::verify_password(&secret, &hash))
+            .await
+            .unwrap_or(false)
+    }
+
     /// A fresh cached verification of this header, if any.
     fn cached(&self, key: &[u8; 32], kind: &str) -> Option<Principal> {
         let cached = self
@@ -99,16 +149,12 @@ impl Credentials {
             .unwrap_or_else(|p| p.into_inner())
             .get(key)
             .copied();
-        if let Some((id, at)) = cached
-            && at.elapsed() < CACHE_TTL
-            && let Some(row) = self.active(id).filter(|r| r.kind == kind)
-        {
-            return Some(Principal {
-                credential_id: id,
-                ledger_id: row.ledger_id,
-            });
-        }
-        None
+        let (id, _) = cached.filter(|(_, at)| at.elapsed() < CACHE_TTL)?;
+        let row = self.active(id).filter(|r| r.kind == kind)?;
+        Some(Principal {
+            credential_id: id,
+            ledger_id: row.ledger_id,
+        })
     }
 
     /// Verifies an `Authorization: Basic …` header value of the given credential kind.
@@ -117,32 +163,14 @@ impl Credentials {
         if let Some(principal) = self.cached(&key, kind) {
             return Some(principal);
         }
+        let (login, password) = decode_basic(header)?;
+        let row = self.by_login(kind, &login)?;
         let _permit = self.hashing.acquire().await.ok()?;
-        // Whoever held the permit before may have verified this very header.
+        // Whoever held the permit before us may have verified this very header.
         if let Some(principal) = self.cached(&key, kind) {
             return Some(principal);
         }
-        let encoded = header
-            .strip_prefix("Basic ")
-            .or_else(|| header.strip_prefix("basic "))?;
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(encoded.trim())
-            .ok()?;
-        let decoded = String::from_utf8(decoded).ok()?;
-        let (login, password) = decoded.split_once(':')?;
-        let row = self
-            .by_id
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .find(|r| r.kind == kind && r.login == login)
-            .cloned()?;
-        let password = password.to_string();
-        let hash = row.secret_hash.clone();
-        let ok = tokio::task::spawn_blocking(move || secret::verify_password(&password, &hash))
-            .await
-            .unwrap_or(false);
-        if !ok {
+        if !Self::verify_secret(&password, &row.secret_hash).await {
             return None;
         }
         let mut cache = self.verified.lock().unwrap_or_else(|p| p.into_inner());
@@ -155,4 +183,17 @@ impl Credentials {
             ledger_id: row.ledger_id,
         })
     }
+}
+
+/// `Basic base64(login:password)` → (login, password).
+pub fn decode_basic(header: &str) -> Option<(String, String)> {
+    let encoded = header
+        .strip_prefix("Basic ")
+        .or_else(|| header.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (login, password) = decoded.split_once(':')?;
+    Some((login.to_string(), password.to_string()))
 }
