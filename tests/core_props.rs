@@ -23,6 +23,10 @@ enum Op {
     End(usize),
     Deposit(usize, i64),
     Idle(i64),
+    RechargeCreate(usize, i64),
+    RechargePatch(usize, i64),
+    RechargeCommit(usize),
+    RechargeRollback(usize),
     /// Repeat the previous operation, as a client retrying would.
     Retry,
     /// What the writer does after a batch is durable: take the changes and compact.
@@ -41,6 +45,10 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..8usize).prop_map(Op::End),
         1 => (0..ACCOUNTS, 1i64..3_000).prop_map(|(a, x)| Op::Deposit(a, x)),
         1 => (1i64..5_000).prop_map(Op::Idle),
+        2 => (0..ACCOUNTS, 1i64..3_000).prop_map(|(a, x)| Op::RechargeCreate(a, x)),
+        1 => (0..6usize, 1i64..3_000).prop_map(|(r, x)| Op::RechargePatch(r, x)),
+        2 => (0..6usize).prop_map(Op::RechargeCommit),
+        1 => (0..6usize).prop_map(Op::RechargeRollback),
         2 => Just(Op::Retry),
         2 => Just(Op::Persist),
     ]
@@ -73,6 +81,16 @@ struct MSession {
 }
 
 /// The reference model: plain integers, no holds, no indexes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum MRecharge {
+    Created,
+    Completed,
+    Canceled,
+}
+
+/// Recharges expire this long after creation in the harness ledger.
+const RECHARGE_TTL: i64 = 7200;
+
 #[derive(Debug, Default)]
 struct Model {
     limit: [i64; ACCOUNTS],
@@ -80,6 +98,8 @@ struct Model {
     sessions: Vec<MSession>,
     payments: Vec<(i64, MPayment)>,
     now: i64,
+    /// (ledger id, account, amount, state, created at)
+    recharges: Vec<(i64, usize, i64, MRecharge, i64)>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -89,6 +109,7 @@ enum Outcome {
     NotFound,
     Conflict,
     Insufficient,
+    Swept(usize, usize),
 }
 
 impl Model {
@@ -213,6 +234,7 @@ impl Harness {
             currency: "SEK".into(),
             settings: Settings {
                 session_idle_timeout_seconds: 3600,
+                recharge_expiry_seconds: RECHARGE_TTL as u64,
                 ..Settings::default()
             },
         });
@@ -441,12 +463,85 @@ impl Harness {
                 for &s in &idle {
                     m.end(s);
                 }
+                let mut expired = 0;
+                for r in m.recharges.iter_mut() {
+                    if r.3 == MRecharge::Created && m.now - r.4 >= RECHARGE_TTL {
+                        r.3 = MRecharge::Canceled;
+                        expired += 1;
+                    }
+                }
                 let now = self.now();
-                let ended = self.ledger.end_idle_sessions(now);
+                let ended = self.ledger.end_idle_sessions(now).len();
+                let real_expired = self.ledger.expire_recharges(now).len();
                 (
-                    Outcome::Amount(ended.len() as i64),
-                    Outcome::Amount(idle.len() as i64),
+                    Outcome::Swept(ended, real_expired),
+                    Outcome::Swept(idle.len(), expired),
                 )
+            }
+            Op::RechargeCreate(a, amount) => {
+                let real = self.ledger.create_recharge(
+                    "external",
+                    a as i64 + 1,
+                    Amount::from_minor(amount),
+                    None,
+                    now,
+                );
+                if let Ok(p) = &real {
+                    m.recharges
+                        .push((p.id, a, amount, MRecharge::Created, m.now));
+                }
+                (outcome(real, |_| Outcome::Ok), Outcome::Ok)
+            }
+            Op::RechargePatch(r, amount) => {
+                let id = m.recharges.get(r).map(|x| x.0).unwrap_or(1_000_000);
+                let expected = match m.recharges.get_mut(r) {
+                    None => Outcome::NotFound,
+                    Some(x) if x.3 == MRecharge::Created => {
+                        x.2 = amount;
+                        Outcome::Ok
+                    }
+                    Some(_) => Outcome::Conflict,
+                };
+                let real = self.ledger.patch_recharge(
+                    "external",
+                    id,
+                    Amount::from_minor(amount),
+                    None,
+                    now,
+                );
+                (outcome(real, |_| Outcome::Ok), expected)
+            }
+            Op::RechargeCommit(r) => {
+                let id = m.recharges.get(r).map(|x| x.0).unwrap_or(1_000_000);
+                let expected = match m.recharges.get_mut(r) {
+                    None => Outcome::NotFound,
+                    Some(x) => match x.3 {
+                        MRecharge::Created => {
+                            x.3 = MRecharge::Completed;
+                            m.posted[x.1] += x.2;
+                            Outcome::Amount(x.2)
+                        }
+                        MRecharge::Completed => Outcome::Amount(x.2),
+                        MRecharge::Canceled => Outcome::Conflict,
+                    },
+                };
+                let real = self.ledger.commit_recharge("external", id, now);
+                (outcome(real, |a| Outcome::Amount(a.minor())), expected)
+            }
+            Op::RechargeRollback(r) => {
+                let id = m.recharges.get(r).map(|x| x.0).unwrap_or(1_000_000);
+                let expected = match m.recharges.get_mut(r) {
+                    None => Outcome::NotFound,
+                    Some(x) => match x.3 {
+                        MRecharge::Created | MRecharge::Canceled => {
+                            x.3 = MRecharge::Canceled;
+                            Outcome::Ok
+                        }
+                        MRecharge::Completed => Outcome::Conflict,
+                    },
+                };
+                let real = self.ledger.rollback_recharge("external", id, None, now);
+                (outcome(real, |_| Outcome::Ok), expected)
             }
             Op::Persist => {
                 let dirty = self.ledger.take_dirty();

@@ -19,6 +19,9 @@ enum Op {
     End(usize),
     Deposit(usize, i64),
     Idle(i64),
+    Recharge(usize, i64),
+    RechargeCommit(usize),
+    RechargeRollback(usize),
     Persist,
 }
 
@@ -33,6 +36,9 @@ fn op() -> impl Strategy<Value = Op> {
         (0..6usize).prop_map(Op::End),
         (0..3usize, 1i64..2000).prop_map(|(a, x)| Op::Deposit(a, x)),
         (1i64..4000).prop_map(Op::Idle),
+        (0..3usize, 1i64..3000).prop_map(|(c, x)| Op::Recharge(c, x)),
+        (0..6usize).prop_map(Op::RechargeCommit),
+        (0..6usize).prop_map(Op::RechargeRollback),
         Just(Op::Persist),
     ]
 }
@@ -104,6 +110,16 @@ fn assert_same(a: &Ledger, b: &Ledger) {
         sorted(b.sessions().cloned(), |s| s.id)
     );
     assert_eq!(
+        sorted(a.recharges().cloned(), |r| r.id),
+        sorted(b.recharges().cloned(), |r| r.id)
+    );
+    assert_eq!(
+        sorted(a.settled_recharges().map(|(id, s)| (id, s.clone())), |r| r
+            .0),
+        sorted(b.settled_recharges().map(|(id, s)| (id, s.clone())), |r| r
+            .0)
+    );
+    assert_eq!(
         sorted(a.ended_sessions(), |s| s.0),
         sorted(b.ended_sessions(), |s| s.0)
     );
@@ -127,6 +143,7 @@ proptest! {
         let mut l = setup(&store, start);
         let mut sessions: Vec<i64> = Vec::new();
         let mut payments: Vec<(i64, i64)> = Vec::new();
+        let mut recharges: Vec<i64> = Vec::new();
         for op in &ops {
             match *op {
                 Op::Open(c) => {
@@ -163,6 +180,20 @@ proptest! {
                     now += Duration::seconds(secs);
                     l.end_idle_sessions(now);
                 }
+                Op::Recharge(c, x) => {
+                    let p = l.create_recharge("external", c as i64 + 1, Amount::from_minor(x), Some(format!("r{c}")), now).unwrap();
+                    recharges.push(p.id);
+                }
+                Op::RechargeCommit(r) => {
+                    if let Some(&id) = recharges.get(r) {
+                        let _ = l.commit_recharge("external", id, now);
+                    }
+                }
+                Op::RechargeRollback(r) => {
+                    if let Some(&id) = recharges.get(r) {
+                        let _ = l.rollback_recharge("external", id, Some("changed my mind".into()), now);
+                    }
+                }
                 Op::Persist => {
                     let dirty = l.take_dirty();
                     store.persist(&l, &dirty).unwrap();
@@ -173,8 +204,16 @@ proptest! {
         let dirty = l.take_dirty();
         store.persist(&l, &dirty).unwrap();
         l.compact(&dirty);
-        let restored = Ledger::restore(l.info.clone(), store.load(l.info.id).unwrap());
+        let mut restored = Ledger::restore(l.info.clone(), store.load(l.info.id).unwrap());
         assert_same(&l, &restored);
+        // The counters continue where they were: the same next step gives the same ids.
+        let next = |ledger: &mut Ledger| {
+            let who = Identification { username: Some("u0".into()), ..Default::default() };
+            let session = ledger.open_session(&who, now).unwrap();
+            let recharge = ledger.create_recharge("external", 1, Amount::from_minor(1), None, now).unwrap();
+            (session, recharge)
+        };
+        assert_eq!(next(&mut l), next(&mut restored));
     }
 }
 

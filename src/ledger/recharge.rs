@@ -193,7 +193,12 @@ impl Ledger {
         self.recharges.get(&id)
     }
 
+    /// Recharge payments still `created` (and settled ones not yet compacted).
     pub fn recharges(&self) -> impl Iterator<Item = &RechargePayment> {
         self.recharges.values()
+    }
+
+    pub fn settled_recharges(&self) -> impl Iterator<Item = (i64, &super::SettledRecharge)> {
+        self.settled_recharges.iter().map(|(id, s)| (*id, s))
     }
 }
