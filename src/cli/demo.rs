@@ -87,6 +87,12 @@ pub async fn seed(
         tokio::task::spawn_blocking(move || credentials.create_basic(id, MYQ_BASIC, "myq"))
             .await??
     };
+    let (_, client_id, client_secret) = {
+        let credentials = credentials.clone();
+        let id = stored.id;
+        let scopes = vec!["credit".to_string(), "users".to_string()];
+        tokio::task::spawn_blocking(move || credentials.create_oauth_client(id, scopes)).await??
+    };
     let basic =
         base64::engine::general_purpose::STANDARD.encode(format!("myq:{}", password.expose()));
     let u = base_url;
@@ -107,8 +113,18 @@ The MyQ flow (API A):
   curl -s -i -H "$AUTH" -X POST {u}/sessions/1/payments/1/commit
   curl -s -i -H "$AUTH" -X DELETE {u}/sessions/1
   curl -s -H "Authorization: Bearer $SALDO_ADMIN_TOKEN" {u}/admin/v1/ledgers/{LEDGER_NO}/accounts/{LEDGER_NO}0000001
+
+The recharge flow (API B, MyQ X REST API v3): OAuth client {client_id} (scopes credit, users)
+  export TOKEN=$(curl -s -d 'grant_type=client_credentials&client_id={client_id}&client_secret={secret}&scope=credit users' {u}/api/auth/token | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+  curl -s -H "Authorization: Bearer $TOKEN" '{u}/api/v3/users/find?username=alice'
+  curl -s -H "Authorization: Bearer $TOKEN" {u}/api/v3/rechargeProviders
+  curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{{"userId":1,"params":{{"amount":25}}}}' {u}/api/v3/rechargeProviders/external/payments
+  curl -s -X POST -H "Authorization: Bearer $TOKEN" {u}/api/v3/rechargeProviders/external/payments/1/commit
+  curl -s -H "Authorization: Bearer $TOKEN" '{u}/api/v3/rechargeProviders/external/payments?userId=1'
+  curl -s -H "Authorization: Bearer $TOKEN" {u}/api/v3/users/1/accounts/{LEDGER_NO}0000001/balance
 "#,
         pw = password.expose(),
+        secret = client_secret.expose(),
     );
     Ok(())
 }

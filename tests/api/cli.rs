@@ -180,6 +180,51 @@ async fn demo_prints_a_flow_that_works() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+
+    // The printed OAuth client recharges alice's credit through API B.
+    let token_line = out
+        .lines()
+        .find(|l| l.contains("client_id="))
+        .expect("the recharge flow is printed");
+    let form = token_line.split('\'').nth(1).expect("a quoted form body");
+    let token: Value = client
+        .post(format!("{}/api/auth/token", server.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = format!(
+        "Bearer {}",
+        token["access_token"].as_str().expect("a token")
+    );
+    let payment: Value = client
+        .post(format!(
+            "{}/api/v3/rechargeProviders/external/payments",
+            server.url
+        ))
+        .header("authorization", &bearer)
+        .json(&serde_json::json!({"userId": 1, "params": {"amount": 25}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = payment["id"].as_str().unwrap();
+    let r = client
+        .post(format!(
+            "{}/api/v3/rechargeProviders/external/payments/{id}/commit",
+            server.url
+        ))
+        .header("authorization", &bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.text().await.unwrap(), r#"{"amount":25}"#);
     let (_, out) = server.terminate();
     assert!(
         out.contains("already holds ledgers"),
