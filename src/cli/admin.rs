@@ -87,6 +87,18 @@ pub enum AdminCommand {
         kind: String,
         #[arg(long)]
         login: Option<String>,
+        /// Scopes of an OAuth client (repeat for several).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+    },
+    /// Enable or disable a recharge provider (`external`, `voucher`).
+    RechargeProvider {
+        ledger: String,
+        reference: String,
+        #[arg(long, conflicts_with = "disable", required_unless_present = "disable")]
+        enable: bool,
+        #[arg(long)]
+        disable: bool,
     },
     /// Revoke a credential.
     CredentialRevoke { ledger: String, id: i64 },
@@ -184,10 +196,23 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             ledger,
             kind,
             login,
+            scopes,
+        } => {
+            let mut body = json!({ "kind": kind, "login": login });
+            if !scopes.is_empty() {
+                body["scopes"] = json!(scopes);
+            }
+            ("POST", format!("/ledgers/{ledger}/credentials"), Some(body))
+        }
+        RechargeProvider {
+            ledger,
+            reference,
+            enable,
+            ..
         } => (
-            "POST",
-            format!("/ledgers/{ledger}/credentials"),
-            Some(json!({ "kind": kind, "login": login })),
+            "PATCH",
+            format!("/ledgers/{ledger}/recharge-providers/{reference}"),
+            Some(json!({ "enabled": enable })),
         ),
         CredentialRevoke { ledger, id } => (
             "DELETE",

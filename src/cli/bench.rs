@@ -1,60 +1,107 @@
 //! `saldo bench`: a load generator for a running server. It provisions its own ledger through
-//! the admin API, then runs N virtual terminals in closed loops and reports throughput and
+//! the admin API, then runs N virtual clients in closed loops and reports throughput and
 //! latency per call.
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use base64::Engine as _;
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::secret::Secret;
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
-    /// What to drive: `myq` (session → block → payment → commit → end session).
-    #[arg(value_parser = ["myq"])]
+    /// `myq`: session → block → payment → commit → end session (API A).
+    /// `recharge`: one token, then create → commit recharge payments (API B).
+    #[arg(value_parser = ["myq", "recharge"])]
     pub scenario: String,
     #[arg(long, env = "SALDO_URL", default_value = "http://127.0.0.1:8080")]
     pub url: String,
     /// Admin token, to provision the bench ledger.
     #[arg(long, env = "SALDO_ADMIN_TOKEN", hide_env_values = true)]
     pub token: Secret,
-    /// Concurrent virtual terminals.
+    /// Concurrent virtual clients (print terminals, kiosks).
     #[arg(long, default_value_t = 64)]
     pub terminals: usize,
     /// Measured seconds (after a one-second warm-up).
     #[arg(long, default_value_t = 10)]
     pub duration_secs: u64,
-    /// Put every terminal on one account.
+    /// Put every client on one account.
     #[arg(long)]
     pub hot: bool,
 }
 
-const CALLS: [&str; 5] = [
-    "open session",
-    "block",
-    "create payment",
-    "commit",
-    "end session",
-];
+#[derive(Clone, Copy)]
+enum Scenario {
+    Myq,
+    Recharge,
+}
 
-#[derive(Default)]
+impl Scenario {
+    fn calls(self) -> &'static [&'static str] {
+        match self {
+            Scenario::Myq => &[
+                "open session",
+                "block",
+                "create payment",
+                "commit",
+                "end session",
+            ],
+            Scenario::Recharge => &["create payment", "commit"],
+        }
+    }
+}
+
+/// What one client measured.
 struct Tally {
-    latencies_us: [Vec<u32>; 5],
+    latencies_us: Vec<Vec<u32>>,
     errors: u64,
-    payments: u64,
+    /// Payments committed (MyQ payments or recharges).
+    committed: u64,
+}
+
+/// One client's view of the server: its connection pool, auth header and user.
+#[derive(Clone)]
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    auth: String,
+    user: Value,
+}
+
+impl Client {
+    /// Sends a request; `Some(body)` on a 2xx.
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Option<Value> {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("authorization", &self.auth);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.ok()?;
+        let ok = response.status().is_success();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        ok.then_some(body)
+    }
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.terminals > 0, "--terminals must be at least 1");
+    let scenario = match args.scenario.as_str() {
+        "recharge" => Scenario::Recharge,
+        _ => Scenario::Myq,
+    };
     let base = args.url.trim_end_matches('/').to_string();
-    let client = reqwest::Client::builder()
+    let http = reqwest::Client::builder()
         .pool_max_idle_per_host(args.terminals)
         .build()?;
-    let (auth, users) = provision(&client, &base, &args).await?;
+    let (auth, users) = provision(&http, &base, &args, scenario).await?;
     println!(
-        "bench myq: {} terminals on {} account(s), {} s measured, against {base}",
+        "bench {}: {} clients on {} account(s), {} s measured, against {base}",
+        args.scenario,
         args.terminals,
         users.len(),
         args.duration_secs
@@ -63,38 +110,45 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let end = warmup_end + Duration::from_secs(args.duration_secs);
     let mut tasks = Vec::new();
     for t in 0..args.terminals {
-        let (client, base, auth) = (client.clone(), base.clone(), auth.clone());
-        let user = users[t % users.len()].clone();
-        tasks.push(tokio::spawn(async move {
-            terminal(client, base, auth, user, warmup_end, end).await
-        }));
+        let client = Client {
+            http: http.clone(),
+            base: base.clone(),
+            auth: auth.clone(),
+            user: users[t % users.len()].clone(),
+        };
+        tasks.push(tokio::spawn(run_client(scenario, client, warmup_end, end)));
     }
-    let mut total = Tally::default();
+    let mut total = Tally {
+        latencies_us: vec![Vec::new(); scenario.calls().len()],
+        errors: 0,
+        committed: 0,
+    };
     for task in tasks {
         let tally = task.await?;
         total.errors += tally.errors;
-        total.payments += tally.payments;
+        total.committed += tally.committed;
         for (all, mine) in total.latencies_us.iter_mut().zip(tally.latencies_us) {
             all.extend(mine);
         }
     }
-    report(&mut total, args.duration_secs as f64);
+    report(scenario, &mut total, args.duration_secs as f64);
     Ok(())
 }
 
-/// Creates a ledger, one customer per terminal (one in all with `--hot`) with a credit limit
-/// the run cannot exhaust, and a MyQ credential. Returns the Basic header and the usernames.
+/// Creates a ledger, one customer per client (one in all with `--hot`) with a credit limit the
+/// run cannot exhaust, and the scenario's credential. Returns the auth header and the users.
 async fn provision(
-    client: &reqwest::Client,
+    http: &reqwest::Client,
     base: &str,
     args: &BenchArgs,
-) -> anyhow::Result<(String, Vec<String>)> {
+    scenario: Scenario,
+) -> anyhow::Result<(String, Vec<Value>)> {
     let ledger_no = format!(
         "9{}",
         time::OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000_000_000
     );
     let admin = |path: String, body: Value| {
-        let request = client
+        let request = http
             .post(format!("{base}/admin/v1{path}"))
             .bearer_auth(args.token.expose())
             .json(&body);
@@ -115,7 +169,7 @@ async fn provision(
     let mut users = Vec::new();
     for i in 0..accounts {
         let username = format!("bench{i}");
-        admin(
+        let customer = admin(
             format!("/ledgers/{ledger_no}/customers"),
             json!({"customerNo": format!("c{i}"), "name": username, "username": username}),
         )
@@ -125,100 +179,121 @@ async fn provision(
             json!({"customerNo": format!("c{i}"), "creditLimit": 1_000_000_000}),
         )
         .await?;
-        users.push(username);
+        users.push(match scenario {
+            Scenario::Myq => json!(username),
+            Scenario::Recharge => customer["id"].clone(),
+        });
     }
-    let cred = admin(
-        format!("/ledgers/{ledger_no}/credentials"),
-        json!({"kind": "myq-basic", "login": format!("bench-{ledger_no}")}),
-    )
-    .await?;
-    let login = cred["login"].as_str().context("credential login")?;
-    let password = cred["password"].as_str().context("credential password")?;
-    let auth = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{login}:{password}"))
-    );
+    let auth = match scenario {
+        Scenario::Myq => {
+            let cred = admin(
+                format!("/ledgers/{ledger_no}/credentials"),
+                json!({"kind": "myq-basic", "login": format!("bench-{ledger_no}")}),
+            )
+            .await?;
+            let login = cred["login"].as_str().context("credential login")?;
+            let password = cred["password"].as_str().context("credential password")?;
+            let pair = format!("{login}:{password}");
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            )
+        }
+        Scenario::Recharge => {
+            let cred = admin(
+                format!("/ledgers/{ledger_no}/credentials"),
+                json!({"kind": "myq-oauth-client", "scopes": ["credit"]}),
+            )
+            .await?;
+            let grant: Value = http
+                .post(format!("{base}/api/auth/token"))
+                .json(&json!({
+                    "grant_type": "client_credentials",
+                    "client_id": cred["clientId"],
+                    "client_secret": cred["clientSecret"],
+                    "scope": "credit",
+                }))
+                .send()
+                .await?
+                .json()
+                .await?;
+            let token = grant["access_token"].as_str().context("access token")?;
+            format!("Bearer {token}")
+        }
+    };
     Ok((auth, users))
 }
 
-async fn terminal(
-    client: reqwest::Client,
-    base: String,
-    auth: String,
-    user: String,
+async fn run_client(
+    scenario: Scenario,
+    client: Client,
     warmup_end: Instant,
     end: Instant,
 ) -> Tally {
-    let mut tally = Tally::default();
-    let call = |method: reqwest::Method, path: String, body: Option<Value>| {
-        let mut request = client
-            .request(method, format!("{base}{path}"))
-            .header("authorization", &auth);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        async move {
-            let response = request.send().await.ok()?;
-            let ok = response.status().is_success();
-            let body: Value = response.json().await.unwrap_or(Value::Null);
-            ok.then_some(body)
-        }
+    let mut tally = Tally {
+        latencies_us: vec![Vec::new(); scenario.calls().len()],
+        errors: 0,
+        committed: 0,
     };
-    use reqwest::Method;
     while Instant::now() < end {
         let measuring = Instant::now() >= warmup_end;
-        let timed = |i: usize, started: Instant, ok: bool, tally: &mut Tally| {
-            if measuring {
-                tally.latencies_us[i]
-                    .push(started.elapsed().as_micros().min(u32::MAX as u128) as u32);
-                if !ok {
-                    tally.errors += 1;
+        let mut step = 0;
+        // Times one call as call number `step` of the scenario; `None` on failure.
+        macro_rules! timed {
+            ($call:expr) => {{
+                let started = Instant::now();
+                let result = $call.await;
+                if measuring {
+                    let us = started.elapsed().as_micros().min(u32::MAX as u128) as u32;
+                    tally.latencies_us[step].push(us);
+                    tally.errors += u64::from(result.is_none());
+                }
+                step += 1;
+                result
+            }};
+        }
+        match scenario {
+            Scenario::Myq => {
+                let body = json!({ "username": client.user });
+                let session = timed!(client.call(Method::POST, "/sessions", Some(body)));
+                let Some(id) = session.and_then(|s| s["id"].as_i64()) else {
+                    continue;
+                };
+                let path = format!("/sessions/{id}");
+                timed!(client.call(
+                    Method::POST,
+                    &format!("{path}/block"),
+                    Some(json!({"amount": 5}))
+                ));
+                let payment = timed!(client.call(
+                    Method::POST,
+                    &format!("{path}/payments"),
+                    Some(json!({"amount": 1.5}))
+                ));
+                if let Some(pid) = payment.and_then(|p| p["id"].as_i64()) {
+                    let commit = format!("{path}/payments/{pid}/commit");
+                    if timed!(client.call(Method::POST, &commit, None)).is_some() && measuring {
+                        tally.committed += 1;
+                    }
+                } else {
+                    step += 1;
+                }
+                timed!(client.call(Method::DELETE, &path, None));
+            }
+            Scenario::Recharge => {
+                const PAYMENTS: &str = "/api/v3/rechargeProviders/external/payments";
+                let body = json!({"userId": client.user, "params": {"amount": 2.5}});
+                let created = timed!(client.call(Method::POST, PAYMENTS, Some(body)));
+                let Some(id) = created.and_then(|p| p["id"].as_str().map(str::to_string)) else {
+                    continue;
+                };
+                let commit = format!("{PAYMENTS}/{id}/commit");
+                if timed!(client.call(Method::POST, &commit, None)).is_some() && measuring {
+                    tally.committed += 1;
                 }
             }
-        };
-        let t = Instant::now();
-        let session = call(
-            Method::POST,
-            "/sessions".into(),
-            Some(json!({"username": user})),
-        )
-        .await;
-        timed(0, t, session.is_some(), &mut tally);
-        let Some(id) = session.and_then(|s| s["id"].as_i64()) else {
-            continue;
-        };
-        let t = Instant::now();
-        let blocked = call(
-            Method::POST,
-            format!("/sessions/{id}/block"),
-            Some(json!({"amount": 5})),
-        )
-        .await;
-        timed(1, t, blocked.is_some(), &mut tally);
-        let t = Instant::now();
-        let payment = call(
-            Method::POST,
-            format!("/sessions/{id}/payments"),
-            Some(json!({"amount": 1.5})),
-        )
-        .await;
-        timed(2, t, payment.is_some(), &mut tally);
-        if let Some(pid) = payment.and_then(|p| p["id"].as_i64()) {
-            let t = Instant::now();
-            let committed = call(
-                Method::POST,
-                format!("/sessions/{id}/payments/{pid}/commit"),
-                None,
-            )
-            .await;
-            timed(3, t, committed.is_some(), &mut tally);
-            if committed.is_some() && measuring {
-                tally.payments += 1;
-            }
         }
-        let t = Instant::now();
-        let ended = call(Method::DELETE, format!("/sessions/{id}"), None).await;
-        timed(4, t, ended.is_some(), &mut tally);
+        let _ = step;
     }
     tally
 }
@@ -231,12 +306,12 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     sorted[rank] as f64 / 1000.0
 }
 
-fn report(total: &mut Tally, seconds: f64) {
+fn report(scenario: Scenario, total: &mut Tally, seconds: f64) {
     let requests: usize = total.latencies_us.iter().map(Vec::len).sum();
     println!(
         "requests: {requests} in {seconds} s = {:.0} requests/s; payments committed: {:.0}/s; errors: {}",
         requests as f64 / seconds,
-        total.payments as f64 / seconds,
+        total.committed as f64 / seconds,
         total.errors
     );
     println!(
@@ -244,9 +319,7 @@ fn report(total: &mut Tally, seconds: f64) {
         "call", "count", "p50 ms", "p99 ms", "max ms"
     );
     let mut all = Vec::with_capacity(requests);
-    for (name, lat) in CALLS.iter().zip(total.latencies_us.iter_mut()) {
-        lat.sort_unstable();
-        all.extend_from_slice(lat);
+    let row = |name: &str, lat: &[u32]| {
         println!(
             "{name:<16} {:>9} {:>9.2} {:>9.2} {:>9.2}",
             lat.len(),
@@ -254,14 +327,12 @@ fn report(total: &mut Tally, seconds: f64) {
             percentile(lat, 99.0),
             percentile(lat, 100.0)
         );
+    };
+    for (name, lat) in scenario.calls().iter().zip(total.latencies_us.iter_mut()) {
+        lat.sort_unstable();
+        all.extend_from_slice(lat);
+        row(name, lat);
     }
     all.sort_unstable();
-    println!(
-        "{:<16} {:>9} {:>9.2} {:>9.2} {:>9.2}",
-        "all",
-        all.len(),
-        percentile(&all, 50.0),
-        percentile(&all, 99.0),
-        percentile(&all, 100.0)
-    );
+    row("all", &all);
 }

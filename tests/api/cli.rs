@@ -136,6 +136,36 @@ async fn the_admin_cli_provisions_a_working_myq_ledger() {
         serde_json::from_str(&run(&["admin", "statement", "501", "A1"])).unwrap();
     assert_eq!(statement["transactions"][0]["amount"].to_string(), "2.50");
     run(&["admin", "credential-revoke", "501", &cred["id"].to_string()]);
+    let oauth: Value = serde_json::from_str(&run(&[
+        "admin",
+        "credential-create",
+        "501",
+        "--kind",
+        "myq-oauth-client",
+        "--scope",
+        "credit",
+    ]))
+    .unwrap();
+    assert_eq!(oauth["scopes"], serde_json::json!(["credit"]));
+    assert!(oauth["clientSecret"].as_str().unwrap().len() >= 32);
+    let ledger: Value = serde_json::from_str(&run(&[
+        "admin",
+        "recharge-provider",
+        "501",
+        "voucher",
+        "--disable",
+    ]))
+    .unwrap();
+    assert_eq!(ledger["settings"]["rechargeProviders"]["voucher"], false);
+    let ledger: Value = serde_json::from_str(&run(&[
+        "admin",
+        "recharge-provider",
+        "501",
+        "voucher",
+        "--enable",
+    ]))
+    .unwrap();
+    assert_eq!(ledger["settings"]["rechargeProviders"]["voucher"], true);
     let r = client
         .get(format!("{}/sessions/{id}", server.url))
         .header("authorization", &auth)
