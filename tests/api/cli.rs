@@ -278,4 +278,17 @@ async fn sigterm_finishes_and_keeps_what_was_acknowledged() {
     let server = Server::start(&db, free_port(), Some("t")).await;
     let (ok, out) = saldo(&["admin", "ledger-get", "1"], &server.url, "t");
     assert!(ok, "{out}");
+    let url = server.url.clone();
+    let healthcheck = |url: &str| {
+        Command::new(env!("CARGO_BIN_EXE_saldo"))
+            .args(["healthcheck", "--url", url])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    assert!(healthcheck(&url), "healthcheck passes against a running server");
+    let (status, _) = server.terminate();
+    assert!(status.success());
+    assert!(!healthcheck(&url), "and fails once it is gone");
 }
