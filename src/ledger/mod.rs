@@ -3,8 +3,11 @@
 //! the state exactly as it was, and every change is recorded in `dirty` for the store.
 
 mod error;
+pub mod luhn;
 mod model;
 mod myq;
+pub mod ocr;
+pub mod personnummer;
 mod recharge;
 mod settings;
 mod users;

@@ -287,7 +287,10 @@ async fn sigterm_finishes_and_keeps_what_was_acknowledged() {
             .status
             .success()
     };
-    assert!(healthcheck(&url), "healthcheck passes against a running server");
+    assert!(
+        healthcheck(&url),
+        "healthcheck passes against a running server"
+    );
     let (status, _) = server.terminate();
     assert!(status.success());
     assert!(!healthcheck(&url), "and fails once it is gone");
