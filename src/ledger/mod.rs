@@ -2,6 +2,7 @@
 //! operations validate everything before they change anything, so a refused operation leaves
 //! the state exactly as it was, and every change is recorded in `dirty` for the store.
 
+mod account;
 mod error;
 pub mod luhn;
 mod model;
@@ -17,6 +18,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use time::OffsetDateTime;
 
+pub use account::{LimitDecision, NewCard, RECURRING_SCOPES};
 pub use error::LedgerError;
 pub use model::*;
 pub use myq::Identification;
@@ -62,6 +64,7 @@ pub struct Dirty {
     pub sessions: BTreeSet<i64>,
     pub payments: BTreeSet<i64>,
     pub recharges: BTreeSet<i64>,
+    pub cards: BTreeSet<String>,
     pub transactions: Vec<Transaction>,
 }
 
@@ -74,6 +77,7 @@ impl Dirty {
             && self.sessions.is_empty()
             && self.payments.is_empty()
             && self.recharges.is_empty()
+            && self.cards.is_empty()
             && self.transactions.is_empty()
     }
 }
@@ -106,6 +110,7 @@ pub struct Snapshot {
     pub settled_recharges: Vec<(i64, SettledRecharge)>,
     /// Each customer's highest recharge `paymentNo`.
     pub recharge_counts: Vec<(i64, i64)>,
+    pub cards: Vec<Card>,
     pub payments: Vec<SessionPayment>,
     /// The highest id in use of each kind.
     pub max_ids: Counters,
@@ -163,6 +168,8 @@ pub struct Ledger {
     recharges: HashMap<i64, RechargePayment>,
     settled_recharges: HashMap<i64, SettledRecharge>,
     recharge_counts: HashMap<i64, i64>,
+    /// Cards by token.
+    cards: HashMap<String, Card>,
     payments: HashMap<i64, SessionPayment>,
     last_id: Counters,
     dirty: Dirty,
@@ -185,6 +192,7 @@ impl Ledger {
             recharges: HashMap::new(),
             settled_recharges: HashMap::new(),
             recharge_counts: HashMap::new(),
+            cards: HashMap::new(),
             payments: HashMap::new(),
             last_id: Counters::default(),
             dirty: Dirty::default(),
@@ -216,6 +224,9 @@ impl Ledger {
         }
         ledger.settled_recharges.extend(snapshot.settled_recharges);
         ledger.recharge_counts.extend(snapshot.recharge_counts);
+        for card in snapshot.cards {
+            ledger.cards.insert(card.token.clone(), card);
+        }
         for payment in snapshot.payments {
             ledger.payments.insert(payment.id, payment);
         }
@@ -361,7 +372,7 @@ impl Ledger {
     }
 
     pub fn update_settings(&mut self, patch: &serde_json::Value) -> Result<Settings, LedgerError> {
-        let next = self.info.settings.patched(patch)?;
+        let next = self.info.settings.patched(patch, self.info.scale())?;
         self.info.settings = next.clone();
         self.dirty.info = true;
         Ok(next)
@@ -451,10 +462,12 @@ impl Ledger {
             credit_limit: new.credit_limit,
             balance: Amount::ZERO,
             reserved: Amount::ZERO,
-            start_date: now.date(),
+            start_date: zone::date(&self.info.settings.time_zone, now),
             profile_type: new.profile_type,
             alias: new.alias,
             description: new.description,
+            charity_donation: false,
+            recurring: None,
         };
         let customer = self
             .customers
@@ -531,6 +544,7 @@ impl Ledger {
             reference,
         };
         self.dirty.transactions.push(txn.clone());
+        self.close_if_settled(account_id);
         Ok(txn)
     }
 
@@ -600,6 +614,8 @@ impl Ledger {
             "a hold resolves at most once"
         );
         hold.status = status;
+        let account_id = hold.account_id;
+        self.close_if_settled(account_id);
         Ok(())
     }
 

@@ -68,6 +68,35 @@ pub struct Account {
     pub profile_type: Option<String>,
     pub alias: Option<String>,
     pub description: Option<String>,
+    pub charity_donation: bool,
+    pub recurring: Option<RecurringSetting>,
+}
+
+/// How recurring payments (autogiro) collect from the customer's bank account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecurringSetting {
+    /// `autogiro`, the only method there is.
+    pub method: String,
+    /// `fixedRecurring`, `totalDebt` or `billedAmount`.
+    pub scope: String,
+    /// Only meaningful (and then > 0) for `fixedRecurring`.
+    pub fixed_amount: Option<Amount>,
+}
+
+/// A payment card on an account (SPEC §1.7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Card {
+    /// UUID, the card's id in the API.
+    pub token: String,
+    /// Creation order within the ledger, for stable listing.
+    pub seq: i64,
+    pub account_id: i64,
+    pub pan_trunc: Option<String>,
+    pub deleted: bool,
+    pub main_card: bool,
+    pub holder_number: Option<String>,
+    pub holder_name: Option<String>,
+    pub holder_national_id: Option<NationalId>,
 }
 
 impl Account {

@@ -137,6 +137,7 @@ impl Ledger {
         if amount == Amount::ZERO {
             return Ok(());
         }
+        self.ensure_account_open(account_id)?;
         if self.accounts[&account_id].available() < amount {
             return Err(LedgerError::InsufficientCredit);
         }
@@ -209,6 +210,7 @@ impl Ledger {
     ) -> Result<SessionPayment, LedgerError> {
         let session = self.touch_open(session_id, now)?;
         let account_id = session.account_id;
+        self.ensure_account_open(account_id)?;
         let balance = self.session_balance(session_id, now)?;
         let permitted = amount.min(balance);
         let id = Self::next_id(&mut self.last_id.payment);
@@ -272,6 +274,7 @@ impl Ledger {
                 payment.status.as_str()
             )));
         }
+        self.ensure_account_open(self.sessions[&session_id].account_id)?;
         self.undraw(payment_id)?;
         let balance = self.session_balance(session_id, now)?;
         let permitted = amount.min(balance);

@@ -17,6 +17,21 @@ pub struct Settings {
     pub recharge_expiry_seconds: u64,
     /// Which recharge providers (by reference) are enabled.
     pub recharge_providers: BTreeMap<String, bool>,
+    /// Highest credit limit an application is approved for, in major units.
+    pub max_credit_limit: serde_json::Number,
+    /// Yearly interest rates in percent, shown on accounts.
+    pub debt_interest_rate: serde_json::Number,
+    pub penalty_interest_rate: serde_json::Number,
+    /// Where customers pay their bills.
+    pub bank_account_no: Option<String>,
+    /// `BGSE`, `BKSE`, `PKSE` or `PGSE`.
+    pub bank_account_type: String,
+    pub bic: Option<String>,
+    pub iban: Option<String>,
+}
+
+fn number(text: &str) -> serde_json::Number {
+    text.parse().expect("a literal decimal")
 }
 
 /// The recharge providers saldo offers (SPEC §4): reference and name.
@@ -35,6 +50,13 @@ impl Default for Settings {
                 .iter()
                 .map(|(reference, _)| (reference.to_string(), true))
                 .collect(),
+            max_credit_limit: number("10000.00"),
+            debt_interest_rate: number("0.00"),
+            penalty_interest_rate: number("0.00"),
+            bank_account_no: None,
+            bank_account_type: "BGSE".into(),
+            bic: None,
+            iban: None,
         }
     }
 }
@@ -53,8 +75,15 @@ impl Settings {
             })
     }
 
+    /// The highest approvable credit limit in minor units of a currency with `scale` decimals.
+    pub fn max_credit_limit(&self, scale: u32) -> crate::money::Amount {
+        crate::money::Amount::parse(&self.max_credit_limit.to_string(), scale)
+            .expect("validated when set")
+    }
+
     /// Applies a JSON merge patch of settings, refusing unknown keys and bad values whole.
-    pub fn patched(&self, patch: &serde_json::Value) -> Result<Settings, LedgerError> {
+    /// `scale` is the ledger currency's decimals, for the money settings.
+    pub fn patched(&self, patch: &serde_json::Value, scale: u32) -> Result<Settings, LedgerError> {
         let serde_json::Value::Object(fields) = patch else {
             return Err(LedgerError::invalid("settings", "must be an object"));
         };
@@ -71,11 +100,37 @@ impl Settings {
         }
         let next: Settings = serde_json::from_value(merged)
             .map_err(|e| LedgerError::invalid("settings", e.to_string()))?;
-        next.validate()?;
+        next.validate(scale)?;
         Ok(next)
     }
 
-    pub fn validate(&self) -> Result<(), LedgerError> {
+    pub fn validate(&self, scale: u32) -> Result<(), LedgerError> {
+        for (field, value) in [
+            ("maxCreditLimit", &self.max_credit_limit),
+            ("debtInterestRate", &self.debt_interest_rate),
+            ("penaltyInterestRate", &self.penalty_interest_rate),
+        ] {
+            crate::money::Amount::parse(&value.to_string(), scale)
+                .map_err(|e| LedgerError::invalid(format!("settings.{field}"), e.to_string()))?;
+        }
+        if !["BGSE", "BKSE", "PKSE", "PGSE"].contains(&self.bank_account_type.as_str()) {
+            return Err(LedgerError::invalid(
+                "settings.bankAccountType",
+                "must be BGSE, BKSE, PKSE or PGSE",
+            ));
+        }
+        for (field, value, max) in [
+            ("bankAccountNo", &self.bank_account_no, 15),
+            ("bic", &self.bic, 11),
+            ("iban", &self.iban, 34),
+        ] {
+            if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+                return Err(LedgerError::invalid(
+                    format!("settings.{field}"),
+                    format!("must be at most {max} characters"),
+                ));
+            }
+        }
         if self.session_idle_timeout_seconds == 0 || self.session_idle_timeout_seconds > 86_400 * 30
         {
             return Err(LedgerError::invalid(

@@ -14,6 +14,7 @@ use crate::money::Amount;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_recharge.sql"),
+    include_str!("../../migrations/sqlite/0003_credit_account.sql"),
 ];
 
 pub struct SqliteStore {
@@ -249,7 +250,8 @@ impl Store for SqliteStore {
 
             let mut stmt = tx.prepare(
                 "SELECT id, account_no, customer_id, status, credit_limit, balance, reserved,
-                        start_date, profile_type, alias, description
+                        start_date, profile_type, alias, description, charity_donation,
+                        recurring_method, recurring_scope, recurring_amount
                  FROM accounts WHERE ledger_id = ?1",
             )?;
             let rows = stmt.query_map([ledger_id], |r| {
@@ -267,9 +269,42 @@ impl Store for SqliteStore {
                     profile_type: r.get(8)?,
                     alias: r.get(9)?,
                     description: r.get(10)?,
+                    charity_donation: r.get(11)?,
+                    recurring: match (
+                        r.get::<_, Option<String>>(12)?,
+                        r.get::<_, Option<String>>(13)?,
+                    ) {
+                        (Some(method), Some(scope)) => Some(RecurringSetting {
+                            method,
+                            scope,
+                            fixed_amount: r.get::<_, Option<i64>>(14)?.map(Amount::from_minor),
+                        }),
+                        _ => None,
+                    },
                 })
             })?;
             snap.accounts = rows.collect::<Result<_, _>>()?;
+
+            let mut stmt = tx.prepare(
+                "SELECT token, seq, account_id, pan_trunc, deleted, main_card, holder_number,
+                        holder_name, holder_national_id
+                 FROM cards WHERE ledger_id = ?1",
+            )?;
+            let rows = stmt.query_map([ledger_id], |r| {
+                let nid: Option<String> = r.get(8)?;
+                Ok(Card {
+                    token: r.get(0)?,
+                    seq: r.get(1)?,
+                    account_id: r.get(2)?,
+                    pan_trunc: r.get(3)?,
+                    deleted: r.get(4)?,
+                    main_card: r.get(5)?,
+                    holder_number: r.get(6)?,
+                    holder_name: r.get(7)?,
+                    holder_national_id: nid.and_then(|s| serde_json::from_str(&s).ok()),
+                })
+            })?;
+            snap.cards = rows.collect::<Result<_, _>>()?;
 
             let mut stmt = tx.prepare(
                 "SELECT id, account_id, kind, amount, remaining, status, created_at, expires_at,
@@ -461,8 +496,9 @@ impl Store for SqliteStore {
             let a = ledger.account(*id).expect("dirty account exists");
             tx.prepare_cached(
                 "INSERT OR REPLACE INTO accounts (ledger_id, id, account_no, customer_id, status,
-                     credit_limit, balance, reserved, start_date, profile_type, alias, description)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                     credit_limit, balance, reserved, start_date, profile_type, alias, description,
+                     charity_donation, recurring_method, recurring_scope, recurring_amount)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )?
             .execute(params![
                 lid,
@@ -477,6 +513,33 @@ impl Store for SqliteStore {
                 a.profile_type,
                 a.alias,
                 a.description,
+                a.charity_donation,
+                a.recurring.as_ref().map(|r| &r.method),
+                a.recurring.as_ref().map(|r| &r.scope),
+                a.recurring
+                    .as_ref()
+                    .and_then(|r| r.fixed_amount)
+                    .map(Amount::minor),
+            ])?;
+        }
+        for token in &dirty.cards {
+            let c = ledger.card(token).expect("dirty card exists");
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO cards (ledger_id, token, seq, account_id, pan_trunc, deleted,
+                     main_card, holder_number, holder_name, holder_national_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                lid,
+                c.token,
+                c.seq,
+                c.account_id,
+                c.pan_trunc,
+                c.deleted,
+                c.main_card,
+                c.holder_number,
+                c.holder_name,
+                c.holder_national_id.as_ref().map(|n| serde_json::to_string(n).expect("id serializes")),
             ])?;
         }
         for id in &dirty.holds {

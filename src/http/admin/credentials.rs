@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{Admin, AdminError, Body, blocking, ledger_id};
 use crate::http::AppState;
 use crate::http::body::{self, JsonBody};
-use crate::http::credentials::{MYQ_BASIC, MYQ_OAUTH, SCOPES};
+use crate::http::credentials::{LEDGER_BEARER, MYQ_BASIC, MYQ_OAUTH, SCOPES};
 use crate::ledger::LedgerError;
 
 pub(super) async fn create(
@@ -67,7 +67,20 @@ pub(super) async fn create(
             )
                 .into_response())
         }
-        _ => Err(LedgerError::invalid("kind", "must be myq-basic or myq-oauth-client").into()),
+        LEDGER_BEARER => {
+            let credentials = state.credentials.clone();
+            let (cred_id, token) = blocking(move || credentials.create_ledger_bearer(id)).await??;
+            Ok((
+                StatusCode::CREATED,
+                Json(json!({"id": cred_id, "kind": kind, "token": token.expose()})),
+            )
+                .into_response())
+        }
+        _ => Err(LedgerError::invalid(
+            "kind",
+            "must be myq-basic, myq-oauth-client or ledger-bearer",
+        )
+        .into()),
     }
 }
 

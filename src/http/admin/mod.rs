@@ -138,7 +138,7 @@ async fn create_ledger(
         );
     }
     let settings = match body.get("settings").filter(|v| !v.is_null()) {
-        Some(patch) => Settings::default().patched(patch)?,
+        Some(patch) => Settings::default().patched(patch, currency_scale(&currency))?,
         None => Settings::default(),
     };
     if state.engine.ledger_id(&ledger_no).is_some() {

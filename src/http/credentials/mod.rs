@@ -21,6 +21,9 @@ const CACHE_TTL: Duration = Duration::from_secs(10);
 const CACHE_MAX: usize = 10_000;
 
 pub const MYQ_BASIC: &str = "myq-basic";
+/// Bearer tokens of APIs C and D, bound to one ledger. High-entropy, so stored as SHA-256.
+pub const LEDGER_BEARER: &str = "ledger-bearer";
+const SHA256_PREFIX: &str = "sha256:";
 
 pub struct Credentials {
     store: Arc<dyn Store>,
@@ -93,6 +96,44 @@ impl Credentials {
         login: &str,
     ) -> Result<(i64, Secret), StoreError> {
         self.create(ledger_id, kind, login, Vec::new())
+    }
+
+    /// A bearer token for APIs C and D of the ledger; returned once, kept as SHA-256.
+    pub fn create_ledger_bearer(&self, ledger_id: i64) -> Result<(i64, Secret), StoreError> {
+        let token = Secret::generate();
+        let mut row = CredentialRow {
+            id: 0,
+            ledger_id,
+            kind: LEDGER_BEARER.to_string(),
+            login: uuid::Uuid::new_v4().to_string(),
+            secret_hash: format!(
+                "{SHA256_PREFIX}{}",
+                secret::sha256_hex(token.expose().as_bytes())
+            ),
+            scopes: Vec::new(),
+        };
+        row.id = self.store.create_credential(&row)?;
+        let id = row.id;
+        self.by_id
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, row);
+        Ok((id, token))
+    }
+
+    /// The ledger a bearer token speaks for, if it is an active `ledger-bearer` token.
+    pub fn verify_ledger_bearer(&self, token: &str) -> Option<Principal> {
+        let presented = format!("{SHA256_PREFIX}{}", secret::sha256_hex(token.as_bytes()));
+        self.by_id
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|r| r.kind == LEDGER_BEARER)
+            .find(|r| secret::constant_time_eq(r.secret_hash.as_bytes(), presented.as_bytes()))
+            .map(|r| Principal {
+                credential_id: r.id,
+                ledger_id: r.ledger_id,
+            })
     }
 
     pub fn revoke(&self, ledger_id: i64, id: i64) -> Result<bool, StoreError> {

@@ -1,0 +1,178 @@
+//! PayEx problem responses (`application/problem+json`, SPEC §5 and §6), for APIs C and D.
+//! Every problem gets a fresh `Instance` id that is logged with its cause, so support can find
+//! the log line from what the client shows them.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use crate::engine::EngineError;
+use crate::http::body::BodyError;
+use crate::ledger::LedgerError;
+
+/// Which API's `Type` naming a problem uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// `ledger/credit-account/v1/problems/<code>`
+    CreditAccount,
+    /// `ledger.account-transaction.<code>`
+    AccountTransaction,
+}
+
+impl Flavor {
+    fn type_of(self, code: &str) -> String {
+        match self {
+            Flavor::CreditAccount => format!("ledger/credit-account/v1/problems/{code}"),
+            Flavor::AccountTransaction => format!("ledger.account-transaction.{code}"),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Problem {
+    pub flavor: Flavor,
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+    /// `{"field": "what is wrong"}` entries.
+    pub problems: Vec<(String, String)>,
+}
+
+const VALIDATION_DETAIL: &str =
+    "A validation error occurred. Please fix the problems mentioned in the 'problems' property below.";
+
+impl Problem {
+    pub fn new(flavor: Flavor, status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Problem {
+            flavor,
+            status,
+            code,
+            detail: detail.into(),
+            problems: Vec::new(),
+        }
+    }
+
+    pub fn validation(flavor: Flavor, field: impl Into<String>, rule: impl Into<String>) -> Self {
+        let mut p = Problem::new(flavor, StatusCode::BAD_REQUEST, "validation", VALIDATION_DETAIL);
+        p.problems.push((field.into(), rule.into()));
+        p
+    }
+
+    pub fn unauthorized(flavor: Flavor, detail: impl Into<String>) -> Self {
+        Problem::new(flavor, StatusCode::UNAUTHORIZED, "unauthorized", detail)
+    }
+
+    pub fn not_found(flavor: Flavor, detail: impl Into<String>) -> Self {
+        Problem::new(flavor, StatusCode::NOT_FOUND, "not-found", detail)
+    }
+
+    pub fn conflict(flavor: Flavor, detail: impl Into<String>) -> Self {
+        Problem::new(flavor, StatusCode::CONFLICT, "conflict", detail)
+    }
+
+    fn title(&self) -> &'static str {
+        match self.code {
+            "validation" => "A validation error occurred",
+            "unauthorized" => "Unauthorized",
+            "forbidden" => "Forbidden",
+            "not-found" => "Not found",
+            "conflict" | "claimant-mismatch" => "Conflict",
+            "fatal" => "An internal error occurred",
+            "not-implemented" => "Not implemented",
+            _ => "The request could not be processed",
+        }
+    }
+
+    /// A problem from a domain error, in this flavor.
+    pub fn from_ledger(flavor: Flavor, e: LedgerError) -> Self {
+        match e {
+            LedgerError::Invalid { field, rule } => Problem::validation(flavor, field, rule),
+            LedgerError::Overflow => Problem::validation(flavor, "amount", "the result would be out of range"),
+            LedgerError::NotFound(what) => Problem::not_found(flavor, format!("{what} not found")),
+            LedgerError::Conflict(message) | LedgerError::InvalidOperation(message) => {
+                Problem::conflict(flavor, message)
+            }
+            LedgerError::InsufficientCredit => Problem::conflict(flavor, "Insufficient credit"),
+        }
+    }
+
+    pub fn from_engine(flavor: Flavor, e: EngineError) -> Self {
+        match e {
+            EngineError::Storage | EngineError::Internal => {
+                Problem::new(flavor, StatusCode::INTERNAL_SERVER_ERROR, "fatal", "Internal error; nothing was changed")
+            }
+            EngineError::Unavailable => {
+                Problem::new(flavor, StatusCode::SERVICE_UNAVAILABLE, "fatal", "Service is shutting down")
+            }
+            EngineError::UnknownLedger => Problem::unauthorized(flavor, "Token invalid"),
+        }
+    }
+
+    pub fn from_body(flavor: Flavor, e: BodyError) -> Self {
+        match e {
+            BodyError::TooLarge => {
+                Problem::new(flavor, StatusCode::PAYLOAD_TOO_LARGE, "validation", e.message())
+            }
+            BodyError::Malformed(_) | BodyError::Unreadable => {
+                let mut p = Problem::validation(flavor, "body", e.message());
+                p.detail = e.message();
+                p
+            }
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let instance = uuid::Uuid::new_v4().to_string();
+        if self.status.is_server_error() {
+            tracing::error!(instance = %instance, status = self.status.as_u16(), code = self.code, detail = %self.detail, "problem");
+        } else {
+            tracing::info!(instance = %instance, status = self.status.as_u16(), code = self.code, detail = %self.detail, problems = ?self.problems, "problem");
+        }
+        let problems: Vec<Value> = self
+            .problems
+            .iter()
+            .map(|(field, rule)| {
+                let mut entry = Map::new();
+                entry.insert(field.clone(), Value::String(rule.clone()));
+                Value::Object(entry)
+            })
+            .collect();
+        let body = json!({
+            "Type": self.flavor.type_of(self.code),
+            "Title": self.title(),
+            "Status": self.status.as_u16(),
+            "Instance": instance,
+            "Detail": self.detail,
+            "Problems": problems,
+        });
+        let mut response = (self.status, body.to_string()).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"saldo\""));
+        }
+        response
+    }
+}
+
+/// A problem for an error that left the router without a body (404 route, 405, 413…).
+pub fn for_status(flavor: Flavor, status: StatusCode, message: String) -> Response {
+    let code = match status.as_u16() {
+        400 | 413 => "validation",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not-found",
+        409 => "conflict",
+        422 => "unprocessable",
+        501 => "not-implemented",
+        s if s >= 500 => "fatal",
+        _ => "validation",
+    };
+    Problem::new(flavor, status, code, message).into_response()
+}

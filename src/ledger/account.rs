@@ -1,0 +1,270 @@
+//! Account operations of the Credit Account API (SPEC §5): closing, credit limits, charity
+//! donation, recurring payments, and cards.
+
+use super::{AccountStatus, Card, HoldStatus, Ledger, LedgerError, NationalId, RecurringSetting};
+use crate::money::Amount;
+
+/// The outcome of an application for a higher credit limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitDecision {
+    pub approved: bool,
+    pub reason: Option<String>,
+    pub credit_limit: Amount,
+}
+
+/// A card as a client posts it.
+#[derive(Debug, Clone)]
+pub struct NewCard {
+    pub token: String,
+    pub pan_trunc: Option<String>,
+    pub deleted: bool,
+    pub main_card: bool,
+    pub holder_number: Option<String>,
+    pub holder_name: Option<String>,
+    pub holder_national_id: Option<NationalId>,
+}
+
+pub const RECURRING_SCOPES: [&str; 3] = ["fixedRecurring", "totalDebt", "billedAmount"];
+
+impl Ledger {
+    fn account_id(&self, account_no: &str) -> Result<i64, LedgerError> {
+        self.account_by_no
+            .get(account_no)
+            .copied()
+            .ok_or(LedgerError::NotFound("Account"))
+    }
+
+    /// 409 unless the account takes new holds and purchases.
+    pub(super) fn ensure_account_open(&self, account_id: i64) -> Result<(), LedgerError> {
+        match self.accounts[&account_id].status {
+            AccountStatus::Open => Ok(()),
+            other => Err(LedgerError::conflict(format!(
+                "The account is {}: it takes no new reservations or purchases",
+                other.as_str()
+            ))),
+        }
+    }
+
+    /// A pending-close account closes once nothing is owed or held.
+    pub(super) fn close_if_settled(&mut self, account_id: i64) {
+        let account = &self.accounts[&account_id];
+        if account.status != AccountStatus::PendingClose
+            || account.balance != Amount::ZERO
+            || self
+                .holds
+                .values()
+                .any(|h| h.account_id == account_id && h.status == HoldStatus::Active)
+        {
+            return;
+        }
+        self.accounts
+            .get_mut(&account_id)
+            .expect("known account")
+            .status = AccountStatus::Closed;
+        self.dirty.accounts.insert(account_id);
+    }
+
+    /// `open` → `pending-close`, closing at once if already settled. Idempotent.
+    pub fn request_close(&mut self, account_no: &str) -> Result<AccountStatus, LedgerError> {
+        let id = self.account_id(account_no)?;
+        let account = self.accounts.get_mut(&id).expect("indexed account");
+        if account.status == AccountStatus::Open {
+            account.status = AccountStatus::PendingClose;
+            self.dirty.accounts.insert(id);
+        }
+        self.close_if_settled(id);
+        Ok(self.accounts[&id].status)
+    }
+
+    /// Changes what a customer may change: a lower credit limit and charity donation.
+    pub fn patch_account(
+        &mut self,
+        account_no: &str,
+        credit_limit: Option<Amount>,
+        charity_donation: Option<bool>,
+    ) -> Result<(), LedgerError> {
+        let id = self.account_id(account_no)?;
+        let account = &self.accounts[&id];
+        if let Some(limit) = credit_limit {
+            if limit > account.credit_limit {
+                return Err(LedgerError::conflict(
+                    "The credit limit can only be lowered here; apply for a raise with apply-for-raised-credit-limit",
+                ));
+            }
+            let owed_and_reserved = account.reserved.checked_sub(account.balance)?;
+            if limit < owed_and_reserved {
+                return Err(LedgerError::conflict(format!(
+                    "The credit limit cannot be lower than what is owed and reserved ({})",
+                    owed_and_reserved.fixed(self.info.scale())
+                )));
+            }
+        }
+        let account = self.accounts.get_mut(&id).expect("indexed account");
+        if let Some(limit) = credit_limit {
+            account.credit_limit = limit;
+        }
+        if let Some(donate) = charity_donation {
+            account.charity_donation = donate;
+        }
+        self.dirty.accounts.insert(id);
+        Ok(())
+    }
+
+    /// Decides an application for a higher limit by the ledger's policy; approval raises it.
+    pub fn apply_for_credit_limit(
+        &mut self,
+        account_no: &str,
+        requested: Amount,
+    ) -> Result<LimitDecision, LedgerError> {
+        let id = self.account_id(account_no)?;
+        self.ensure_account_open(id)?;
+        let max = self.info.settings.max_credit_limit(self.info.scale());
+        let current = self.accounts[&id].credit_limit;
+        let reason = if requested <= current {
+            Some(format!(
+                "The requested limit is not above the current one ({})",
+                current.fixed(self.info.scale())
+            ))
+        } else if requested > max {
+            Some(format!(
+                "The ledger grants at most {}",
+                max.fixed(self.info.scale())
+            ))
+        } else {
+            None
+        };
+        if reason.is_none() {
+            self.accounts
+                .get_mut(&id)
+                .expect("indexed account")
+                .credit_limit = requested;
+            self.dirty.accounts.insert(id);
+        }
+        Ok(LimitDecision {
+            approved: reason.is_none(),
+            reason,
+            credit_limit: self.accounts[&id].credit_limit,
+        })
+    }
+
+    pub fn set_recurring(
+        &mut self,
+        account_no: &str,
+        setting: RecurringSetting,
+    ) -> Result<(), LedgerError> {
+        let id = self.account_id(account_no)?;
+        if setting.method != "autogiro" {
+            return Err(LedgerError::invalid(
+                "recurringPaymentMethod",
+                "must be autogiro",
+            ));
+        }
+        if !RECURRING_SCOPES.contains(&setting.scope.as_str()) {
+            return Err(LedgerError::invalid(
+                "recurringPaymentScope",
+                "must be fixedRecurring, totalDebt or billedAmount",
+            ));
+        }
+        let fixed = setting.fixed_amount.unwrap_or_default();
+        if setting.scope == "fixedRecurring" && fixed <= Amount::ZERO {
+            return Err(LedgerError::invalid(
+                "fixedRecurringAmount",
+                "must be greater than 0 when recurringPaymentScope is fixedRecurring",
+            ));
+        }
+        self.accounts
+            .get_mut(&id)
+            .expect("indexed account")
+            .recurring = Some(setting);
+        self.dirty.accounts.insert(id);
+        Ok(())
+    }
+
+    pub fn add_card(&mut self, account_no: &str, new: NewCard) -> Result<Card, LedgerError> {
+        let id = self.account_id(account_no)?;
+        self.ensure_account_open(id)?;
+        if self.cards.contains_key(&new.token) {
+            return Err(LedgerError::conflict(format!(
+                "A card with token {} already exists",
+                new.token
+            )));
+        }
+        if new.main_card
+            && !new.deleted
+            && self.cards_of(id).iter().any(|c| c.main_card && !c.deleted)
+        {
+            return Err(LedgerError::conflict("The account already has a main card"));
+        }
+        let seq = self.cards.values().map(|c| c.seq).max().unwrap_or(0) + 1;
+        let card = Card {
+            token: new.token,
+            seq,
+            account_id: id,
+            pan_trunc: new.pan_trunc,
+            deleted: new.deleted,
+            main_card: new.main_card,
+            holder_number: new.holder_number,
+            holder_name: new.holder_name,
+            holder_national_id: new.holder_national_id,
+        };
+        self.dirty.cards.insert(card.token.clone());
+        self.cards.insert(card.token.clone(), card.clone());
+        Ok(card)
+    }
+
+    /// Marks a card deleted or not; undeleting a main card must not make two.
+    pub fn set_card_deleted(
+        &mut self,
+        account_no: &str,
+        token: &str,
+        deleted: bool,
+    ) -> Result<Card, LedgerError> {
+        let id = self.account_id(account_no)?;
+        let card = self
+            .cards
+            .get(token)
+            .filter(|c| c.account_id == id)
+            .ok_or(LedgerError::NotFound("Card"))?;
+        if !deleted
+            && card.deleted
+            && card.main_card
+            && self.cards_of(id).iter().any(|c| c.main_card && !c.deleted)
+        {
+            return Err(LedgerError::conflict("The account already has a main card"));
+        }
+        let card = self.cards.get_mut(token).expect("found above");
+        card.deleted = deleted;
+        self.dirty.cards.insert(token.to_string());
+        Ok(card.clone())
+    }
+
+    /// The account's cards in the order they were added.
+    pub fn cards_of(&self, account_id: i64) -> Vec<&Card> {
+        let mut cards: Vec<&Card> = self
+            .cards
+            .values()
+            .filter(|c| c.account_id == account_id)
+            .collect();
+        cards.sort_by_key(|c| c.seq);
+        cards
+    }
+
+    pub fn card(&self, token: &str) -> Option<&Card> {
+        self.cards.get(token)
+    }
+
+    /// The account's active holds, newest first.
+    pub fn active_holds_of(&self, account_id: i64) -> Vec<&super::Hold> {
+        let mut holds: Vec<&super::Hold> = self
+            .holds
+            .values()
+            .filter(|h| {
+                h.account_id == account_id
+                    && h.status == HoldStatus::Active
+                    && h.remaining > Amount::ZERO
+            })
+            .collect();
+        holds.sort_by_key(|h| std::cmp::Reverse(h.id));
+        holds
+    }
+}
