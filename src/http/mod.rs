@@ -3,8 +3,10 @@
 mod admin;
 mod body;
 pub mod credentials;
+pub mod credit_account;
 mod myq_external;
 mod myq_v3;
+mod problem;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -38,6 +40,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(myq_external::router())
         .merge(myq_v3::router())
+        .merge(credit_account::router())
         .merge(admin::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -74,6 +77,8 @@ async fn not_found(req: Request) -> Response {
 fn error_response(path: &str, status: StatusCode, message: String) -> Response {
     if path == "/api" || path.starts_with("/api/") {
         myq_v3::error(status, message)
+    } else if path.starts_with("/ledger/credit-account") {
+        problem::for_status(problem::Flavor::CreditAccount, status, message)
     } else {
         myq_external::error(status, message)
     }

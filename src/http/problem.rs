@@ -38,11 +38,15 @@ pub struct Problem {
     pub problems: Vec<(String, String)>,
 }
 
-const VALIDATION_DETAIL: &str =
-    "A validation error occurred. Please fix the problems mentioned in the 'problems' property below.";
+const VALIDATION_DETAIL: &str = "A validation error occurred. Please fix the problems mentioned in the 'problems' property below.";
 
 impl Problem {
-    pub fn new(flavor: Flavor, status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(
+        flavor: Flavor,
+        status: StatusCode,
+        code: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         Problem {
             flavor,
             status,
@@ -53,7 +57,12 @@ impl Problem {
     }
 
     pub fn validation(flavor: Flavor, field: impl Into<String>, rule: impl Into<String>) -> Self {
-        let mut p = Problem::new(flavor, StatusCode::BAD_REQUEST, "validation", VALIDATION_DETAIL);
+        let mut p = Problem::new(
+            flavor,
+            StatusCode::BAD_REQUEST,
+            "validation",
+            VALIDATION_DETAIL,
+        );
         p.problems.push((field.into(), rule.into()));
         p
     }
@@ -87,7 +96,9 @@ impl Problem {
     pub fn from_ledger(flavor: Flavor, e: LedgerError) -> Self {
         match e {
             LedgerError::Invalid { field, rule } => Problem::validation(flavor, field, rule),
-            LedgerError::Overflow => Problem::validation(flavor, "amount", "the result would be out of range"),
+            LedgerError::Overflow => {
+                Problem::validation(flavor, "amount", "the result would be out of range")
+            }
             LedgerError::NotFound(what) => Problem::not_found(flavor, format!("{what} not found")),
             LedgerError::Conflict(message) | LedgerError::InvalidOperation(message) => {
                 Problem::conflict(flavor, message)
@@ -98,21 +109,30 @@ impl Problem {
 
     pub fn from_engine(flavor: Flavor, e: EngineError) -> Self {
         match e {
-            EngineError::Storage | EngineError::Internal => {
-                Problem::new(flavor, StatusCode::INTERNAL_SERVER_ERROR, "fatal", "Internal error; nothing was changed")
-            }
-            EngineError::Unavailable => {
-                Problem::new(flavor, StatusCode::SERVICE_UNAVAILABLE, "fatal", "Service is shutting down")
-            }
+            EngineError::Storage | EngineError::Internal => Problem::new(
+                flavor,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "fatal",
+                "Internal error; nothing was changed",
+            ),
+            EngineError::Unavailable => Problem::new(
+                flavor,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "fatal",
+                "Service is shutting down",
+            ),
             EngineError::UnknownLedger => Problem::unauthorized(flavor, "Token invalid"),
         }
     }
 
     pub fn from_body(flavor: Flavor, e: BodyError) -> Self {
         match e {
-            BodyError::TooLarge => {
-                Problem::new(flavor, StatusCode::PAYLOAD_TOO_LARGE, "validation", e.message())
-            }
+            BodyError::TooLarge => Problem::new(
+                flavor,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "validation",
+                e.message(),
+            ),
             BodyError::Malformed(_) | BodyError::Unreadable => {
                 let mut p = Problem::validation(flavor, "body", e.message());
                 p.detail = e.message();
@@ -153,9 +173,10 @@ impl IntoResponse for Problem {
             HeaderValue::from_static("application/problem+json"),
         );
         if self.status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"saldo\""));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"saldo\""),
+            );
         }
         response
     }

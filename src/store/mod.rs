@@ -58,6 +58,17 @@ pub struct TokenRow {
     pub expires_at: OffsetDateTime,
 }
 
+/// A page of an account's transactions, newest first, optionally within value dates.
+#[derive(Debug, Clone)]
+pub struct TransactionQuery {
+    pub ledger_id: i64,
+    pub account_id: i64,
+    pub from: Option<time::Date>,
+    pub to: Option<time::Date>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
 /// A page of one provider's recharge payments, newest first.
 #[derive(Debug, Clone)]
 pub struct RechargeQuery {
@@ -86,6 +97,8 @@ pub trait Store: Send + Sync + 'static {
     fn transactions(&self, ledger_id: i64, account_id: i64) -> StoreResult<Vec<Transaction>>;
     /// A page of recharge payments and how many match in all.
     fn recharge_payments(&self, query: &RechargeQuery) -> StoreResult<(Vec<RechargePayment>, i64)>;
+    /// A page of transactions and how many match in all.
+    fn transactions_page(&self, query: &TransactionQuery) -> StoreResult<(Vec<Transaction>, i64)>;
     fn save_token(&self, token: &TokenRow) -> StoreResult<()>;
     /// Tokens not expired at `now` (expired ones are deleted).
     fn live_tokens(&self, now: OffsetDateTime) -> StoreResult<Vec<TokenRow>>;

@@ -7,7 +7,9 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{CredentialRow, RechargeQuery, Store, StoreError, StoreResult, TokenRow};
+use super::{
+    CredentialRow, RechargeQuery, Store, StoreError, StoreResult, TokenRow, TransactionQuery,
+};
 use crate::ledger::*;
 use crate::money::Amount;
 
@@ -717,6 +719,28 @@ impl Store for SqliteStore {
                 query.offset
             ],
             recharge,
+        )?;
+        Ok((rows.collect::<Result<_, _>>()?, total))
+    }
+
+    fn transactions_page(&self, q: &TransactionQuery) -> StoreResult<(Vec<Transaction>, i64)> {
+        let conn = self.reader();
+        let filter = "ledger_id = ?1 AND account_id = ?2
+             AND (?3 IS NULL OR date >= ?3) AND (?4 IS NULL OR date <= ?4)";
+        let (from, to) = (q.from.map(|d| d.to_string()), q.to.map(|d| d.to_string()));
+        let total: i64 = conn.query_row(
+            &format!("SELECT COUNT(*) FROM transactions WHERE {filter}"),
+            params![q.ledger_id, q.account_id, from, to],
+            |r| r.get(0),
+        )?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT id, account_id, type, amount, date, created_at, description, reserve_date,
+                    billed, hold_id, reference
+             FROM transactions WHERE {filter} ORDER BY id DESC LIMIT ?5 OFFSET ?6"
+        ))?;
+        let rows = stmt.query_map(
+            params![q.ledger_id, q.account_id, from, to, q.limit, q.offset],
+            transaction,
         )?;
         Ok((rows.collect::<Result<_, _>>()?, total))
     }

@@ -374,3 +374,43 @@ impl TestApp {
             .await
     }
 }
+
+impl Reply {
+    /// Asserts a PayEx problem (`application/problem+json` with every field) of `code` for
+    /// the API whose types start with `type_prefix`; returns the body.
+    pub fn problem(&self, type_prefix: &str, code: &str) -> Value {
+        assert_eq!(
+            self.headers["content-type"], "application/problem+json",
+            "{}",
+            self.text
+        );
+        let body = self.json();
+        assert_eq!(body["Type"], format!("{type_prefix}{code}"), "{body}");
+        assert_eq!(body["Status"], self.status, "{body}");
+        assert!(
+            body["Title"].as_str().is_some_and(|t| !t.is_empty()),
+            "{body}"
+        );
+        assert!(body["Detail"].is_string(), "{body}");
+        assert!(body["Problems"].is_array(), "{body}");
+        let instance = body["Instance"].as_str().expect("an Instance");
+        assert!(
+            uuid::Uuid::parse_str(instance).is_ok(),
+            "Instance is a UUID: {instance}"
+        );
+        body
+    }
+}
+
+impl TestApp {
+    /// A `Bearer …` header value of a new ledger-bearer token.
+    pub async fn ledger_bearer(&self, ledger_no: &str) -> String {
+        let c = self
+            .admin_create(
+                &format!("/ledgers/{ledger_no}/credentials"),
+                json!({"kind": "ledger-bearer"}),
+            )
+            .await;
+        format!("Bearer {}", c["token"].as_str().expect("a token"))
+    }
+}

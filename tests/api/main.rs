@@ -2,6 +2,7 @@
 
 mod admin;
 mod cli;
+mod credit_account;
 mod durability;
 mod helpers;
 mod myq_external;

@@ -29,28 +29,9 @@ pub fn customer(l: &Ledger, c: &Customer) -> Value {
     })
 }
 
-/// The account with API C's field names and two-decimal amounts.
+/// The account as API C shows it (SPEC §7).
 pub fn account(l: &Ledger, a: &Account) -> Value {
-    let scale = l.info.scale();
-    let base = format!(
-        "/ledger/credit-account/v1/{}/accounts/{}",
-        l.info.ledger_no, a.account_no
-    );
-    json!({
-        "@id": base,
-        "accountNo": a.account_no,
-        "startDate": a.start_date.to_string(),
-        "description": a.description,
-        "accountProfileType": a.profile_type,
-        "accountAlias": a.alias,
-        "customerNo": l.customer(a.customer_id).map(|c| &c.customer_no),
-        "status": a.status.as_str(),
-        "creditLimit": a.credit_limit.fixed_json(scale),
-        "totalBalance": a.balance.fixed_json(scale),
-        "reservedAmount": a.reserved.fixed_json(scale),
-        "availableAmount": a.available().fixed_json(scale),
-        "currency": l.info.currency,
-    })
+    crate::http::credit_account::render::account(l, a)
 }
 
 pub fn transaction(t: &Transaction, scale: u32) -> Value {

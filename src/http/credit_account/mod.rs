@@ -1,0 +1,169 @@
+//! API C, the PayEx-style Credit Account API (SPEC §5), under
+//! `/ledger/credit-account/v1/{ledgerNo}`.
+
+mod accounts;
+mod activity;
+mod cards;
+pub mod render;
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use super::problem::{Flavor, Problem};
+use super::{AppState, record_ledger};
+use crate::engine::{EngineError, LedgerMeta};
+use crate::http::body::BodyError;
+use crate::ledger::LedgerError;
+
+const FLAVOR: Flavor = Flavor::CreditAccount;
+
+pub fn router() -> Router<AppState> {
+    let base = "/ledger/credit-account/v1/{ledger}/accounts";
+    Router::new()
+        .route(base, get(accounts::list))
+        .route(&format!("{base}/{{account}}"), get(accounts::get).patch(accounts::patch))
+        .route(&format!("{base}/{{account}}/request-close-account"), post(accounts::request_close))
+        .route(
+            "/ledger/credit-account-onboardings/v1/{ledger}/accounts/{account}/apply-for-raised-credit-limit",
+            post(accounts::apply_for_raised_limit),
+        )
+        .route(
+            &format!("{base}/{{account}}/recurring-payment-setting"),
+            get(accounts::recurring).patch(accounts::patch_recurring),
+        )
+        .route(&format!("{base}/{{account}}/cards"), get(cards::list).post(cards::add))
+        .route(&format!("{base}/{{account}}/cards/{{token}}"), get(cards::get).patch(cards::patch))
+        .route(&format!("{base}/{{account}}/transactions"), get(activity::transactions))
+        .route(&format!("{base}/{{account}}/reservations"), get(activity::reservations))
+}
+
+/// API C's error: a problem with `ledger/credit-account/v1/problems/<code>` types.
+#[derive(Debug)]
+pub struct CaProblem(pub Problem);
+
+impl IntoResponse for CaProblem {
+    fn into_response(self) -> Response {
+        self.0.into_response()
+    }
+}
+
+impl From<LedgerError> for CaProblem {
+    fn from(e: LedgerError) -> Self {
+        CaProblem(Problem::from_ledger(FLAVOR, e))
+    }
+}
+
+impl From<EngineError> for CaProblem {
+    fn from(e: EngineError) -> Self {
+        CaProblem(Problem::from_engine(FLAVOR, e))
+    }
+}
+
+impl From<BodyError> for CaProblem {
+    fn from(e: BodyError) -> Self {
+        CaProblem(Problem::from_body(FLAVOR, e))
+    }
+}
+
+fn validation(field: &str, rule: impl Into<String>) -> CaProblem {
+    CaProblem(Problem::validation(FLAVOR, field, rule))
+}
+
+/// A caller holding the ledger's bearer token.
+pub struct LedgerToken(LedgerMeta);
+
+impl FromRequestParts<AppState> for LedgerToken {
+    type Rejection = CaProblem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, CaProblem> {
+        let unauthorized = |detail: &str| CaProblem(Problem::unauthorized(FLAVOR, detail));
+        let token = parts
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .ok_or_else(|| unauthorized("Token invalid: a Bearer token is required"))?;
+        let principal = state
+            .credentials
+            .verify_ledger_bearer(token.trim())
+            .ok_or_else(|| unauthorized("Token invalid"))?;
+        let meta = state
+            .engine
+            .meta(principal.ledger_id)
+            .ok_or_else(|| unauthorized("Token invalid"))?;
+        record_ledger(&meta.ledger_no);
+        Ok(LedgerToken(meta))
+    }
+}
+
+impl LedgerToken {
+    /// The token's ledger, which must be the one the URL names.
+    fn ledger(&self, ledger_no: &str) -> Result<&LedgerMeta, CaProblem> {
+        if self.0.ledger_no == ledger_no {
+            Ok(&self.0)
+        } else {
+            Err(CaProblem(Problem::unauthorized(
+                FLAVOR,
+                format!("The token is not valid for ledger {ledger_no}"),
+            )))
+        }
+    }
+}
+
+/// `$top` (default 50, at most 1000) and `$skip` of a list.
+struct Page {
+    top: i64,
+    skip: i64,
+}
+
+impl Page {
+    fn from_query(query: &HashMap<String, String>) -> Result<Page, CaProblem> {
+        let number = |name: &str, default: i64, min: i64, max: i64| match query.get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| validation(name, format!("must be an integer from {min} to {max}"))),
+        };
+        Ok(Page {
+            top: number("$top", 50, 1, 1000)?,
+            skip: number("$skip", 0, 0, i64::MAX)?,
+        })
+    }
+
+    /// `{"@id", "items", "view"}` for one page of `total` items; `filters` repeat in links.
+    fn list(
+        &self,
+        path: &str,
+        filters: &[(&str, String)],
+        items: Vec<serde_json::Value>,
+        total: i64,
+    ) -> serde_json::Value {
+        let query: Vec<String> = filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let with = |extra: String| {
+            let mut all = query.clone();
+            all.push(extra);
+            format!("{path}?{}", all.join("&"))
+        };
+        let id = if query.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}?{}", query.join("&"))
+        };
+        let mut view =
+            serde_json::json!({ "@id": with(format!("$top={}&$skip={}", self.top, self.skip)) });
+        if self.skip + self.top < total {
+            view["next"] = with(format!("$top={}&$skip={}", self.top, self.skip + self.top)).into();
+        }
+        serde_json::json!({ "@id": id, "operations": null, "items": items, "view": view })
+    }
+}
