@@ -100,6 +100,20 @@ pub enum AdminCommand {
         #[arg(long)]
         disable: bool,
     },
+    /// Run billing for a ledger at a bill date (YYYY-MM-DD).
+    BillRun {
+        ledger: String,
+        #[arg(long)]
+        bill_date: String,
+    },
+    /// Record money received with a bill's OCR payment reference.
+    PayReference {
+        ledger: String,
+        #[arg(long)]
+        amount: String,
+        #[arg(long)]
+        reference: String,
+    },
     /// Revoke a credential.
     CredentialRevoke { ledger: String, id: i64 },
 }
@@ -204,6 +218,20 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             }
             ("POST", format!("/ledgers/{ledger}/credentials"), Some(body))
         }
+        BillRun { ledger, bill_date } => (
+            "POST",
+            format!("/ledgers/{ledger}/bill-runs"),
+            Some(json!({ "billDate": bill_date })),
+        ),
+        PayReference {
+            ledger,
+            amount,
+            reference,
+        } => (
+            "POST",
+            format!("/ledgers/{ledger}/payments"),
+            Some(json!({ "amount": number(&amount, "--amount")?, "paymentReference": reference })),
+        ),
         RechargeProvider {
             ledger,
             reference,

@@ -130,6 +130,8 @@ impl Ledger {
                 "The ledger grants at most {}",
                 max.fixed(self.info.scale())
             ))
+        } else if self.has_open_reminder(id) {
+            Some("The account has a bill in reminder".to_string())
         } else {
             None
         };

@@ -3,6 +3,7 @@
 //! the state exactly as it was, and every change is recorded in `dirty` for the store.
 
 mod account;
+mod billing;
 mod error;
 pub mod luhn;
 mod model;
@@ -19,6 +20,7 @@ use std::collections::{BTreeSet, HashMap};
 use time::OffsetDateTime;
 
 pub use account::{LimitDecision, NewCard, RECURRING_SCOPES};
+pub use billing::BillRunInput;
 pub use error::LedgerError;
 pub use model::*;
 pub use myq::Identification;
@@ -65,6 +67,9 @@ pub struct Dirty {
     pub payments: BTreeSet<i64>,
     pub recharges: BTreeSet<i64>,
     pub cards: BTreeSet<String>,
+    pub bills: BTreeSet<i64>,
+    /// Transactions to mark billed, by bill number.
+    pub billed: Vec<(i64, Vec<i64>)>,
     pub transactions: Vec<Transaction>,
 }
 
@@ -78,6 +83,8 @@ impl Dirty {
             && self.payments.is_empty()
             && self.recharges.is_empty()
             && self.cards.is_empty()
+            && self.bills.is_empty()
+            && self.billed.is_empty()
             && self.transactions.is_empty()
     }
 }
@@ -111,6 +118,7 @@ pub struct Snapshot {
     /// Each customer's highest recharge `paymentNo`.
     pub recharge_counts: Vec<(i64, i64)>,
     pub cards: Vec<Card>,
+    pub bills: Vec<Bill>,
     pub payments: Vec<SessionPayment>,
     /// The highest id in use of each kind.
     pub max_ids: Counters,
@@ -170,6 +178,8 @@ pub struct Ledger {
     recharge_counts: HashMap<i64, i64>,
     /// Cards by token.
     cards: HashMap<String, Card>,
+    /// Every bill and reminder, by bill number.
+    bills: HashMap<i64, Bill>,
     payments: HashMap<i64, SessionPayment>,
     last_id: Counters,
     dirty: Dirty,
@@ -193,6 +203,7 @@ impl Ledger {
             settled_recharges: HashMap::new(),
             recharge_counts: HashMap::new(),
             cards: HashMap::new(),
+            bills: HashMap::new(),
             payments: HashMap::new(),
             last_id: Counters::default(),
             dirty: Dirty::default(),
@@ -224,6 +235,9 @@ impl Ledger {
         }
         ledger.settled_recharges.extend(snapshot.settled_recharges);
         ledger.recharge_counts.extend(snapshot.recharge_counts);
+        for bill in snapshot.bills {
+            ledger.bills.insert(bill.bill_no, bill);
+        }
         for card in snapshot.cards {
             ledger.cards.insert(card.token.clone(), card);
         }
@@ -513,6 +527,27 @@ impl Ledger {
         self.post(posting, now)
     }
 
+    /// Money received with only a bill's OCR reference to say whose it is.
+    pub fn receive_payment_by_reference(
+        &mut self,
+        reference: &str,
+        amount: Amount,
+        description: Option<String>,
+        now: OffsetDateTime,
+    ) -> Result<Transaction, LedgerError> {
+        let account_id = self.account_of_reference(reference).ok_or_else(|| {
+            LedgerError::invalid("paymentReference", "matches no bill of this ledger")
+        })?;
+        let account_no = self.accounts[&account_id].account_no.clone();
+        self.receive_payment(
+            &account_no,
+            amount,
+            description,
+            Some(reference.to_string()),
+            now,
+        )
+    }
+
     /// Posts a transaction and moves the balance; the only way a balance ever changes.
     fn post(&mut self, posting: Posting, now: OffsetDateTime) -> Result<Transaction, LedgerError> {
         let Posting {
@@ -544,6 +579,13 @@ impl Ledger {
             reference,
         };
         self.dirty.transactions.push(txn.clone());
+        if matches!(kind, TxnType::Payment | TxnType::Recharge) && amount > Amount::ZERO {
+            let bill_reference = txn
+                .reference
+                .strip_prefix("incoming:")
+                .filter(|r| !r.is_empty());
+            self.apply_payment_to_bills(account_id, amount, bill_reference);
+        }
         self.close_if_settled(account_id);
         Ok(txn)
     }

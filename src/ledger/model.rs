@@ -344,3 +344,70 @@ pub struct SettledRecharge {
     pub state: RechargeState,
     pub amount: Amount,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BillType {
+    Bill,
+    Reminder1,
+    Reminder2,
+    Collection,
+}
+
+impl BillType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BillType::Bill => "bill",
+            BillType::Reminder1 => "reminder1",
+            BillType::Reminder2 => "reminder2",
+            BillType::Collection => "collection",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "bill" => Some(BillType::Bill),
+            "reminder1" => Some(BillType::Reminder1),
+            "reminder2" => Some(BillType::Reminder2),
+            "collection" => Some(BillType::Collection),
+            _ => None,
+        }
+    }
+
+    /// What an overdue bill of this type is followed by; collection is the end of the line.
+    pub fn next(self) -> Option<BillType> {
+        match self {
+            BillType::Bill => Some(BillType::Reminder1),
+            BillType::Reminder1 => Some(BillType::Reminder2),
+            BillType::Reminder2 => Some(BillType::Collection),
+            BillType::Collection => None,
+        }
+    }
+
+    /// `bill-<no>` or `reminder-<no>`, the id in API C's paths.
+    pub fn id(self, bill_no: i64) -> String {
+        match self {
+            BillType::Bill => format!("bill-{bill_no}"),
+            _ => format!("reminder-{bill_no}"),
+        }
+    }
+}
+
+/// A bill or reminder produced by a bill run (SPEC §1.6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bill {
+    pub bill_no: i64,
+    pub account_id: i64,
+    pub bill_type: BillType,
+    pub bill_date: time::Date,
+    pub due_date: time::Date,
+    /// The amount stated on the bill.
+    pub amount: Amount,
+    pub minimum: Amount,
+    /// Payments received since the bill date, counted towards `minimum`.
+    pub paid: Amount,
+    pub open: bool,
+    /// OCR reference with a Luhn check digit.
+    pub reference: String,
+    /// The reminder fee charged with this bill (reminders only).
+    pub fee: Amount,
+}

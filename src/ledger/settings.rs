@@ -28,6 +28,16 @@ pub struct Settings {
     pub bank_account_type: String,
     pub bic: Option<String>,
     pub iban: Option<String>,
+    /// Days from bill date to due date.
+    pub bill_due_days: u32,
+    /// Days from a reminder's date to its due date.
+    pub reminder_due_days: u32,
+    /// Charged with each reminder, in major units.
+    pub reminder_fee: serde_json::Number,
+    /// The least minimum payment of a bill, in major units…
+    pub minimum_payment: serde_json::Number,
+    /// …or this percentage of the debt, if more.
+    pub minimum_payment_percent: serde_json::Number,
 }
 
 fn number(text: &str) -> serde_json::Number {
@@ -57,6 +67,11 @@ impl Default for Settings {
             bank_account_type: "BGSE".into(),
             bic: None,
             iban: None,
+            bill_due_days: 30,
+            reminder_due_days: 14,
+            reminder_fee: number("60.00"),
+            minimum_payment: number("100.00"),
+            minimum_payment_percent: number("3.00"),
         }
     }
 }
@@ -79,6 +94,11 @@ impl Settings {
     pub fn max_credit_limit(&self, scale: u32) -> crate::money::Amount {
         crate::money::Amount::parse(&self.max_credit_limit.to_string(), scale)
             .expect("validated when set")
+    }
+
+    /// A money setting in minor units of a currency with `scale` decimals.
+    pub fn money(&self, value: &serde_json::Number, scale: u32) -> crate::money::Amount {
+        crate::money::Amount::parse(&value.to_string(), scale).expect("validated when set")
     }
 
     /// Applies a JSON merge patch of settings, refusing unknown keys and bad values whole.
@@ -109,9 +129,29 @@ impl Settings {
             ("maxCreditLimit", &self.max_credit_limit),
             ("debtInterestRate", &self.debt_interest_rate),
             ("penaltyInterestRate", &self.penalty_interest_rate),
+            ("reminderFee", &self.reminder_fee),
+            ("minimumPayment", &self.minimum_payment),
+            ("minimumPaymentPercent", &self.minimum_payment_percent),
         ] {
             crate::money::Amount::parse(&value.to_string(), scale)
                 .map_err(|e| LedgerError::invalid(format!("settings.{field}"), e.to_string()))?;
+        }
+        for (field, days) in [
+            ("billDueDays", self.bill_due_days),
+            ("reminderDueDays", self.reminder_due_days),
+        ] {
+            if !(1..=365).contains(&days) {
+                return Err(LedgerError::invalid(
+                    format!("settings.{field}"),
+                    "must be between 1 and 365",
+                ));
+            }
+        }
+        if self.money(&self.minimum_payment_percent, 2) > crate::money::Amount::from_minor(10_000) {
+            return Err(LedgerError::invalid(
+                "settings.minimumPaymentPercent",
+                "must be at most 100",
+            ));
         }
         if !["BGSE", "BKSE", "PKSE", "PGSE"].contains(&self.bank_account_type.as_str()) {
             return Err(LedgerError::invalid(

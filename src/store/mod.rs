@@ -10,7 +10,9 @@ use std::fmt;
 
 use time::OffsetDateTime;
 
-use crate::ledger::{Dirty, Ledger, LedgerInfo, RechargePayment, Snapshot, Transaction};
+use crate::ledger::{
+    BillRunInput, Dirty, Ledger, LedgerInfo, RechargePayment, Snapshot, Transaction,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -99,6 +101,10 @@ pub trait Store: Send + Sync + 'static {
     fn recharge_payments(&self, query: &RechargeQuery) -> StoreResult<(Vec<RechargePayment>, i64)>;
     /// A page of transactions and how many match in all.
     fn transactions_page(&self, query: &TransactionQuery) -> StoreResult<(Vec<Transaction>, i64)>;
+    /// Balances at the bill date and the unbilled transactions up to it, in one snapshot.
+    fn bill_run_input(&self, ledger_id: i64, bill_date: time::Date) -> StoreResult<BillRunInput>;
+    /// The transactions a bill covers.
+    fn billed_transactions(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Vec<Transaction>>;
     fn save_token(&self, token: &TokenRow) -> StoreResult<()>;
     /// Tokens not expired at `now` (expired ones are deleted).
     fn live_tokens(&self, now: OffsetDateTime) -> StoreResult<Vec<TokenRow>>;

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_recharge.sql"),
     include_str!("../../migrations/sqlite/0003_credit_account.sql"),
+    include_str!("../../migrations/sqlite/0004_bills.sql"),
 ];
 
 pub struct SqliteStore {
@@ -309,6 +310,29 @@ impl Store for SqliteStore {
             snap.cards = rows.collect::<Result<_, _>>()?;
 
             let mut stmt = tx.prepare(
+                "SELECT bill_no, account_id, bill_type, bill_date, due_date, amount, minimum, paid,
+                        open, reference, fee
+                 FROM bills WHERE ledger_id = ?1",
+            )?;
+            let rows = stmt.query_map([ledger_id], |r| {
+                let kind: String = r.get(2)?;
+                Ok(Bill {
+                    bill_no: r.get(0)?,
+                    account_id: r.get(1)?,
+                    bill_type: BillType::parse(&kind).ok_or_else(|| corrupt("bill type", &kind))?,
+                    bill_date: parse_date(&r.get::<_, String>(3)?)?,
+                    due_date: parse_date(&r.get::<_, String>(4)?)?,
+                    amount: Amount::from_minor(r.get(5)?),
+                    minimum: Amount::from_minor(r.get(6)?),
+                    paid: Amount::from_minor(r.get(7)?),
+                    open: r.get(8)?,
+                    reference: r.get(9)?,
+                    fee: Amount::from_minor(r.get(10)?),
+                })
+            })?;
+            snap.bills = rows.collect::<Result<_, _>>()?;
+
+            let mut stmt = tx.prepare(
                 "SELECT id, account_id, kind, amount, remaining, status, created_at, expires_at,
                         description
                  FROM holds WHERE ledger_id = ?1 AND status = 'active'",
@@ -523,6 +547,36 @@ impl Store for SqliteStore {
                     .and_then(|r| r.fixed_amount)
                     .map(Amount::minor),
             ])?;
+        }
+        for no in &dirty.bills {
+            let b = ledger.bill(*no).expect("dirty bill exists");
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO bills (ledger_id, bill_no, account_id, bill_type, bill_date,
+                     due_date, amount, minimum, paid, open, reference, fee)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                lid,
+                b.bill_no,
+                b.account_id,
+                b.bill_type.as_str(),
+                b.bill_date.to_string(),
+                b.due_date.to_string(),
+                b.amount.minor(),
+                b.minimum.minor(),
+                b.paid.minor(),
+                b.open,
+                b.reference,
+                b.fee.minor(),
+            ])?;
+        }
+        for (bill_no, txns) in &dirty.billed {
+            for id in txns {
+                tx.prepare_cached(
+                    "UPDATE transactions SET billed = ?3 WHERE ledger_id = ?1 AND id = ?2 AND billed IS NULL",
+                )?
+                .execute(params![lid, id, bill_no])?;
+            }
         }
         for token in &dirty.cards {
             let c = ledger.card(token).expect("dirty card exists");
@@ -743,6 +797,50 @@ impl Store for SqliteStore {
             transaction,
         )?;
         Ok((rows.collect::<Result<_, _>>()?, total))
+    }
+
+    fn bill_run_input(&self, ledger_id: i64, bill_date: time::Date) -> StoreResult<BillRunInput> {
+        let mut conn = self.reader();
+        let tx = conn.transaction()?;
+        let date = bill_date.to_string();
+        let mut input = BillRunInput {
+            bill_date: Some(bill_date),
+            ..BillRunInput::default()
+        };
+        {
+            let mut stmt = tx.prepare(
+                "SELECT account_id, SUM(amount) FROM transactions
+                 WHERE ledger_id = ?1 AND date <= ?2 GROUP BY account_id",
+            )?;
+            let rows = stmt.query_map(params![ledger_id, date], |r| {
+                Ok((r.get::<_, i64>(0)?, Amount::from_minor(r.get(1)?)))
+            })?;
+            input.balances = rows.collect::<Result<_, _>>()?;
+            let mut stmt = tx.prepare(
+                "SELECT account_id, id FROM transactions
+                 WHERE ledger_id = ?1 AND date <= ?2 AND billed IS NULL ORDER BY id",
+            )?;
+            let rows = stmt.query_map(params![ledger_id, date], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+            })?;
+            for row in rows {
+                let (account, id) = row?;
+                input.unbilled.entry(account).or_default().push(id);
+            }
+        }
+        tx.commit()?;
+        Ok(input)
+    }
+
+    fn billed_transactions(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Vec<Transaction>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, account_id, type, amount, date, created_at, description, reserve_date,
+                    billed, hold_id, reference
+             FROM transactions WHERE ledger_id = ?1 AND billed = ?2 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([ledger_id, bill_no], transaction)?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn save_token(&self, token: &TokenRow) -> StoreResult<()> {

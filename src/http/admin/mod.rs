@@ -1,9 +1,10 @@
 //! The admin API (SPEC §7): provisioning ledgers, customers, accounts, payments, credentials.
 
+mod billing;
 mod credentials;
 mod render;
 
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -43,7 +44,15 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/admin/v1/ledgers/{ledger}/accounts/{account}/statement",
-            get(statement),
+            get(billing::statement),
+        )
+        .route(
+            "/admin/v1/ledgers/{ledger}/bill-runs",
+            post(billing::bill_run),
+        )
+        .route(
+            "/admin/v1/ledgers/{ledger}/payments",
+            post(billing::payment_by_reference),
         )
         .route(
             "/admin/v1/ledgers/{ledger}/credentials",
@@ -317,47 +326,6 @@ async fn receive_payment(
         })
         .await??;
     Ok((StatusCode::CREATED, Json(render::transaction(&txn, scale))).into_response())
-}
-
-#[derive(serde::Deserialize)]
-struct StatementQuery {
-    format: Option<String>,
-}
-
-/// Every posting of the account with the running balance after it.
-async fn statement(
-    State(state): State<AppState>,
-    _: Admin,
-    Path((ledger, account)): Path<(String, String)>,
-    Query(q): Query<StatementQuery>,
-) -> Result<Response, AdminError> {
-    let id = ledger_id(&state, &ledger)?;
-    let scale = state.engine.meta(id).map(|m| m.scale).unwrap_or(2);
-    let format = q.format.unwrap_or_else(|| "json".into());
-    if format != "json" {
-        return Err(LedgerError::invalid("format", "must be json").into());
-    }
-    let (account_id, current) = state
-        .engine
-        .execute(id, move |l, _| {
-            l.account_by_no(&account)
-                .map(|a| (a.id, render::account(l, a)))
-                .ok_or(LedgerError::NotFound("Account"))
-        })
-        .await??;
-    let store = state.engine.store().clone();
-    let txns = blocking(move || store.transactions(id, account_id)).await??;
-    let mut running = Amount::ZERO;
-    let mut lines = Vec::with_capacity(txns.len());
-    for t in &txns {
-        running = running
-            .checked_add(t.amount)
-            .map_err(|_| AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error"))?;
-        let mut line = render::transaction(t, scale);
-        line["balance"] = running.fixed_json(scale);
-        lines.push(line);
-    }
-    Ok(Json(json!({ "account": current, "transactions": lines })).into_response())
 }
 
 /// Enables or disables a recharge provider of the ledger: `{"enabled": false}`.

@@ -3,7 +3,10 @@
 
 mod accounts;
 mod activity;
+mod bills;
+pub use bills::bill as bill_json;
 mod cards;
+mod document;
 pub mod render;
 
 use std::collections::HashMap;
@@ -40,6 +43,9 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{base}/{{account}}/cards/{{token}}"), get(cards::get).patch(cards::patch))
         .route(&format!("{base}/{{account}}/transactions"), get(activity::transactions))
         .route(&format!("{base}/{{account}}/reservations"), get(activity::reservations))
+        .route(&format!("{base}/{{account}}/bills"), get(bills::list))
+        .route(&format!("{base}/{{account}}/bills/{{bill}}"), get(bills::get))
+        .route(&format!("{base}/{{account}}/bills/{{bill}}/document"), get(bills::document))
 }
 
 /// API C's error: a problem with `ledger/credit-account/v1/problems/<code>` types.

@@ -53,7 +53,11 @@ pub fn account(l: &Ledger, a: &Account) -> Value {
         "totalBalance": a.balance.fixed_json(scale),
         "reservedAmount": a.reserved.fixed_json(scale),
         "availableAmount": a.available().fixed_json(scale),
-        "openBill": null,
+        "openBill": l
+            .bills_of(a.id)
+            .into_iter()
+            .find(|b| b.open)
+            .map(|b| format!("{base}/bills/{}", b.bill_type.id(b.bill_no))),
         "charityDonation": a.charity_donation,
         "interestRate": {
             "debtInterest": decimal(&settings.debt_interest_rate),
