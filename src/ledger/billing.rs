@@ -22,7 +22,7 @@ impl Ledger {
     /// Runs billing at `bill_date`; returns the bills and reminders it created.
     pub fn bill_run(
         &mut self,
-        input: BillRunInput,
+        mut input: BillRunInput,
         now: OffsetDateTime,
     ) -> Result<Vec<Bill>, LedgerError> {
         let bill_date = input
@@ -67,7 +67,15 @@ impl Ledger {
                     reference: format!("reminder-fee:{no}"),
                     hold: None,
                 };
-                self.post(posting, now)?;
+                let fee_txn = self.post(posting, now)?;
+                // The fee belongs to this run's bill of the account, like any other posting.
+                let balance = input.balances.entry(previous.account_id).or_default();
+                *balance = balance.checked_sub(charged)?;
+                input
+                    .unbilled
+                    .entry(previous.account_id)
+                    .or_default()
+                    .push(fee_txn.id);
             }
             let outstanding = previous.minimum.checked_sub(previous.paid)?;
             let reminder = self.new_bill(

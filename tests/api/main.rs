@@ -1,6 +1,7 @@
 //! HTTP-level tests: a real server on a random port, driven as a client would.
 
 mod admin;
+mod billing;
 mod cli;
 mod credit_account;
 mod durability;
