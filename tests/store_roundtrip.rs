@@ -3,7 +3,10 @@
 //! file and compared field by field.
 
 use proptest::prelude::*;
-use saldo::ledger::{Identification, Ledger, LedgerInfo, NewAccount, NewCustomer, Settings};
+use saldo::ledger::{
+    Identification, Ledger, LedgerInfo, NewAccount, NewCard, NewCustomer, RecurringSetting,
+    Settings,
+};
 use saldo::money::Amount;
 use saldo::store::{SqliteStore, Store};
 use time::{Duration, OffsetDateTime};
@@ -22,6 +25,10 @@ enum Op {
     Recharge(usize, i64),
     RechargeCommit(usize),
     RechargeRollback(usize),
+    Card(usize, bool),
+    Close(usize),
+    Recurring(usize, i64),
+    BillRun(i64),
     Persist,
 }
 
@@ -39,6 +46,10 @@ fn op() -> impl Strategy<Value = Op> {
         (0..3usize, 1i64..3000).prop_map(|(c, x)| Op::Recharge(c, x)),
         (0..6usize).prop_map(Op::RechargeCommit),
         (0..6usize).prop_map(Op::RechargeRollback),
+        (0..3usize, any::<bool>()).prop_map(|(a, main)| Op::Card(a, main)),
+        (0..3usize).prop_map(Op::Close),
+        (0..3usize, 1i64..5000).prop_map(|(a, x)| Op::Recurring(a, x)),
+        (1i64..40).prop_map(Op::BillRun),
         Just(Op::Persist),
     ]
 }
@@ -110,6 +121,14 @@ fn assert_same(a: &Ledger, b: &Ledger) {
         sorted(b.sessions().cloned(), |s| s.id)
     );
     assert_eq!(
+        sorted(a.cards().cloned(), |c| c.token.clone()),
+        sorted(b.cards().cloned(), |c| c.token.clone())
+    );
+    assert_eq!(
+        sorted(a.bills().cloned(), |x| x.bill_no),
+        sorted(b.bills().cloned(), |x| x.bill_no)
+    );
+    assert_eq!(
         sorted(a.recharges().cloned(), |r| r.id),
         sorted(b.recharges().cloned(), |r| r.id)
     );
@@ -144,11 +163,16 @@ proptest! {
         let mut sessions: Vec<i64> = Vec::new();
         let mut payments: Vec<(i64, i64)> = Vec::new();
         let mut recharges: Vec<i64> = Vec::new();
+        let mut bill_day = start.date();
+        let account_no = |a: usize| format!("777{:07}", a + 1);
         for op in &ops {
             match *op {
                 Op::Open(c) => {
                     let who = Identification { cards: vec![format!("card{c}")], ..Default::default() };
-                    sessions.push(l.open_session(&who, now).unwrap());
+                    // A closed account takes no sessions.
+                    if let Ok(id) = l.open_session(&who, now) {
+                        sessions.push(id);
+                    }
                 }
                 Op::Block(s, a) => if let Some(&sid) = sessions.get(s) {
                     let _ = l.block(sid, Amount::from_minor(a), now);
@@ -181,8 +205,9 @@ proptest! {
                     l.end_idle_sessions(now);
                 }
                 Op::Recharge(c, x) => {
-                    let p = l.create_recharge("external", c as i64 + 1, Amount::from_minor(x), Some(format!("r{c}")), now).unwrap();
-                    recharges.push(p.id);
+                    if let Ok(p) = l.create_recharge("external", c as i64 + 1, Amount::from_minor(x), Some(format!("r{c}")), now) {
+                        recharges.push(p.id);
+                    }
                 }
                 Op::RechargeCommit(r) => {
                     if let Some(&id) = recharges.get(r) {
@@ -193,6 +218,38 @@ proptest! {
                     if let Some(&id) = recharges.get(r) {
                         let _ = l.rollback_recharge("external", id, Some("changed my mind".into()), now);
                     }
+                }
+                Op::Card(a, main) => {
+                    let card = NewCard {
+                        token: format!("00000000-0000-4000-8000-{:012}", l.cards().count()),
+                        pan_trunc: Some("1234******5678".into()),
+                        deleted: false,
+                        main_card: main,
+                        holder_number: Some(format!("c{a}")),
+                        holder_name: None,
+                        holder_national_id: None,
+                    };
+                    let _ = l.add_card(&account_no(a), card);
+                }
+                Op::Close(a) => {
+                    l.request_close(&account_no(a)).unwrap();
+                }
+                Op::Recurring(a, x) => {
+                    let setting = RecurringSetting {
+                        method: "autogiro".into(),
+                        scope: "fixedRecurring".into(),
+                        fixed_amount: Some(Amount::from_minor(x)),
+                    };
+                    l.set_recurring(&account_no(a), setting).unwrap();
+                }
+                Op::BillRun(days) => {
+                    // Billing reads the store, so what the writer holds goes to disk first.
+                    let dirty = l.take_dirty();
+                    store.persist(&l, &dirty).unwrap();
+                    l.compact(&dirty);
+                    bill_day = bill_day + Duration::days(days);
+                    let input = store.bill_run_input(l.info.id, bill_day).unwrap();
+                    l.bill_run(input, now).unwrap();
                 }
                 Op::Persist => {
                     let dirty = l.take_dirty();
@@ -209,8 +266,8 @@ proptest! {
         // The counters continue where they were: the same next step gives the same ids.
         let next = |ledger: &mut Ledger| {
             let who = Identification { username: Some("u0".into()), ..Default::default() };
-            let session = ledger.open_session(&who, now).unwrap();
-            let recharge = ledger.create_recharge("external", 1, Amount::from_minor(1), None, now).unwrap();
+            let session = ledger.open_session(&who, now);
+            let recharge = ledger.create_recharge("external", 1, Amount::from_minor(1), None, now);
             (session, recharge)
         };
         assert_eq!(next(&mut l), next(&mut restored));

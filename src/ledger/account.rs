@@ -251,6 +251,10 @@ impl Ledger {
         cards
     }
 
+    pub fn cards(&self) -> impl Iterator<Item = &Card> {
+        self.cards.values()
+    }
+
     pub fn card(&self, token: &str) -> Option<&Card> {
         self.cards.get(token)
     }

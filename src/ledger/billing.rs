@@ -202,6 +202,10 @@ impl Ledger {
             .map(|b| b.account_id)
     }
 
+    pub fn bills(&self) -> impl Iterator<Item = &Bill> {
+        self.bills.values()
+    }
+
     pub fn bill(&self, bill_no: i64) -> Option<&Bill> {
         self.bills.get(&bill_no)
     }
