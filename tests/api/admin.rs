@@ -137,11 +137,30 @@ async fn customers_accounts_and_incoming_payments() {
         .admin_create(
             "/ledgers/501/customers",
             json!({"customerNo": "C1", "name": "Alice", "username": "alice", "aliases": ["al"], "cards": ["K1"],
-                   "nationalConsumerIdentifier": {"value": "199001011234", "countryCode": "SE"}}),
+                   "nationalConsumerIdentifier": {"value": "191212121212", "countryCode": "SE"}}),
         )
         .await;
     assert!(c["id"].as_i64().unwrap() > 0);
-    assert_eq!(c["nationalConsumerIdentifier"]["countryCode"], "SE");
+    assert_eq!(
+        c["nationalConsumerIdentifier"],
+        json!({"value": "19121212-1212", "countryCode": "SE"}),
+        "kept in canonical form"
+    );
+    let r = app
+        .admin(
+            Method::POST,
+            "/ledgers/501/customers",
+            Some(json!({"customerNo": "C9", "name": "Bad", "nationalConsumerIdentifier": {"value": "199001011234", "countryCode": "SE"}})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error_message()),
+        (
+            400,
+            "nationalConsumerIdentifier.value: Not a valid SE nationalConsumerIdentifier"
+                .to_string()
+        )
+    );
     // Usernames and aliases share one case-insensitive namespace; cards are unique too.
     for body in [
         json!({"customerNo": "C1", "name": "Dup"}),
@@ -232,7 +251,7 @@ async fn customers_accounts_and_incoming_payments() {
 }
 
 #[tokio::test]
-async fn credentials_are_shown_once_and_only_myq_basic_exists_yet() {
+async fn credentials_are_shown_once_and_unknown_kinds_are_refused() {
     let app = TestApp::spawn().await;
     app.ledger("501").await;
     let c = app

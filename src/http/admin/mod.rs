@@ -207,23 +207,21 @@ async fn patch_ledger(
     Ok(Json(render::ledger(&info)))
 }
 
-fn national_id(body: &Value) -> Result<Option<NationalId>, LedgerError> {
-    let Some(nid) = body
-        .get("nationalConsumerIdentifier")
-        .filter(|v| !v.is_null())
-    else {
+/// A customer's national identifier, validated (SE: personnummer) and canonical.
+fn national_id(body: &Value, today: time::Date) -> Result<Option<NationalId>, LedgerError> {
+    const FIELD: &str = "nationalConsumerIdentifier";
+    let Some(nid) = body.get(FIELD).filter(|v| !v.is_null()) else {
         return Ok(None);
     };
-    Ok(Some(NationalId {
-        value: body::required_string(nid, "value", 64)
-            .map_err(|_| LedgerError::invalid("nationalConsumerIdentifier.value", "is required"))?,
-        country_code: body::required_string(nid, "countryCode", 2).map_err(|_| {
-            LedgerError::invalid(
-                "nationalConsumerIdentifier.countryCode",
-                "is required, two letters",
-            )
-        })?,
-    }))
+    let value = body::required_string(nid, "value", 64)
+        .map_err(|_| LedgerError::invalid(format!("{FIELD}.value"), "is required"))?;
+    let country = body::required_string(nid, "countryCode", 2).map_err(|_| {
+        LedgerError::invalid(
+            format!("{FIELD}.countryCode"),
+            "must be an ISO 3166-1 alpha-2 code",
+        )
+    })?;
+    crate::ledger::personnummer::national_id(&value, &country, today, FIELD).map(Some)
 }
 
 async fn create_customer(
@@ -239,7 +237,7 @@ async fn create_customer(
         name: body::required_string(&body, "name", 200)?,
         email: body::opt_string(&body, "email", 254)?,
         msisdn: body::opt_string(&body, "msisdn", 20)?,
-        national_id: national_id(&body)?,
+        national_id: national_id(&body, state.engine.now().date())?,
         username: body::opt_string(&body, "username", 255)?,
         aliases: body::string_list(&body, "aliases", 100, 255)?,
         cards: body::string_list(&body, "cards", 100, 255)?,

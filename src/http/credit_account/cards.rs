@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::{CaProblem, LedgerToken, Page, render, validation};
 use crate::http::AppState;
 use crate::http::body::{self, BodyError, JsonBody};
-use crate::ledger::personnummer::Personnummer;
+use crate::ledger::personnummer;
 use crate::ledger::{LedgerError, NationalId, NewCard, zone};
 
 type Body = Result<JsonBody, BodyError>;
@@ -24,8 +24,7 @@ fn flag(body: &Value, field: &str) -> Result<bool, CaProblem> {
     }
 }
 
-/// A national identifier; Swedish ones must be a valid personnummer or samordningsnummer and
-/// are stored in their canonical `YYYYMMDD-NNNC` form.
+/// The card holder's national identifier, validated (SE: personnummer) and canonical.
 fn national_id(holder: &Value, today: time::Date) -> Result<Option<NationalId>, CaProblem> {
     const FIELD: &str = "cardHolder.nationalConsumerIdentifier";
     let Some(nci) = holder
@@ -36,36 +35,15 @@ fn national_id(holder: &Value, today: time::Date) -> Result<Option<NationalId>, 
     };
     let value = body::required_string(nci, "value", 64)
         .map_err(|_| validation(&format!("{FIELD}.value"), "is required"))?;
-    let country = body::required_string(nci, "countryCode", 2)
-        .map_err(|_| {
-            validation(
-                &format!("{FIELD}.countryCode"),
-                "must be an ISO 3166-1 alpha-2 code",
-            )
-        })?
-        .to_uppercase();
-    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(validation(
+    let country = body::required_string(nci, "countryCode", 2).map_err(|_| {
+        validation(
             &format!("{FIELD}.countryCode"),
             "must be an ISO 3166-1 alpha-2 code",
-        ));
-    }
-    let value = if country == "SE" {
-        Personnummer::parse(&value, today)
-            .map_err(|_| {
-                validation(
-                    &format!("{FIELD}.value"),
-                    "Not a valid SE nationalConsumerIdentifier",
-                )
-            })?
-            .canonical()
-    } else {
-        value
-    };
-    Ok(Some(NationalId {
-        value,
-        country_code: country,
-    }))
+        )
+    })?;
+    Ok(Some(personnummer::national_id(
+        &value, &country, today, FIELD,
+    )?))
 }
 
 pub async fn add(
