@@ -247,7 +247,7 @@ proptest! {
                     let dirty = l.take_dirty();
                     store.persist(&l, &dirty).unwrap();
                     l.compact(&dirty);
-                    bill_day = bill_day + Duration::days(days);
+                    bill_day += Duration::days(days);
                     let input = store.bill_run_input(l.info.id, bill_day).unwrap();
                     l.bill_run(input, now).unwrap();
                 }
