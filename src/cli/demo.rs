@@ -93,6 +93,11 @@ pub async fn seed(
         let scopes = vec!["credit".to_string(), "users".to_string()];
         tokio::task::spawn_blocking(move || credentials.create_oauth_client(id, scopes)).await??
     };
+    let (_, ledger_token) = {
+        let credentials = credentials.clone();
+        let id = stored.id;
+        tokio::task::spawn_blocking(move || credentials.create_ledger_bearer(id)).await??
+    };
     let basic =
         base64::engine::general_purpose::STANDARD.encode(format!("myq:{}", password.expose()));
     let u = base_url;
@@ -122,9 +127,19 @@ The recharge flow (API B, MyQ X REST API v3): OAuth client {client_id} (scopes c
   curl -s -X POST -H "Authorization: Bearer $TOKEN" {u}/api/v3/rechargeProviders/external/payments/1/commit
   curl -s -H "Authorization: Bearer $TOKEN" '{u}/api/v3/rechargeProviders/external/payments?userId=1'
   curl -s -H "Authorization: Bearer $TOKEN" {u}/api/v3/users/1/accounts/{LEDGER_NO}0000001/balance
+
+The Credit Account API (API C) with ledger token {ledger_token}
+  export LEDGER='Authorization: Bearer {ledger_token}'
+  curl -s -H "$LEDGER" {u}/ledger/credit-account/v1/{LEDGER_NO}/accounts/{LEDGER_NO}0000001
+  curl -s -H "$LEDGER" {u}/ledger/credit-account/v1/{LEDGER_NO}/accounts/{LEDGER_NO}0000001/transactions
+  curl -s -H "$LEDGER" {u}/ledger/credit-account/v1/{LEDGER_NO}/accounts/{LEDGER_NO}0000001/reservations
+  curl -s -H "Authorization: Bearer $SALDO_ADMIN_TOKEN" -H 'Content-Type: application/json' -d '{{"billDate":"2099-01-31"}}' {u}/admin/v1/ledgers/{LEDGER_NO}/bill-runs
+  curl -s -H "$LEDGER" {u}/ledger/credit-account/v1/{LEDGER_NO}/accounts/{LEDGER_NO}0000001/bills
+  curl -s -H "$LEDGER" -o bill.pdf {u}/ledger/credit-account/v1/{LEDGER_NO}/accounts/{LEDGER_NO}0000001/bills/bill-1/document
 "#,
         pw = password.expose(),
         secret = client_secret.expose(),
+        ledger_token = ledger_token.expose(),
     );
     Ok(())
 }

@@ -173,6 +173,78 @@ async fn the_admin_cli_provisions_a_working_myq_ledger() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+    // Billing from the command line: a print job puts A1 in debt, a bill run bills it, and a
+    // payment with the bill's OCR reference closes the bill.
+    let printer: Value = serde_json::from_str(&run(&[
+        "admin",
+        "credential-create",
+        "501",
+        "--login",
+        "printer2",
+    ]))
+    .unwrap();
+    let auth = crate::helpers::basic("printer2", printer["password"].as_str().unwrap());
+    let post = |path: String, body: &'static str| {
+        client
+            .post(format!("{}{path}", server.url))
+            .header("authorization", &auth)
+            .body(body)
+            .send()
+    };
+    let session: Value = post("/sessions".into(), r#"{"cards":["K-1"]}"#)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sid = session["id"].as_i64().unwrap();
+    let payment: Value = post(format!("/sessions/{sid}/payments"), r#"{"amount": 10}"#)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pid = payment["id"].as_i64().unwrap();
+    assert_eq!(
+        post(format!("/sessions/{sid}/payments/{pid}/commit"), "")
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    let bills: Value = serde_json::from_str(&run(&[
+        "admin",
+        "bill-run",
+        "501",
+        "--bill-date",
+        "2099-01-31",
+    ]))
+    .unwrap();
+    let bill = &bills["bills"][0];
+    assert_eq!(
+        bill["billAmount"].to_string(),
+        "7.50",
+        "10 spent, 2.50 paid in"
+    );
+    let reference = bill["activePaymentDetails"]["paymentReference"]
+        .as_str()
+        .unwrap();
+    run(&[
+        "admin",
+        "pay-reference",
+        "501",
+        "--amount",
+        "7.50",
+        "--reference",
+        reference,
+    ]);
+    let statement: Value =
+        serde_json::from_str(&run(&["admin", "statement", "501", "A1"])).unwrap();
+    assert_eq!(
+        statement["account"]["openBill"],
+        Value::Null,
+        "the bill is paid"
+    );
     let (ok, _) = saldo(
         &["admin", "account-get", "501", "nope"],
         &server.url,
