@@ -8,7 +8,20 @@ const MAX_MAJOR: i64 = 1_000_000_000_000;
 
 /// An amount in minor units of the ledger's currency. Signed: debts and debits are negative
 /// where a signed quantity is meant (balances, postings).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct Amount(i64);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -36,6 +36,7 @@ pub enum EngineError {
 pub struct Swept {
     pub sessions: usize,
     pub recharges: usize,
+    pub authorizations: usize,
 }
 
 struct Writer {
@@ -179,16 +180,18 @@ impl Engine {
     pub async fn sweep(&self) -> Result<Swept, EngineError> {
         let mut swept = Swept::default();
         for id in self.ledger_ids() {
-            let (sessions, recharges) = self
+            let (sessions, recharges, authorizations) = self
                 .execute(id, |l, now| {
                     (
                         l.end_idle_sessions(now).len(),
                         l.expire_recharges(now).len(),
+                        l.expire_authorizations(now),
                     )
                 })
                 .await?;
             swept.sessions += sessions;
             swept.recharges += recharges;
+            swept.authorizations += authorizations;
         }
         Ok(swept)
     }
@@ -208,10 +211,12 @@ impl Engine {
                     Ok(Swept {
                         sessions: 0,
                         recharges: 0,
+                        authorizations: 0,
                     }) => {}
                     Ok(s) => tracing::info!(
                         sessions = s.sessions,
                         recharges = s.recharges,
+                        authorizations = s.authorizations,
                         "ended idle MyQ sessions and expired recharge payments"
                     ),
                     Err(EngineError::Unavailable) => return,

@@ -104,6 +104,14 @@ impl Problem {
                 Problem::conflict(flavor, message)
             }
             LedgerError::InsufficientCredit => Problem::conflict(flavor, "Insufficient credit"),
+            // API D names the rule in the type; API C has only its generic `unprocessable`.
+            LedgerError::Unprocessable { code, message } => {
+                let code = match flavor {
+                    Flavor::AccountTransaction => code,
+                    Flavor::CreditAccount => "unprocessable",
+                };
+                Problem::new(flavor, StatusCode::UNPROCESSABLE_ENTITY, code, message)
+            }
         }
     }
 

@@ -115,7 +115,8 @@ impl Ledger {
             // Percent has two decimals: debt × percent / 10000, rounded up to a minor unit.
             let product = i128::from(debt.minor()) * i128::from(percent);
             let share = Amount::from_minor(((product + 9_999) / 10_000) as i64);
-            let minimum = floor.max(share).min(debt);
+            let instalments = self.instalments_due(account_id, bill_date);
+            let minimum = floor.max(share).max(instalments).min(debt);
             let bill = self.new_bill(
                 account_id,
                 BillType::Bill,

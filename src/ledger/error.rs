@@ -14,6 +14,9 @@ pub enum LedgerError {
     /// The operation is valid in general but not in the current state of a setting.
     #[error("{0}")]
     InvalidOperation(String),
+    /// Understood but refused by a business rule; `code` names the rule for API D.
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
     #[error("amount arithmetic overflow")]
     Overflow,
 }

@@ -3,6 +3,7 @@
 //! the state exactly as it was, and every change is recorded in `dirty` for the store.
 
 mod account;
+mod authorization;
 mod billing;
 mod error;
 pub mod luhn;
@@ -20,6 +21,7 @@ use std::collections::{BTreeSet, HashMap};
 use time::OffsetDateTime;
 
 pub use account::{LimitDecision, NewCard, RECURRING_SCOPES};
+pub use authorization::*;
 pub use billing::BillRunInput;
 pub use error::LedgerError;
 pub use model::*;
@@ -70,6 +72,8 @@ pub struct Dirty {
     pub bills: BTreeSet<i64>,
     /// Transactions to mark billed, by bill number.
     pub billed: Vec<(i64, Vec<i64>)>,
+    /// JSON records (authorizations and their kin) by kind and key.
+    pub records: BTreeSet<(&'static str, String)>,
     pub transactions: Vec<Transaction>,
 }
 
@@ -85,6 +89,7 @@ impl Dirty {
             && self.cards.is_empty()
             && self.bills.is_empty()
             && self.billed.is_empty()
+            && self.records.is_empty()
             && self.transactions.is_empty()
     }
 }
@@ -119,6 +124,8 @@ pub struct Snapshot {
     pub recharge_counts: Vec<(i64, i64)>,
     pub cards: Vec<Card>,
     pub bills: Vec<Bill>,
+    /// JSON records as (kind, key, body).
+    pub records: Vec<(String, String, String)>,
     pub payments: Vec<SessionPayment>,
     /// The highest id in use of each kind.
     pub max_ids: Counters,
@@ -180,6 +187,12 @@ pub struct Ledger {
     cards: HashMap<String, Card>,
     /// Every bill and reminder, by bill number.
     bills: HashMap<i64, Bill>,
+    authentications: HashMap<String, Authentication>,
+    splits: HashMap<String, SplitAuthorization>,
+    captures: HashMap<String, Capture>,
+    reversals: HashMap<String, Reversal>,
+    /// Answers to client-chosen ids, by `kind:id`.
+    idempotency: HashMap<String, IdempotencyRecord>,
     payments: HashMap<i64, SessionPayment>,
     last_id: Counters,
     dirty: Dirty,
@@ -204,6 +217,11 @@ impl Ledger {
             recharge_counts: HashMap::new(),
             cards: HashMap::new(),
             bills: HashMap::new(),
+            authentications: HashMap::new(),
+            splits: HashMap::new(),
+            captures: HashMap::new(),
+            reversals: HashMap::new(),
+            idempotency: HashMap::new(),
             payments: HashMap::new(),
             last_id: Counters::default(),
             dirty: Dirty::default(),
@@ -235,6 +253,14 @@ impl Ledger {
         }
         ledger.settled_recharges.extend(snapshot.settled_recharges);
         ledger.recharge_counts.extend(snapshot.recharge_counts);
+        for (kind, key, json) in &snapshot.records {
+            if let Err(e) = ledger.restore_record(kind, key, json) {
+                panic!(
+                    "ledger {} has an unreadable record: {e}",
+                    ledger.info.ledger_no
+                );
+            }
+        }
         for bill in snapshot.bills {
             ledger.bills.insert(bill.bill_no, bill);
         }

@@ -38,6 +38,12 @@ pub struct Settings {
     pub minimum_payment: serde_json::Number,
     /// …or this percentage of the debt, if more.
     pub minimum_payment_percent: serde_json::Number,
+    /// Authorizations above this amount need strong customer authentication.
+    pub sca_threshold: serde_json::Number,
+    /// How long a pre-authorization can be used.
+    pub authentication_ttl_seconds: u64,
+    /// How long a split authorization holds credit.
+    pub authorization_validity_days: u32,
 }
 
 fn number(text: &str) -> serde_json::Number {
@@ -72,6 +78,9 @@ impl Default for Settings {
             reminder_fee: number("60.00"),
             minimum_payment: number("100.00"),
             minimum_payment_percent: number("3.00"),
+            sca_threshold: number("300.00"),
+            authentication_ttl_seconds: 900,
+            authorization_validity_days: 30,
         }
     }
 }
@@ -132,6 +141,7 @@ impl Settings {
             ("reminderFee", &self.reminder_fee),
             ("minimumPayment", &self.minimum_payment),
             ("minimumPaymentPercent", &self.minimum_payment_percent),
+            ("scaThreshold", &self.sca_threshold),
         ] {
             crate::money::Amount::parse(&value.to_string(), scale)
                 .map_err(|e| LedgerError::invalid(format!("settings.{field}"), e.to_string()))?;

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_recharge.sql"),
     include_str!("../../migrations/sqlite/0003_credit_account.sql"),
     include_str!("../../migrations/sqlite/0004_bills.sql"),
+    include_str!("../../migrations/sqlite/0005_records.sql"),
 ];
 
 pub struct SqliteStore {
@@ -332,6 +333,11 @@ impl Store for SqliteStore {
             })?;
             snap.bills = rows.collect::<Result<_, _>>()?;
 
+            let mut stmt =
+                tx.prepare("SELECT kind, key, body FROM records WHERE ledger_id = ?1")?;
+            let rows = stmt.query_map([ledger_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            snap.records = rows.collect::<Result<_, _>>()?;
+
             let mut stmt = tx.prepare(
                 "SELECT id, account_id, kind, amount, remaining, status, created_at, expires_at,
                         description
@@ -547,6 +553,13 @@ impl Store for SqliteStore {
                     .and_then(|r| r.fixed_amount)
                     .map(Amount::minor),
             ])?;
+        }
+        for (kind, key) in &dirty.records {
+            let body = ledger.record_json(kind, key).expect("dirty record exists");
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO records (ledger_id, kind, key, body) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![lid, kind, key, body])?;
         }
         for no in &dirty.bills {
             let b = ledger.bill(*no).expect("dirty bill exists");

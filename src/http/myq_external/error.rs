@@ -61,6 +61,9 @@ impl From<LedgerError> for MyqError {
             LedgerError::Conflict(message) | LedgerError::InvalidOperation(message) => {
                 MyqError::new(StatusCode::CONFLICT, message)
             }
+            LedgerError::Unprocessable { message, .. } => {
+                MyqError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+            }
             LedgerError::InsufficientCredit => {
                 MyqError::new(StatusCode::PAYMENT_REQUIRED, "Insufficient credit")
             }

@@ -64,6 +64,9 @@ impl From<LedgerError> for V3Error {
             }
             LedgerError::Conflict(message) => V3Error::new(StatusCode::CONFLICT, message),
             LedgerError::InsufficientCredit => V3Error::new(StatusCode::CONFLICT, e.to_string()),
+            LedgerError::Unprocessable { message, .. } => {
+                V3Error::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+            }
             // MyQ X answers a disabled provider with 400 and this exact message (seed 001).
             LedgerError::InvalidOperation(message) => V3Error::bad_request(message),
         }

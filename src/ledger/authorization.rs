@@ -1,0 +1,673 @@
+//! Merchant authorizations (SPEC §6): pre-authorizations with strong customer authentication,
+//! split authorizations holding credit, captures, reversals, cancellations and expiry.
+
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+use super::{
+    AccountStatus, HoldKind, HoldStatus, Ledger, LedgerError, NationalId, Posting, TxnType,
+};
+use crate::money::Amount;
+
+fn unprocessable(code: &'static str, message: impl Into<String>) -> LedgerError {
+    LedgerError::Unprocessable {
+        code,
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthStatus {
+    AwaitingSca,
+    Approved,
+    Declined,
+}
+
+impl AuthStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthStatus::AwaitingSca => "awaiting-sca",
+            AuthStatus::Approved => "approved",
+            AuthStatus::Declined => "declined",
+        }
+    }
+}
+
+/// A pre-authorization: who buys, from whom, how much, and whether the consumer approved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Authentication {
+    pub id: String,
+    pub account_id: i64,
+    pub amount: Amount,
+    pub currency: String,
+    pub seller_no: String,
+    /// The request as the merchant sent it, echoed in the resource.
+    pub request: serde_json::Value,
+    pub status: AuthStatus,
+    pub created_at: OffsetDateTime,
+    pub valid_until: OffsetDateTime,
+    /// The split authorization that used it, once.
+    pub used_by: Option<String>,
+    /// SHA-256 of the one-time SCA link's token, once a redirect was asked for.
+    pub sca_token_sha256: Option<String>,
+    pub sca_token_used: bool,
+    pub return_url: Option<String>,
+}
+
+/// What a merchant sends to pre-authorize.
+#[derive(Debug, Clone)]
+pub struct PreAuthRequest {
+    pub id: String,
+    pub customer_no: Option<String>,
+    pub national_id: Option<NationalId>,
+    pub seller_no: String,
+    pub amount: Amount,
+    pub currency: String,
+    pub sca_status: String,
+    pub request: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SplitStatus {
+    Authorized,
+    Captured,
+    Cancelled,
+    Expired,
+}
+
+impl SplitStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SplitStatus::Authorized => "authorized",
+            SplitStatus::Captured => "captured",
+            SplitStatus::Cancelled => "cancelled",
+            SplitStatus::Expired => "expired",
+        }
+    }
+}
+
+/// Credit held for a merchant until captured, cancelled or expired.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplitAuthorization {
+    pub id: String,
+    pub authentication_id: String,
+    pub account_id: i64,
+    pub hold_id: i64,
+    pub seller_no: String,
+    pub amount: Amount,
+    pub remaining: Amount,
+    pub currency: String,
+    pub status: SplitStatus,
+    pub created_at: OffsetDateTime,
+    pub valid_to: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Capture {
+    pub id: String,
+    pub split_id: String,
+    pub account_id: i64,
+    pub amount: Amount,
+    pub reversed: Amount,
+    pub seller_transaction_id: String,
+    pub product_name: String,
+    /// A part-payment plan: `months` instalments of `monthly`, from the capture date.
+    pub months: u32,
+    pub monthly: Amount,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reversal {
+    pub id: String,
+    pub capture_id: String,
+    pub amount: Amount,
+    pub seller_transaction_id: String,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct CaptureRequest {
+    pub seller_transaction_id: String,
+    pub total: Amount,
+    pub months: u32,
+    pub monthly: Amount,
+    pub product_name: String,
+}
+
+/// A stored answer to a client-chosen id: a retry with the same body gets it again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    pub body_sha256: String,
+    pub status: u16,
+    pub response: String,
+}
+
+/// Why an SCA link cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScaRefusal {
+    Unknown,
+    Used,
+    Expired,
+}
+
+impl Ledger {
+    /// Checks the customer's credit and decides whether the consumer must approve (SCA).
+    pub fn pre_authorize(
+        &mut self,
+        req: PreAuthRequest,
+        now: OffsetDateTime,
+    ) -> Result<Authentication, LedgerError> {
+        if self.authentications.contains_key(&req.id) {
+            return Err(LedgerError::conflict(format!(
+                "Authentication {} already exists",
+                req.id
+            )));
+        }
+        let customer = req
+            .customer_no
+            .as_ref()
+            .and_then(|no| self.customer_by_no(no))
+            .or_else(|| {
+                req.national_id.as_ref().and_then(|nid| {
+                    self.customers
+                        .values()
+                        .find(|c| c.national_id.as_ref() == Some(nid))
+                })
+            })
+            .ok_or_else(|| unprocessable("credit-check-rejected", "The customer has no account"))?;
+        let account = customer
+            .default_account
+            .and_then(|id| self.accounts.get(&id))
+            .ok_or_else(|| unprocessable("credit-check-rejected", "The customer has no account"))?;
+        if account.status != AccountStatus::Open {
+            return Err(unprocessable(
+                "credit-check-rejected",
+                "The account is not open",
+            ));
+        }
+        if account.available() < req.amount {
+            return Err(unprocessable(
+                "credit-check-rejected",
+                "Insufficient credit",
+            ));
+        }
+        let threshold = self
+            .info
+            .settings
+            .money(&self.info.settings.sca_threshold, self.info.scale());
+        let sca = match req.sca_status.as_str() {
+            "Required" => true,
+            "Exempted" => false,
+            _ => req.amount > threshold,
+        };
+        let auth = Authentication {
+            id: req.id,
+            account_id: account.id,
+            amount: req.amount,
+            currency: req.currency,
+            seller_no: req.seller_no,
+            request: req.request,
+            status: if sca {
+                AuthStatus::AwaitingSca
+            } else {
+                AuthStatus::Approved
+            },
+            created_at: now,
+            valid_until: now
+                + Duration::seconds(self.info.settings.authentication_ttl_seconds as i64),
+            used_by: None,
+            sca_token_sha256: None,
+            sca_token_used: false,
+            return_url: None,
+        };
+        self.mark("authentication", &auth.id);
+        self.authentications.insert(auth.id.clone(), auth.clone());
+        Ok(auth)
+    }
+
+    pub fn authentication(&self, id: &str) -> Option<&Authentication> {
+        self.authentications.get(id)
+    }
+
+    /// Starts the consumer's approval: a one-time link (its token's hash is kept).
+    pub fn start_sca(
+        &mut self,
+        id: &str,
+        return_url: String,
+        token_sha256: String,
+        now: OffsetDateTime,
+    ) -> Result<(), LedgerError> {
+        let auth = self
+            .authentications
+            .get(id)
+            .ok_or(LedgerError::NotFound("Authentication"))?;
+        if auth.status != AuthStatus::AwaitingSca {
+            return Err(unprocessable(
+                "invalid-authentication-state",
+                format!(
+                    "The authentication is {}, not awaiting-sca",
+                    auth.status.as_str()
+                ),
+            ));
+        }
+        if auth.valid_until <= now {
+            return Err(unprocessable(
+                "authentication-is-no-longer-valid",
+                "The authentication has expired",
+            ));
+        }
+        let auth = self.authentications.get_mut(id).expect("found above");
+        auth.sca_token_sha256 = Some(token_sha256);
+        auth.sca_token_used = false;
+        auth.return_url = Some(return_url);
+        self.mark("authentication", id);
+        Ok(())
+    }
+
+    fn by_sca_token(&self, token_sha256: &str) -> Option<&Authentication> {
+        self.authentications
+            .values()
+            .find(|a| a.sca_token_sha256.as_deref() == Some(token_sha256))
+    }
+
+    /// The authentication an SCA link shows, if the link can still be used.
+    pub fn sca_view(
+        &self,
+        token_sha256: &str,
+        now: OffsetDateTime,
+    ) -> Result<&Authentication, ScaRefusal> {
+        let auth = self.by_sca_token(token_sha256).ok_or(ScaRefusal::Unknown)?;
+        if auth.sca_token_used {
+            Err(ScaRefusal::Used)
+        } else if auth.valid_until <= now {
+            Err(ScaRefusal::Expired)
+        } else {
+            Ok(auth)
+        }
+    }
+
+    /// The consumer's decision through the one-time link.
+    pub fn sca_decide(
+        &mut self,
+        token_sha256: &str,
+        approve: bool,
+        now: OffsetDateTime,
+    ) -> Result<Authentication, ScaRefusal> {
+        let id = self.sca_view(token_sha256, now)?.id.clone();
+        let auth = self.authentications.get_mut(&id).expect("found above");
+        auth.sca_token_used = true;
+        auth.status = if approve {
+            AuthStatus::Approved
+        } else {
+            AuthStatus::Declined
+        };
+        let auth = auth.clone();
+        self.mark("authentication", &id);
+        Ok(auth)
+    }
+
+    /// Holds the pre-authorized amount for the merchant.
+    pub fn split_authorize(
+        &mut self,
+        split_id: &str,
+        pre_auth_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<SplitAuthorization, LedgerError> {
+        if self.splits.contains_key(split_id) {
+            return Err(LedgerError::conflict(format!(
+                "Split authorization {split_id} already exists"
+            )));
+        }
+        let auth = self
+            .authentications
+            .get(pre_auth_id)
+            .ok_or(LedgerError::NotFound("Authentication"))?;
+        if auth.valid_until <= now {
+            return Err(unprocessable(
+                "authentication-is-no-longer-valid",
+                "The authentication has expired",
+            ));
+        }
+        if auth.status != AuthStatus::Approved {
+            return Err(unprocessable(
+                "invalid-authentication-state",
+                format!(
+                    "The authentication is {}, not approved",
+                    auth.status.as_str()
+                ),
+            ));
+        }
+        if let Some(used) = &auth.used_by {
+            return Err(unprocessable(
+                "invalid-authentication-state",
+                format!("The authentication was used by split authorization {used}"),
+            ));
+        }
+        let (account_id, amount, currency, seller) = (
+            auth.account_id,
+            auth.amount,
+            auth.currency.clone(),
+            auth.seller_no.clone(),
+        );
+        if self.accounts[&account_id].status != AccountStatus::Open {
+            return Err(unprocessable(
+                "credit-check-rejected",
+                "The account is not open",
+            ));
+        }
+        if self.accounts[&account_id].available() < amount {
+            return Err(unprocessable(
+                "credit-check-rejected",
+                "Insufficient credit",
+            ));
+        }
+        let valid_to =
+            now + Duration::days(i64::from(self.info.settings.authorization_validity_days));
+        let hold_id = self.new_hold(
+            account_id,
+            HoldKind::Authorization,
+            format!("Authorization {split_id} ({seller})"),
+            now,
+        );
+        self.adjust_hold(hold_id, amount)?;
+        let hold = self.holds.get_mut(&hold_id).expect("new hold");
+        hold.amount = amount;
+        hold.expires_at = Some(valid_to);
+        let split = SplitAuthorization {
+            id: split_id.to_string(),
+            authentication_id: pre_auth_id.to_string(),
+            account_id,
+            hold_id,
+            seller_no: seller,
+            amount,
+            remaining: amount,
+            currency,
+            status: SplitStatus::Authorized,
+            created_at: now,
+            valid_to,
+        };
+        self.authentications
+            .get_mut(pre_auth_id)
+            .expect("found above")
+            .used_by = Some(split_id.to_string());
+        self.mark("authentication", pre_auth_id);
+        self.mark("split", split_id);
+        self.splits.insert(split.id.clone(), split.clone());
+        Ok(split)
+    }
+
+    /// The split authorization, expired first if its time has passed (lazily, on any access).
+    pub fn split(&mut self, id: &str, now: OffsetDateTime) -> Option<SplitAuthorization> {
+        self.expire_split(id, now);
+        self.splits.get(id).cloned()
+    }
+
+    fn expire_split(&mut self, id: &str, now: OffsetDateTime) -> bool {
+        let Some(split) = self.splits.get(id) else {
+            return false;
+        };
+        if split.status != SplitStatus::Authorized || split.valid_to > now {
+            return false;
+        }
+        let hold_id = split.hold_id;
+        if self
+            .holds
+            .get(&hold_id)
+            .is_some_and(|h| h.status == HoldStatus::Active)
+        {
+            self.resolve_hold(hold_id, HoldStatus::Expired)
+                .expect("releasing a hold cannot fail");
+        }
+        self.splits.get_mut(id).expect("found above").status = SplitStatus::Expired;
+        self.mark("split", id);
+        true
+    }
+
+    /// Expires every split authorization past its `validToDate`.
+    pub fn expire_authorizations(&mut self, now: OffsetDateTime) -> usize {
+        let due: Vec<String> = self
+            .splits
+            .values()
+            .filter(|s| s.status == SplitStatus::Authorized && s.valid_to <= now)
+            .map(|s| s.id.clone())
+            .collect();
+        due.iter().filter(|id| self.expire_split(id, now)).count()
+    }
+
+    fn authorized_split(
+        &mut self,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<SplitAuthorization, LedgerError> {
+        let split = self
+            .split(id, now)
+            .ok_or(LedgerError::NotFound("Split authorization"))?;
+        match split.status {
+            SplitStatus::Authorized => Ok(split),
+            SplitStatus::Cancelled => Err(LedgerError::conflict("Authorization is cancelled")),
+            SplitStatus::Expired => Err(LedgerError::conflict("Authorization has expired")),
+            SplitStatus::Captured => Err(LedgerError::conflict("Authorization already captured")),
+        }
+    }
+
+    pub fn capture(
+        &mut self,
+        split_id: &str,
+        capture_id: &str,
+        req: CaptureRequest,
+        now: OffsetDateTime,
+    ) -> Result<Capture, LedgerError> {
+        if self.captures.contains_key(capture_id) {
+            return Err(LedgerError::conflict(format!(
+                "Capture {capture_id} already exists"
+            )));
+        }
+        let split = self.authorized_split(split_id, now)?;
+        if req.total <= Amount::ZERO {
+            return Err(LedgerError::invalid(
+                "totalAmount",
+                "must be greater than 0",
+            ));
+        }
+        if req.total > split.remaining {
+            return Err(LedgerError::conflict("Insufficient authorized amount"));
+        }
+        let hold = self.holds[&split.hold_id].clone();
+        // The captured part leaves the hold and becomes a posted purchase; available is unchanged.
+        self.adjust_hold(split.hold_id, req.total.checked_neg()?)?;
+        let remaining = split.remaining.checked_sub(req.total)?;
+        if remaining == Amount::ZERO {
+            self.resolve_hold(split.hold_id, HoldStatus::Captured)?;
+        }
+        let posting = Posting {
+            account_id: split.account_id,
+            kind: TxnType::Purchase,
+            amount: req.total.checked_neg()?,
+            description: req.product_name.clone(),
+            reference: format!("capture:{capture_id}"),
+            hold: Some((hold.id, hold.created_at)),
+        };
+        self.post(posting, now)?;
+        let s = self.splits.get_mut(split_id).expect("found above");
+        s.remaining = remaining;
+        if remaining == Amount::ZERO {
+            s.status = SplitStatus::Captured;
+        }
+        let capture = Capture {
+            id: capture_id.to_string(),
+            split_id: split_id.to_string(),
+            account_id: split.account_id,
+            amount: req.total,
+            reversed: Amount::ZERO,
+            seller_transaction_id: req.seller_transaction_id,
+            product_name: req.product_name,
+            months: req.months,
+            monthly: req.monthly,
+            created_at: now,
+        };
+        self.mark("split", split_id);
+        self.mark("capture", capture_id);
+        self.captures.insert(capture.id.clone(), capture.clone());
+        Ok(capture)
+    }
+
+    pub fn capture_of(&self, split_id: &str, capture_id: &str) -> Option<&Capture> {
+        self.captures
+            .get(capture_id)
+            .filter(|c| c.split_id == split_id)
+    }
+
+    pub fn reverse(
+        &mut self,
+        split_id: &str,
+        capture_id: &str,
+        reversal_id: &str,
+        amount: Amount,
+        seller_transaction_id: String,
+        now: OffsetDateTime,
+    ) -> Result<Reversal, LedgerError> {
+        if self.reversals.contains_key(reversal_id) {
+            return Err(LedgerError::conflict(format!(
+                "Reversal {reversal_id} already exists"
+            )));
+        }
+        let capture = self
+            .capture_of(split_id, capture_id)
+            .ok_or(LedgerError::NotFound("Capture"))?
+            .clone();
+        if amount <= Amount::ZERO {
+            return Err(LedgerError::invalid("amount", "must be greater than 0"));
+        }
+        let reversible = capture.amount.checked_sub(capture.reversed)?;
+        if amount > reversible {
+            return Err(LedgerError::conflict(format!(
+                "Insufficient captured amount: at most {} can be reversed",
+                reversible.fixed(self.info.scale())
+            )));
+        }
+        let posting = Posting {
+            account_id: capture.account_id,
+            kind: TxnType::Credit,
+            amount,
+            description: format!("Reversal of {}", capture.product_name),
+            reference: format!("reversal:{reversal_id}"),
+            hold: None,
+        };
+        self.post(posting, now)?;
+        self.captures
+            .get_mut(capture_id)
+            .expect("found above")
+            .reversed = capture.reversed.checked_add(amount)?;
+        let reversal = Reversal {
+            id: reversal_id.to_string(),
+            capture_id: capture_id.to_string(),
+            amount,
+            seller_transaction_id,
+            created_at: now,
+        };
+        self.mark("capture", capture_id);
+        self.mark("reversal", reversal_id);
+        self.reversals.insert(reversal.id.clone(), reversal.clone());
+        Ok(reversal)
+    }
+
+    /// Releases what is left of the hold. Cancelling a cancelled authorization changes nothing.
+    pub fn cancel_split(
+        &mut self,
+        split_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<SplitAuthorization, LedgerError> {
+        let split = self
+            .split(split_id, now)
+            .ok_or(LedgerError::NotFound("Split authorization"))?;
+        match split.status {
+            SplitStatus::Cancelled => return Ok(split),
+            SplitStatus::Captured => {
+                return Err(LedgerError::conflict("Authorization already captured"));
+            }
+            SplitStatus::Expired => return Err(LedgerError::conflict("Authorization has expired")),
+            SplitStatus::Authorized => {}
+        }
+        self.resolve_hold(split.hold_id, HoldStatus::Released)?;
+        let s = self.splits.get_mut(split_id).expect("found above");
+        s.status = SplitStatus::Cancelled;
+        let s = s.clone();
+        self.mark("split", split_id);
+        Ok(s)
+    }
+
+    /// Part-payment instalments of the account falling due in the month of `date`.
+    pub fn instalments_due(&self, account_id: i64, date: time::Date) -> Amount {
+        self.captures
+            .values()
+            .filter(|c| c.account_id == account_id && c.months > 0)
+            .filter(|c| {
+                let start = c.created_at.date();
+                let months_since = (date.year() - start.year()) * 12
+                    + i32::from(u8::from(date.month()))
+                    - i32::from(u8::from(start.month()));
+                months_since >= 1 && months_since <= c.months as i32
+            })
+            .fold(Amount::ZERO, |sum, c| {
+                sum.checked_add(c.monthly).unwrap_or(sum)
+            })
+    }
+
+    pub fn idempotency(&self, key: &str) -> Option<&IdempotencyRecord> {
+        self.idempotency.get(key)
+    }
+
+    pub fn remember(&mut self, key: String, record: IdempotencyRecord) {
+        self.mark("idempotency", &key);
+        self.idempotency.insert(key, record);
+    }
+
+    fn mark(&mut self, kind: &'static str, key: &str) {
+        self.dirty.records.insert((kind, key.to_string()));
+    }
+
+    /// A record as stored: JSON of the entity of `kind` under `key`.
+    pub fn record_json(&self, kind: &str, key: &str) -> Option<String> {
+        let json = match kind {
+            "authentication" => serde_json::to_string(self.authentications.get(key)?),
+            "split" => serde_json::to_string(self.splits.get(key)?),
+            "capture" => serde_json::to_string(self.captures.get(key)?),
+            "reversal" => serde_json::to_string(self.reversals.get(key)?),
+            "idempotency" => serde_json::to_string(self.idempotency.get(key)?),
+            _ => return None,
+        };
+        Some(json.expect("records serialize"))
+    }
+
+    /// Puts back a stored record; `Err` names what could not be read.
+    pub fn restore_record(&mut self, kind: &str, key: &str, json: &str) -> Result<(), String> {
+        let bad = |e: serde_json::Error| format!("{kind} {key}: {e}");
+        match kind {
+            "authentication" => {
+                self.authentications
+                    .insert(key.to_string(), serde_json::from_str(json).map_err(bad)?);
+            }
+            "split" => {
+                self.splits
+                    .insert(key.to_string(), serde_json::from_str(json).map_err(bad)?);
+            }
+            "capture" => {
+                self.captures
+                    .insert(key.to_string(), serde_json::from_str(json).map_err(bad)?);
+            }
+            "reversal" => {
+                self.reversals
+                    .insert(key.to_string(), serde_json::from_str(json).map_err(bad)?);
+            }
+            "idempotency" => {
+                self.idempotency
+                    .insert(key.to_string(), serde_json::from_str(json).map_err(bad)?);
+            }
+            other => return Err(format!("unknown record kind {other}")),
+        }
+        Ok(())
+    }
+}
