@@ -1,5 +1,6 @@
 //! HTTP: the router, middleware (request ids, logging, error formats), and one module per API.
 
+mod account_transaction;
 mod admin;
 mod body;
 pub mod credentials;
@@ -41,6 +42,7 @@ pub fn app(state: AppState) -> Router {
         .merge(myq_external::router())
         .merge(myq_v3::router())
         .merge(credit_account::router())
+        .merge(account_transaction::router())
         .merge(admin::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -77,6 +79,10 @@ async fn not_found(req: Request) -> Response {
 fn error_response(path: &str, status: StatusCode, message: String) -> Response {
     if path == "/api" || path.starts_with("/api/") {
         myq_v3::error(status, message)
+    } else if path.starts_with("/ledger/account-transaction")
+        || path.starts_with("/ledger/public-account-transaction")
+    {
+        problem::for_status(problem::Flavor::AccountTransaction, status, message)
     } else if path.starts_with("/ledger/credit-account") {
         problem::for_status(problem::Flavor::CreditAccount, status, message)
     } else {
@@ -99,12 +105,14 @@ async fn uniform_errors(req: Request, next: Next) -> Response {
         }
     };
     let status = response.status();
-    let is_json = response
+    // Only bodies nobody designed (none, or axum's plain text) are replaced; JSON errors and
+    // the SCA page's HTML pages are the APIs' own.
+    let designed = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.contains("json"));
-    if status.as_u16() < 400 || is_json {
+        .is_some_and(|ct| !ct.starts_with("text/plain"));
+    if status.as_u16() < 400 || designed {
         return response;
     }
     let message = status.canonical_reason().unwrap_or("Error").to_string();
