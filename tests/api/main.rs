@@ -1,5 +1,6 @@
 //! HTTP-level tests: a real server on a random port, driven as a client would.
 
+mod account_transaction;
 mod admin;
 mod billing;
 mod cli;

@@ -1,0 +1,650 @@
+//! API D, the Account Transaction API (SPEC §6): pre-authorizations, SCA, split
+//! authorizations, captures, reversals, cancellations, expiry and idempotent ids.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{Reply, TestApp, dec};
+
+const L: &str = "501";
+const T: &str = "ledger.account-transaction.";
+const BASE: &str = "/ledger/account-transaction/v1/501";
+const A1: &str = "/ledger/credit-account/v1/501/accounts/5010000001";
+
+struct Fixture {
+    app: TestApp,
+    bearer: String,
+}
+
+impl Fixture {
+    async fn post(&self, path: &str, body: Value) -> Reply {
+        let body = body.to_string();
+        self.app
+            .request(
+                Method::POST,
+                path,
+                &[("authorization", &self.bearer)],
+                Some(&body),
+            )
+            .await
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let r = self
+            .app
+            .request(Method::GET, path, &[("authorization", &self.bearer)], None)
+            .await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+        r.json()
+    }
+
+    /// Pre-authorizes `amount` for alice and returns the resource.
+    async fn pre_auth(&self, id: &str, amount: &str, sca: &str) -> Value {
+        let r = self
+            .post(
+                &format!("{BASE}/authentications/{id}"),
+                pre_auth_body(amount, sca),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.json()
+    }
+
+    async fn split(&self, id: &str, pre_auth: &str) -> Reply {
+        self.post(
+            &format!("{BASE}/split-authorizations/{id}"),
+            json!({"splitAuthorizationId": id, "preAuthorizationId": pre_auth}),
+        )
+        .await
+    }
+
+    async fn capture(&self, split: &str, id: &str, total: &str) -> Reply {
+        self.post(
+            &format!("{BASE}/split-authorizations/{split}/captures/{id}"),
+            capture_body(id, total, 0, "0"),
+        )
+        .await
+    }
+}
+
+fn pre_auth_body(amount: &str, sca: &str) -> Value {
+    json!({
+        "customer": {"nationalConsumerIdentifier": {"value": "19121212-1212", "countryCode": "SE"},
+                     "email": "alice@example.com", "msisdn": "+46701234567", "customerNo": "C1"},
+        "sellerNo": "S-77", "sellerReferenceId": "order-9", "profileName": "standard",
+        "authorizationAmount": dec(amount), "currency": "SEK", "externalReference": "ext-1",
+        "assesment": {"assessmentUrl": "https://shop.example/assess", "scaStatus": sca},
+    })
+}
+
+fn capture_body(id: &str, total: &str, months: u32, monthly: &str) -> Value {
+    json!({"captureId": id, "sellerTransactionId": format!("tx-{id}"), "currency": "SEK",
+           "monthlyBillingAmount": dec(monthly), "months": months, "totalAmount": dec(total),
+           "productName": "Sofa Ektorp"})
+}
+
+/// Alice (C1, 19121212-1212, limit 1000) in ledger 501, and a ledger token.
+async fn setup() -> Fixture {
+    let app = TestApp::spawn().await;
+    app.ledger(L).await;
+    app.customer(
+        L,
+        "C1",
+        json!({"nationalConsumerIdentifier": {"value": "191212121212", "countryCode": "SE"}}),
+        "1000",
+    )
+    .await;
+    let bearer = app.ledger_bearer(L).await;
+    Fixture { app, bearer }
+}
+
+#[tokio::test]
+async fn pre_authorizations_decide_on_sca() {
+    let f = setup().await;
+    let small = f.pre_auth("a1", "100", "None").await;
+    assert_eq!(small["status"], "approved");
+    assert_eq!(small["@id"], format!("{BASE}/authentications/a1"));
+    assert_eq!(
+        (
+            small["sellerNo"].clone(),
+            small["authorizationAmount"].clone()
+        ),
+        (json!("S-77"), dec("100.00"))
+    );
+    assert_eq!(small["customer"]["customerNo"], "C1");
+    assert_eq!(
+        small["validUntil"], "2027-01-15T09:15:00+01:00",
+        "15 minutes, in Stockholm time"
+    );
+    assert_eq!(small["operations"][0]["rel"], "add-split-authorization");
+
+    let large = f.pre_auth("a2", "300.01", "None").await;
+    assert_eq!(
+        (
+            large["status"].clone(),
+            large["operations"][0]["rel"].clone()
+        ),
+        (json!("awaiting-sca"), json!("redirect"))
+    );
+    assert_eq!(
+        f.pre_auth("a3", "10", "Required").await["status"],
+        "awaiting-sca"
+    );
+    assert_eq!(
+        f.pre_auth("a4", "900", "Exempted").await["status"],
+        "approved"
+    );
+    // The other spelling, and identification by national id alone.
+    let mut body = pre_auth_body("10", "Required");
+    body["assessment"] = body.as_object_mut().unwrap().remove("assesment").unwrap();
+    body["customer"]
+        .as_object_mut()
+        .unwrap()
+        .remove("customerNo");
+    let r = f.post(&format!("{BASE}/authentications/a5"), body).await;
+    assert_eq!(
+        (r.status, r.json()["status"].clone()),
+        (201, json!("awaiting-sca"))
+    );
+    assert_eq!(
+        f.get(&format!("{BASE}/authentications/a2")).await["status"],
+        "awaiting-sca"
+    );
+    let r = f
+        .app
+        .request(
+            Method::GET,
+            &format!("{BASE}/authentications/nope"),
+            &[("authorization", &f.bearer)],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    r.problem(T, "not-found");
+}
+
+#[tokio::test]
+async fn credit_checks_and_bad_input_are_refused() {
+    let f = setup().await;
+    let r = f
+        .post(
+            &format!("{BASE}/authentications/big"),
+            pre_auth_body("1000.01", "Exempted"),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.problem(T, "credit-check-rejected")["Detail"]
+            .as_str()
+            .unwrap()
+            .contains("Insufficient credit")
+    );
+    let mut stranger = pre_auth_body("10", "None");
+    stranger["customer"] = json!({"customerNo": "nobody"});
+    let r = f
+        .post(&format!("{BASE}/authentications/s1"), stranger)
+        .await;
+    assert_eq!(r.status, 422);
+    r.problem(T, "credit-check-rejected");
+    for (patch, field) in [
+        (json!({"sellerNo": null}), "sellerNo"),
+        (json!({"authorizationAmount": 0}), "authorizationAmount"),
+        (json!({"authorizationAmount": "ten"}), "authorizationAmount"),
+        (json!({"currency": "EUR"}), "currency"),
+        (
+            json!({"customer": {"nationalConsumerIdentifier": {"value": "19121212-1213", "countryCode": "SE"}}}),
+            "customer.nationalConsumerIdentifier.value",
+        ),
+        (json!({"customer": {}}), "customer"),
+    ] {
+        let mut body = pre_auth_body("10", "None");
+        for (k, v) in patch.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let r = f.post(&format!("{BASE}/authentications/v1"), body).await;
+        assert_eq!(r.status, 400, "{patch}");
+        assert!(
+            r.problem(T, "validation")["Problems"][0]
+                .get(field)
+                .is_some(),
+            "{patch}: {}",
+            r.text
+        );
+    }
+}
+
+#[tokio::test]
+async fn client_chosen_ids_make_posts_safe_to_retry() {
+    let f = setup().await;
+    let path = format!("{BASE}/authentications/r1");
+    let first = f.post(&path, pre_auth_body("100", "None")).await;
+    // The same body with its keys in another order is the same request.
+    let mut reordered = serde_json::Map::new();
+    let body = pre_auth_body("100", "None");
+    for (k, v) in body.as_object().unwrap().iter().rev() {
+        reordered.insert(k.clone(), v.clone());
+    }
+    let again = f.post(&path, Value::Object(reordered)).await;
+    assert_eq!(
+        (again.status, &again.text),
+        (first.status, &first.text),
+        "the stored answer, byte for byte"
+    );
+    let other = f.post(&path, pre_auth_body("101", "None")).await;
+    assert_eq!(other.status, 409);
+    assert!(
+        other.problem(T, "conflict")["Detail"]
+            .as_str()
+            .unwrap()
+            .contains("different request")
+    );
+
+    let s1 = f.split("s1", "r1").await;
+    assert_eq!(s1.status, 201, "{}", s1.text);
+    assert_eq!(f.split("s1", "r1").await.text, s1.text);
+    let r = f
+        .post(
+            &format!("{BASE}/split-authorizations/s1"),
+            json!({"preAuthorizationId": "r1", "splitAuthorizationId": "s1", "@id": "x"}),
+        )
+        .await;
+    assert_eq!(r.status, 409, "a different body under the same id");
+
+    // Twenty concurrent identical captures: one debit, twenty equal answers.
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (client, url, bearer) = (f.app.client.clone(), f.app.url.clone(), f.bearer.clone());
+        let body = capture_body("c1", "40", 0, "0").to_string();
+        tasks.push(tokio::spawn(async move {
+            let r = client
+                .post(format!("{url}{BASE}/split-authorizations/s1/captures/c1"))
+                .header("authorization", bearer)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }));
+    }
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    assert!(
+        answers.iter().all(|a| a == &answers[0] && a.0 == 201),
+        "{answers:?}"
+    );
+    let account = f.get(A1).await;
+    assert_eq!(account["totalBalance"], dec("-40.00"), "captured once");
+    assert_eq!(account["reservedAmount"], dec("60.00"));
+}
+
+async fn redirect(f: &Fixture, id: &str, return_url: &str) -> String {
+    let r = f
+        .post(
+            &format!("{BASE}/authentications/{id}/redirect"),
+            json!({"returnUrl": return_url, "redirectOptions": {"nativeAppSwitchingUrl": "", "autostartAction": "", "languageCode": "en"}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let url = r.json()["redirectUrl"].as_str().unwrap().to_string();
+    url.strip_prefix(&f.app.url)
+        .expect("a link to this server")
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_sca_page_approves_or_declines_once() {
+    let f = setup().await;
+    f.pre_auth("big", "450", "None").await;
+    let page = redirect(&f, "big", "https://shop.example/done?order=9").await;
+    let r = f.app.request(Method::GET, &page, &[], None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.headers["content-type"], "text/html; charset=utf-8");
+    let csp = r.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.starts_with("default-src 'none'; style-src 'nonce-"),
+        "{csp}"
+    );
+    assert!(
+        csp.contains("form-action 'self' https://shop.example"),
+        "{csp}"
+    );
+    for text in ["450.00 SEK", "S-77", "Approve", "Decline", "lang=\"en\""] {
+        assert!(r.text.contains(text), "{text} missing:\n{}", r.text);
+    }
+    assert!(!r.text.contains("<script"), "no scripts");
+    assert!(!r.text.contains("http"), "no external assets");
+
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = no_redirects
+        .post(format!("{}{page}", f.app.url))
+        .form(&[("decision", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        "https://shop.example/done?order=9&status=approved&authenticationId=big"
+    );
+    assert_eq!(
+        f.get(&format!("{BASE}/authentications/big")).await["status"],
+        "approved"
+    );
+    let again = no_redirects
+        .post(format!("{}{page}", f.app.url))
+        .form(&[("decision", "decline")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 410);
+    assert!(again.text().await.unwrap().contains("already been used"));
+    assert_eq!(
+        f.get(&format!("{BASE}/authentications/big")).await["status"],
+        "approved",
+        "the second answer changed nothing"
+    );
+    let r = f
+        .post(
+            &format!("{BASE}/authentications/big/redirect"),
+            json!({"returnUrl": "https://shop.example/"}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "no redirect once approved");
+    r.problem(T, "invalid-authentication-state");
+
+    f.pre_auth("no", "500", "None").await;
+    let page = redirect(&f, "no", "https://shop.example/done").await;
+    let res = no_redirects
+        .post(format!("{}{page}", f.app.url))
+        .form(&[("decision", "decline")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["location"],
+        "https://shop.example/done?status=declined&authenticationId=no"
+    );
+    let r = f.split("sno", "no").await;
+    assert_eq!(r.status, 422);
+    r.problem(T, "invalid-authentication-state");
+
+    f.pre_auth("late", "500", "None").await;
+    let page = redirect(&f, "late", "https://shop.example/done").await;
+    f.app.clock.advance(time::Duration::minutes(16));
+    let r = f.app.request(Method::GET, &page, &[], None).await;
+    assert_eq!(r.status, 410);
+    assert!(r.text.contains("run out"));
+    let r = f
+        .app
+        .request(
+            Method::GET,
+            "/ledger/public-account-transaction/v1/sca/501.nonsense",
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    assert!(r.text.contains("not valid"));
+    let r = f
+        .post(
+            &format!("{BASE}/authentications/big/redirect"),
+            json!({"returnUrl": "not a url"}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
+async fn splits_hold_credit_until_captured_reversed_or_cancelled() {
+    let f = setup().await;
+    f.pre_auth("p1", "100", "None").await;
+    let s = f.split("s1", "p1").await;
+    assert_eq!(s.status, 201);
+    let split = s.json();
+    assert_eq!(
+        (
+            split["status"].clone(),
+            split["remainingAmount"].clone(),
+            split["sellerNumber"].clone()
+        ),
+        (json!("authorized"), dec("100.00"), json!("S-77"))
+    );
+    assert_eq!(split["validToDate"], "2027-02-14T09:00:00+01:00", "30 days");
+    let rels: Vec<Value> = split["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["rel"].clone())
+        .collect();
+    assert_eq!(rels, [json!("capture"), json!("cancel")]);
+    let reservations = f.get(&format!("{A1}/reservations")).await;
+    assert_eq!(
+        reservations["items"][0]["amount"],
+        dec("100.00"),
+        "visible in API C"
+    );
+    let r = f.split("s2", "p1").await;
+    assert_eq!(r.status, 422, "a pre-authorization is used once");
+    r.problem(T, "invalid-authentication-state");
+
+    let c = f.capture("s1", "c1", "40").await;
+    assert_eq!(c.status, 201, "{}", c.text);
+    assert_eq!(
+        (c.json()["accountNo"].clone(), c.json()["account"].clone()),
+        (json!("5010000001"), json!(A1))
+    );
+    assert_eq!(c.json()["operations"][0]["rel"], "add-reversal");
+    let purchase = &f.get(&format!("{A1}/transactions")).await["items"][0];
+    assert_eq!(
+        (
+            purchase["type"].clone(),
+            purchase["description"].clone(),
+            purchase["amount"].clone()
+        ),
+        (json!("purchase"), json!("Sofa Ektorp"), dec("40.00"))
+    );
+    assert_eq!(purchase["reserveDate"], "2027-01-15");
+    let r = f.capture("s1", "c2", "60.01").await;
+    assert_eq!(r.status, 409);
+    assert_eq!(
+        r.problem(T, "conflict")["Detail"],
+        "Insufficient authorized amount"
+    );
+
+    let r = f.post(&format!("{BASE}/split-authorizations/s1/captures/c1/reversals/r1"), json!({"reversalId": "r1", "currency": "SEK", "amount": 15, "sellerTransactionId": "ret-1"})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json()["amount"], dec("15.00"));
+    let r = f.post(&format!("{BASE}/split-authorizations/s1/captures/c1/reversals/r2"), json!({"reversalId": "r2", "currency": "SEK", "amount": 25.01, "sellerTransactionId": "ret-2"})).await;
+    assert_eq!(r.status, 409, "only 25.00 is left to reverse");
+    assert_eq!(
+        f.get(&format!("{BASE}/split-authorizations/s1/captures/c1"))
+            .await["reversedAmount"],
+        dec("15.00")
+    );
+
+    let r = f
+        .post(
+            &format!("{BASE}/split-authorizations/s1/cancellations"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()["status"].clone()),
+        (201, json!("cancelled"))
+    );
+    let r = f
+        .post(
+            &format!("{BASE}/split-authorizations/s1/cancellations"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()["status"].clone()),
+        (201, json!("cancelled")),
+        "cancelling twice is harmless"
+    );
+    let r = f.capture("s1", "c3", "1").await;
+    assert_eq!(r.status, 409);
+    assert_eq!(
+        r.problem(T, "conflict")["Detail"],
+        "Authorization is cancelled"
+    );
+    let account = f.get(A1).await;
+    // 40 captured, 15 reversed: owes 25; the 60 left was released.
+    assert_eq!(
+        (
+            account["totalBalance"].clone(),
+            account["reservedAmount"].clone()
+        ),
+        (dec("-25.00"), dec("0.00"))
+    );
+
+    f.pre_auth("p2", "50", "None").await;
+    f.split("s2", "p2").await;
+    assert_eq!(f.capture("s2", "c4", "50").await.status, 201);
+    assert_eq!(
+        f.get(&format!("{BASE}/split-authorizations/s2")).await["status"],
+        "captured"
+    );
+    let r = f
+        .post(
+            &format!("{BASE}/split-authorizations/s2/cancellations"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 409);
+    assert_eq!(
+        r.problem(T, "conflict")["Detail"],
+        "Authorization already captured"
+    );
+}
+
+#[tokio::test]
+async fn authorizations_expire_by_the_sweeper_and_on_access() {
+    let f = setup().await;
+    f.pre_auth("p1", "100", "None").await;
+    f.split("s1", "p1").await;
+    f.pre_auth("p2", "200", "None").await;
+    f.split("s2", "p2").await;
+    f.pre_auth("p3", "10", "None").await;
+    f.app.clock.advance(time::Duration::minutes(16));
+    let r = f.split("s3", "p3").await;
+    assert_eq!(r.status, 422, "the pre-authorization ran out");
+    r.problem(T, "authentication-is-no-longer-valid");
+
+    f.app.clock.advance(time::Duration::days(30));
+    // Lazily: a read finds s1 expired before any sweep.
+    let s1 = f.get(&format!("{BASE}/split-authorizations/s1")).await;
+    assert_eq!(
+        (s1["status"].clone(), s1["operations"].clone()),
+        (json!("expired"), json!([]))
+    );
+    assert_eq!(
+        f.app.engine.sweep().await.unwrap().authorizations,
+        1,
+        "the sweeper takes s2"
+    );
+    assert_eq!(
+        f.get(A1).await["reservedAmount"],
+        dec("0.00"),
+        "both holds released"
+    );
+    let r = f.capture("s2", "c1", "1").await;
+    assert_eq!(r.status, 409);
+    assert_eq!(
+        r.problem(T, "conflict")["Detail"],
+        "Authorization has expired"
+    );
+}
+
+#[tokio::test]
+async fn part_payment_instalments_raise_the_minimum_to_pay() {
+    let f = setup().await;
+    f.pre_auth("p1", "900", "Exempted").await;
+    f.split("s1", "p1").await;
+    let r = f
+        .post(
+            &format!("{BASE}/split-authorizations/s1/captures/c1"),
+            capture_body("c1", "900", 6, "150"),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json()["months"], 6);
+    let r = f
+        .app
+        .admin(
+            Method::POST,
+            &format!("/ledgers/{L}/bill-runs"),
+            Some(json!({"billDate": "2027-02-28"})),
+        )
+        .await;
+    let bill = &r.json()["bills"][0];
+    // 3 % of 900 is 27 and the floor is 100, but this month's instalment is 150.
+    assert_eq!(
+        bill["activePaymentDetails"]["minimumAmountToBePayed"],
+        dec("150.00")
+    );
+    let r = f
+        .post(
+            &format!("{BASE}/split-authorizations/s1/captures/c2"),
+            capture_body("c2", "1", 3, "0"),
+        )
+        .await;
+    assert_eq!(r.status, 400, "a plan needs an instalment");
+}
+
+#[tokio::test]
+async fn tokens_and_routes_answer_with_problems() {
+    let f = setup().await;
+    let r = f
+        .app
+        .request(
+            Method::POST,
+            &format!("{BASE}/authentications/x"),
+            &[],
+            Some("{}"),
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    r.problem(T, "unauthorized");
+    f.app.ledger("502").await;
+    let other = f.app.ledger_bearer("502").await;
+    let r = f
+        .app
+        .request(
+            Method::GET,
+            &format!("{BASE}/authentications/x"),
+            &[("authorization", &other)],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    let r = f
+        .app
+        .request(
+            Method::GET,
+            &format!("{BASE}/nothing"),
+            &[("authorization", &f.bearer)],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    r.problem(T, "not-found");
+    let r = f
+        .app
+        .request(
+            Method::POST,
+            &format!("{BASE}/authentications/x"),
+            &[("authorization", &f.bearer)],
+            Some("{oops"),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    r.problem(T, "validation");
+}
