@@ -7,6 +7,8 @@ pub mod cli;
 pub mod engine;
 /// The HTTP surface: router, middleware and one module per API.
 pub mod http;
+/// Identity checks for public onboarding: the provider trait and the built-in test provider.
+pub mod identity;
 /// The pure ledger core: state and operations, no I/O.
 pub mod ledger;
 /// Integer money in minor units with exact parsing and checked arithmetic.

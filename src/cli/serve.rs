@@ -95,6 +95,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         engine: engine.clone(),
         credentials,
         admin_token_sha256: Arc::new(admin),
+        identity: Arc::new(crate::identity::TestIdentityProvider::default()),
     };
     tracing::info!(listen = %base_url, database = %redact_url(&args.db.url), "saldo is serving");
     axum::serve(listener, app(state))

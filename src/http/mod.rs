@@ -34,6 +34,7 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     pub credentials: Arc<Credentials>,
     pub admin_token_sha256: Arc<[u8; 32]>,
+    pub identity: Arc<dyn crate::identity::IdentityProvider>,
 }
 
 /// The whole HTTP surface.

@@ -626,6 +626,10 @@ impl Ledger {
     }
 
     fn mark(&mut self, kind: &'static str, key: &str) {
+        self.mark_record(kind, key);
+    }
+
+    pub(super) fn mark_record(&mut self, kind: &'static str, key: &str) {
         self.dirty.records.insert((kind, key.to_string()));
     }
 
@@ -637,6 +641,7 @@ impl Ledger {
             "capture" => serde_json::to_string(self.captures.get(key)?),
             "reversal" => serde_json::to_string(self.reversals.get(key)?),
             "idempotency" => serde_json::to_string(self.idempotency.get(key)?),
+            "application" => serde_json::to_string(self.applications.get(key)?),
             _ => return None,
         };
         Some(json.expect("records serialize"))
@@ -664,6 +669,10 @@ impl Ledger {
             }
             "idempotency" => {
                 self.idempotency
+                    .insert(key.to_string(), serde_json::from_str(json).map_err(bad)?);
+            }
+            "application" => {
+                self.applications
                     .insert(key.to_string(), serde_json::from_str(json).map_err(bad)?);
             }
             other => return Err(format!("unknown record kind {other}")),

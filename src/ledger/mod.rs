@@ -10,6 +10,7 @@ pub mod luhn;
 mod model;
 mod myq;
 pub mod ocr;
+mod onboarding;
 pub mod personnummer;
 mod recharge;
 mod settings;
@@ -26,6 +27,7 @@ pub use billing::BillRunInput;
 pub use error::LedgerError;
 pub use model::*;
 pub use myq::Identification;
+pub use onboarding::Application;
 pub use recharge::PROVIDER_DISABLED;
 pub use settings::{RECHARGE_PROVIDERS, Settings};
 pub use users::UserFilter;
@@ -193,6 +195,7 @@ pub struct Ledger {
     reversals: HashMap<String, Reversal>,
     /// Answers to client-chosen ids, by `kind:id`.
     idempotency: HashMap<String, IdempotencyRecord>,
+    applications: HashMap<String, Application>,
     payments: HashMap<i64, SessionPayment>,
     last_id: Counters,
     dirty: Dirty,
@@ -222,6 +225,7 @@ impl Ledger {
             captures: HashMap::new(),
             reversals: HashMap::new(),
             idempotency: HashMap::new(),
+            applications: HashMap::new(),
             payments: HashMap::new(),
             last_id: Counters::default(),
             dirty: Dirty::default(),
@@ -466,6 +470,7 @@ impl Ledger {
             cards: new.cards,
             personal_number: new.personal_number,
             default_account: None,
+            pep: false,
         };
         self.index_customer(&customer);
         self.dirty.customers.insert(customer.id);

@@ -25,6 +25,8 @@ pub struct Customer {
     pub cards: Vec<String>,
     pub personal_number: Option<String>,
     pub default_account: Option<i64>,
+    /// Answered yes to being a politically exposed person: enhanced due diligence.
+    pub pep: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

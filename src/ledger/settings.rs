@@ -44,6 +44,8 @@ pub struct Settings {
     pub authentication_ttl_seconds: u64,
     /// How long a split authorization holds credit.
     pub authorization_validity_days: u32,
+    /// The offer public applications apply to (the `{profile}` in their URLs).
+    pub account_offer_profile: String,
 }
 
 fn number(text: &str) -> serde_json::Number {
@@ -81,6 +83,7 @@ impl Default for Settings {
             sca_threshold: number("300.00"),
             authentication_ttl_seconds: 900,
             authorization_validity_days: 30,
+            account_offer_profile: "standard".into(),
         }
     }
 }

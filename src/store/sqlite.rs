@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0003_credit_account.sql"),
     include_str!("../../migrations/sqlite/0004_bills.sql"),
     include_str!("../../migrations/sqlite/0005_records.sql"),
+    include_str!("../../migrations/sqlite/0006_pep.sql"),
 ];
 
 pub struct SqliteStore {
@@ -231,7 +232,7 @@ impl Store for SqliteStore {
         {
             let mut stmt = tx.prepare(
                 "SELECT id, customer_no, name, email, msisdn, national_id, username, aliases,
-                        cards, personal_number, default_account
+                        cards, personal_number, default_account, pep
                  FROM customers WHERE ledger_id = ?1",
             )?;
             let rows = stmt.query_map([ledger_id], |r| {
@@ -248,6 +249,7 @@ impl Store for SqliteStore {
                     cards: json_list(&r.get::<_, String>(8)?)?,
                     personal_number: r.get(9)?,
                     default_account: r.get(10)?,
+                    pep: r.get(11)?,
                 })
             })?;
             snap.customers = rows.collect::<Result<_, _>>()?;
@@ -504,8 +506,8 @@ impl Store for SqliteStore {
             let c = ledger.customer(*id).expect("dirty customer exists");
             tx.prepare_cached(
                 "INSERT OR REPLACE INTO customers (ledger_id, id, customer_no, name, email, msisdn,
-                     national_id, username, aliases, cards, personal_number, default_account)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                     national_id, username, aliases, cards, personal_number, default_account, pep)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?
             .execute(params![
                 lid,
@@ -522,6 +524,7 @@ impl Store for SqliteStore {
                 serde_json::to_string(&c.cards).expect("list serializes"),
                 c.personal_number,
                 c.default_account,
+                c.pep,
             ])?;
         }
         for id in &dirty.accounts {

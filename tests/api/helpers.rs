@@ -60,6 +60,7 @@ impl TestApp {
             engine: engine.clone(),
             credentials: Arc::new(Credentials::load(store, clock.clone()).unwrap()),
             admin_token_sha256: Arc::new(secret::sha256(ADMIN_TOKEN.as_bytes())),
+            identity: Arc::new(saldo::identity::TestIdentityProvider::default()),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());

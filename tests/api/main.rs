@@ -9,3 +9,4 @@ mod durability;
 mod helpers;
 mod myq_external;
 mod myq_v3;
+mod onboarding;

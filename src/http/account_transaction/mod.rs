@@ -2,6 +2,7 @@
 //! `/ledger/account-transaction/v1/{ledgerNo}`, and the consumer's SCA page.
 
 mod authentications;
+mod public;
 mod sca;
 mod splits;
 
@@ -55,6 +56,25 @@ pub fn router() -> Router<AppState> {
         .route(
             "/ledger/public-account-transaction/v1/sca/{token}",
             get(sca::page).post(sca::decide),
+        )
+        .route("/ledger/public-account-transaction/v1/authentications", get(public::entry))
+        .route(
+            "/ledger/public-account-transaction/v1/authentications/begin-bankid-se-authentication",
+            post(public::begin_bankid),
+        )
+        .route("/ledger/public-account-transaction/v1/authentications/{order}", get(public::identity_status))
+        .route(
+            "/ledger/public-account-transaction/v1/identity/{order}",
+            get(public::identity_page).post(public::identity_answer),
+        )
+        .route(
+            "/ledger/public-account-transaction/v1/account-applications",
+            get(public::list).post(public::apply),
+        )
+        .route("/ledger/public-account-transaction/v1/account-applications/{id}", get(public::get))
+        .route(
+            "/ledger/credit-account-onboardings/v1/{ledger}/offers/{profile}/applications/{id}/sign-agreement",
+            post(public::sign),
         )
 }
 

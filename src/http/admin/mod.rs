@@ -33,6 +33,10 @@ pub fn router() -> Router<AppState> {
             "/admin/v1/ledgers/{ledger}/customers",
             post(create_customer),
         )
+        .route(
+            "/admin/v1/ledgers/{ledger}/customers/{customer}",
+            get(get_customer),
+        )
         .route("/admin/v1/ledgers/{ledger}/accounts", post(create_account))
         .route(
             "/admin/v1/ledgers/{ledger}/accounts/{account}",
@@ -250,6 +254,23 @@ async fn create_customer(
         })
         .await??;
     Ok((StatusCode::CREATED, Json(customer)).into_response())
+}
+
+async fn get_customer(
+    State(state): State<AppState>,
+    _: Admin,
+    Path((ledger, customer)): Path<(String, String)>,
+) -> Result<Json<Value>, AdminError> {
+    let id = ledger_id(&state, &ledger)?;
+    let body = state
+        .engine
+        .execute(id, move |l, _| {
+            l.customer_by_no(&customer)
+                .map(|c| render::customer(l, c))
+                .ok_or(LedgerError::NotFound("Customer"))
+        })
+        .await??;
+    Ok(Json(body))
 }
 
 async fn create_account(

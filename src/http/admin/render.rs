@@ -25,6 +25,7 @@ pub fn customer(l: &Ledger, c: &Customer) -> Value {
         "aliases": c.aliases,
         "cards": c.cards,
         "personalNumber": c.personal_number,
+        "pep": c.pep,
         "defaultAccountNo": c.default_account.and_then(|id| l.account(id)).map(|a| &a.account_no),
     })
 }

@@ -1,0 +1,380 @@
+//! The public account transaction API (SPEC §6): identity checks and account applications.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::{AtProblem, Merchant, validation};
+use crate::http::AppState;
+use crate::http::body::{self, BodyError, JsonBody};
+use crate::identity::IdentityStatus;
+use crate::ledger::{Application, Ledger, LedgerError, personnummer};
+
+type Body = Result<JsonBody, BodyError>;
+const PUBLIC: &str = "/ledger/public-account-transaction/v1";
+
+pub async fn entry(
+    State(state): State<AppState>,
+    Merchant(meta): Merchant,
+) -> Result<Json<Value>, AtProblem> {
+    let profile = state
+        .engine
+        .execute(meta.id, |l, _| {
+            l.info.settings.account_offer_profile.clone()
+        })
+        .await?;
+    Ok(Json(json!({
+        "@id": format!("{PUBLIC}/authentications"),
+        "accountOffer": format!("/ledger/public-account-transaction/offers/{profile}"),
+        "operations": [
+            {"rel": "onboard-upgrade-account", "href": format!("{PUBLIC}/authentications/onboard-upgrade-account"), "method": "POST"},
+            {"rel": "begin-bankid-se-authentication", "href": format!("{PUBLIC}/authentications/begin-bankid-se-authentication"), "method": "POST"},
+        ],
+    })))
+}
+
+fn identifier(
+    body: &Value,
+    field: &str,
+    today: time::Date,
+) -> Result<crate::ledger::NationalId, AtProblem> {
+    let nci = match body.get(field) {
+        Some(v @ Value::Object(_)) => v,
+        _ => return Err(validation(field, "is required")),
+    };
+    let value = body::required_string(nci, "value", 64)
+        .map_err(|_| validation(&format!("{field}.value"), "is required"))?;
+    let country = body::required_string(nci, "countryCode", 2).map_err(|_| {
+        validation(
+            &format!("{field}.countryCode"),
+            "must be an ISO 3166-1 alpha-2 code",
+        )
+    })?;
+    Ok(personnummer::national_id(&value, &country, today, field)?)
+}
+
+pub async fn begin_bankid(
+    State(state): State<AppState>,
+    Merchant(meta): Merchant,
+    body: Body,
+) -> Result<Response, AtProblem> {
+    let JsonBody(body) = body?;
+    let who = identifier(
+        &body,
+        "nationalConsumerIdentifier",
+        state.engine.now().date(),
+    )?;
+    if who.country_code != "SE" {
+        return Err(validation(
+            "nationalConsumerIdentifier.countryCode",
+            "BankID SE needs a Swedish identity number",
+        ));
+    }
+    let order = state.identity.begin(meta.id, &who);
+    let body = json!({
+        "@id": format!("{PUBLIC}/authentications/{}", order.order_ref),
+        "orderRef": order.order_ref,
+        "status": IdentityStatus::Pending.as_str(),
+        "redirectUrl": order.redirect_path,
+    });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+pub async fn identity_status(
+    State(state): State<AppState>,
+    Merchant(meta): Merchant,
+    Path(order_ref): Path<String>,
+) -> Result<Json<Value>, AtProblem> {
+    let (status, who) = state
+        .identity
+        .status(meta.id, &order_ref)
+        .ok_or(LedgerError::NotFound("Identity check"))?;
+    Ok(Json(json!({
+        "@id": format!("{PUBLIC}/authentications/{order_ref}"),
+        "orderRef": order_ref,
+        "status": status.as_str(),
+        "nationalConsumerIdentifier": who,
+    })))
+}
+
+/// The test provider's approval page: a stand-in for the BankID app.
+pub async fn identity_page(Path(order_ref): Path<String>) -> Response {
+    html(
+        StatusCode::OK,
+        &format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Confirm your identity</title></head>\
+             <body><main><h1>Confirm your identity</h1><p>Test identity provider: press Confirm to identify as the person \
+             the shop asked about.</p><form method=\"post\"><button name=\"decision\" value=\"approve\">Confirm</button> \
+             <button name=\"decision\" value=\"decline\">Cancel</button></form><p>Order {}</p></main></body></html>",
+            order_ref.replace(['<', '>', '&', '"'], "")
+        ),
+    )
+}
+
+pub async fn identity_answer(
+    State(state): State<AppState>,
+    Path(order_ref): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let approve = form.get("decision").is_some_and(|d| d == "approve");
+    match state.identity.answer(&order_ref, approve) {
+        Some(status) => html(
+            StatusCode::OK,
+            &format!(
+                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Done</title></head><body><main><h1>Identity check {}</h1><p>You can close this page.</p></main></body></html>",
+                status.as_str()
+            ),
+        ),
+        None => html(
+            StatusCode::NOT_FOUND,
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Unknown</title></head><body><main><h1>Unknown identity check</h1></main></body></html>",
+        ),
+    }
+}
+
+fn html(status: StatusCode, text: &str) -> Response {
+    let mut r = (status, text.to_string()).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; form-action 'self'; frame-ancestors 'none'"),
+    );
+    r
+}
+
+fn application_path(ledger_no: &str, profile: &str, id: &str) -> String {
+    format!("/ledger/credit-account-onboardings/v1/{ledger_no}/offers/{profile}/applications/{id}")
+}
+
+fn render(l: &Ledger, a: &Application) -> Value {
+    let profile = &l.info.settings.account_offer_profile;
+    let id = application_path(&l.info.ledger_no, profile, &a.id);
+    let mut resource = a.request.clone();
+    let obj = resource
+        .as_object_mut()
+        .expect("stored requests are objects");
+    obj.insert("nationalConsumerIdentifier".into(), json!(a.national_id));
+    obj.insert(
+        "creditLimit".into(),
+        a.credit_limit.fixed_json(l.info.scale()),
+    );
+    obj.insert("status".into(), json!(a.status));
+    if let Some(reason) = &a.reason {
+        obj.insert("reason".into(), json!(reason));
+    }
+    obj.insert(
+        "account".into(),
+        json!(
+            a.account_no
+                .as_ref()
+                .map(|no| crate::http::credit_account::render::account_path(&l.info.ledger_no, no))
+        ),
+    );
+    obj.insert("@id".into(), json!(id));
+    obj.insert(
+        "parentHREF".into(),
+        json!(format!(
+            "/ledger/credit-account-onboardings/v1/{}/offers/{profile}",
+            l.info.ledger_no
+        )),
+    );
+    let operations = if a.status == "awaiting-sign" {
+        json!([{"rel": "sign-agreement", "href": format!("{id}/sign-agreement"), "method": "POST"}])
+    } else {
+        json!([])
+    };
+    obj.insert("operations".into(), operations);
+    resource
+}
+
+/// `[^@]+@[^\.]+\..+`, matched whole, as seed 004 gives it.
+fn email_ok(s: &str) -> bool {
+    let Some(at) = s.find('@') else { return false };
+    let domain = &s[at + 1..];
+    at > 0
+        && domain
+            .find('.')
+            .is_some_and(|dot| dot > 0 && dot + 1 < domain.len())
+}
+
+/// `[a-z0-9.:/]*`, matched whole.
+fn ip_ok(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b".:/".contains(&b))
+}
+
+fn text(
+    body: &Value,
+    parent: &str,
+    field: &str,
+    max: usize,
+    required: bool,
+) -> Result<Option<String>, AtProblem> {
+    let name = if parent.is_empty() {
+        field.to_string()
+    } else {
+        format!("{parent}.{field}")
+    };
+    match body::opt_string(body, field, max) {
+        Ok(None) if required => Err(validation(&name, "is required")),
+        Ok(v) => Ok(v),
+        Err(LedgerError::Invalid { rule, .. }) => Err(validation(&name, rule)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn apply(
+    State(state): State<AppState>,
+    Merchant(meta): Merchant,
+    body: Body,
+) -> Result<Response, AtProblem> {
+    let JsonBody(body) = body?;
+    let national_id = identifier(
+        &body,
+        "nationalConsumerIdentifier",
+        state.engine.now().date(),
+    )?;
+    let customer_no = text(&body, "", "customerNo", 15, true)?.unwrap_or_default();
+    let credit_limit = body::amount(&body, "creditLimit", meta.scale)?;
+    if credit_limit.minor() <= 0 {
+        return Err(validation("creditLimit", "must be greater than 0"));
+    }
+    let email = text(&body, "", "emailAddress", 254, true)?.unwrap_or_default();
+    if !email_ok(&email) {
+        return Err(validation("emailAddress", "must match [^@]+@[^\\.]+\\..+"));
+    }
+    let phone = text(&body, "", "cellPhone", 15, true)?.unwrap_or_default();
+    if let Some(ip) = text(&body, "", "ipAddress", 43, false)?
+        && !ip_ok(&ip)
+    {
+        return Err(validation("ipAddress", "must match [a-z0-9.:/]*"));
+    }
+    let address = match body.get("legalAddress") {
+        Some(v @ Value::Object(_)) => v,
+        _ => return Err(validation("legalAddress", "is required")),
+    };
+    let name = text(address, "legalAddress", "name", 72, true)?.unwrap_or_default();
+    text(address, "legalAddress", "streetAddress", 35, false)?;
+    text(address, "legalAddress", "city", 30, true)?;
+    text(address, "legalAddress", "coAddress", 35, false)?;
+    let zip = text(address, "legalAddress", "zipCode", 15, true)?.unwrap_or_default();
+    if zip.chars().any(char::is_whitespace) {
+        return Err(validation(
+            "legalAddress.zipCode",
+            "must not contain whitespace",
+        ));
+    }
+    let country = text(address, "legalAddress", "countryCode", 2, true)?.unwrap_or_default();
+    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err(validation(
+            "legalAddress.countryCode",
+            "must be an ISO 3166-1 alpha-2 code",
+        ));
+    }
+    let questions = match body.get("kyc").and_then(|k| k.get("questions")) {
+        Some(Value::Array(q)) if !q.is_empty() => q.clone(),
+        Some(Value::Array(_)) => return Err(validation("kyc.questions", "must not be empty")),
+        _ => return Err(validation("kyc.questions", "is required")),
+    };
+    let mut pep = false;
+    for (i, q) in questions.iter().enumerate() {
+        let at = format!("kyc.questions[{i}]");
+        let code = text(q, &at, "code", 100, true)?.unwrap_or_default();
+        text(q, &at, "text", 500, true)?;
+        let answer = match q.get("answer") {
+            Some(a @ Value::Object(_)) => a,
+            _ => return Err(validation(&format!("{at}.answer"), "is required")),
+        };
+        let answer_code =
+            text(answer, &format!("{at}.answer"), "code", 100, true)?.unwrap_or_default();
+        text(answer, &format!("{at}.answer"), "text", 500, true)?;
+        if code.eq_ignore_ascii_case("IsPep") && answer_code.eq_ignore_ascii_case("true") {
+            pep = true;
+        }
+    }
+    let application = Application {
+        id: uuid::Uuid::new_v4().to_string(),
+        status: "awaiting-sign".into(),
+        reason: None,
+        national_id,
+        customer_no,
+        credit_limit,
+        email,
+        phone,
+        name,
+        pep,
+        request: body,
+        account_no: None,
+        created_at: state.engine.now(),
+    };
+    let body = state
+        .engine
+        .execute(meta.id, move |l, _| {
+            l.add_application(application).map(|a| render(l, &a))
+        })
+        .await??;
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Merchant(meta): Merchant,
+) -> Result<Json<Value>, AtProblem> {
+    let items = state
+        .engine
+        .execute(meta.id, |l, _| {
+            l.applications()
+                .into_iter()
+                .map(|a| render(l, a))
+                .collect::<Vec<_>>()
+        })
+        .await?;
+    Ok(Json(
+        json!({"@id": format!("{PUBLIC}/account-applications"), "items": items}),
+    ))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Merchant(meta): Merchant,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AtProblem> {
+    let body = state
+        .engine
+        .execute(meta.id, move |l, _| {
+            l.application(&id)
+                .map(|a| render(l, a))
+                .ok_or(LedgerError::NotFound("Application"))
+        })
+        .await??;
+    Ok(Json(body))
+}
+
+pub async fn sign(
+    State(state): State<AppState>,
+    merchant: Merchant,
+    Path((ledger, profile, id)): Path<(String, String, String)>,
+) -> Result<Json<Value>, AtProblem> {
+    let meta = merchant.ledger(&ledger)?.clone();
+    let body = state
+        .engine
+        .execute(meta.id, move |l, now| {
+            if l.info.settings.account_offer_profile != profile {
+                return Err(LedgerError::NotFound("Offer"));
+            }
+            let a = l.sign_agreement(&id, now)?;
+            Ok(render(l, &a))
+        })
+        .await??;
+    Ok(Json(body))
+}

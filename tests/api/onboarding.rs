@@ -1,0 +1,325 @@
+//! The public account transaction API: identity checks, account applications, signing.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{Reply, TestApp};
+
+const L: &str = "501";
+const T: &str = "ledger.account-transaction.";
+const PUBLIC: &str = "/ledger/public-account-transaction/v1";
+
+struct Fixture {
+    app: TestApp,
+    bearer: String,
+}
+
+impl Fixture {
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        let body = body.map(|b| b.to_string());
+        self.app
+            .request(
+                method,
+                path,
+                &[("authorization", &self.bearer)],
+                body.as_deref(),
+            )
+            .await
+    }
+}
+
+async fn setup() -> Fixture {
+    let app = TestApp::spawn().await;
+    app.ledger(L).await;
+    let bearer = app.ledger_bearer(L).await;
+    Fixture { app, bearer }
+}
+
+/// A valid personnummer for someone born on `yyyymmdd`.
+fn pnr(yyyymmdd: &str, serial: &str) -> String {
+    let ten = format!("{}{serial}", &yyyymmdd[2..]);
+    format!(
+        "{yyyymmdd}-{serial}{}",
+        saldo::ledger::luhn::check_digit(&ten)
+    )
+}
+
+fn application(nci: &str, customer_no: &str, limit: f64, pep: bool) -> Value {
+    json!({
+        "nationalConsumerIdentifier": {"value": nci, "countryCode": "SE"},
+        "creditLimit": limit, "customerNo": customer_no,
+        "emailAddress": "test@testshop.se", "cellPhone": "+46701234456", "ipAddress": "1.1.1.1",
+        "legalAddress": {"name": "John Smith", "streetAddress": "Teststreet", "city": "Testcity",
+                         "coAddress": "", "zipCode": "12345", "countryCode": "SE"},
+        "kyc": {"questions": [
+            {"code": "employment", "text": "Vad är din sysselsättning?", "answer": {"code": "self-employed", "text": "Egen företagare"}},
+            {"code": "IsPep", "text": "Är du en person i politiskt utsatt ställning?", "answer": {"code": if pep { "true" } else { "false" }, "text": "Ja"}}
+        ]}
+    })
+}
+
+#[tokio::test]
+async fn the_entry_point_offers_onboarding_and_bankid() {
+    let f = setup().await;
+    let r = f
+        .call(Method::GET, &format!("{PUBLIC}/authentications"), None)
+        .await;
+    assert_eq!(r.status, 200);
+    let body = r.json();
+    assert_eq!(
+        body["accountOffer"],
+        "/ledger/public-account-transaction/offers/standard"
+    );
+    let rels: Vec<&str> = body["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["rel"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rels,
+        ["onboard-upgrade-account", "begin-bankid-se-authentication"]
+    );
+    let r = f
+        .app
+        .request(Method::GET, &format!("{PUBLIC}/authentications"), &[], None)
+        .await;
+    assert_eq!(r.status, 401);
+    r.problem(T, "unauthorized");
+}
+
+#[tokio::test]
+async fn identity_checks_go_through_the_provider() {
+    let f = setup().await;
+    let begin = format!("{PUBLIC}/authentications/begin-bankid-se-authentication");
+    let r = f.call(Method::POST, &begin, Some(json!({"nationalConsumerIdentifier": {"value": "19121212-1213", "countryCode": "SE"}}))).await;
+    assert_eq!(r.status, 400);
+    r.problem(T, "validation");
+    let r = f.call(Method::POST, &begin, Some(json!({"nationalConsumerIdentifier": {"value": "19121212-1212", "countryCode": "SE"}}))).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let order = r.json()["orderRef"].as_str().unwrap().to_string();
+    let page = r.json()["redirectUrl"].as_str().unwrap().to_string();
+    assert_eq!(identity_status(&f, &order).await, "pending");
+    let r = f.app.request(Method::GET, &page, &[], None).await;
+    assert!(r.text.contains("Confirm your identity"));
+    let res = f
+        .app
+        .client
+        .post(format!("{}{page}", f.app.url))
+        .form(&[("decision", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(identity_status(&f, &order).await, "complete");
+
+    let r = f.call(Method::POST, &begin, Some(json!({"nationalConsumerIdentifier": {"value": "19121212-1212", "countryCode": "SE"}}))).await;
+    let declined = r.json()["orderRef"].as_str().unwrap().to_string();
+    let page = r.json()["redirectUrl"].as_str().unwrap().to_string();
+    f.app
+        .client
+        .post(format!("{}{page}", f.app.url))
+        .form(&[("decision", "decline")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(identity_status(&f, &declined).await, "failed");
+    let r = f
+        .call(
+            Method::GET,
+            &format!("{PUBLIC}/authentications/00000000-0000-4000-8000-000000000000"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    // Another ledger's token cannot see the order.
+    f.app.ledger("502").await;
+    let other = f.app.ledger_bearer("502").await;
+    let r = f
+        .app
+        .request(
+            Method::GET,
+            &format!("{PUBLIC}/authentications/{order}"),
+            &[("authorization", &other)],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 404);
+}
+
+#[tokio::test]
+async fn applications_are_validated_by_the_seeds_property_table() {
+    let f = setup().await;
+    let apps = format!("{PUBLIC}/account-applications");
+    let good = application(&pnr("19800101", "123"), "951753456", 5000.0, false);
+    let cases: Vec<(&str, Value, &str)> = vec![
+        ("/customerNo", json!(null), "customerNo"),
+        ("/customerNo", json!("1234567890123456"), "customerNo"),
+        ("/emailAddress", json!("test@testshop"), "emailAddress"),
+        ("/emailAddress", json!("@testshop.se"), "emailAddress"),
+        ("/ipAddress", json!("1.1.1.1 OR 1=1"), "ipAddress"),
+        ("/cellPhone", json!("+4670123445678901"), "cellPhone"),
+        ("/creditLimit", json!(0), "creditLimit"),
+        (
+            "/legalAddress/zipCode",
+            json!("123 45"),
+            "legalAddress.zipCode",
+        ),
+        ("/legalAddress/name", json!(null), "legalAddress.name"),
+        (
+            "/legalAddress/city",
+            json!("x".repeat(31)),
+            "legalAddress.city",
+        ),
+        (
+            "/nationalConsumerIdentifier/value",
+            json!("19800101-1230"),
+            "nationalConsumerIdentifier.value",
+        ),
+        ("/kyc/questions", json!([]), "kyc.questions"),
+        (
+            "/kyc/questions/0/answer",
+            json!(null),
+            "kyc.questions[0].answer",
+        ),
+        ("/kyc/questions/1/text", json!(""), "kyc.questions[1].text"),
+    ];
+    for (pointer, value, field) in cases {
+        let mut body = good.clone();
+        *body.pointer_mut(pointer).unwrap() = value.clone();
+        let r = f.call(Method::POST, &apps, Some(body)).await;
+        assert_eq!(r.status, 400, "{pointer} = {value}: {}", r.text);
+        let problems = r.problem(T, "validation")["Problems"].clone();
+        assert!(problems[0].get(field).is_some(), "{pointer}: {problems}");
+    }
+    let r = f.call(Method::POST, &apps, Some(good)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let created = r.json();
+    assert_eq!(
+        (created["status"].clone(), created["account"].clone()),
+        (json!("awaiting-sign"), Value::Null)
+    );
+    let id = created["@id"].as_str().unwrap();
+    assert!(
+        id.starts_with("/ledger/credit-account-onboardings/v1/501/offers/standard/applications/"),
+        "{id}"
+    );
+    assert_eq!(
+        created["operations"][0]["href"],
+        format!("{id}/sign-agreement")
+    );
+    assert_eq!(
+        created["legalAddress"]["city"], "Testcity",
+        "the application as sent"
+    );
+
+    let list = f.call(Method::GET, &apps, None).await.json();
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        1,
+        "refused applications are not kept"
+    );
+    let app_id = id.rsplit('/').next().unwrap();
+    assert_eq!(
+        f.call(Method::GET, &format!("{apps}/{app_id}"), None)
+            .await
+            .json()["@id"],
+        id
+    );
+    assert_eq!(
+        f.call(Method::GET, &format!("{apps}/nope"), None)
+            .await
+            .status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn signing_runs_the_credit_policy_and_opens_an_account() {
+    let f = setup().await;
+    let adult = pnr("19800101", "123");
+    let (approved, href) = apply_and_sign(&f, application(&adult, "951753456", 5000.0, true)).await;
+    assert_eq!(approved["status"], "approved");
+    let account = approved["account"].as_str().unwrap().to_string();
+    let ca = f.call(Method::GET, &account, None).await.json();
+    assert_eq!(
+        (
+            ca["creditLimit"].to_string(),
+            ca["customerNo"].clone(),
+            ca["status"].clone()
+        ),
+        ("5000.00".to_string(), json!("951753456"), json!("open"))
+    );
+    // Signing again changes nothing.
+    let again = f.call(Method::POST, &href, None).await.json();
+    assert_eq!(again["account"], account);
+    // A PEP answer is kept on the customer, not a reason to refuse.
+    let customer = f
+        .app
+        .admin(Method::GET, "/ledgers/501/customers/951753456", None)
+        .await
+        .json();
+    assert_eq!(
+        (customer["pep"].clone(), customer["name"].clone()),
+        (json!(true), json!("John Smith"))
+    );
+    assert_eq!(customer["nationalConsumerIdentifier"]["value"], adult);
+
+    // The same person applying again reuses the customer and gets a second account.
+    let (second, _) = apply_and_sign(&f, application(&adult, "951753456", 1000.0, false)).await;
+    assert_eq!(second["status"], "approved");
+    assert_ne!(second["account"], account);
+
+    let (minor, _) = apply_and_sign(
+        &f,
+        application(&pnr("20150101", "123"), "1111", 1000.0, false),
+    )
+    .await;
+    assert_eq!(
+        (minor["status"].clone(), minor["reason"].clone()),
+        (
+            json!("rejected"),
+            json!("The applicant must be 18 or older")
+        )
+    );
+    assert_eq!(minor["account"], Value::Null);
+    let (greedy, _) = apply_and_sign(
+        &f,
+        application(&pnr("19700101", "123"), "2222", 10000.01, false),
+    )
+    .await;
+    assert_eq!(greedy["status"], "rejected");
+    assert!(greedy["reason"].as_str().unwrap().contains("10000.00"));
+    let r = f
+        .call(
+            Method::POST,
+            "/ledger/credit-account-onboardings/v1/501/offers/other/applications/x/sign-agreement",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 404);
+}
+
+async fn identity_status(f: &Fixture, order: &str) -> Value {
+    let path = format!("{PUBLIC}/authentications/{order}");
+    f.call(Method::GET, &path, None).await.json()["status"].clone()
+}
+
+/// Applies, signs, and returns the signed application and its sign-agreement link.
+async fn apply_and_sign(f: &Fixture, body: Value) -> (Value, String) {
+    let created = f
+        .call(
+            Method::POST,
+            &format!("{PUBLIC}/account-applications"),
+            Some(body),
+        )
+        .await
+        .json();
+    let href = created["operations"][0]["href"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = f.call(Method::POST, &href, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    (r.json(), href)
+}
