@@ -3,6 +3,7 @@
 mod account_transaction;
 mod admin;
 mod billing;
+mod browser;
 mod cli;
 mod credit_account;
 mod durability;

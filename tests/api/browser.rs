@@ -1,0 +1,168 @@
+//! The SCA page in a real browser: headless Chromium driven through WebDriver opens the
+//! redirect link, sees the amount, clicks Approve (or Decline) and lands on the return URL.
+//! Skipped, with a message, where Debian's `chromium-driver` is not installed; `.ci/run`
+//! installs it.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, free_port};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn start_driver() -> Option<(Driver, String)> {
+    if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
+        println!(
+            "skipped: {CHROMEDRIVER} or {CHROMIUM} is not installed (apt-get install chromium chromium-driver)"
+        );
+        return None;
+    }
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting chromedriver");
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while reqwest::get(format!("{url}/status")).await.is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Some((Driver(child), url))
+}
+
+async fn browser(driver: &str, profile: &std::path::Path) -> fantoccini::Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run",
+                     format!("--user-data-dir={}", profile.display())],
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(driver)
+        .await
+        .expect("a WebDriver session")
+}
+
+/// Pre-authorizes 450.00 (so SCA is needed) and returns the consumer's link.
+async fn sca_link(app: &TestApp, bearer: &str, id: &str) -> String {
+    let base = "/ledger/account-transaction/v1/501/authentications";
+    let body = json!({
+        "customer": {"customerNo": "C1"}, "sellerNo": "Möbelhuset", "authorizationAmount": 450,
+        "currency": "SEK", "assesment": {"scaStatus": "None"},
+    });
+    let r = app
+        .request(
+            reqwest::Method::POST,
+            &format!("{base}/{id}"),
+            &[("authorization", bearer)],
+            Some(&body.to_string()),
+        )
+        .await;
+    assert_eq!(r.json()["status"], "awaiting-sca", "{}", r.text);
+    let body = json!({"returnUrl": format!("{}/healthz?shop=1", app.url), "redirectOptions": {}});
+    let r = app
+        .request(
+            reqwest::Method::POST,
+            &format!("{base}/{id}/redirect"),
+            &[("authorization", bearer)],
+            Some(&body.to_string()),
+        )
+        .await;
+    r.json()["redirectUrl"].as_str().unwrap().to_string()
+}
+
+async fn wait_for_return(client: &fantoccini::Client) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let url = client.current_url().await.unwrap().to_string();
+        if url.contains("status=") {
+            return url;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the browser never reached the return URL: {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_approves_and_declines_in_a_real_browser() {
+    let Some((_driver, driver_url)) = start_driver().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    app.ledger("501").await;
+    app.customer("501", "C1", json!({}), "1000").await;
+    let bearer = app.ledger_bearer("501").await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver_url, profile.path()).await;
+
+    for (id, button, status) in [
+        ("web-yes", "approve", "approved"),
+        ("web-no", "decline", "declined"),
+    ] {
+        let link = sca_link(&app, &bearer, id).await;
+        client.goto(&link).await.unwrap();
+        let amount = client
+            .find(Locator::Id("amount"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(amount, "450.00 SEK");
+        let page = client.source().await.unwrap();
+        assert!(page.contains("Möbelhuset"), "the seller is shown");
+        client
+            .find(Locator::Id(button))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let landed = wait_for_return(&client).await;
+        assert_eq!(
+            landed,
+            format!(
+                "{}/healthz?shop=1&status={status}&authenticationId={id}",
+                app.url
+            )
+        );
+        let r = app
+            .request(
+                reqwest::Method::GET,
+                &format!("/ledger/account-transaction/v1/501/authentications/{id}"),
+                &[("authorization", &bearer)],
+                None,
+            )
+            .await;
+        assert_eq!(r.json()["status"], Value::String(status.into()));
+        // The link is spent: opening it again shows the used page.
+        client.goto(&link).await.unwrap();
+        assert!(client.source().await.unwrap().contains("already been used"));
+    }
+    client.close().await.unwrap();
+}
