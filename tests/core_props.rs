@@ -27,6 +27,11 @@ enum Op {
     RechargePatch(usize, i64),
     RechargeCommit(usize),
     RechargeRollback(usize),
+    /// Pre-authorize (SCA exempted) and split-authorize at once.
+    Authorize(usize, i64),
+    Capture(usize, i64),
+    Reverse(usize, i64),
+    Cancel(usize),
     /// Repeat the previous operation, as a client retrying would.
     Retry,
     /// What the writer does after a batch is durable: take the changes and compact.
@@ -49,6 +54,10 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..6usize, 1i64..3_000).prop_map(|(r, x)| Op::RechargePatch(r, x)),
         2 => (0..6usize).prop_map(Op::RechargeCommit),
         1 => (0..6usize).prop_map(Op::RechargeRollback),
+        2 => (0..ACCOUNTS, 1i64..3_000).prop_map(|(a, x)| Op::Authorize(a, x)),
+        2 => (0..6usize, 1i64..2_000).prop_map(|(s, x)| Op::Capture(s, x)),
+        1 => (0..6usize, 1i64..1_000).prop_map(|(c, x)| Op::Reverse(c, x)),
+        1 => (0..6usize).prop_map(Op::Cancel),
         2 => Just(Op::Retry),
         2 => Just(Op::Persist),
     ]
@@ -100,6 +109,10 @@ struct Model {
     now: i64,
     /// (ledger id, account, amount, state, created at)
     recharges: Vec<(i64, usize, i64, MRecharge, i64)>,
+    /// Split authorizations: (account, remaining, status 'a'uthorized/'c'aptured/'x' cancelled)
+    splits: Vec<(usize, i64, char)>,
+    /// Captures: (split, amount, reversed)
+    captures: Vec<(usize, i64, i64)>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -110,6 +123,7 @@ enum Outcome {
     Conflict,
     Insufficient,
     Swept(usize, usize),
+    Rejected,
 }
 
 impl Model {
@@ -128,7 +142,13 @@ impl Model {
             })
             .map(|(_, p)| p.permitted)
             .sum();
-        blocks + held
+        let authorized: i64 = self
+            .splits
+            .iter()
+            .filter(|(a, _, status)| *a == account && *status == 'a')
+            .map(|(_, remaining, _)| remaining)
+            .sum();
+        blocks + held + authorized
     }
 
     fn available(&self, account: usize) -> i64 {
@@ -206,6 +226,8 @@ impl Model {
 
 struct Harness {
     ledger: Ledger,
+    captures_made: usize,
+    reversals_made: usize,
     /// Every transaction posted, collected from the batches taken so far.
     posted: Vec<saldo::ledger::Transaction>,
     model: Model,
@@ -220,6 +242,7 @@ fn outcome<T>(r: Result<T, LedgerError>, ok: impl FnOnce(T) -> Outcome) -> Outco
         Err(LedgerError::NotFound(_)) => Outcome::NotFound,
         Err(LedgerError::Conflict(_)) => Outcome::Conflict,
         Err(LedgerError::InsufficientCredit) => Outcome::Insufficient,
+        Err(LedgerError::Unprocessable { .. }) => Outcome::Rejected,
         Err(e) => panic!("unexpected error {e:?}"),
     }
 }
@@ -272,6 +295,8 @@ impl Harness {
         }
         Harness {
             ledger,
+            captures_made: 0,
+            reversals_made: 0,
             posted: Vec::new(),
             model: Model {
                 limit: limits,
@@ -548,6 +573,103 @@ impl Harness {
                 self.ledger.compact(&dirty);
                 self.posted.extend(dirty.transactions);
                 (Outcome::Ok, Outcome::Ok)
+            }
+            Op::Authorize(a, amount) => {
+                let n = m.splits.len();
+                let expected = if m.available(a) >= amount {
+                    m.splits.push((a, amount, 'a'));
+                    Outcome::Ok
+                } else {
+                    Outcome::Rejected
+                };
+                let request = saldo::ledger::PreAuthRequest {
+                    id: format!("p{n}"),
+                    customer_no: Some(format!("c{a}")),
+                    national_id: None,
+                    seller_no: "S".into(),
+                    amount: Amount::from_minor(amount),
+                    currency: "SEK".into(),
+                    sca_status: "Exempted".into(),
+                    request: serde_json::json!({}),
+                };
+                let real = self.ledger.pre_authorize(request, now).and_then(|_| {
+                    self.ledger
+                        .split_authorize(&format!("s{n}"), &format!("p{n}"), now)
+                });
+                // A refused pre-authorization stores nothing, so its id stays free.
+                (outcome(real, |_| Outcome::Ok), expected)
+            }
+            Op::Capture(s, amount) => {
+                let expected = match m.splits.get_mut(s) {
+                    None => Outcome::NotFound,
+                    Some((_, _, status)) if *status != 'a' => Outcome::Conflict,
+                    Some((_, remaining, _)) if amount > *remaining => Outcome::Conflict,
+                    Some((a, remaining, status)) => {
+                        *remaining -= amount;
+                        if *remaining == 0 {
+                            *status = 'c';
+                        }
+                        m.posted[*a] -= amount;
+                        Outcome::Ok
+                    }
+                };
+                let id = format!("k{}", self.captures_made);
+                let req = saldo::ledger::CaptureRequest {
+                    seller_transaction_id: "t".into(),
+                    total: Amount::from_minor(amount),
+                    months: 0,
+                    monthly: Amount::ZERO,
+                    product_name: "thing".into(),
+                };
+                let real = self.ledger.capture(&format!("s{s}"), &id, req, now);
+                if real.is_ok() {
+                    self.captures_made += 1;
+                    self.model.captures.push((s, amount, 0));
+                }
+                (outcome(real, |_| Outcome::Ok), expected)
+            }
+            Op::Reverse(c, amount) => {
+                let expected = match m.captures.get_mut(c) {
+                    None => Outcome::NotFound,
+                    Some((_, captured, reversed)) if amount > *captured - *reversed => {
+                        Outcome::Conflict
+                    }
+                    Some((s, _, reversed)) => {
+                        *reversed += amount;
+                        m.posted[m.splits[*s].0] += amount;
+                        Outcome::Ok
+                    }
+                };
+                let split = m.captures.get(c).map(|x| x.0).unwrap_or(99);
+                let id = format!("r{}", self.reversals_made);
+                let real = self.ledger.reverse(
+                    &format!("s{split}"),
+                    &format!("k{c}"),
+                    &id,
+                    Amount::from_minor(amount),
+                    "t".into(),
+                    now,
+                );
+                if real.is_ok() {
+                    self.reversals_made += 1;
+                }
+                (outcome(real, |_| Outcome::Ok), expected)
+            }
+            Op::Cancel(s) => {
+                let expected = match m.splits.get_mut(s) {
+                    None => Outcome::NotFound,
+                    Some((_, _, 'c')) => Outcome::Conflict,
+                    Some((_, _, status)) => {
+                        *status = 'x';
+                        Outcome::Ok
+                    }
+                };
+                (
+                    outcome(self.ledger.cancel_split(&format!("s{s}"), now), |_| {
+                        Outcome::Ok
+                    }),
+                    expected,
+                )
             }
             Op::Retry => unreachable!("expanded by the caller"),
         };
