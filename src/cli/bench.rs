@@ -15,7 +15,8 @@ use crate::secret::Secret;
 pub struct BenchArgs {
     /// `myq`: session → block → payment → commit → end session (API A).
     /// `recharge`: one token, then create → commit recharge payments (API B).
-    #[arg(value_parser = ["myq", "recharge"])]
+    /// `authorize`: pre-authorize → split-authorize → capture (API D).
+    #[arg(value_parser = ["myq", "recharge", "authorize"])]
     pub scenario: String,
     #[arg(long, env = "SALDO_URL", default_value = "http://127.0.0.1:8080")]
     pub url: String,
@@ -37,6 +38,7 @@ pub struct BenchArgs {
 enum Scenario {
     Myq,
     Recharge,
+    Authorize,
 }
 
 impl Scenario {
@@ -50,6 +52,7 @@ impl Scenario {
                 "end session",
             ],
             Scenario::Recharge => &["create payment", "commit"],
+            Scenario::Authorize => &["pre-authorize", "split-authorize", "capture"],
         }
     }
 }
@@ -92,6 +95,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.terminals > 0, "--terminals must be at least 1");
     let scenario = match args.scenario.as_str() {
         "recharge" => Scenario::Recharge,
+        "authorize" => Scenario::Authorize,
         _ => Scenario::Myq,
     };
     let base = args.url.trim_end_matches('/').to_string();
@@ -182,6 +186,9 @@ async fn provision(
         users.push(match scenario {
             Scenario::Myq => json!(username),
             Scenario::Recharge => customer["id"].clone(),
+            Scenario::Authorize => {
+                json!({"ledgerNo": ledger_no, "customerNo": format!("c{i}"), "client": i})
+            }
         });
     }
     let auth = match scenario {
@@ -198,6 +205,14 @@ async fn provision(
                 "Basic {}",
                 base64::engine::general_purpose::STANDARD.encode(pair)
             )
+        }
+        Scenario::Authorize => {
+            let cred = admin(
+                format!("/ledgers/{ledger_no}/credentials"),
+                json!({"kind": "ledger-bearer"}),
+            )
+            .await?;
+            format!("Bearer {}", cred["token"].as_str().context("ledger token")?)
         }
         Scenario::Recharge => {
             let cred = admin(
@@ -235,7 +250,9 @@ async fn run_client(
         errors: 0,
         committed: 0,
     };
+    let mut iteration = 0u64;
     while Instant::now() < end {
+        iteration += 1;
         let measuring = Instant::now() >= warmup_end;
         let mut step = 0;
         // Times one call as call number `step` of the scenario; `None` on failure.
@@ -289,6 +306,34 @@ async fn run_client(
                 };
                 let commit = format!("{PAYMENTS}/{id}/commit");
                 if timed!(client.call(Method::POST, &commit, None)).is_some() && measuring {
+                    tally.committed += 1;
+                }
+            }
+            Scenario::Authorize => {
+                let ledger = client.user["ledgerNo"].as_str().unwrap_or_default();
+                let base = format!("/ledger/account-transaction/v1/{ledger}");
+                // Client-chosen ids: unique per client and iteration (and per run, by ledger).
+                let id = format!("{}-{iteration}", client.user["client"]);
+                let pre_auth = json!({
+                    "customer": {"customerNo": client.user["customerNo"]},
+                    "sellerNo": "bench", "authorizationAmount": 100, "currency": "SEK",
+                    "assesment": {"scaStatus": "Exempted"},
+                });
+                let path = format!("{base}/authentications/p{id}");
+                if timed!(client.call(Method::POST, &path, Some(pre_auth))).is_none() {
+                    continue;
+                }
+                let split = json!({"splitAuthorizationId": format!("s{id}"), "preAuthorizationId": format!("p{id}")});
+                let path = format!("{base}/split-authorizations/s{id}");
+                if timed!(client.call(Method::POST, &path, Some(split))).is_none() {
+                    continue;
+                }
+                let capture = json!({
+                    "captureId": format!("c{id}"), "sellerTransactionId": id, "currency": "SEK",
+                    "monthlyBillingAmount": 0, "months": 0, "totalAmount": 100, "productName": "bench",
+                });
+                let path = format!("{base}/split-authorizations/s{id}/captures/c{id}");
+                if timed!(client.call(Method::POST, &path, Some(capture))).is_some() && measuring {
                     tally.committed += 1;
                 }
             }
