@@ -278,6 +278,23 @@ async fn client_chosen_ids_make_posts_safe_to_retry() {
     let account = f.get(A1).await;
     assert_eq!(account["totalBalance"], dec("-40.00"), "captured once");
     assert_eq!(account["reservedAmount"], dec("60.00"));
+
+    // Reversals too: the same body again is the same answer, another body a conflict.
+    let path = format!("{BASE}/split-authorizations/s1/captures/c1/reversals/rv1");
+    let body =
+        json!({"reversalId": "rv1", "currency": "SEK", "amount": 10, "sellerTransactionId": "ret"});
+    let first = f.post(&path, body.clone()).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let again = f.post(&path, body).await;
+    assert_eq!((again.status, again.text), (first.status, first.text));
+    let other = f.post(&path, json!({"reversalId": "rv1", "currency": "SEK", "amount": 11, "sellerTransactionId": "ret"})).await;
+    assert_eq!(other.status, 409);
+    other.problem(T, "conflict");
+    assert_eq!(
+        f.get(A1).await["totalBalance"],
+        dec("-30.00"),
+        "reversed once"
+    );
 }
 
 async fn redirect(f: &Fixture, id: &str, return_url: &str) -> String {

@@ -323,3 +323,67 @@ async fn apply_and_sign(f: &Fixture, body: Value) -> (Value, String) {
     assert_eq!(r.status, 200, "{}", r.text);
     (r.json(), href)
 }
+
+#[tokio::test]
+async fn an_applicant_in_collection_is_rejected() {
+    let f = setup().await;
+    let person = pnr("19700101", "123");
+    let (first, _) = apply_and_sign(&f, application(&person, "777", 1000.0, false)).await;
+    assert_eq!(first["status"], "approved");
+    // A purchase through API D, never paid, runs through every reminder to collection.
+    let base = "/ledger/account-transaction/v1/501";
+    let pre = json!({"customer": {"customerNo": "777"}, "sellerNo": "S", "authorizationAmount": 500,
+                     "currency": "SEK", "assesment": {"scaStatus": "Exempted"}});
+    assert_eq!(
+        f.call(
+            Method::POST,
+            &format!("{base}/authentications/p1"),
+            Some(pre)
+        )
+        .await
+        .status,
+        201
+    );
+    let split = json!({"splitAuthorizationId": "s1", "preAuthorizationId": "p1"});
+    assert_eq!(
+        f.call(
+            Method::POST,
+            &format!("{base}/split-authorizations/s1"),
+            Some(split)
+        )
+        .await
+        .status,
+        201
+    );
+    let capture = json!({"captureId": "c1", "sellerTransactionId": "t", "currency": "SEK", "monthlyBillingAmount": 0,
+                         "months": 0, "totalAmount": 500, "productName": "Bike"});
+    assert_eq!(
+        f.call(
+            Method::POST,
+            &format!("{base}/split-authorizations/s1/captures/c1"),
+            Some(capture)
+        )
+        .await
+        .status,
+        201
+    );
+    for date in ["2027-01-31", "2027-03-31", "2027-04-30", "2027-05-31"] {
+        let r = f
+            .app
+            .admin(
+                Method::POST,
+                "/ledgers/501/bill-runs",
+                Some(json!({"billDate": date})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let (second, _) = apply_and_sign(&f, application(&person, "777", 500.0, false)).await;
+    assert_eq!(
+        (second["status"].clone(), second["reason"].clone()),
+        (
+            json!("rejected"),
+            json!("The applicant has an account in collection")
+        )
+    );
+}
