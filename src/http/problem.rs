@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::engine::EngineError;
+use crate::engine::{EngineError, LedgerMeta};
 use crate::http::body::BodyError;
 use crate::ledger::LedgerError;
 
@@ -204,4 +204,48 @@ pub fn for_status(flavor: Flavor, status: StatusCode, message: String) -> Respon
         _ => "validation",
     };
     Problem::new(flavor, status, code, message).into_response()
+}
+
+/// The ledger whose `ledger-bearer` token the request carries (APIs C and D).
+pub fn bearer_ledger(
+    parts: &axum::http::request::Parts,
+    state: &super::AppState,
+    flavor: Flavor,
+) -> Result<LedgerMeta, Problem> {
+    let unauthorized = |detail: &str| Problem::unauthorized(flavor, detail);
+    let token = parts
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .ok_or_else(|| unauthorized("Token invalid: a Bearer token is required"))?;
+    let principal = state
+        .credentials
+        .verify_ledger_bearer(token.trim())
+        .ok_or_else(|| unauthorized("Token invalid"))?;
+    let meta = state
+        .engine
+        .meta(principal.ledger_id)
+        .ok_or_else(|| unauthorized("Token invalid"))?;
+    super::record_ledger(&meta.ledger_no);
+    Ok(meta)
+}
+
+/// The token's ledger must be the one the URL names.
+pub fn same_ledger<'a>(
+    meta: &'a LedgerMeta,
+    ledger_no: &str,
+    flavor: Flavor,
+) -> Result<&'a LedgerMeta, Problem> {
+    if meta.ledger_no == ledger_no {
+        Ok(meta)
+    } else {
+        Err(Problem::unauthorized(
+            flavor,
+            format!("The token is not valid for ledger {ledger_no}"),
+        ))
+    }
 }

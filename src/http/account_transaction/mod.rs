@@ -15,8 +15,8 @@ use axum::routing::{get, post};
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use super::AppState;
 use super::problem::{Flavor, Problem};
-use super::{AppState, record_ledger};
 use crate::engine::{EngineError, LedgerMeta};
 use crate::http::body::BodyError;
 use crate::ledger::{IdempotencyRecord, Ledger, LedgerError};
@@ -113,40 +113,16 @@ impl FromRequestParts<AppState> for Merchant {
     type Rejection = AtProblem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AtProblem> {
-        let unauthorized = |detail: &str| AtProblem(Problem::unauthorized(FLAVOR, detail));
-        let token = parts
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .ok_or_else(|| unauthorized("Token invalid: a Bearer token is required"))?;
-        let principal = state
-            .credentials
-            .verify_ledger_bearer(token.trim())
-            .ok_or_else(|| unauthorized("Token invalid"))?;
-        let meta = state
-            .engine
-            .meta(principal.ledger_id)
-            .ok_or_else(|| unauthorized("Token invalid"))?;
-        record_ledger(&meta.ledger_no);
-        Ok(Merchant(meta))
+        Ok(Merchant(
+            super::problem::bearer_ledger(parts, state, FLAVOR).map_err(AtProblem)?,
+        ))
     }
 }
 
 impl Merchant {
     /// The token's ledger, which must be the one the URL names.
     fn ledger(&self, ledger_no: &str) -> Result<&LedgerMeta, AtProblem> {
-        if self.0.ledger_no == ledger_no {
-            Ok(&self.0)
-        } else {
-            Err(AtProblem(Problem::unauthorized(
-                FLAVOR,
-                format!("The token is not valid for ledger {ledger_no}"),
-            )))
-        }
+        super::problem::same_ledger(&self.0, ledger_no, FLAVOR).map_err(AtProblem)
     }
 }
 

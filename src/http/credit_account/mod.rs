@@ -17,8 +17,8 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
+use super::AppState;
 use super::problem::{Flavor, Problem};
-use super::{AppState, record_ledger};
 use crate::engine::{EngineError, LedgerMeta};
 use crate::http::body::BodyError;
 use crate::ledger::LedgerError;
@@ -87,40 +87,16 @@ impl FromRequestParts<AppState> for LedgerToken {
     type Rejection = CaProblem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, CaProblem> {
-        let unauthorized = |detail: &str| CaProblem(Problem::unauthorized(FLAVOR, detail));
-        let token = parts
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .ok_or_else(|| unauthorized("Token invalid: a Bearer token is required"))?;
-        let principal = state
-            .credentials
-            .verify_ledger_bearer(token.trim())
-            .ok_or_else(|| unauthorized("Token invalid"))?;
-        let meta = state
-            .engine
-            .meta(principal.ledger_id)
-            .ok_or_else(|| unauthorized("Token invalid"))?;
-        record_ledger(&meta.ledger_no);
-        Ok(LedgerToken(meta))
+        Ok(LedgerToken(
+            super::problem::bearer_ledger(parts, state, FLAVOR).map_err(CaProblem)?,
+        ))
     }
 }
 
 impl LedgerToken {
     /// The token's ledger, which must be the one the URL names.
     fn ledger(&self, ledger_no: &str) -> Result<&LedgerMeta, CaProblem> {
-        if self.0.ledger_no == ledger_no {
-            Ok(&self.0)
-        } else {
-            Err(CaProblem(Problem::unauthorized(
-                FLAVOR,
-                format!("The token is not valid for ledger {ledger_no}"),
-            )))
-        }
+        super::problem::same_ledger(&self.0, ledger_no, FLAVOR).map_err(CaProblem)
     }
 }
 
