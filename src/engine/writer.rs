@@ -40,7 +40,13 @@ pub(super) fn run(
         let outcome = match applied {
             Ok(()) => {
                 let batch = dirty.insert(ledger.take_dirty());
-                store.persist(&ledger, batch).map_err(|e| {
+                let started = std::time::Instant::now();
+                let persisted = store.persist(&ledger, batch);
+                metrics::histogram!("saldo_batch_persist_seconds")
+                    .record(started.elapsed().as_secs_f64());
+                metrics::histogram!("saldo_batch_size").record(replies.len() as f64);
+                persisted.map_err(|e| {
+                    metrics::counter!("saldo_batch_failures_total").increment(1);
                     tracing::error!(ledger = %ledger.info.ledger_no, error = %e, "persisting a batch failed");
                     EngineError::Storage
                 })

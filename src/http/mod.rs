@@ -5,6 +5,7 @@ mod admin;
 mod body;
 pub mod credentials;
 pub mod credit_account;
+pub mod metrics;
 mod myq_external;
 mod myq_v3;
 mod problem;
@@ -39,6 +40,7 @@ pub struct AppState {
 
 /// The whole HTTP surface.
 pub fn app(state: AppState) -> Router {
+    metrics::handle();
     Router::new()
         .merge(myq_external::router())
         .merge(myq_v3::router())
@@ -47,6 +49,7 @@ pub fn app(state: AppState) -> Router {
         .merge(admin::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::render))
         .fallback(not_found)
         .layer(middleware::from_fn(uniform_errors))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -140,6 +143,7 @@ async fn log_request(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-")
         .to_string();
+    let method = req.method().to_string();
     let span = tracing::info_span!(
         "request",
         method = %req.method(),
@@ -151,6 +155,7 @@ async fn log_request(req: Request, next: Next) -> Response {
         let response = next.run(req).await;
         let status = response.status().as_u16();
         let latency_us = start.elapsed().as_micros() as u64;
+        metrics::request(&method, &route, status, start.elapsed().as_secs_f64());
         if status >= 500 {
             tracing::error!(status, latency_us, "request failed");
         } else {

@@ -807,3 +807,39 @@ async fn idle_sessions_are_ended_by_the_sweeper() {
         dec("0.00")
     );
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_writer_batches() {
+    let (app, auth) = setup().await;
+    let s = app.session(&auth, "alice").await;
+    app.myq(&auth, Method::GET, &format!("/sessions/{s}"), None)
+        .await;
+    app.myq(&auth, Method::GET, "/sessions/999999", None).await;
+    let r = app.request(Method::GET, "/metrics", &[], None).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let counted = |status: &str| {
+        r.text.lines().any(|l| {
+            l.starts_with("saldo_http_requests_total")
+                && l.contains("route=\"/sessions/{session}\"")
+                && l.contains(&format!("status=\"{status}\""))
+        })
+    };
+    assert!(counted("200"), "{}", r.text);
+    assert!(counted("404"), "the 404 is counted too");
+    assert!(
+        r.text
+            .contains("saldo_http_request_duration_seconds_bucket"),
+        "latency histogram"
+    );
+    assert!(r.text.contains("saldo_batch_size"), "writer batches");
+    assert!(
+        r.text.contains("saldo_batch_persist_seconds"),
+        "persist times"
+    );
+}
