@@ -1,0 +1,433 @@
+//! SQLite store: WAL mode with `synchronous=FULL`, so a committed batch survives `kill -9` and
+//! power loss. One connection writes (SQLite has one writer anyway), one reads.
+
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{
+    CredentialRow, RechargeQuery, Store, StoreError, StoreResult, TokenRow, TransactionQuery,
+};
+use crate::ledger::*;
+use crate::money::Amount;
+
+mod load;
+mod persist;
+
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../../migrations/sqlite/0002_recharge.sql"),
+    include_str!("../../../migrations/sqlite/0003_credit_account.sql"),
+    include_str!("../../../migrations/sqlite/0004_bills.sql"),
+    include_str!("../../../migrations/sqlite/0005_records.sql"),
+    include_str!("../../../migrations/sqlite/0006_pep.sql"),
+];
+
+pub struct SqliteStore {
+    write: Mutex<Connection>,
+    read: Mutex<Connection>,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(f, msg) = &e
+            && f.code == rusqlite::ErrorCode::ConstraintViolation
+            && msg.as_deref().is_some_and(|m| m.contains("UNIQUE"))
+        {
+            return StoreError::Duplicate(msg.clone().unwrap_or_default());
+        }
+        StoreError::Database(e.to_string())
+    }
+}
+
+fn connect(path: &str) -> StoreResult<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // SQLite's default cache is 2 MB: too small once authorizations and their records grow,
+    // and every miss is a read syscall in the writer's critical path. 64 MiB per connection.
+    conn.pragma_update(None, "cache_size", -65_536)?;
+    Ok(conn)
+}
+
+fn ts(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).expect("UTC timestamps format")
+}
+
+fn parse_ts(s: &str) -> rusqlite::Result<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn parse_date(s: &str) -> rusqlite::Result<time::Date> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn corrupt(what: &str, value: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("unknown {what} {value:?}").into(),
+    )
+}
+
+fn json_list(s: &str) -> rusqlite::Result<Vec<String>> {
+    serde_json::from_str(s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn ledger_info(row: &Row<'_>) -> rusqlite::Result<LedgerInfo> {
+    let settings: String = row.get(4)?;
+    Ok(LedgerInfo {
+        id: row.get(0)?,
+        ledger_no: row.get(1)?,
+        name: row.get(2)?,
+        currency: row.get(3)?,
+        settings: serde_json::from_str(&settings).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+    })
+}
+
+fn transaction(row: &Row<'_>) -> rusqlite::Result<Transaction> {
+    let kind: String = row.get(2)?;
+    Ok(Transaction {
+        id: row.get(0)?,
+        account_id: row.get(1)?,
+        kind: TxnType::parse(&kind).ok_or_else(|| corrupt("transaction type", &kind))?,
+        amount: Amount::from_minor(row.get(3)?),
+        date: parse_date(&row.get::<_, String>(4)?)?,
+        created_at: parse_ts(&row.get::<_, String>(5)?)?,
+        description: row.get(6)?,
+        reserve_date: row
+            .get::<_, Option<String>>(7)?
+            .as_deref()
+            .map(parse_date)
+            .transpose()?,
+        billed: row.get(8)?,
+        hold_id: row.get(9)?,
+        reference: row.get(10)?,
+    })
+}
+
+const RECHARGE_COLUMNS: &str = "id, customer_id, account_id, provider, amount, description, state,
+     created_at, updated_at, payment_no";
+
+fn recharge(r: &Row<'_>) -> rusqlite::Result<RechargePayment> {
+    let state: String = r.get(6)?;
+    Ok(RechargePayment {
+        id: r.get(0)?,
+        customer_id: r.get(1)?,
+        account_id: r.get(2)?,
+        provider: r.get(3)?,
+        amount: Amount::from_minor(r.get(4)?),
+        description: r.get(5)?,
+        state: RechargeState::parse(&state).ok_or_else(|| corrupt("recharge state", &state))?,
+        created_at: parse_ts(&r.get::<_, String>(7)?)?,
+        updated_at: parse_ts(&r.get::<_, String>(8)?)?,
+        payment_no: r.get(9)?,
+    })
+}
+
+impl SqliteStore {
+    pub fn open(path: &str) -> StoreResult<Self> {
+        let mut write = connect(path)?;
+        migrate(&mut write)?;
+        let read = connect(path)?;
+        Ok(SqliteStore {
+            write: Mutex::new(write),
+            read: Mutex::new(read),
+        })
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (2 = FULL), so tests can hold us to it.
+    pub fn synchronous(&self) -> StoreResult<i64> {
+        Ok(self
+            .writer()
+            .pragma_query_value(None, "synchronous", |r| r.get(0))?)
+    }
+
+    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.read.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn writer(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.write.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::Corrupt(format!(
+            "database schema version {version} is newer than this saldo ({})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn ping(&self) -> StoreResult<()> {
+        self.reader().query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    fn meta_get(&self, key: &str) -> StoreResult<Option<String>> {
+        Ok(self
+            .reader()
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn meta_set(&self, key: &str, value: &str) -> StoreResult<()> {
+        self.writer().execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+
+    fn create_ledger(&self, info: &LedgerInfo) -> StoreResult<LedgerInfo> {
+        let conn = self.writer();
+        conn.execute(
+            "INSERT INTO ledgers (ledger_no, name, currency, settings, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                info.ledger_no,
+                info.name,
+                info.currency,
+                serde_json::to_string(&info.settings).expect("settings serialize"),
+                ts(OffsetDateTime::now_utc()),
+            ],
+        )?;
+        Ok(LedgerInfo {
+            id: conn.last_insert_rowid(),
+            ..info.clone()
+        })
+    }
+
+    fn ledgers(&self) -> StoreResult<Vec<LedgerInfo>> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare("SELECT id, ledger_no, name, currency, settings FROM ledgers ORDER BY id")?;
+        let rows = stmt.query_map([], ledger_info)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn load(&self, ledger_id: i64) -> StoreResult<Snapshot> {
+        load::snapshot(&mut self.writer(), ledger_id)
+    }
+
+    fn persist(&self, ledger: &Ledger, dirty: &Dirty) -> StoreResult<()> {
+        persist::batch(&mut self.writer(), ledger, dirty)
+    }
+
+    fn create_credential(&self, row: &CredentialRow) -> StoreResult<i64> {
+        let conn = self.writer();
+        conn.execute(
+            "INSERT INTO credentials (ledger_id, kind, login, secret_hash, scopes, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                row.ledger_id,
+                row.kind,
+                row.login,
+                row.secret_hash,
+                serde_json::to_string(&row.scopes).expect("list serializes"),
+                ts(OffsetDateTime::now_utc()),
+            ],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    fn revoke_credential(&self, ledger_id: i64, id: i64) -> StoreResult<bool> {
+        let n = self.writer().execute(
+            "UPDATE credentials SET revoked_at = ?3
+             WHERE ledger_id = ?1 AND id = ?2 AND revoked_at IS NULL",
+            params![ledger_id, id, ts(OffsetDateTime::now_utc())],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn active_credentials(&self) -> StoreResult<Vec<CredentialRow>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare(
+            "SELECT id, ledger_id, kind, login, secret_hash, scopes FROM credentials
+             WHERE revoked_at IS NULL",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(CredentialRow {
+                id: r.get(0)?,
+                ledger_id: r.get(1)?,
+                kind: r.get(2)?,
+                login: r.get(3)?,
+                secret_hash: r.get(4)?,
+                scopes: json_list(&r.get::<_, String>(5)?)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn recharge_payments(&self, query: &RechargeQuery) -> StoreResult<(Vec<RechargePayment>, i64)> {
+        let conn = self.reader();
+        let customer = query.customer_id.unwrap_or(-1);
+        let filter = "ledger_id = ?1 AND provider = ?2 AND (?3 = -1 OR customer_id = ?3)";
+        let total: i64 = conn.query_row(
+            &format!("SELECT COUNT(*) FROM recharge_payments WHERE {filter}"),
+            params![query.ledger_id, query.provider, customer],
+            |r| r.get(0),
+        )?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {RECHARGE_COLUMNS} FROM recharge_payments WHERE {filter}
+             ORDER BY id DESC LIMIT ?4 OFFSET ?5"
+        ))?;
+        let rows = stmt.query_map(
+            params![
+                query.ledger_id,
+                query.provider,
+                customer,
+                query.limit,
+                query.offset
+            ],
+            recharge,
+        )?;
+        Ok((rows.collect::<Result<_, _>>()?, total))
+    }
+
+    fn transactions_page(&self, q: &TransactionQuery) -> StoreResult<(Vec<Transaction>, i64)> {
+        let conn = self.reader();
+        let filter = "ledger_id = ?1 AND account_id = ?2
+             AND (?3 IS NULL OR date >= ?3) AND (?4 IS NULL OR date <= ?4)";
+        let (from, to) = (q.from.map(|d| d.to_string()), q.to.map(|d| d.to_string()));
+        let total: i64 = conn.query_row(
+            &format!("SELECT COUNT(*) FROM transactions WHERE {filter}"),
+            params![q.ledger_id, q.account_id, from, to],
+            |r| r.get(0),
+        )?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT id, account_id, type, amount, date, created_at, description, reserve_date,
+                    billed, hold_id, reference
+             FROM transactions WHERE {filter} ORDER BY id DESC LIMIT ?5 OFFSET ?6"
+        ))?;
+        let rows = stmt.query_map(
+            params![q.ledger_id, q.account_id, from, to, q.limit, q.offset],
+            transaction,
+        )?;
+        Ok((rows.collect::<Result<_, _>>()?, total))
+    }
+
+    fn bill_run_input(&self, ledger_id: i64, bill_date: time::Date) -> StoreResult<BillRunInput> {
+        let mut conn = self.reader();
+        let tx = conn.transaction()?;
+        let date = bill_date.to_string();
+        let mut input = BillRunInput {
+            bill_date: Some(bill_date),
+            ..BillRunInput::default()
+        };
+        {
+            let mut stmt = tx.prepare(
+                "SELECT account_id, SUM(amount) FROM transactions
+                 WHERE ledger_id = ?1 AND date <= ?2 GROUP BY account_id",
+            )?;
+            let rows = stmt.query_map(params![ledger_id, date], |r| {
+                Ok((r.get::<_, i64>(0)?, Amount::from_minor(r.get(1)?)))
+            })?;
+            input.balances = rows.collect::<Result<_, _>>()?;
+            let mut stmt = tx.prepare(
+                "SELECT account_id, id FROM transactions
+                 WHERE ledger_id = ?1 AND date <= ?2 AND billed IS NULL ORDER BY id",
+            )?;
+            let rows = stmt.query_map(params![ledger_id, date], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+            })?;
+            for row in rows {
+                let (account, id) = row?;
+                input.unbilled.entry(account).or_default().push(id);
+            }
+        }
+        tx.commit()?;
+        Ok(input)
+    }
+
+    fn billed_transactions(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Vec<Transaction>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, account_id, type, amount, date, created_at, description, reserve_date,
+                    billed, hold_id, reference
+             FROM transactions WHERE ledger_id = ?1 AND billed = ?2 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([ledger_id, bill_no], transaction)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn save_token(&self, token: &TokenRow) -> StoreResult<()> {
+        self.writer().execute(
+            "INSERT INTO access_tokens (token_sha256, credential_id, ledger_id, scopes, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                token.token_sha256,
+                token.credential_id,
+                token.ledger_id,
+                serde_json::to_string(&token.scopes).expect("list serializes"),
+                ts(token.expires_at),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn live_tokens(&self, now: OffsetDateTime) -> StoreResult<Vec<TokenRow>> {
+        let conn = self.writer();
+        // Expired tokens are worthless: drop them on the way.
+        conn.execute(
+            "DELETE FROM access_tokens WHERE expires_at <= ?1",
+            [ts(now)],
+        )?;
+        let mut stmt = conn.prepare(
+            "SELECT token_sha256, credential_id, ledger_id, scopes, expires_at FROM access_tokens",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(TokenRow {
+                token_sha256: r.get(0)?,
+                credential_id: r.get(1)?,
+                ledger_id: r.get(2)?,
+                scopes: json_list(&r.get::<_, String>(3)?)?,
+                expires_at: parse_ts(&r.get::<_, String>(4)?)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn delete_tokens_of(&self, credential_id: i64) -> StoreResult<()> {
+        self.writer().execute(
+            "DELETE FROM access_tokens WHERE credential_id = ?1",
+            [credential_id],
+        )?;
+        Ok(())
+    }
+
+    fn transactions(&self, ledger_id: i64, account_id: i64) -> StoreResult<Vec<Transaction>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, account_id, type, amount, date, created_at, description, reserve_date,
+                    billed, hold_id, reference
+             FROM transactions WHERE ledger_id = ?1 AND account_id = ?2 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([ledger_id, account_id], transaction)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
