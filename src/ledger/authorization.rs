@@ -4,9 +4,7 @@
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use super::{
-    AccountStatus, HoldKind, HoldStatus, Ledger, LedgerError, NationalId, Posting, TxnType,
-};
+use super::{AccountStatus, HoldKind, HoldStatus, Ledger, LedgerError, NationalId};
 use crate::money::Amount;
 
 fn unprocessable(code: &'static str, message: impl Into<String>) -> LedgerError {
@@ -223,7 +221,7 @@ impl Ledger {
             sca_token_used: false,
             return_url: None,
         };
-        self.mark("authentication", &auth.id);
+        self.mark_record("authentication", &auth.id);
         self.authentications.insert(auth.id.clone(), auth.clone());
         Ok(auth)
     }
@@ -263,7 +261,7 @@ impl Ledger {
         auth.sca_token_sha256 = Some(token_sha256);
         auth.sca_token_used = false;
         auth.return_url = Some(return_url);
-        self.mark("authentication", id);
+        self.mark_record("authentication", id);
         Ok(())
     }
 
@@ -305,7 +303,7 @@ impl Ledger {
             AuthStatus::Declined
         };
         let auth = auth.clone();
-        self.mark("authentication", &id);
+        self.mark_record("authentication", &id);
         Ok(auth)
     }
 
@@ -393,8 +391,8 @@ impl Ledger {
             .get_mut(pre_auth_id)
             .expect("found above")
             .used_by = Some(split_id.to_string());
-        self.mark("authentication", pre_auth_id);
-        self.mark("split", split_id);
+        self.mark_record("authentication", pre_auth_id);
+        self.mark_record("split", split_id);
         self.splits.insert(split.id.clone(), split.clone());
         Ok(split)
     }
@@ -422,7 +420,7 @@ impl Ledger {
                 .expect("releasing a hold cannot fail");
         }
         self.splits.get_mut(id).expect("found above").status = SplitStatus::Expired;
-        self.mark("split", id);
+        self.mark_record("split", id);
         true
     }
 
@@ -437,7 +435,7 @@ impl Ledger {
         due.iter().filter(|id| self.expire_split(id, now)).count()
     }
 
-    fn authorized_split(
+    pub(super) fn authorized_split(
         &mut self,
         id: &str,
         now: OffsetDateTime,
@@ -451,127 +449,6 @@ impl Ledger {
             SplitStatus::Expired => Err(LedgerError::conflict("Authorization has expired")),
             SplitStatus::Captured => Err(LedgerError::conflict("Authorization already captured")),
         }
-    }
-
-    pub fn capture(
-        &mut self,
-        split_id: &str,
-        capture_id: &str,
-        req: CaptureRequest,
-        now: OffsetDateTime,
-    ) -> Result<Capture, LedgerError> {
-        if self.captures.contains_key(capture_id) {
-            return Err(LedgerError::conflict(format!(
-                "Capture {capture_id} already exists"
-            )));
-        }
-        let split = self.authorized_split(split_id, now)?;
-        if req.total <= Amount::ZERO {
-            return Err(LedgerError::invalid(
-                "totalAmount",
-                "must be greater than 0",
-            ));
-        }
-        if req.total > split.remaining {
-            return Err(LedgerError::conflict("Insufficient authorized amount"));
-        }
-        let hold = self.holds[&split.hold_id].clone();
-        // The captured part leaves the hold and becomes a posted purchase; available is unchanged.
-        self.adjust_hold(split.hold_id, req.total.checked_neg()?)?;
-        let remaining = split.remaining.checked_sub(req.total)?;
-        if remaining == Amount::ZERO {
-            self.resolve_hold(split.hold_id, HoldStatus::Captured)?;
-        }
-        let posting = Posting {
-            account_id: split.account_id,
-            kind: TxnType::Purchase,
-            amount: req.total.checked_neg()?,
-            description: req.product_name.clone(),
-            reference: format!("capture:{capture_id}"),
-            hold: Some((hold.id, hold.created_at)),
-        };
-        self.post(posting, now)?;
-        let s = self.splits.get_mut(split_id).expect("found above");
-        s.remaining = remaining;
-        if remaining == Amount::ZERO {
-            s.status = SplitStatus::Captured;
-        }
-        let capture = Capture {
-            id: capture_id.to_string(),
-            split_id: split_id.to_string(),
-            account_id: split.account_id,
-            amount: req.total,
-            reversed: Amount::ZERO,
-            seller_transaction_id: req.seller_transaction_id,
-            product_name: req.product_name,
-            months: req.months,
-            monthly: req.monthly,
-            created_at: now,
-        };
-        self.mark("split", split_id);
-        self.mark("capture", capture_id);
-        self.captures.insert(capture.id.clone(), capture.clone());
-        Ok(capture)
-    }
-
-    pub fn capture_of(&self, split_id: &str, capture_id: &str) -> Option<&Capture> {
-        self.captures
-            .get(capture_id)
-            .filter(|c| c.split_id == split_id)
-    }
-
-    pub fn reverse(
-        &mut self,
-        split_id: &str,
-        capture_id: &str,
-        reversal_id: &str,
-        amount: Amount,
-        seller_transaction_id: String,
-        now: OffsetDateTime,
-    ) -> Result<Reversal, LedgerError> {
-        if self.reversals.contains_key(reversal_id) {
-            return Err(LedgerError::conflict(format!(
-                "Reversal {reversal_id} already exists"
-            )));
-        }
-        let capture = self
-            .capture_of(split_id, capture_id)
-            .ok_or(LedgerError::NotFound("Capture"))?
-            .clone();
-        if amount <= Amount::ZERO {
-            return Err(LedgerError::invalid("amount", "must be greater than 0"));
-        }
-        let reversible = capture.amount.checked_sub(capture.reversed)?;
-        if amount > reversible {
-            return Err(LedgerError::conflict(format!(
-                "Insufficient captured amount: at most {} can be reversed",
-                reversible.fixed(self.info.scale())
-            )));
-        }
-        let posting = Posting {
-            account_id: capture.account_id,
-            kind: TxnType::Credit,
-            amount,
-            description: format!("Reversal of {}", capture.product_name),
-            reference: format!("reversal:{reversal_id}"),
-            hold: None,
-        };
-        self.post(posting, now)?;
-        self.captures
-            .get_mut(capture_id)
-            .expect("found above")
-            .reversed = capture.reversed.checked_add(amount)?;
-        let reversal = Reversal {
-            id: reversal_id.to_string(),
-            capture_id: capture_id.to_string(),
-            amount,
-            seller_transaction_id,
-            created_at: now,
-        };
-        self.mark("capture", capture_id);
-        self.mark("reversal", reversal_id);
-        self.reversals.insert(reversal.id.clone(), reversal.clone());
-        Ok(reversal)
     }
 
     /// Releases what is left of the hold. Cancelling a cancelled authorization changes nothing.
@@ -595,88 +472,7 @@ impl Ledger {
         let s = self.splits.get_mut(split_id).expect("found above");
         s.status = SplitStatus::Cancelled;
         let s = s.clone();
-        self.mark("split", split_id);
+        self.mark_record("split", split_id);
         Ok(s)
-    }
-
-    /// Part-payment instalments of the account falling due in the month of `date`.
-    pub fn instalments_due(&self, account_id: i64, date: time::Date) -> Amount {
-        self.captures
-            .values()
-            .filter(|c| c.account_id == account_id && c.months > 0)
-            .filter(|c| {
-                let start = c.created_at.date();
-                let months_since = (date.year() - start.year()) * 12
-                    + i32::from(u8::from(date.month()))
-                    - i32::from(u8::from(start.month()));
-                months_since >= 1 && months_since <= c.months as i32
-            })
-            .fold(Amount::ZERO, |sum, c| {
-                sum.checked_add(c.monthly).unwrap_or(sum)
-            })
-    }
-
-    pub fn idempotency(&self, key: &str) -> Option<&IdempotencyRecord> {
-        self.idempotency.get(key)
-    }
-
-    pub fn remember(&mut self, key: String, record: IdempotencyRecord) {
-        self.mark("idempotency", &key);
-        self.idempotency.insert(key, record);
-    }
-
-    fn mark(&mut self, kind: &'static str, key: &str) {
-        self.mark_record(kind, key);
-    }
-
-    pub(super) fn mark_record(&mut self, kind: &'static str, key: &str) {
-        self.dirty.records.insert((kind, key.to_string()));
-    }
-
-    /// A record as stored: JSON of the entity of `kind` under `key`.
-    pub fn record_json(&self, kind: &str, key: &str) -> Option<String> {
-        let json = match kind {
-            "authentication" => serde_json::to_string(self.authentications.get(key)?),
-            "split" => serde_json::to_string(self.splits.get(key)?),
-            "capture" => serde_json::to_string(self.captures.get(key)?),
-            "reversal" => serde_json::to_string(self.reversals.get(key)?),
-            "idempotency" => serde_json::to_string(self.idempotency.get(key)?),
-            "application" => serde_json::to_string(self.applications.get(key)?),
-            _ => return None,
-        };
-        Some(json.expect("records serialize"))
-    }
-
-    /// Puts back a stored record; `Err` names what could not be read.
-    pub fn restore_record(&mut self, kind: &str, key: &str, json: &str) -> Result<(), String> {
-        let bad = |e: serde_json::Error| format!("{kind} {key}: {e}");
-        match kind {
-            "authentication" => {
-                self.authentications
-                    .insert(key.to_string(), serde_json::from_str(json).map_err(bad)?);
-            }
-            "split" => {
-                self.splits
-                    .insert(key.to_string(), serde_json::from_str(json).map_err(bad)?);
-            }
-            "capture" => {
-                self.captures
-                    .insert(key.to_string(), serde_json::from_str(json).map_err(bad)?);
-            }
-            "reversal" => {
-                self.reversals
-                    .insert(key.to_string(), serde_json::from_str(json).map_err(bad)?);
-            }
-            "idempotency" => {
-                self.idempotency
-                    .insert(key.to_string(), serde_json::from_str(json).map_err(bad)?);
-            }
-            "application" => {
-                self.applications
-                    .insert(key.to_string(), serde_json::from_str(json).map_err(bad)?);
-            }
-            other => return Err(format!("unknown record kind {other}")),
-        }
-        Ok(())
     }
 }

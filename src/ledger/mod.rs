@@ -5,7 +5,10 @@
 mod account;
 mod authorization;
 mod billing;
+mod capture;
+mod customer;
 mod error;
+mod invariants;
 pub mod luhn;
 mod model;
 mod myq;
@@ -13,6 +16,7 @@ pub mod ocr;
 mod onboarding;
 pub mod personnummer;
 mod recharge;
+mod records;
 mod settings;
 mod users;
 pub mod zone;
@@ -402,181 +406,11 @@ impl Ledger {
         *counter
     }
 
-    fn index_customer(&mut self, c: &Customer) {
-        self.customer_by_no.insert(c.customer_no.clone(), c.id);
-        for handle in c.username.iter().chain(c.aliases.iter()) {
-            self.by_handle.insert(handle.to_lowercase(), c.id);
-        }
-        for card in &c.cards {
-            self.by_card.insert(card.clone(), c.id);
-        }
-        if let Some(pn) = &c.personal_number {
-            self.by_personal_number.insert(pn.clone(), c.id);
-        }
-    }
-
     pub fn update_settings(&mut self, patch: &serde_json::Value) -> Result<Settings, LedgerError> {
         let next = self.info.settings.patched(patch, self.info.scale())?;
         self.info.settings = next.clone();
         self.dirty.info = true;
         Ok(next)
-    }
-
-    pub fn create_customer(&mut self, new: NewCustomer) -> Result<Customer, LedgerError> {
-        if self.customer_by_no.contains_key(&new.customer_no) {
-            return Err(LedgerError::conflict(format!(
-                "customerNo {} already exists",
-                new.customer_no
-            )));
-        }
-        let mut handles = BTreeSet::new();
-        for (field, handle) in new
-            .username
-            .iter()
-            .map(|u| ("username", u))
-            .chain(new.aliases.iter().map(|a| ("aliases", a)))
-        {
-            let key = handle.to_lowercase();
-            if self.by_handle.contains_key(&key) || !handles.insert(key) {
-                return Err(LedgerError::conflict(format!(
-                    "{field}: {handle} is already used by a username or alias in this ledger"
-                )));
-            }
-        }
-        let mut cards = BTreeSet::new();
-        for card in &new.cards {
-            if self.by_card.contains_key(card) || !cards.insert(card) {
-                return Err(LedgerError::conflict(format!(
-                    "cards: {card} is already used in this ledger"
-                )));
-            }
-        }
-        if let Some(pn) = &new.personal_number
-            && self.by_personal_number.contains_key(pn)
-        {
-            return Err(LedgerError::conflict(format!(
-                "personalNumber: {pn} is already used in this ledger"
-            )));
-        }
-        let customer = Customer {
-            id: Self::next_id(&mut self.last_id.customer),
-            customer_no: new.customer_no,
-            name: new.name,
-            email: new.email,
-            msisdn: new.msisdn,
-            national_id: new.national_id,
-            username: new.username,
-            aliases: new.aliases,
-            cards: new.cards,
-            personal_number: new.personal_number,
-            default_account: None,
-            pep: false,
-        };
-        self.index_customer(&customer);
-        self.dirty.customers.insert(customer.id);
-        self.customers.insert(customer.id, customer.clone());
-        Ok(customer)
-    }
-
-    pub fn create_account(
-        &mut self,
-        new: NewAccount,
-        now: OffsetDateTime,
-    ) -> Result<Account, LedgerError> {
-        let customer_id = self
-            .customer_by_no
-            .get(&new.customer_no)
-            .copied()
-            .ok_or(LedgerError::NotFound("customer"))?;
-        let id = self.last_id.account + 1;
-        let account_no = match new.account_no {
-            Some(no) => no,
-            None => format!("{}{:07}", self.info.ledger_no, id),
-        };
-        if self.account_by_no.contains_key(&account_no) {
-            return Err(LedgerError::conflict(format!(
-                "accountNo {account_no} already exists"
-            )));
-        }
-        self.last_id.account = id;
-        let account = Account {
-            id,
-            account_no,
-            customer_id,
-            status: AccountStatus::Open,
-            credit_limit: new.credit_limit,
-            balance: Amount::ZERO,
-            reserved: Amount::ZERO,
-            start_date: zone::date(&self.info.settings.time_zone, now),
-            profile_type: new.profile_type,
-            alias: new.alias,
-            description: new.description,
-            charity_donation: false,
-            recurring: None,
-        };
-        let customer = self
-            .customers
-            .get_mut(&customer_id)
-            .expect("indexed customer");
-        if customer.default_account.is_none() {
-            customer.default_account = Some(id);
-            self.dirty.customers.insert(customer_id);
-        }
-        self.account_by_no.insert(account.account_no.clone(), id);
-        self.accounts.insert(id, account.clone());
-        self.dirty.accounts.insert(id);
-        Ok(account)
-    }
-
-    /// Money received from the customer: a `payment` credit.
-    pub fn receive_payment(
-        &mut self,
-        account_no: &str,
-        amount: Amount,
-        description: Option<String>,
-        reference: Option<String>,
-        now: OffsetDateTime,
-    ) -> Result<Transaction, LedgerError> {
-        if amount <= Amount::ZERO {
-            return Err(LedgerError::invalid("amount", "must be greater than 0"));
-        }
-        let account_id = self
-            .account_by_no
-            .get(account_no)
-            .copied()
-            .ok_or(LedgerError::NotFound("account"))?;
-        let description = description.unwrap_or_else(|| "Incoming payment".into());
-        let reference = format!("incoming:{}", reference.unwrap_or_default());
-        let posting = Posting {
-            account_id,
-            kind: TxnType::Payment,
-            amount,
-            description,
-            reference,
-            hold: None,
-        };
-        self.post(posting, now)
-    }
-
-    /// Money received with only a bill's OCR reference to say whose it is.
-    pub fn receive_payment_by_reference(
-        &mut self,
-        reference: &str,
-        amount: Amount,
-        description: Option<String>,
-        now: OffsetDateTime,
-    ) -> Result<Transaction, LedgerError> {
-        let account_id = self.account_of_reference(reference).ok_or_else(|| {
-            LedgerError::invalid("paymentReference", "matches no bill of this ledger")
-        })?;
-        let account_no = self.accounts[&account_id].account_no.clone();
-        self.receive_payment(
-            &account_no,
-            amount,
-            description,
-            Some(reference.to_string()),
-            now,
-        )
     }
 
     /// Posts a transaction and moves the balance; the only way a balance ever changes.
@@ -689,50 +523,6 @@ impl Ledger {
         hold.status = status;
         let account_id = hold.account_id;
         self.close_if_settled(account_id);
-        Ok(())
-    }
-
-    /// Checks SPEC §1.3 over the whole in-memory state: reserved equals the active holds,
-    /// nothing is overdrawn, every index points at what it names.
-    pub fn check_invariants(&self) -> Result<(), String> {
-        let mut reserved: HashMap<i64, Amount> = HashMap::new();
-        for hold in self.holds.values() {
-            if hold.remaining < Amount::ZERO || hold.remaining > hold.amount {
-                return Err(format!(
-                    "hold {} has remaining {} of {}",
-                    hold.id, hold.remaining, hold.amount
-                ));
-            }
-            if hold.status == HoldStatus::Active {
-                let sum = reserved.entry(hold.account_id).or_default();
-                *sum = sum.checked_add(hold.remaining).map_err(|e| e.to_string())?;
-            } else if hold.remaining != Amount::ZERO {
-                return Err(format!("resolved hold {} still has a remainder", hold.id));
-            }
-        }
-        for account in self.accounts.values() {
-            let expected = reserved.get(&account.id).copied().unwrap_or_default();
-            if account.reserved != expected {
-                return Err(format!(
-                    "account {} reserved {} but its active holds sum to {expected}",
-                    account.account_no, account.reserved
-                ));
-            }
-            if account.available() < Amount::ZERO {
-                return Err(format!("account {} is overdrawn", account.account_no));
-            }
-            if account.credit_limit < Amount::ZERO {
-                return Err(format!(
-                    "account {} has a negative limit",
-                    account.account_no
-                ));
-            }
-        }
-        for (no, id) in &self.account_by_no {
-            if self.accounts.get(id).map(|a| &a.account_no) != Some(no) {
-                return Err(format!("account index {no} is stale"));
-            }
-        }
         Ok(())
     }
 }

@@ -1,0 +1,180 @@
+//! Customers (with their MyQ identities), their accounts, and money received from them.
+
+use std::collections::BTreeSet;
+
+use time::OffsetDateTime;
+
+use super::*;
+use crate::money::Amount;
+
+impl Ledger {
+    pub(super) fn index_customer(&mut self, c: &Customer) {
+        self.customer_by_no.insert(c.customer_no.clone(), c.id);
+        for handle in c.username.iter().chain(c.aliases.iter()) {
+            self.by_handle.insert(handle.to_lowercase(), c.id);
+        }
+        for card in &c.cards {
+            self.by_card.insert(card.clone(), c.id);
+        }
+        if let Some(pn) = &c.personal_number {
+            self.by_personal_number.insert(pn.clone(), c.id);
+        }
+    }
+
+    pub fn create_customer(&mut self, new: NewCustomer) -> Result<Customer, LedgerError> {
+        if self.customer_by_no.contains_key(&new.customer_no) {
+            return Err(LedgerError::conflict(format!(
+                "customerNo {} already exists",
+                new.customer_no
+            )));
+        }
+        let mut handles = BTreeSet::new();
+        for (field, handle) in new
+            .username
+            .iter()
+            .map(|u| ("username", u))
+            .chain(new.aliases.iter().map(|a| ("aliases", a)))
+        {
+            let key = handle.to_lowercase();
+            if self.by_handle.contains_key(&key) || !handles.insert(key) {
+                return Err(LedgerError::conflict(format!(
+                    "{field}: {handle} is already used by a username or alias in this ledger"
+                )));
+            }
+        }
+        let mut cards = BTreeSet::new();
+        for card in &new.cards {
+            if self.by_card.contains_key(card) || !cards.insert(card) {
+                return Err(LedgerError::conflict(format!(
+                    "cards: {card} is already used in this ledger"
+                )));
+            }
+        }
+        if let Some(pn) = &new.personal_number
+            && self.by_personal_number.contains_key(pn)
+        {
+            return Err(LedgerError::conflict(format!(
+                "personalNumber: {pn} is already used in this ledger"
+            )));
+        }
+        let customer = Customer {
+            id: Self::next_id(&mut self.last_id.customer),
+            customer_no: new.customer_no,
+            name: new.name,
+            email: new.email,
+            msisdn: new.msisdn,
+            national_id: new.national_id,
+            username: new.username,
+            aliases: new.aliases,
+            cards: new.cards,
+            personal_number: new.personal_number,
+            default_account: None,
+            pep: false,
+        };
+        self.index_customer(&customer);
+        self.dirty.customers.insert(customer.id);
+        self.customers.insert(customer.id, customer.clone());
+        Ok(customer)
+    }
+
+    pub fn create_account(
+        &mut self,
+        new: NewAccount,
+        now: OffsetDateTime,
+    ) -> Result<Account, LedgerError> {
+        let customer_id = self
+            .customer_by_no
+            .get(&new.customer_no)
+            .copied()
+            .ok_or(LedgerError::NotFound("customer"))?;
+        let id = self.last_id.account + 1;
+        let account_no = match new.account_no {
+            Some(no) => no,
+            None => format!("{}{:07}", self.info.ledger_no, id),
+        };
+        if self.account_by_no.contains_key(&account_no) {
+            return Err(LedgerError::conflict(format!(
+                "accountNo {account_no} already exists"
+            )));
+        }
+        self.last_id.account = id;
+        let account = Account {
+            id,
+            account_no,
+            customer_id,
+            status: AccountStatus::Open,
+            credit_limit: new.credit_limit,
+            balance: Amount::ZERO,
+            reserved: Amount::ZERO,
+            start_date: zone::date(&self.info.settings.time_zone, now),
+            profile_type: new.profile_type,
+            alias: new.alias,
+            description: new.description,
+            charity_donation: false,
+            recurring: None,
+        };
+        let customer = self
+            .customers
+            .get_mut(&customer_id)
+            .expect("indexed customer");
+        if customer.default_account.is_none() {
+            customer.default_account = Some(id);
+            self.dirty.customers.insert(customer_id);
+        }
+        self.account_by_no.insert(account.account_no.clone(), id);
+        self.accounts.insert(id, account.clone());
+        self.dirty.accounts.insert(id);
+        Ok(account)
+    }
+
+    /// Money received from the customer: a `payment` credit.
+    pub fn receive_payment(
+        &mut self,
+        account_no: &str,
+        amount: Amount,
+        description: Option<String>,
+        reference: Option<String>,
+        now: OffsetDateTime,
+    ) -> Result<Transaction, LedgerError> {
+        if amount <= Amount::ZERO {
+            return Err(LedgerError::invalid("amount", "must be greater than 0"));
+        }
+        let account_id = self
+            .account_by_no
+            .get(account_no)
+            .copied()
+            .ok_or(LedgerError::NotFound("account"))?;
+        let description = description.unwrap_or_else(|| "Incoming payment".into());
+        let reference = format!("incoming:{}", reference.unwrap_or_default());
+        let posting = Posting {
+            account_id,
+            kind: TxnType::Payment,
+            amount,
+            description,
+            reference,
+            hold: None,
+        };
+        self.post(posting, now)
+    }
+
+    /// Money received with only a bill's OCR reference to say whose it is.
+    pub fn receive_payment_by_reference(
+        &mut self,
+        reference: &str,
+        amount: Amount,
+        description: Option<String>,
+        now: OffsetDateTime,
+    ) -> Result<Transaction, LedgerError> {
+        let account_id = self.account_of_reference(reference).ok_or_else(|| {
+            LedgerError::invalid("paymentReference", "matches no bill of this ledger")
+        })?;
+        let account_no = self.accounts[&account_id].account_no.clone();
+        self.receive_payment(
+            &account_no,
+            amount,
+            description,
+            Some(reference.to_string()),
+            now,
+        )
+    }
+}
