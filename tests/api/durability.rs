@@ -166,3 +166,121 @@ async fn sigkill_loses_no_acknowledged_payment() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorizations_and_their_idempotent_answers_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("auth.db").display());
+    let server = Server::start(&db, free_port(), Some(TOKEN)).await;
+    let client = reqwest::Client::new();
+    let url = server.url.clone();
+    use reqwest::Method;
+    admin(
+        &client,
+        &url,
+        Method::POST,
+        "/ledgers",
+        Some(json!({"ledgerNo": "501", "name": "K", "currency": "SEK"})),
+    )
+    .await;
+    admin(
+        &client,
+        &url,
+        Method::POST,
+        "/ledgers/501/customers",
+        Some(json!({"customerNo": "C1", "name": "K"})),
+    )
+    .await;
+    admin(
+        &client,
+        &url,
+        Method::POST,
+        "/ledgers/501/accounts",
+        Some(json!({"customerNo": "C1", "accountNo": "A1", "creditLimit": 1000})),
+    )
+    .await;
+    let token = admin(
+        &client,
+        &url,
+        Method::POST,
+        "/ledgers/501/credentials",
+        Some(json!({"kind": "ledger-bearer"})),
+    )
+    .await;
+    let bearer = format!("Bearer {}", token["token"].as_str().unwrap());
+    let base = "/ledger/account-transaction/v1/501";
+    let post = |url: String, path: String, body: Value| {
+        let (client, bearer) = (client.clone(), bearer.clone());
+        async move {
+            let r = client
+                .post(format!("{url}{path}"))
+                .header("authorization", bearer)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let pre = json!({"customer": {"customerNo": "C1"}, "sellerNo": "S", "authorizationAmount": 300,
+                     "currency": "SEK", "assesment": {"scaStatus": "Exempted"}});
+    assert_eq!(
+        post(url.clone(), format!("{base}/authentications/p1"), pre)
+            .await
+            .0,
+        201
+    );
+    let split = json!({"splitAuthorizationId": "s1", "preAuthorizationId": "p1"});
+    assert_eq!(
+        post(
+            url.clone(),
+            format!("{base}/split-authorizations/s1"),
+            split
+        )
+        .await
+        .0,
+        201
+    );
+    let capture = json!({"captureId": "c1", "sellerTransactionId": "t1", "currency": "SEK", "monthlyBillingAmount": 0,
+                         "months": 0, "totalAmount": 120, "productName": "Lamp"});
+    let first = post(
+        url.clone(),
+        format!("{base}/split-authorizations/s1/captures/c1"),
+        capture.clone(),
+    )
+    .await;
+    assert_eq!(first.0, 201);
+    server.kill9();
+
+    let server = Server::start(&db, free_port(), Some(TOKEN)).await;
+    let url = server.url.clone();
+    let again = post(
+        url.clone(),
+        format!("{base}/split-authorizations/s1/captures/c1"),
+        capture,
+    )
+    .await;
+    assert_eq!(again, first, "the stored answer survived the crash");
+    let s1: Value = client
+        .get(format!("{url}{base}/split-authorizations/s1"))
+        .header("authorization", &bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (s1["status"].clone(), s1["remainingAmount"].to_string()),
+        (json!("authorized"), "180.00".to_string())
+    );
+    let account = admin(&client, &url, Method::GET, "/ledgers/501/accounts/A1", None).await;
+    assert_eq!(
+        (
+            account["totalBalance"].to_string(),
+            account["reservedAmount"].to_string()
+        ),
+        ("-120.00".to_string(), "180.00".to_string()),
+        "captured once, the rest still held"
+    );
+}
