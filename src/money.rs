@@ -271,6 +271,14 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Whatever a client sends, parsing answers; it never panics or loops on an exponent.
+        #[test]
+        fn parsing_any_text_never_panics(text in "\\PC{0,40}", number in "-?[0-9]{0,25}(\\.[0-9]{0,25})?([eE][+-]?[0-9]{0,25})?") {
+            let _ = Amount::parse(&text, 2);
+            let _ = Amount::parse(&number, 2);
+            let _ = Amount::parse(&number, 0);
+        }
+
         #[test]
         fn render_then_parse_round_trips(minor in 0i64..=100_000_000_000_000) {
             let a = Amount(minor);
