@@ -30,12 +30,7 @@ impl Fixture {
     }
 
     async fn get(&self, path: &str) -> Value {
-        let r = self
-            .app
-            .request(Method::GET, path, &[("authorization", &self.bearer)], None)
-            .await;
-        assert_eq!(r.status, 200, "{path}: {}", r.text);
-        r.json()
+        self.app.get_json(&self.bearer, path).await
     }
 
     /// Pre-authorizes `amount` for alice and returns the resource.

@@ -18,15 +18,11 @@ struct Fixture {
 
 impl Fixture {
     async fn call(&self, method: Method, path: &str) -> Reply {
-        self.app
-            .request(method, path, &[("authorization", &self.bearer)], None)
-            .await
+        self.app.authorized(&self.bearer, method, path, None).await
     }
 
     async fn get(&self, path: &str) -> Value {
-        let r = self.call(Method::GET, path).await;
-        assert_eq!(r.status, 200, "{path}: {}", r.text);
-        r.json()
+        self.app.get_json(&self.bearer, path).await
     }
 
     /// Alice prints for `amount` through API A.

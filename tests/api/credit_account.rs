@@ -17,21 +17,11 @@ struct Fixture {
 
 impl Fixture {
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
-        let body = body.map(|b| b.to_string());
-        self.app
-            .request(
-                method,
-                path,
-                &[("authorization", &self.bearer)],
-                body.as_deref(),
-            )
-            .await
+        self.app.authorized(&self.bearer, method, path, body).await
     }
 
     async fn get(&self, path: &str) -> Value {
-        let r = self.call(Method::GET, path, None).await;
-        assert_eq!(r.status, 200, "{path}: {}", r.text);
-        r.json()
+        self.app.get_json(&self.bearer, path).await
     }
 }
 
@@ -657,13 +647,13 @@ async fn activity_through_apis_a_and_b_shows_here_consistently() {
     let v3 = f.app.bearer(&client, "credit users").await;
     let user = f
         .app
-        .v3(&v3, Method::GET, "/api/v3/users/find?username=alice", None)
+        .authorized(&v3, Method::GET, "/api/v3/users/find?username=alice", None)
         .await
         .json()["users"][0]["id"]
         .clone();
     let r = f
         .app
-        .v3(
+        .authorized(
             &v3,
             Method::POST,
             "/api/v3/rechargeProviders/external/payments",
@@ -672,7 +662,7 @@ async fn activity_through_apis_a_and_b_shows_here_consistently() {
         .await;
     let id = r.json()["id"].as_str().unwrap().to_string();
     f.app
-        .v3(
+        .authorized(
             &v3,
             Method::POST,
             &format!("/api/v3/rechargeProviders/external/payments/{id}/commit"),
@@ -739,7 +729,7 @@ async fn activity_through_apis_a_and_b_shows_here_consistently() {
     let v3 = f.app.bearer(&client, "credit").await;
     let b = f
         .app
-        .v3(
+        .authorized(
             &v3,
             Method::GET,
             &format!("/api/v3/users/{user}/accounts/5010000001/balance"),

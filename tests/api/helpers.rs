@@ -369,7 +369,21 @@ impl TestApp {
         format!("Bearer {}", r.json()["access_token"].as_str().unwrap())
     }
 
-    pub async fn v3(&self, bearer: &str, method: Method, path: &str, body: Option<Value>) -> Reply {
+    /// GET with `Authorization: <bearer>`, insisting on 200; returns the JSON.
+    pub async fn get_json(&self, bearer: &str, path: &str) -> Value {
+        let r = self.authorized(bearer, Method::GET, path, None).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+        r.json()
+    }
+
+    /// A request carrying `Authorization: <bearer>` and an optional JSON body.
+    pub async fn authorized(
+        &self,
+        bearer: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
         let body = body.map(|b| b.to_string());
         self.request(method, path, &[("authorization", bearer)], body.as_deref())
             .await

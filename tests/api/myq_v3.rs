@@ -41,7 +41,9 @@ async fn setup() -> Fixture {
         let (app, bearer) = (&app, &bearer);
         let path = format!("/api/v3/users/find?username={name}");
         async move {
-            app.v3(bearer, Method::GET, &path, None).await.json()["users"][0]["id"]
+            app.authorized(bearer, Method::GET, &path, None)
+                .await
+                .json()["users"][0]["id"]
                 .as_i64()
                 .unwrap()
         }
@@ -60,7 +62,7 @@ async fn setup() -> Fixture {
 async fn create(f: &Fixture, user: i64, amount: &str) -> String {
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::POST,
             PAYMENTS,
@@ -77,7 +79,7 @@ async fn create(f: &Fixture, user: i64, amount: &str) -> String {
 async fn available(f: &Fixture, user: i64, account: &str) -> Value {
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::GET,
             &format!("/api/v3/users/{user}/accounts/{account}/balance"),
@@ -203,7 +205,7 @@ async fn tokens_are_required_checked_for_scope_and_expire() {
     r.v3_error();
     let r = f
         .app
-        .v3(
+        .authorized(
             "Bearer not-a-token",
             Method::GET,
             "/api/v3/rechargeProviders",
@@ -226,13 +228,13 @@ async fn tokens_are_required_checked_for_scope_and_expire() {
     let users_only = f.app.bearer(&f.client, "users").await;
     let r = f
         .app
-        .v3(&users_only, Method::GET, "/api/v3/rechargeProviders", None)
+        .authorized(&users_only, Method::GET, "/api/v3/rechargeProviders", None)
         .await;
     assert_eq!(r.status, 403);
     assert!(r.v3_error().contains("credit"));
     let r = f
         .app
-        .v3(
+        .authorized(
             &users_only,
             Method::GET,
             &format!("/api/v3/users/{}", f.alice),
@@ -243,7 +245,7 @@ async fn tokens_are_required_checked_for_scope_and_expire() {
     let credit_only = f.app.bearer(&f.client, "credit").await;
     let r = f
         .app
-        .v3(
+        .authorized(
             &credit_only,
             Method::GET,
             "/api/v3/users/find?username=alice",
@@ -253,7 +255,7 @@ async fn tokens_are_required_checked_for_scope_and_expire() {
     assert_eq!(r.status, 403);
     let r = f
         .app
-        .v3(
+        .authorized(
             &credit_only,
             Method::POST,
             PAYMENTS,
@@ -265,13 +267,13 @@ async fn tokens_are_required_checked_for_scope_and_expire() {
     f.app.clock.advance(time::Duration::seconds(1799));
     let r = f
         .app
-        .v3(&f.bearer, Method::GET, "/api/v3/rechargeProviders", None)
+        .authorized(&f.bearer, Method::GET, "/api/v3/rechargeProviders", None)
         .await;
     assert_eq!(r.status, 200, "still valid just before 1800 s");
     f.app.clock.advance(time::Duration::seconds(1));
     let r = f
         .app
-        .v3(&f.bearer, Method::GET, "/api/v3/rechargeProviders", None)
+        .authorized(&f.bearer, Method::GET, "/api/v3/rechargeProviders", None)
         .await;
     assert_eq!(r.status, 401, "expired after 1800 s");
     assert!(r.v3_error().contains("expired"));
@@ -299,7 +301,7 @@ async fn revoking_a_client_ends_its_tokens() {
         .await;
     assert_eq!(
         f.app
-            .v3(&bearer, Method::GET, "/api/v3/rechargeProviders", None)
+            .authorized(&bearer, Method::GET, "/api/v3/rechargeProviders", None)
             .await
             .status,
         200
@@ -315,7 +317,7 @@ async fn revoking_a_client_ends_its_tokens() {
     assert_eq!(r.status, 204);
     assert_eq!(
         f.app
-            .v3(&bearer, Method::GET, "/api/v3/rechargeProviders", None)
+            .authorized(&bearer, Method::GET, "/api/v3/rechargeProviders", None)
             .await
             .status,
         401
@@ -346,7 +348,7 @@ async fn users_are_found_by_each_filter() {
     ] {
         let r = f
             .app
-            .v3(
+            .authorized(
                 &f.bearer,
                 Method::GET,
                 &format!("/api/v3/users/find?{query}"),
@@ -359,18 +361,18 @@ async fn users_are_found_by_each_filter() {
     }
     let r = f
         .app
-        .v3(&f.bearer, Method::GET, "/api/v3/users/find", None)
+        .authorized(&f.bearer, Method::GET, "/api/v3/users/find", None)
         .await;
     assert_eq!(r.status, 400);
     assert!(r.v3_error().contains("filter"));
     let r = f
         .app
-        .v3(&f.bearer, Method::GET, "/api/v3/users/find?username=", None)
+        .authorized(&f.bearer, Method::GET, "/api/v3/users/find?username=", None)
         .await;
     assert_eq!(r.status, 400, "an empty filter is no filter");
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::GET,
             "/api/v3/users/find?username=alice&limit=5000",
@@ -381,7 +383,7 @@ async fn users_are_found_by_each_filter() {
     assert!(r.v3_error().starts_with("limit"));
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::GET,
             "/api/v3/users/find?email=alice@example.com&start=1",
@@ -396,7 +398,7 @@ async fn users_are_found_by_each_filter() {
 
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::GET,
             &format!("/api/v3/users/{}", f.alice),
@@ -409,7 +411,7 @@ async fn users_are_found_by_each_filter() {
                "code": "PN-1", "aliases": ["a.smith"], "phone": "+46701234567", "lang": null})
     );
     for path in ["/api/v3/users/99999", "/api/v3/users/abc"] {
-        let r = f.app.v3(&f.bearer, Method::GET, path, None).await;
+        let r = f.app.authorized(&f.bearer, Method::GET, path, None).await;
         assert_eq!(
             (r.status, r.v3_error()),
             (404, "User not found".to_string()),
@@ -423,7 +425,7 @@ async fn accounts_and_balances_follow_the_ledger() {
     let f = setup().await;
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::GET,
             &format!("/api/v3/users/{}/accounts", f.alice),
@@ -454,7 +456,7 @@ async fn accounts_and_balances_follow_the_ledger() {
     assert_eq!(available(&f, f.alice, &account).await, json!(12.5));
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::GET,
             &format!("/api/v3/users/{}/accounts/{L}0000002/balance", f.alice),
@@ -470,7 +472,7 @@ async fn providers_are_listed_and_can_be_disabled() {
     let f = setup().await;
     let r = f
         .app
-        .v3(&f.bearer, Method::GET, "/api/v3/rechargeProviders", None)
+        .authorized(&f.bearer, Method::GET, "/api/v3/rechargeProviders", None)
         .await;
     assert_eq!(
         r.json(),
@@ -521,13 +523,13 @@ async fn providers_are_listed_and_can_be_disabled() {
 
     let r = f
         .app
-        .v3(&f.bearer, Method::GET, "/api/v3/rechargeProviders", None)
+        .authorized(&f.bearer, Method::GET, "/api/v3/rechargeProviders", None)
         .await;
     assert_eq!(r.json()["count"], 1);
     assert_eq!(r.json()["providers"][0]["reference"], "voucher");
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::POST,
             PAYMENTS,
@@ -541,7 +543,7 @@ async fn providers_are_listed_and_can_be_disabled() {
     );
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::POST,
             "/api/v3/rechargeProviders/paypal/payments",
@@ -552,7 +554,7 @@ async fn providers_are_listed_and_can_be_disabled() {
     r.v3_error();
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::POST,
             "/api/v3/rechargeProviders/voucher/payments",
@@ -569,7 +571,7 @@ async fn the_recharge_lifecycle_credits_once_and_answers_conflicts() {
     let s = f.app.session(&f.myq, "alice").await;
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::POST,
             PAYMENTS,
@@ -590,7 +592,7 @@ async fn the_recharge_lifecycle_credits_once_and_answers_conflicts() {
 
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::PATCH,
             &format!("{PAYMENTS}/{id}"),
@@ -600,7 +602,7 @@ async fn the_recharge_lifecycle_credits_once_and_answers_conflicts() {
     assert_eq!((r.status, r.text.as_str()), (200, "1"));
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::POST,
             &format!("{PAYMENTS}/{id}/commit"),
@@ -616,7 +618,7 @@ async fn the_recharge_lifecycle_credits_once_and_answers_conflicts() {
     );
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::POST,
             &format!("{PAYMENTS}/{id}/commit"),
@@ -638,7 +640,7 @@ async fn the_recharge_lifecycle_credits_once_and_answers_conflicts() {
 
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::PATCH,
             &format!("{PAYMENTS}/{id}"),
@@ -649,7 +651,7 @@ async fn the_recharge_lifecycle_credits_once_and_answers_conflicts() {
     r.v3_error();
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::POST,
             &format!("{PAYMENTS}/{id}/rollback"),
@@ -662,7 +664,7 @@ async fn the_recharge_lifecycle_credits_once_and_answers_conflicts() {
     let second = create(&f, f.alice, "5").await;
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::POST,
             &format!("{PAYMENTS}/{second}/rollback"),
@@ -672,7 +674,7 @@ async fn the_recharge_lifecycle_credits_once_and_answers_conflicts() {
     assert_eq!((r.status, r.text.as_str()), (200, "1"));
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::POST,
             &format!("{PAYMENTS}/{second}/rollback"),
@@ -686,7 +688,7 @@ async fn the_recharge_lifecycle_credits_once_and_answers_conflicts() {
     );
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::POST,
             &format!("{PAYMENTS}/{second}/commit"),
@@ -703,7 +705,7 @@ async fn the_recharge_lifecycle_credits_once_and_answers_conflicts() {
         format!("{PAYMENTS}/99999/commit"),
         format!("{PAYMENTS}/x/commit"),
     ] {
-        let r = f.app.v3(&f.bearer, Method::POST, &path, None).await;
+        let r = f.app.authorized(&f.bearer, Method::POST, &path, None).await;
         assert_eq!(
             (r.status, r.v3_error()),
             (404, "Payment not found".to_string()),
@@ -734,7 +736,7 @@ async fn payments_are_listed_newest_first_with_numbers_and_local_times() {
     let f = setup().await;
     let first = create(&f, f.alice, "10").await;
     f.app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::POST,
             &format!("{PAYMENTS}/{first}/commit"),
@@ -744,7 +746,7 @@ async fn payments_are_listed_newest_first_with_numbers_and_local_times() {
     f.app.clock.advance(time::Duration::minutes(5));
     let second = create(&f, f.alice, "15").await;
     f.app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::POST,
             &format!("{PAYMENTS}/{second}/rollback"),
@@ -756,7 +758,7 @@ async fn payments_are_listed_newest_first_with_numbers_and_local_times() {
 
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::GET,
             &format!("{PAYMENTS}?userId={}", f.alice),
@@ -797,7 +799,7 @@ async fn payments_are_listed_newest_first_with_numbers_and_local_times() {
 
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::GET,
             &format!("{PAYMENTS}?userId={}", f.bob),
@@ -811,7 +813,7 @@ async fn payments_are_listed_newest_first_with_numbers_and_local_times() {
     );
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::GET,
             &format!("{PAYMENTS}?userId={}&limit=1&start=1", f.alice),
@@ -827,7 +829,7 @@ async fn payments_are_listed_newest_first_with_numbers_and_local_times() {
     );
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::GET,
             "/api/v3/rechargeProviders/voucher/payments",
@@ -837,7 +839,7 @@ async fn payments_are_listed_newest_first_with_numbers_and_local_times() {
     assert_eq!(r.json(), json!({"payments": [], "count": 0}));
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::GET,
             &format!("{PAYMENTS}?userId=abc"),
@@ -891,7 +893,7 @@ async fn created_payments_expire_after_the_ledger_setting() {
     );
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::POST,
             &format!("{PAYMENTS}/{old}/commit"),
@@ -901,7 +903,7 @@ async fn created_payments_expire_after_the_ledger_setting() {
     assert_eq!(r.status, 409);
     let list = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::GET,
             &format!("{PAYMENTS}?userId={}", f.alice),
@@ -918,7 +920,7 @@ async fn created_payments_expire_after_the_ledger_setting() {
     );
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::POST,
             &format!("{PAYMENTS}/{young}/commit"),
@@ -983,7 +985,7 @@ async fn bad_recharge_input_is_400_and_creates_nothing() {
     ] {
         let r = f
             .app
-            .v3(&f.bearer, Method::POST, PAYMENTS, Some(body.clone()))
+            .authorized(&f.bearer, Method::POST, PAYMENTS, Some(body.clone()))
             .await;
         assert_eq!(
             (r.status, r.v3_error()),
@@ -993,7 +995,7 @@ async fn bad_recharge_input_is_400_and_creates_nothing() {
     }
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::POST,
             PAYMENTS,
@@ -1007,7 +1009,7 @@ async fn bad_recharge_input_is_400_and_creates_nothing() {
     let id = create(&f, u, "5").await;
     let r = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::PATCH,
             &format!("{PAYMENTS}/{id}"),
@@ -1017,7 +1019,7 @@ async fn bad_recharge_input_is_400_and_creates_nothing() {
     assert_eq!(r.status, 400);
     let list = f
         .app
-        .v3(
+        .authorized(
             &f.bearer,
             Method::GET,
             &format!("{PAYMENTS}?userId={u}"),
@@ -1037,7 +1039,7 @@ async fn every_api_error_uses_the_v3_format() {
     let f = setup().await;
     let r = f
         .app
-        .v3(&f.bearer, Method::GET, "/api/v3/nothing", None)
+        .authorized(&f.bearer, Method::GET, "/api/v3/nothing", None)
         .await;
     assert_eq!(r.status, 404);
     assert!(r.v3_error().contains("/api/v3/nothing"));
@@ -1046,7 +1048,7 @@ async fn every_api_error_uses_the_v3_format() {
     r.v3_error();
     let r = f
         .app
-        .v3(&f.bearer, Method::DELETE, "/api/v3/rechargeProviders", None)
+        .authorized(&f.bearer, Method::DELETE, "/api/v3/rechargeProviders", None)
         .await;
     assert_eq!(r.status, 405);
     r.v3_error();

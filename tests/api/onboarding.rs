@@ -16,15 +16,7 @@ struct Fixture {
 
 impl Fixture {
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
-        let body = body.map(|b| b.to_string());
-        self.app
-            .request(
-                method,
-                path,
-                &[("authorization", &self.bearer)],
-                body.as_deref(),
-            )
-            .await
+        self.app.authorized(&self.bearer, method, path, body).await
     }
 }
 
