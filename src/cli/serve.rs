@@ -76,6 +76,7 @@ fn admin_token_hash(store: &dyn Store, given: Option<&Secret>) -> anyhow::Result
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let shutdown = shutdown_signal()?;
     let store = store::open(&args.db.url).with_context(|| "opening the database")?;
     let admin = admin_token_hash(&*store, args.admin_token.as_ref())?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -99,7 +100,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     tracing::info!(listen = %base_url, database = %redact_url(&args.db.url), "saldo is serving");
     axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await?;
     tracing::info!("draining the ledger writers");
     tokio::task::spawn_blocking(move || engine.shutdown()).await?;
@@ -117,23 +118,20 @@ fn redact_url(url: &str) -> String {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
+/// Registers SIGTERM and SIGINT handlers now, so a signal that arrives while the server is
+/// still starting (or before the serve loop first polls its shutdown future) is not fatal:
+/// it is recorded, and the returned future completes at once when awaited.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("handling SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("handling SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = interrupt.recv() => {},
         }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutdown requested; finishing in-flight requests");
+        tracing::info!("shutdown requested; finishing in-flight requests");
+    })
 }
 
 pub fn migrate(db: &DatabaseArgs) -> anyhow::Result<()> {
