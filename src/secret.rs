@@ -71,7 +71,21 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {
-    sha256(data).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&sha256(data))
+}
+
+/// Lower-case hex of bytes, as hashes are stored.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A stored SHA-256 back from its hex; `None` if it is not 64 hex digits.
+pub fn sha256_from_hex(hex: &str) -> Option<[u8; 32]> {
+    let mut hash = [0u8; 32];
+    for (i, byte) in hash.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    (hex.len() == 64).then_some(hash)
 }
 
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -81,6 +95,14 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashes_round_trip_through_hex() {
+        let hash = sha256(b"saldo");
+        assert_eq!(sha256_from_hex(&hex(&hash)), Some(hash));
+        assert_eq!(sha256_from_hex("abc"), None);
+        assert_eq!(sha256_from_hex(&"zz".repeat(32)), None);
+    }
 
     #[test]
     fn debug_never_shows_the_secret() {

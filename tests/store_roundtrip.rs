@@ -268,7 +268,19 @@ proptest! {
             let who = Identification { username: Some("u0".into()), ..Default::default() };
             let session = ledger.open_session(&who, now);
             let recharge = ledger.create_recharge("external", 1, Amount::from_minor(1), None, now);
-            (session, recharge)
+            let card = ledger.add_card(
+                "7770000002",
+                NewCard {
+                    token: "99999999-0000-4000-8000-000000000000".into(),
+                    pan_trunc: None,
+                    deleted: false,
+                    main_card: false,
+                    holder_number: None,
+                    holder_name: None,
+                    holder_national_id: None,
+                },
+            );
+            (session, recharge, card)
         };
         assert_eq!(next(&mut l), next(&mut restored));
     }

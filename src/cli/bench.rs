@@ -254,58 +254,60 @@ async fn run_client(
     while Instant::now() < end {
         iteration += 1;
         let measuring = Instant::now() >= warmup_end;
-        let mut step = 0;
-        // Times one call as call number `step` of the scenario; `None` on failure.
+        // Times one call as call number `$index` of the scenario; `None` on failure.
         macro_rules! timed {
-            ($call:expr) => {{
+            ($index:expr, $call:expr) => {{
                 let started = Instant::now();
                 let result = $call.await;
                 if measuring {
                     let us = started.elapsed().as_micros().min(u32::MAX as u128) as u32;
-                    tally.latencies_us[step].push(us);
+                    tally.latencies_us[$index].push(us);
                     tally.errors += u64::from(result.is_none());
                 }
-                step += 1;
                 result
             }};
         }
         match scenario {
             Scenario::Myq => {
                 let body = json!({ "username": client.user });
-                let session = timed!(client.call(Method::POST, "/sessions", Some(body)));
+                let session = timed!(0, client.call(Method::POST, "/sessions", Some(body)));
                 let Some(id) = session.and_then(|s| s["id"].as_i64()) else {
                     continue;
                 };
                 let path = format!("/sessions/{id}");
-                timed!(client.call(
-                    Method::POST,
-                    &format!("{path}/block"),
-                    Some(json!({"amount": 5}))
-                ));
-                let payment = timed!(client.call(
-                    Method::POST,
-                    &format!("{path}/payments"),
-                    Some(json!({"amount": 1.5}))
-                ));
+                timed!(
+                    1,
+                    client.call(
+                        Method::POST,
+                        &format!("{path}/block"),
+                        Some(json!({"amount": 5}))
+                    )
+                );
+                let payment = timed!(
+                    2,
+                    client.call(
+                        Method::POST,
+                        &format!("{path}/payments"),
+                        Some(json!({"amount": 1.5}))
+                    )
+                );
                 if let Some(pid) = payment.and_then(|p| p["id"].as_i64()) {
                     let commit = format!("{path}/payments/{pid}/commit");
-                    if timed!(client.call(Method::POST, &commit, None)).is_some() && measuring {
+                    if timed!(3, client.call(Method::POST, &commit, None)).is_some() && measuring {
                         tally.committed += 1;
                     }
-                } else {
-                    step += 1;
                 }
-                timed!(client.call(Method::DELETE, &path, None));
+                timed!(4, client.call(Method::DELETE, &path, None));
             }
             Scenario::Recharge => {
                 const PAYMENTS: &str = "/api/v3/rechargeProviders/external/payments";
                 let body = json!({"userId": client.user, "params": {"amount": 2.5}});
-                let created = timed!(client.call(Method::POST, PAYMENTS, Some(body)));
+                let created = timed!(0, client.call(Method::POST, PAYMENTS, Some(body)));
                 let Some(id) = created.and_then(|p| p["id"].as_str().map(str::to_string)) else {
                     continue;
                 };
                 let commit = format!("{PAYMENTS}/{id}/commit");
-                if timed!(client.call(Method::POST, &commit, None)).is_some() && measuring {
+                if timed!(1, client.call(Method::POST, &commit, None)).is_some() && measuring {
                     tally.committed += 1;
                 }
             }
@@ -320,12 +322,12 @@ async fn run_client(
                     "assesment": {"scaStatus": "Exempted"},
                 });
                 let path = format!("{base}/authentications/p{id}");
-                if timed!(client.call(Method::POST, &path, Some(pre_auth))).is_none() {
+                if timed!(0, client.call(Method::POST, &path, Some(pre_auth))).is_none() {
                     continue;
                 }
                 let split = json!({"splitAuthorizationId": format!("s{id}"), "preAuthorizationId": format!("p{id}")});
                 let path = format!("{base}/split-authorizations/s{id}");
-                if timed!(client.call(Method::POST, &path, Some(split))).is_none() {
+                if timed!(1, client.call(Method::POST, &path, Some(split))).is_none() {
                     continue;
                 }
                 let capture = json!({
@@ -333,12 +335,12 @@ async fn run_client(
                     "monthlyBillingAmount": 0, "months": 0, "totalAmount": 100, "productName": "bench",
                 });
                 let path = format!("{base}/split-authorizations/s{id}/captures/c{id}");
-                if timed!(client.call(Method::POST, &path, Some(capture))).is_some() && measuring {
+                if timed!(2, client.call(Method::POST, &path, Some(capture))).is_some() && measuring
+                {
                     tally.committed += 1;
                 }
             }
         }
-        let _ = step;
     }
     tally
 }

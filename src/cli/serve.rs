@@ -47,27 +47,17 @@ const ADMIN_TOKEN_META: &str = "admin_token_sha256";
 
 /// The admin token's hash: from the given token, the store, or a new token printed once.
 fn admin_token_hash(store: &dyn Store, given: Option<&Secret>) -> anyhow::Result<[u8; 32]> {
-    let hex_of = |h: &[u8; 32]| h.iter().map(|b| format!("{b:02x}")).collect::<String>();
     if let Some(token) = given {
         let hash = secret::sha256(token.expose().as_bytes());
-        store.meta_set(ADMIN_TOKEN_META, &hex_of(&hash))?;
+        store.meta_set(ADMIN_TOKEN_META, &secret::hex(&hash))?;
         return Ok(hash);
     }
     if let Some(stored) = store.meta_get(ADMIN_TOKEN_META)? {
-        let mut hash = [0u8; 32];
-        for (i, byte) in hash.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(
-                stored
-                    .get(i * 2..i * 2 + 2)
-                    .context("stored admin token hash")?,
-                16,
-            )?;
-        }
-        return Ok(hash);
+        return secret::sha256_from_hex(&stored).context("the stored admin token hash is damaged");
     }
     let token = Secret::generate();
     let hash = secret::sha256(token.expose().as_bytes());
-    store.meta_set(ADMIN_TOKEN_META, &hex_of(&hash))?;
+    store.meta_set(ADMIN_TOKEN_META, &secret::hex(&hash))?;
     println!(
         "Generated admin token (shown only this once; set SALDO_ADMIN_TOKEN to choose your own):"
     );

@@ -197,7 +197,7 @@ impl Ledger {
         {
             return Err(LedgerError::conflict("The account already has a main card"));
         }
-        let seq = self.cards.values().map(|c| c.seq).max().unwrap_or(0) + 1;
+        let seq = Self::next_id(&mut self.last_id.card);
         let card = Card {
             token: new.token,
             seq,

@@ -144,7 +144,7 @@ impl Ledger {
         minimum: Amount,
         fee: Amount,
     ) -> Bill {
-        let bill_no = self.bills.keys().max().copied().unwrap_or(0) + 1;
+        let bill_no = Self::next_id(&mut self.last_id.bill);
         let bill = Bill {
             bill_no,
             account_id,

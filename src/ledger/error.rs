@@ -29,6 +29,18 @@ impl LedgerError {
         }
     }
 
+    /// The same error for a field read inside `parent` (`cardHolder` + `name` →
+    /// `cardHolder.name`); other errors are unchanged.
+    pub fn within(self, parent: &str) -> Self {
+        match self {
+            LedgerError::Invalid { field, rule } if !parent.is_empty() => LedgerError::Invalid {
+                field: format!("{parent}.{field}"),
+                rule,
+            },
+            other => other,
+        }
+    }
+
     pub fn conflict(message: impl Into<String>) -> Self {
         LedgerError::Conflict(message.into())
     }

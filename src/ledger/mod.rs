@@ -109,6 +109,9 @@ pub struct Counters {
     pub session: i64,
     pub payment: i64,
     pub recharge: i64,
+    /// Bill numbers and card creation order, taken from the loaded rows on restore.
+    pub bill: i64,
+    pub card: i64,
 }
 
 /// Everything a store loads to rebuild a ledger.
@@ -278,7 +281,11 @@ impl Ledger {
         for payment in snapshot.payments {
             ledger.payments.insert(payment.id, payment);
         }
-        ledger.last_id = snapshot.max_ids;
+        ledger.last_id = Counters {
+            bill: ledger.bills.keys().max().copied().unwrap_or(0),
+            card: ledger.cards.values().map(|c| c.seq).max().unwrap_or(0),
+            ..snapshot.max_ids
+        };
         if let Err(broken) = ledger.check_invariants() {
             panic!(
                 "ledger {} loaded in a corrupt state: {broken}",

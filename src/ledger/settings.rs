@@ -104,8 +104,7 @@ impl Settings {
 
     /// The highest approvable credit limit in minor units of a currency with `scale` decimals.
     pub fn max_credit_limit(&self, scale: u32) -> crate::money::Amount {
-        crate::money::Amount::parse(&self.max_credit_limit.to_string(), scale)
-            .expect("validated when set")
+        self.money(&self.max_credit_limit, scale)
     }
 
     /// A money setting in minor units of a currency with `scale` decimals.

@@ -367,3 +367,50 @@ async fn sigterm_finishes_and_keeps_what_was_acknowledged() {
     assert!(status.success());
     assert!(!healthcheck(&url), "and fails once it is gone");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_creates_the_schema_and_serve_starts_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.db");
+    let db = format!("sqlite://{}", path.display());
+    let out = Command::new(env!("CARGO_BIN_EXE_saldo"))
+        .args(["migrate", "--database-url", &db])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("up to date")
+    );
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .unwrap()
+        .count() as i64;
+    assert_eq!(version, migrations, "every migration applied");
+    // Migrating again is harmless, and the server runs on the result.
+    let again = Command::new(env!("CARGO_BIN_EXE_saldo"))
+        .args(["migrate", "--database-url", &db])
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    let server = Server::start(&db, free_port(), Some("t")).await;
+    let (ok, _) = saldo(
+        &["admin", "ledger-create", "--ledger-no", "1", "--name", "m"],
+        &server.url,
+        "t",
+    );
+    assert!(ok);
+    let bad = Command::new(env!("CARGO_BIN_EXE_saldo"))
+        .args(["migrate", "--database-url", "mysql://x"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success(), "an unsupported URL is an error");
+}

@@ -73,7 +73,7 @@ pub async fn create(
     let customer =
         object(&body, "customer")?.ok_or_else(|| validation("customer", "is required"))?;
     let customer_no =
-        body::opt_string(customer, "customerNo", 50).map_err(|e| prefixed("customer", e))?;
+        body::opt_string(customer, "customerNo", 50).map_err(|e| e.within("customer"))?;
     let today = state.engine.now().date();
     let national_id = match object(customer, "nationalConsumerIdentifier")? {
         None => None,
@@ -97,7 +97,7 @@ pub async fn create(
         ));
     }
     for field in ["email", "msisdn"] {
-        body::opt_string(customer, field, 254).map_err(|e| prefixed("customer", e))?;
+        body::opt_string(customer, field, 254).map_err(|e| e.within("customer"))?;
     }
     let seller_no = body::required_string(&body, "sellerNo", 50)?;
     for field in ["sellerReferenceId", "profileName", "externalReference"] {
@@ -120,7 +120,7 @@ pub async fn create(
         None => object(&body, "assessment")?,
     };
     let sca_status = match assessment {
-        Some(a) => body::opt_string(a, "scaStatus", 25).map_err(|e| prefixed("assesment", e))?,
+        Some(a) => body::opt_string(a, "scaStatus", 25).map_err(|e| e.within("assesment"))?,
         None => None,
     }
     .unwrap_or_default();
@@ -145,13 +145,6 @@ pub async fn create(
         },
     )
     .await
-}
-
-fn prefixed(parent: &str, e: LedgerError) -> AtProblem {
-    match e {
-        LedgerError::Invalid { field, rule } => validation(&format!("{parent}.{field}"), rule),
-        other => other.into(),
-    }
 }
 
 pub async fn get(

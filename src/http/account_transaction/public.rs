@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{AtProblem, Merchant, validation};
+use super::{AtProblem, Merchant, sca, validation};
 use crate::http::AppState;
 use crate::http::body::{self, BodyError, JsonBody};
 use crate::identity::IdentityStatus;
@@ -104,16 +104,15 @@ pub async fn identity_status(
 
 /// The test provider's approval page: a stand-in for the BankID app.
 pub async fn identity_page(Path(order_ref): Path<String>) -> Response {
-    html(
-        StatusCode::OK,
-        &format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Confirm your identity</title></head>\
-             <body><main><h1>Confirm your identity</h1><p>Test identity provider: press Confirm to identify as the person \
-             the shop asked about.</p><form method=\"post\"><button name=\"decision\" value=\"approve\">Confirm</button> \
-             <button name=\"decision\" value=\"decline\">Cancel</button></form><p>Order {}</p></main></body></html>",
-            order_ref.replace(['<', '>', '&', '"'], "")
-        ),
-    )
+    let content = format!(
+        "<h1>Confirm your identity</h1><p>Test identity provider: press Confirm to identify as \
+         the person the shop asked about.</p><form method=\"post\"><div class=\"actions\">\
+         <button class=\"approve\" name=\"decision\" value=\"approve\">Confirm</button>\
+         <button class=\"decline\" name=\"decision\" value=\"decline\">Cancel</button>\
+         </div></form><p class=\"note\">Order {}</p>",
+        sca::escape(&order_ref)
+    );
+    sca::page_html(StatusCode::OK, "Confirm your identity", &content, None)
 }
 
 pub async fn identity_answer(
@@ -124,32 +123,18 @@ pub async fn identity_answer(
     let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let approve = form.get("decision").is_some_and(|d| d == "approve");
     match state.identity.answer(&order_ref, approve) {
-        Some(status) => html(
-            StatusCode::OK,
-            &format!(
-                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Done</title></head><body><main><h1>Identity check {}</h1><p>You can close this page.</p></main></body></html>",
-                status.as_str()
-            ),
-        ),
-        None => html(
+        Some(status) => {
+            let title = format!("Identity check {}", status.as_str());
+            let content = format!("<h1>{title}</h1><p>You can close this page.</p>");
+            sca::page_html(StatusCode::OK, &title, &content, None)
+        }
+        None => sca::page_html(
             StatusCode::NOT_FOUND,
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Unknown</title></head><body><main><h1>Unknown identity check</h1></main></body></html>",
+            "Unknown identity check",
+            "<h1>Unknown identity check</h1><p>This link is not valid.</p>",
+            None,
         ),
     }
-}
-
-fn html(status: StatusCode, text: &str) -> Response {
-    let mut r = (status, text.to_string()).into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; form-action 'self'; frame-ancestors 'none'"),
-    );
-    r
 }
 
 fn application_path(ledger_no: &str, profile: &str, id: &str) -> String {
@@ -220,16 +205,11 @@ fn text(
     max: usize,
     required: bool,
 ) -> Result<Option<String>, AtProblem> {
-    let name = if parent.is_empty() {
-        field.to_string()
-    } else {
-        format!("{parent}.{field}")
-    };
-    match body::opt_string(body, field, max) {
-        Ok(None) if required => Err(validation(&name, "is required")),
-        Ok(v) => Ok(v),
-        Err(LedgerError::Invalid { rule, .. }) => Err(validation(&name, rule)),
-        Err(e) => Err(e.into()),
+    match body::opt_string(body, field, max).map_err(|e| e.within(parent))? {
+        None if required => Err(LedgerError::invalid(field, "is required")
+            .within(parent)
+            .into()),
+        value => Ok(value),
     }
 }
 

@@ -13,7 +13,7 @@ use crate::ledger::ScaRefusal;
 use crate::secret::{self, Secret};
 
 /// Escapes text for HTML element content and attribute values.
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -35,7 +35,7 @@ button:focus-visible{outline:3px solid #2563eb;outline-offset:2px}
 p.note{color:#4b5563;font-size:.9rem;margin:1.25rem 0 0}";
 
 /// A complete page; `form_origin` is where the form may post and redirect to.
-fn page_html(
+pub(super) fn page_html(
     status: StatusCode,
     title: &str,
     content: &str,

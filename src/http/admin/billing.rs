@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{Admin, AdminError, Body, blocking, ledger_id, render};
+use super::{Admin, AdminError, Body, blocking, ledger_id, ledger_meta, render};
 use crate::http::AppState;
 use crate::http::body::{self, JsonBody};
 use crate::ledger::{LedgerError, Transaction, zone};
@@ -62,8 +62,8 @@ pub(super) async fn payment_by_reference(
     Path(ledger): Path<String>,
     body: Body,
 ) -> Result<Response, AdminError> {
-    let id = ledger_id(&state, &ledger)?;
-    let scale = state.engine.meta(id).map(|m| m.scale).unwrap_or(2);
+    let meta = ledger_meta(&state, &ledger)?;
+    let (id, scale) = (meta.id, meta.scale);
     let JsonBody(body) = body?;
     let amount = body::amount(&body, "amount", scale)?;
     let reference = body::required_string(&body, "paymentReference", 50)?;
@@ -85,8 +85,8 @@ pub(super) async fn statement(
     Path((ledger, account)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, AdminError> {
-    let id = ledger_id(&state, &ledger)?;
-    let scale = state.engine.meta(id).map(|m| m.scale).unwrap_or(2);
+    let meta = ledger_meta(&state, &ledger)?;
+    let (id, scale) = (meta.id, meta.scale);
     let csv = match q.get("format").map(String::as_str) {
         None | Some("json") => false,
         Some("csv") => true,

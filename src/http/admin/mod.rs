@@ -116,6 +116,15 @@ impl From<StoreError> for AdminError {
     }
 }
 
+/// The ledger a path names, with its currency's scale.
+fn ledger_meta(state: &AppState, ledger_no: &str) -> Result<crate::engine::LedgerMeta, AdminError> {
+    state
+        .engine
+        .ledger_id(ledger_no)
+        .and_then(|id| state.engine.meta(id))
+        .ok_or_else(|| LedgerError::NotFound("Ledger").into())
+}
+
 fn ledger_id(state: &AppState, ledger_no: &str) -> Result<i64, AdminError> {
     state
         .engine
@@ -279,8 +288,8 @@ async fn create_account(
     Path(ledger): Path<String>,
     body: Body,
 ) -> Result<Response, AdminError> {
-    let id = ledger_id(&state, &ledger)?;
-    let scale = state.engine.meta(id).map(|m| m.scale).unwrap_or(2);
+    let meta = ledger_meta(&state, &ledger)?;
+    let (id, scale) = (meta.id, meta.scale);
     let JsonBody(body) = body?;
     let credit_limit = match body.get("creditLimit") {
         None | Some(Value::Null) => Amount::ZERO,
@@ -326,14 +335,8 @@ async fn receive_payment(
     Path((ledger, account)): Path<(String, String)>,
     body: Body,
 ) -> Result<Response, AdminError> {
-    let id = ledger_id(&state, &ledger)?;
-    let scale = currency_scale(
-        &state
-            .engine
-            .meta(id)
-            .map(|m| m.currency)
-            .unwrap_or_default(),
-    );
+    let meta = ledger_meta(&state, &ledger)?;
+    let (id, scale) = (meta.id, meta.scale);
     let JsonBody(body) = body?;
     let amount = body::amount(&body, "amount", scale)?;
     let description = body::opt_string(&body, "description", 200)?;

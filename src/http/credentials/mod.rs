@@ -50,7 +50,7 @@ impl Credentials {
         let tokens = store
             .live_tokens(clock.now())?
             .into_iter()
-            .filter_map(|t| Some((oauth::hex_key(&t.token_sha256)?, t)))
+            .filter_map(|t| Some((secret::sha256_from_hex(&t.token_sha256)?, t)))
             .collect();
         Ok(Credentials {
             store,

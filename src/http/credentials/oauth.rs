@@ -37,14 +37,6 @@ pub struct TokenInfo {
     pub scopes: Vec<String>,
 }
 
-pub(super) fn hex_key(hex: &str) -> Option<[u8; 32]> {
-    let mut key = [0u8; 32];
-    for (i, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(i * 2..i * 2 + 2)?, 16).ok()?;
-    }
-    Some(key)
-}
-
 impl Credentials {
     /// A new OAuth client; returns its id, public client id and the secret (shown once).
     pub fn create_oauth_client(
@@ -98,7 +90,7 @@ impl Credentials {
         let token = Secret::generate();
         let hash = secret::sha256(token.expose().as_bytes());
         let row = TokenRow {
-            token_sha256: hash.iter().map(|b| format!("{b:02x}")).collect(),
+            token_sha256: secret::hex(&hash),
             credential_id: row.id,
             ledger_id: row.ledger_id,
             scopes: scopes.clone(),

@@ -12,7 +12,7 @@ use super::{CaProblem, LedgerToken, Page, render, validation};
 use crate::http::AppState;
 use crate::http::body::{self, BodyError, JsonBody};
 use crate::ledger::personnummer;
-use crate::ledger::{LedgerError, NationalId, NewCard, zone};
+use crate::ledger::{LedgerError, NationalId, NewCard};
 
 type Body = Result<JsonBody, BodyError>;
 
@@ -69,16 +69,15 @@ pub async fn add(
     if !(holder.is_null() || holder.is_object()) {
         return Err(validation("cardHolder", "must be an object"));
     }
-    let today = zone::date("UTC", state.engine.now());
+    let today = state.engine.now().date();
     let new = NewCard {
         token: card_token,
         pan_trunc,
         deleted: flag(&body, "deleted")?,
         main_card: flag(&body, "mainCard")?,
         holder_number: body::opt_string(&holder, "number", 50)
-            .map_err(|e| prefixed("cardHolder", e))?,
-        holder_name: body::opt_string(&holder, "name", 100)
-            .map_err(|e| prefixed("cardHolder", e))?,
+            .map_err(|e| e.within("cardHolder"))?,
+        holder_name: body::opt_string(&holder, "name", 100).map_err(|e| e.within("cardHolder"))?,
         holder_national_id: national_id(&holder, today)?,
     };
     let no = meta.ledger_no.clone();
@@ -90,13 +89,6 @@ pub async fn add(
         })
         .await??;
     Ok((StatusCode::CREATED, Json(card)).into_response())
-}
-
-fn prefixed(parent: &str, e: LedgerError) -> CaProblem {
-    match e {
-        LedgerError::Invalid { field, rule } => validation(&format!("{parent}.{field}"), rule),
-        other => other.into(),
-    }
 }
 
 pub async fn list(

@@ -212,6 +212,8 @@ pub(super) fn snapshot(conn: &mut Connection, ledger_id: i64) -> StoreResult<Sna
             session: max("myq_sessions")?,
             payment: max("myq_payments")?,
             recharge: max("recharge_payments")?,
+            // Bill numbers and card order are derived from the loaded rows on restore.
+            ..Counters::default()
         };
 
         let mut stmt = tx.prepare(&format!(
