@@ -34,13 +34,29 @@ pub struct ServeArgs {
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct DatabaseArgs {
-    /// Where the ledger is stored: sqlite://PATH (created if missing).
+    /// Where the ledger is stored: sqlite://PATH (created if missing) or
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (the database must exist).
     #[arg(
         long = "database-url",
         env = "SALDO_DATABASE_URL",
-        default_value = "sqlite://saldo.db"
+        default_value = "sqlite://saldo.db",
+        hide_env_values = true
     )]
     pub url: String,
+    /// PostgreSQL only: the most connections this process keeps open.
+    #[arg(
+        long = "database-pool-size",
+        env = "SALDO_DATABASE_POOL_SIZE",
+        default_value_t = store::DEFAULT_POOL_SIZE
+    )]
+    pub pool_size: usize,
+}
+
+impl DatabaseArgs {
+    fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+        store::open_with(&self.url, self.pool_size)
+            .with_context(|| format!("opening the database at {}", redact_url(&self.url)))
+    }
 }
 
 const ADMIN_TOKEN_META: &str = "admin_token_sha256";
@@ -67,11 +83,13 @@ fn admin_token_hash(store: &dyn Store, given: Option<&Secret>) -> anyhow::Result
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = shutdown_signal()?;
-    let store = store::open(&args.db.url).with_context(|| "opening the database")?;
+    let store = args.db.open()?;
     let admin = admin_token_hash(&*store, args.admin_token.as_ref())?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let engine = Engine::start(store.clone(), clock.clone()).context("loading the ledgers")?;
     let credentials = Arc::new(Credentials::load(store.clone(), clock)?);
+    // Other processes sharing the database may revoke credentials: reread them each second.
+    credentials.spawn_refresher(std::time::Duration::from_secs(1));
     let listener = TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
@@ -125,7 +143,7 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
 }
 
 pub fn migrate(db: &DatabaseArgs) -> anyhow::Result<()> {
-    store::open(&db.url).context("opening and migrating the database")?;
+    db.open()?;
     println!("database at {} is up to date", redact_url(&db.url));
     Ok(())
 }

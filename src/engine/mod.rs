@@ -4,7 +4,7 @@ mod clock;
 mod writer;
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
 use time::OffsetDateTime;
@@ -50,6 +50,8 @@ pub struct Engine {
     writers: RwLock<HashMap<i64, Writer>>,
     ledger_ids: RwLock<HashMap<String, i64>>,
     meta: RwLock<HashMap<i64, LedgerMeta>>,
+    /// Serializes starting writers, so two requests never start two for one ledger.
+    discovering: Mutex<()>,
 }
 
 /// What request handlers need of a ledger without asking its writer; never changes.
@@ -71,11 +73,9 @@ impl Engine {
             writers: RwLock::default(),
             ledger_ids: RwLock::default(),
             meta: RwLock::default(),
+            discovering: Mutex::default(),
         });
-        for info in engine.store.ledgers()? {
-            let snapshot = engine.store.load(info.id)?;
-            engine.spawn_writer(Ledger::restore(info, snapshot));
-        }
+        engine.discover_ledgers()?;
         Ok(engine)
     }
 
@@ -87,7 +87,21 @@ impl Engine {
         self.clock.now()
     }
 
-    fn spawn_writer(&self, ledger: Ledger) {
+    /// Starts a writer for every stored ledger this process does not serve yet: all of them
+    /// at start, and later those another process sharing the database created.
+    fn discover_ledgers(&self) -> Result<(), StoreError> {
+        let _one_at_a_time = self.discovering.lock().unwrap_or_else(|p| p.into_inner());
+        for info in self.store.ledgers()? {
+            if self.meta(info.id).is_none() {
+                let snapshot = self.store.load(info.id)?;
+                let version = snapshot.version;
+                self.spawn_writer(Ledger::restore(info, snapshot), Some(version));
+            }
+        }
+        Ok(())
+    }
+
+    fn spawn_writer(&self, ledger: Ledger, version: Option<i64>) {
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
         let (id, no) = (ledger.info.id, ledger.info.ledger_no.clone());
         let meta = LedgerMeta {
@@ -100,7 +114,7 @@ impl Engine {
         let clock = self.clock.clone();
         let thread = std::thread::Builder::new()
             .name(format!("writer-{no}"))
-            .spawn(move || writer::run(ledger, rx, store, clock))
+            .spawn(move || writer::run(ledger, version, rx, store, clock))
             .expect("spawning a writer thread");
         self.writers
             .write()
@@ -127,16 +141,33 @@ impl Engine {
     /// Stores a new ledger and starts its writer.
     pub fn create_ledger(&self, info: &LedgerInfo) -> Result<LedgerInfo, StoreError> {
         let stored = self.store.create_ledger(info)?;
-        self.spawn_writer(Ledger::new(stored.clone()));
+        let _one_at_a_time = self.discovering.lock().unwrap_or_else(|p| p.into_inner());
+        if self.meta(stored.id).is_none() {
+            self.spawn_writer(Ledger::new(stored.clone()), Some(0));
+        }
         Ok(stored)
     }
 
+    /// The ledger's id; a ledger another process created is picked up on first use.
     pub fn ledger_id(&self, ledger_no: &str) -> Option<i64> {
-        self.ledger_ids
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(ledger_no)
-            .copied()
+        let known = |e: &Engine| {
+            e.ledger_ids
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(ledger_no)
+                .copied()
+        };
+        known(self).or_else(|| {
+            self.rediscover();
+            known(self)
+        })
+    }
+
+    /// Looks for ledgers other processes created; failures only mean "not found yet".
+    fn rediscover(&self) {
+        if let Err(e) = self.discover_ledgers() {
+            tracing::warn!(error = %e, "looking for new ledgers failed");
+        }
     }
 
     pub fn ledger_ids(&self) -> Vec<i64> {
@@ -154,18 +185,25 @@ impl Engine {
         T: Send + 'static,
         F: FnOnce(&mut Ledger, OffsetDateTime) -> T + Send + 'static,
     {
-        let sender = self
-            .writers
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&ledger_id)
-            .map(|w| w.jobs.clone())
-            .ok_or(EngineError::UnknownLedger)?;
+        let sender = || {
+            self.writers
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&ledger_id)
+                .map(|w| w.jobs.clone())
+        };
+        let sender = match sender() {
+            Some(s) => s,
+            None => {
+                self.rediscover();
+                sender().ok_or(EngineError::UnknownLedger)?
+            }
+        };
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |ledger, now| {
-            let out = op(ledger, now);
+        let job: Job = Box::new(move |target| {
+            let out = target.map(|(ledger, now)| op(ledger, now));
             let reply: Reply = Box::new(move |persisted| {
-                let _ = tx.send(persisted.map(|()| out));
+                let _ = tx.send(persisted.and_then(|()| out.ok_or(EngineError::Storage)));
             });
             reply
         });

@@ -138,6 +138,8 @@ pub struct Snapshot {
     pub payments: Vec<SessionPayment>,
     /// The highest id in use of each kind.
     pub max_ids: Counters,
+    /// The stored version this snapshot reflects; see `store::Batch::version`.
+    pub version: i64,
 }
 
 #[derive(Debug, Clone)]

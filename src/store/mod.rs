@@ -2,8 +2,10 @@
 //! one database transaction. It is synchronous: writers own a thread each, and async callers
 //! go through `spawn_blocking`.
 
+mod postgres;
 mod sqlite;
 
+pub use postgres::{DEFAULT_POOL_SIZE, PostgresStore};
 pub use sqlite::SqliteStore;
 
 use std::fmt;
@@ -91,8 +93,14 @@ pub trait Store: Send + Sync + 'static {
     fn ledgers(&self) -> StoreResult<Vec<LedgerInfo>>;
     /// Everything the writer needs in memory, checked against the stored postings.
     fn load(&self, ledger_id: i64) -> StoreResult<Snapshot>;
-    /// Writes one batch of changes atomically and durably.
-    fn persist(&self, ledger: &Ledger, dirty: &Dirty) -> StoreResult<()>;
+    /// Starts one writer batch: takes the ledger's write lock, which is held (across
+    /// processes) until the batch commits or is dropped, and reads the stored version.
+    fn begin(&self, ledger_id: i64) -> StoreResult<Box<dyn Batch + '_>>;
+    /// Writes one batch of changes atomically and durably, outside any writer's lock; for
+    /// tools and tests that own the ledger.
+    fn persist(&self, ledger: &Ledger, dirty: &Dirty) -> StoreResult<()> {
+        self.begin(ledger.info.id)?.commit(ledger, dirty).map(|_| ())
+    }
     fn create_credential(&self, row: &CredentialRow) -> StoreResult<i64>;
     fn revoke_credential(&self, ledger_id: i64, id: i64) -> StoreResult<bool>;
     fn active_credentials(&self) -> StoreResult<Vec<CredentialRow>>;
@@ -111,16 +119,37 @@ pub trait Store: Send + Sync + 'static {
     fn delete_tokens_of(&self, credential_id: i64) -> StoreResult<()>;
 }
 
+/// One writer batch in a store transaction, under the ledger's lock. Dropping it without
+/// `commit` rolls everything back and releases the lock.
+pub trait Batch {
+    /// The ledger's version as stored when the lock was taken. Every committed batch that
+    /// changed something advances it, whichever process wrote it.
+    fn version(&self) -> i64;
+    /// The ledger as stored now (its settings and state), read under the lock.
+    fn load(&mut self) -> StoreResult<(LedgerInfo, Snapshot)>;
+    /// Writes the changes, advances the version if there were any, and commits; returns the
+    /// version now stored.
+    fn commit(self: Box<Self>, ledger: &Ledger, dirty: &Dirty) -> StoreResult<i64>;
+}
+
 /// Opens the store a database URL names, running its migrations.
 pub fn open(url: &str) -> StoreResult<std::sync::Arc<dyn Store>> {
+    open_with(url, DEFAULT_POOL_SIZE)
+}
+
+/// Like `open`, with the most connections a PostgreSQL store may keep (SQLite ignores it).
+pub fn open_with(url: &str, pool_size: usize) -> StoreResult<std::sync::Arc<dyn Store>> {
     if let Some(path) = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
     {
         return Ok(std::sync::Arc::new(SqliteStore::open(path)?));
     }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(std::sync::Arc::new(PostgresStore::open(url, pool_size)?));
+    }
     Err(StoreError::Database(format!(
-        "unsupported database URL scheme (expected sqlite://PATH): {}",
+        "unsupported database URL scheme (expected sqlite://PATH or postgres://…): {}",
         url.split("://").next().unwrap_or_default()
     )))
 }

@@ -5,7 +5,7 @@ use std::process::Command;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::{Server, free_port};
+use crate::helpers::{Server, TestDb, free_port, on_postgres};
 
 fn saldo(args: &[&str], url: &str, token: &str) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_saldo"))
@@ -19,8 +19,8 @@ fn saldo(args: &[&str], url: &str, token: &str) -> (bool, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_generated_admin_token_is_printed_once_and_keeps_working() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let test_db = TestDb::new();
+    let db = test_db.url.clone();
     let server = Server::start(&db, free_port(), None).await;
     let (status, out) = server.terminate();
     assert!(status.success(), "SIGTERM exits cleanly");
@@ -51,8 +51,8 @@ async fn a_generated_admin_token_is_printed_once_and_keeps_working() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_cli_provisions_a_working_myq_ledger() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("c.db").display());
+    let test_db = TestDb::new();
+    let db = test_db.url.clone();
     let server = Server::start(&db, free_port(), Some("cli-token")).await;
     let run = |args: &[&str]| {
         let (ok, out) = saldo(args, &server.url, "cli-token");
@@ -255,8 +255,8 @@ async fn the_admin_cli_provisions_a_working_myq_ledger() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_prints_a_flow_that_works() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("d.db").display());
+    let test_db = TestDb::new();
+    let db = test_db.url.clone();
     let server = Server::start_with(&db, free_port(), Some("demo-token"), &["--demo"]).await;
     let url = server.url.clone();
     let (status, out) = server.terminate();
@@ -336,8 +336,8 @@ async fn demo_prints_a_flow_that_works() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_and_keeps_what_was_acknowledged() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("g.db").display());
+    let test_db = TestDb::new();
+    let db = test_db.url.clone();
     let server = Server::start(&db, free_port(), Some("t")).await;
     let (ok, _) = saldo(
         &["admin", "ledger-create", "--ledger-no", "1", "--name", "g"],
@@ -370,9 +370,8 @@ async fn sigterm_finishes_and_keeps_what_was_acknowledged() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrate_creates_the_schema_and_serve_starts_on_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("m.db");
-    let db = format!("sqlite://{}", path.display());
+    let test_db = TestDb::new();
+    let db = test_db.url.clone();
     let out = Command::new(env!("CARGO_BIN_EXE_saldo"))
         .args(["migrate", "--database-url", &db])
         .output()
@@ -387,11 +386,9 @@ async fn migrate_creates_the_schema_and_serve_starts_on_it() {
             .unwrap()
             .contains("up to date")
     );
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    let version: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .unwrap();
-    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+    let version = test_db.schema_version();
+    let dir = if on_postgres() { "postgres" } else { "sqlite" };
+    let migrations = std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
         .unwrap()
         .count() as i64;
     assert_eq!(version, migrations, "every migration applied");

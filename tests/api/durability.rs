@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PROCESS_TOKEN as TOKEN, Server, basic, free_port};
+use crate::helpers::{PROCESS_TOKEN as TOKEN, Server, TestDb, basic, free_port};
 
 async fn admin(
     client: &reqwest::Client,
@@ -26,8 +26,8 @@ async fn admin(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_loses_no_acknowledged_payment() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("kill.db").display());
+    let test_db = TestDb::new();
+    let db = test_db.url.clone();
     let port = free_port();
     let server = Server::start(&db, port, Some(TOKEN)).await;
     let client = reqwest::Client::new();
@@ -169,8 +169,8 @@ async fn sigkill_loses_no_acknowledged_payment() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn authorizations_and_their_idempotent_answers_survive_sigkill() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("auth.db").display());
+    let test_db = TestDb::new();
+    let db = test_db.url.clone();
     let server = Server::start(&db, free_port(), Some(TOKEN)).await;
     let client = reqwest::Client::new();
     let url = server.url.clone();

@@ -1,4 +1,5 @@
-//! A real server on a random port over a temporary SQLite file, with a manual clock.
+//! A real server on a random port with a manual clock, over a temporary SQLite file or, in
+//! the `api_postgres` target, over a fresh PostgreSQL database.
 
 use std::sync::Arc;
 
@@ -13,12 +14,73 @@ use time::OffsetDateTime;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
+#[path = "../support/postgres.rs"]
+mod postgres;
+
+/// Whether this test binary runs the suite on PostgreSQL (the same sources build both).
+pub fn on_postgres() -> bool {
+    env!("CARGO_CRATE_NAME") == "api_postgres"
+}
+
+/// Where one test's data lives; removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    _dir: tempfile::TempDir,
+    _postgres: Option<postgres::TestDatabase>,
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        if !on_postgres() {
+            return TestDb {
+                url: format!("sqlite://{}", dir.path().join("saldo.db").display()),
+                _dir: dir,
+                _postgres: None,
+            };
+        }
+        let Some(db) = postgres::TestDatabase::create() else {
+            // Every test of this binary needs PostgreSQL: say so once and stop, successfully.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "api_postgres: no PostgreSQL server answered; all PostgreSQL HTTP tests skipped"
+            );
+            std::process::exit(0);
+        };
+        TestDb {
+            url: db.url.clone(),
+            _dir: dir,
+            _postgres: Some(db),
+        }
+    }
+
+    /// How many migrations the database has applied.
+    pub fn schema_version(&self) -> i64 {
+        if on_postgres() {
+            let v = postgres::query(&self.url, "SELECT MAX(version) FROM saldo_migrations".into())
+                .unwrap();
+            return v.expect("a schema version").parse().unwrap();
+        }
+        let path = self.url.strip_prefix("sqlite://").unwrap();
+        rusqlite::Connection::open(path)
+            .unwrap()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap()
+    }
+
+    /// A second handle on the same database, as another process would open it.
+    pub fn open(&self) -> std::sync::Arc<dyn saldo::store::Store> {
+        store::open(&self.url).unwrap()
+    }
+}
+
 pub struct TestApp {
     pub url: String,
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub engine: Arc<Engine>,
-    _dir: tempfile::TempDir,
+    _db: TestDb,
 }
 
 /// A response as a client sees it.
@@ -49,9 +111,8 @@ impl Reply {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("saldo.db").display());
-        let store = store::open(&url).unwrap();
+        let db = TestDb::new();
+        let store = db.open();
         let clock = Arc::new(ManualClock::new(
             OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap(),
         ));
@@ -70,7 +131,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             clock,
             engine,
-            _dir: dir,
+            _db: db,
         }
     }
 

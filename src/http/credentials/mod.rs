@@ -62,6 +62,56 @@ impl Credentials {
         })
     }
 
+    /// Rereads credentials and tokens from the store, taking in what other processes sharing
+    /// it created, revoked or issued.
+    pub fn refresh(&self) -> Result<(), StoreError> {
+        let rows = self.store.active_credentials()?;
+        let tokens: HashMap<[u8; 32], TokenRow> = self
+            .store
+            .live_tokens(self.clock.now())?
+            .into_iter()
+            .filter_map(|t| Some((secret::sha256_from_hex(&t.token_sha256)?, t)))
+            .collect();
+        let by_id: HashMap<i64, CredentialRow> = rows.into_iter().map(|r| (r.id, r)).collect();
+        self.verified
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, (id, _)| by_id.contains_key(id));
+        *self.tokens.write().unwrap_or_else(|p| p.into_inner()) = tokens;
+        *self.by_id.write().unwrap_or_else(|p| p.into_inner()) = by_id;
+        Ok(())
+    }
+
+    /// `find`, and if it finds nothing, `find` again after a refresh: what another process
+    /// created a moment ago works here at once.
+    fn find_fresh<T>(&self, find: impl Fn(&Self) -> Option<T>) -> Option<T> {
+        find(self).or_else(|| {
+            if let Err(e) = self.refresh() {
+                tracing::warn!(error = %e, "rereading credentials failed");
+            }
+            find(self)
+        })
+    }
+
+    /// Refreshes every `every` while the registry lives.
+    pub fn spawn_refresher(self: &Arc<Self>, every: Duration) {
+        let registry = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(registry) = registry.upgrade() else {
+                    return;
+                };
+                let refreshed = tokio::task::spawn_blocking(move || registry.refresh()).await;
+                if let Ok(Err(e)) = refreshed {
+                    tracing::warn!(error = %e, "rereading credentials failed");
+                }
+            }
+        });
+    }
+
     /// Creates a credential with a fresh secret; the secret is returned once, only its hash
     /// is kept.
     fn create(
@@ -124,16 +174,20 @@ impl Credentials {
     /// The ledger a bearer token speaks for, if it is an active `ledger-bearer` token.
     pub fn verify_ledger_bearer(&self, token: &str) -> Option<Principal> {
         let presented = format!("{SHA256_PREFIX}{}", secret::sha256_hex(token.as_bytes()));
-        self.by_id
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .filter(|r| r.kind == LEDGER_BEARER)
-            .find(|r| secret::constant_time_eq(r.secret_hash.as_bytes(), presented.as_bytes()))
-            .map(|r| Principal {
-                credential_id: r.id,
-                ledger_id: r.ledger_id,
-            })
+        self.find_fresh(|this| {
+            this.by_id
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .values()
+                .filter(|r| r.kind == LEDGER_BEARER)
+                .find(|r| {
+                    secret::constant_time_eq(r.secret_hash.as_bytes(), presented.as_bytes())
+                })
+                .map(|r| Principal {
+                    credential_id: r.id,
+                    ledger_id: r.ledger_id,
+                })
+        })
     }
 
     pub fn revoke(&self, ledger_id: i64, id: i64) -> Result<bool, StoreError> {
@@ -166,12 +220,14 @@ impl Credentials {
 
     /// The active credential of `kind` whose login is `login`.
     fn by_login(&self, kind: &str, login: &str) -> Option<CredentialRow> {
-        self.by_id
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .find(|r| r.kind == kind && r.login == login)
-            .cloned()
+        self.find_fresh(|this| {
+            this.by_id
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .values()
+                .find(|r| r.kind == kind && r.login == login)
+                .cloned()
+        })
     }
 
     /// Argon2 verification off the async threads; callers hold a `hashing` permit.

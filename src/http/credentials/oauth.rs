@@ -116,12 +116,13 @@ impl Credentials {
     /// The token's grant, if it is known, unexpired and its client still active.
     pub fn verify_bearer(&self, token: &str) -> Option<TokenInfo> {
         let key = secret::sha256(token.as_bytes());
-        let row = self
-            .tokens
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            .cloned()?;
+        let row = self.find_fresh(|this| {
+            this.tokens
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&key)
+                .cloned()
+        })?;
         if row.expires_at <= self.clock.now() {
             return None;
         }

@@ -1,14 +1,19 @@
-//! Reading a ledger's whole state back into memory, in one read transaction, checking that
-//! every balance equals the sum of its postings.
+//! Reading a ledger's whole state back into memory, checking that every balance equals the
+//! sum of its postings. Callers run it inside one transaction, so the snapshot is consistent.
 
 use rusqlite::{Connection, OptionalExtension};
 
 use super::*;
 
-pub(super) fn snapshot(conn: &mut Connection, ledger_id: i64) -> StoreResult<Snapshot> {
-    // One read transaction, so the snapshot is consistent.
-    let tx = conn.transaction()?;
-    let mut snap = Snapshot::default();
+pub(super) fn snapshot(tx: &Connection, ledger_id: i64) -> StoreResult<Snapshot> {
+    let mut snap = Snapshot {
+        version: tx.query_row(
+            "SELECT version FROM ledgers WHERE id = ?1",
+            [ledger_id],
+            |r| r.get(0),
+        )?,
+        ..Snapshot::default()
+    };
     {
         let mut stmt = tx.prepare(
             "SELECT id, customer_no, name, email, msisdn, national_id, username, aliases,
@@ -264,6 +269,5 @@ pub(super) fn snapshot(conn: &mut Connection, ledger_id: i64) -> StoreResult<Sna
             )));
         }
     }
-    tx.commit()?;
     Ok(snap)
 }

@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{
-    CredentialRow, RechargeQuery, Store, StoreError, StoreResult, TokenRow, TransactionQuery,
+    Batch, CredentialRow, RechargeQuery, Store, StoreError, StoreResult, TokenRow,
+    TransactionQuery,
 };
 use crate::ledger::*;
 use crate::money::Amount;
@@ -23,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0004_bills.sql"),
     include_str!("../../../migrations/sqlite/0005_records.sql"),
     include_str!("../../../migrations/sqlite/0006_pep.sql"),
+    include_str!("../../../migrations/sqlite/0007_ledger_version.sql"),
 ];
 
 pub struct SqliteStore {
@@ -164,6 +166,51 @@ impl SqliteStore {
     }
 }
 
+/// A writer batch: an IMMEDIATE transaction on the write connection, rolled back on drop.
+struct SqliteBatch<'a> {
+    conn: std::sync::MutexGuard<'a, Connection>,
+    ledger_id: i64,
+    version: i64,
+    open: bool,
+}
+
+impl Batch for SqliteBatch<'_> {
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn load(&mut self) -> StoreResult<(LedgerInfo, Snapshot)> {
+        let info = self.conn.query_row(
+            "SELECT id, ledger_no, name, currency, settings FROM ledgers WHERE id = ?1",
+            [self.ledger_id],
+            ledger_info,
+        )?;
+        Ok((info, load::snapshot(&self.conn, self.ledger_id)?))
+    }
+
+    fn commit(mut self: Box<Self>, ledger: &Ledger, dirty: &Dirty) -> StoreResult<i64> {
+        if !dirty.is_empty() {
+            persist::rows(&self.conn, ledger, dirty)?;
+            self.version = self.conn.query_row(
+                "UPDATE ledgers SET version = version + 1 WHERE id = ?1 RETURNING version",
+                [self.ledger_id],
+                |r| r.get(0),
+            )?;
+        }
+        self.conn.execute_batch("COMMIT")?;
+        self.open = false;
+        Ok(self.version)
+    }
+}
+
+impl Drop for SqliteBatch<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
 fn migrate(conn: &mut Connection) -> StoreResult<()> {
     let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version > MIGRATIONS.len() {
@@ -231,11 +278,30 @@ impl Store for SqliteStore {
     }
 
     fn load(&self, ledger_id: i64) -> StoreResult<Snapshot> {
-        load::snapshot(&mut self.writer(), ledger_id)
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        let snapshot = load::snapshot(&tx, ledger_id)?;
+        tx.commit()?;
+        Ok(snapshot)
     }
 
-    fn persist(&self, ledger: &Ledger, dirty: &Dirty) -> StoreResult<()> {
-        persist::batch(&mut self.writer(), ledger, dirty)
+    fn begin(&self, ledger_id: i64) -> StoreResult<Box<dyn Batch + '_>> {
+        let conn = self.writer();
+        // IMMEDIATE takes SQLite's write lock now, so another process sharing the file waits
+        // here (busy_timeout) instead of failing at commit.
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let mut batch = SqliteBatch {
+            conn,
+            ledger_id,
+            version: 0,
+            open: true,
+        };
+        batch.version = batch.conn.query_row(
+            "SELECT version FROM ledgers WHERE id = ?1",
+            [ledger_id],
+            |r| r.get(0),
+        )?;
+        Ok(Box::new(batch))
     }
 
     fn create_credential(&self, row: &CredentialRow) -> StoreResult<i64> {

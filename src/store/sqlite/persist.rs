@@ -1,15 +1,12 @@
-//! Writing one batch of changes, every dirty row and new posting, in one transaction.
+//! Writing one batch of changes, every dirty row and new posting, inside the caller's
+//! transaction.
 
 use rusqlite::{Connection, params};
 
 use super::*;
 
-pub(super) fn batch(conn: &mut Connection, ledger: &Ledger, dirty: &Dirty) -> StoreResult<()> {
-    if dirty.is_empty() {
-        return Ok(());
-    }
+pub(super) fn rows(tx: &Connection, ledger: &Ledger, dirty: &Dirty) -> StoreResult<()> {
     let lid = ledger.info.id;
-    let tx = conn.transaction()?;
     if dirty.info {
         tx.prepare_cached("UPDATE ledgers SET name = ?2, settings = ?3 WHERE id = ?1")?
             .execute(params![
@@ -236,6 +233,5 @@ pub(super) fn batch(conn: &mut Connection, ledger: &Ledger, dirty: &Dirty) -> St
             t.reference,
         ])?;
     }
-    tx.commit()?;
     Ok(())
 }

@@ -1,0 +1,683 @@
+//! PostgreSQL store. Several saldo processes may share one database: each writer batch holds
+//! the ledger's row lock (`SELECT … FOR NO KEY UPDATE` on `ledgers`) from before its jobs are
+//! applied until its changes commit, and `ledgers.version` tells a writer whether another
+//! process wrote since it last looked.
+//!
+//! The `Store` trait is synchronous (writers own a thread each). Queries run as tasks on a
+//! small runtime of the store's own, which also drives the connections, and the caller waits
+//! for the task. That works the same from a writer thread, a blocking task or an async
+//! handler, where a nested `block_on` would panic.
+
+use std::future::Future;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use time::OffsetDateTime;
+use tokio_postgres::NoTls;
+use tokio_postgres::error::SqlState;
+
+use super::{
+    Batch, CredentialRow, RechargeQuery, Store, StoreError, StoreResult, TokenRow,
+    TransactionQuery,
+};
+use crate::ledger::*;
+use crate::money::Amount;
+
+mod load;
+mod persist;
+
+const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/postgres/0001_init.sql")];
+
+/// Connections a process keeps at most: one per writer mid-batch, plus readers.
+pub const DEFAULT_POOL_SIZE: usize = 16;
+
+/// Any lock wait longer than this is a stuck peer; the batch fails instead of hanging.
+const LOCK_TIMEOUT: &str = "-c lock_timeout=30s";
+
+/// Key of the session-level advisory lock that serializes migrations across processes.
+const MIGRATION_LOCK: i64 = 0x5341_4C44_4F00_0001;
+
+pub struct PostgresStore {
+    pool: Pool,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        match e.as_db_error() {
+            Some(db) if db.code() == &SqlState::UNIQUE_VIOLATION => {
+                StoreError::Duplicate(db.message().to_string())
+            }
+            Some(db) => StoreError::Database(format!("{}: {}", db.code().code(), db.message())),
+            None => StoreError::Database(e.to_string()),
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        match e {
+            deadpool_postgres::PoolError::Backend(e) => e.into(),
+            other => StoreError::Database(format!("connection pool: {other}")),
+        }
+    }
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("unknown {what} {value:?}"))
+}
+
+impl PostgresStore {
+    /// Connects (lazily, through the pool) and runs the migrations.
+    pub fn open(url: &str, pool_size: usize) -> StoreResult<Self> {
+        let mut config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Database(format!("invalid PostgreSQL URL: {e}")))?;
+        let options = match config.get_options() {
+            Some(given) => format!("{given} {LOCK_TIMEOUT}"),
+            None => LOCK_TIMEOUT.to_string(),
+        };
+        config.options(&options);
+        if config.get_application_name().is_none() {
+            config.application_name("saldo");
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("saldo-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Database(format!("starting the database runtime: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(pool_size.max(2))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .create_timeout(Some(std::time::Duration::from_secs(10)))
+            .wait_timeout(Some(std::time::Duration::from_secs(30)))
+            .build()
+            .map_err(|e| StoreError::Database(format!("connection pool: {e}")))?;
+        let store = PostgresStore {
+            pool,
+            runtime: Some(runtime),
+        };
+        store.run(|pool| async move { migrate(&pool).await })?;
+        Ok(store)
+    }
+
+    /// Runs `work` on the store's runtime and waits for it.
+    fn run<T, F, Fut>(&self, work: F) -> StoreResult<T>
+    where
+        F: FnOnce(Pool) -> Fut,
+        Fut: Future<Output = StoreResult<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let runtime = self.runtime.as_ref().expect("runtime lives as long as the store");
+        let task = runtime.spawn(work(self.pool.clone()));
+        futures::executor::block_on(task)
+            .map_err(|e| StoreError::Database(format!("database task failed: {e}")))?
+    }
+
+    /// Runs `work` on a pooled connection. After an error the connection is closed, not
+    /// pooled: it may be mid-transaction.
+    fn read<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        F: for<'c> FnOnce(&'c Object) -> futures::future::BoxFuture<'c, StoreResult<T>>
+            + Send
+            + 'static,
+        T: Send + 'static,
+    {
+        self.run(|pool| async move {
+            let conn = pool.get().await?;
+            let done = work(&conn).await;
+            if done.is_err() {
+                drop(Object::take(conn));
+            }
+            done
+        })
+    }
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        // Dropping a runtime blocks, which panics inside async code; let it wind down alone.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+async fn migrate(pool: &Pool) -> StoreResult<()> {
+    let conn = pool.get().await?;
+    // Processes starting together must not both apply a migration.
+    conn.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    let applied = async {
+        conn.batch_execute(
+            "CREATE TABLE IF NOT EXISTS saldo_migrations (
+                 version    INTEGER PRIMARY KEY,
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        )
+        .await?;
+        let version: i32 = conn
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM saldo_migrations",
+                &[],
+            )
+            .await?
+            .get(0);
+        let version = version as usize;
+        if version > MIGRATIONS.len() {
+            return Err(StoreError::Corrupt(format!(
+                "database schema version {version} is newer than this saldo ({})",
+                MIGRATIONS.len()
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            let next = i as i32 + 1;
+            conn.batch_execute("BEGIN").await?;
+            let step = async {
+                conn.batch_execute(sql).await?;
+                conn.execute("INSERT INTO saldo_migrations (version) VALUES ($1)", &[&next])
+                    .await?;
+                conn.batch_execute("COMMIT").await
+            };
+            if let Err(e) = step.await {
+                let _ = conn.batch_execute("ROLLBACK").await;
+                return Err(e.into());
+            }
+        }
+        Ok(())
+    }
+    .await;
+    conn.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    applied
+}
+
+fn ledger_info(row: &tokio_postgres::Row) -> StoreResult<LedgerInfo> {
+    let settings: String = row.try_get(4)?;
+    Ok(LedgerInfo {
+        id: row.try_get(0)?,
+        ledger_no: row.try_get(1)?,
+        name: row.try_get(2)?,
+        currency: row.try_get(3)?,
+        settings: serde_json::from_str(&settings)
+            .map_err(|e| StoreError::Corrupt(format!("ledger settings: {e}")))?,
+    })
+}
+
+const TRANSACTION_COLUMNS: &str = "id, account_id, type, amount, date, created_at, description,
+     reserve_date, billed, hold_id, reference";
+
+fn transaction(row: &tokio_postgres::Row) -> StoreResult<Transaction> {
+    let kind: String = row.try_get(2)?;
+    Ok(Transaction {
+        id: row.try_get(0)?,
+        account_id: row.try_get(1)?,
+        kind: TxnType::parse(&kind).ok_or_else(|| corrupt("transaction type", &kind))?,
+        amount: Amount::from_minor(row.try_get(3)?),
+        date: row.try_get(4)?,
+        created_at: row.try_get(5)?,
+        description: row.try_get(6)?,
+        reserve_date: row.try_get(7)?,
+        billed: row.try_get(8)?,
+        hold_id: row.try_get(9)?,
+        reference: row.try_get(10)?,
+    })
+}
+
+const RECHARGE_COLUMNS: &str = "id, customer_id, account_id, provider, amount, description, state,
+     created_at, updated_at, payment_no";
+
+fn recharge(r: &tokio_postgres::Row) -> StoreResult<RechargePayment> {
+    let state: String = r.try_get(6)?;
+    Ok(RechargePayment {
+        id: r.try_get(0)?,
+        customer_id: r.try_get(1)?,
+        account_id: r.try_get(2)?,
+        provider: r.try_get(3)?,
+        amount: Amount::from_minor(r.try_get(4)?),
+        description: r.try_get(5)?,
+        state: RechargeState::parse(&state).ok_or_else(|| corrupt("recharge state", &state))?,
+        created_at: r.try_get(7)?,
+        updated_at: r.try_get(8)?,
+        payment_no: r.try_get(9)?,
+    })
+}
+
+fn rows<T>(
+    rows: Vec<tokio_postgres::Row>,
+    f: impl Fn(&tokio_postgres::Row) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    rows.iter().map(f).collect()
+}
+
+impl Store for PostgresStore {
+    fn ping(&self) -> StoreResult<()> {
+        self.read(|c| Box::pin(async move { c.simple_query("SELECT 1").await.map(drop).map_err(Into::into) }))
+    }
+
+    fn meta_get(&self, key: &str) -> StoreResult<Option<String>> {
+        let key = key.to_string();
+        self.read(move |c| {
+            Box::pin(async move {
+                let row = c
+                    .query_opt("SELECT value FROM meta WHERE key = $1", &[&key])
+                    .await?;
+                Ok(row.map(|r| r.get(0)))
+            })
+        })
+    }
+
+    fn meta_set(&self, key: &str, value: &str) -> StoreResult<()> {
+        let (key, value) = (key.to_string(), value.to_string());
+        self.read(move |c| {
+            Box::pin(async move {
+                c.execute(
+                    "INSERT INTO meta (key, value) VALUES ($1, $2)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    &[&key, &value],
+                )
+                .await?;
+                Ok(())
+            })
+        })
+    }
+
+    fn create_ledger(&self, info: &LedgerInfo) -> StoreResult<LedgerInfo> {
+        let info = info.clone();
+        self.read(move |c| {
+            Box::pin(async move {
+                let settings = serde_json::to_string(&info.settings).expect("settings serialize");
+                let row = c
+                    .query_one(
+                        "INSERT INTO ledgers (ledger_no, name, currency, settings)
+                         VALUES ($1, $2, $3, $4) RETURNING id",
+                        &[&info.ledger_no, &info.name, &info.currency, &settings],
+                    )
+                    .await?;
+                Ok(LedgerInfo {
+                    id: row.get(0),
+                    ..info
+                })
+            })
+        })
+    }
+
+    fn ledgers(&self) -> StoreResult<Vec<LedgerInfo>> {
+        self.read(|c| {
+            Box::pin(async move {
+                let found = c
+                    .query(
+                        "SELECT id, ledger_no, name, currency, settings FROM ledgers ORDER BY id",
+                        &[],
+                    )
+                    .await?;
+                rows(found, ledger_info)
+            })
+        })
+    }
+
+    fn load(&self, ledger_id: i64) -> StoreResult<Snapshot> {
+        self.read(move |c| {
+            Box::pin(async move {
+                // One snapshot for every query, like the writer's view.
+                c.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?;
+                let snapshot = load::snapshot(c, ledger_id).await;
+                c.batch_execute("COMMIT").await?;
+                snapshot
+            })
+        })
+    }
+
+    fn begin(&self, ledger_id: i64) -> StoreResult<Box<dyn Batch + '_>> {
+        let (conn, version) = self.run(move |pool| async move {
+            let conn = pool.get().await?;
+            let lock = conn
+                .prepare_cached("SELECT version FROM ledgers WHERE id = $1 FOR NO KEY UPDATE")
+                .await?;
+            // Both in one round trip: the lock is taken inside the transaction.
+            let started = futures::future::try_join(
+                conn.batch_execute("BEGIN"),
+                conn.query_one(&lock, &[&ledger_id]),
+            )
+            .await;
+            match started {
+                Ok(((), row)) => Ok((conn, row.get::<_, i64>(0))),
+                Err(e) => {
+                    // The connection may be mid-transaction: close it rather than reuse it.
+                    drop(Object::take(conn));
+                    Err(e.into())
+                }
+            }
+        })?;
+        Ok(Box::new(PgBatch {
+            store: self,
+            conn: Some(conn),
+            ledger_id,
+            version,
+        }))
+    }
+
+    fn create_credential(&self, row: &CredentialRow) -> StoreResult<i64> {
+        let row = row.clone();
+        self.read(move |c| {
+            Box::pin(async move {
+                let id = c
+                    .query_one(
+                        "INSERT INTO credentials (ledger_id, kind, login, secret_hash, scopes)
+                         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                        &[
+                            &row.ledger_id,
+                            &row.kind,
+                            &row.login,
+                            &row.secret_hash,
+                            &row.scopes,
+                        ],
+                    )
+                    .await?;
+                Ok(id.get(0))
+            })
+        })
+    }
+
+    fn revoke_credential(&self, ledger_id: i64, id: i64) -> StoreResult<bool> {
+        self.read(move |c| {
+            Box::pin(async move {
+                let n = c
+                    .execute(
+                        "UPDATE credentials SET revoked_at = now()
+                         WHERE ledger_id = $1 AND id = $2 AND revoked_at IS NULL",
+                        &[&ledger_id, &id],
+                    )
+                    .await?;
+                Ok(n == 1)
+            })
+        })
+    }
+
+    fn active_credentials(&self) -> StoreResult<Vec<CredentialRow>> {
+        self.read(|c| {
+            Box::pin(async move {
+                let found = c
+                    .query(
+                        "SELECT id, ledger_id, kind, login, secret_hash, scopes FROM credentials
+                         WHERE revoked_at IS NULL",
+                        &[],
+                    )
+                    .await?;
+                rows(found, |r| {
+                    Ok(CredentialRow {
+                        id: r.try_get(0)?,
+                        ledger_id: r.try_get(1)?,
+                        kind: r.try_get(2)?,
+                        login: r.try_get(3)?,
+                        secret_hash: r.try_get(4)?,
+                        scopes: r.try_get(5)?,
+                    })
+                })
+            })
+        })
+    }
+
+    fn transactions(&self, ledger_id: i64, account_id: i64) -> StoreResult<Vec<Transaction>> {
+        self.read(move |c| {
+            Box::pin(async move {
+                let found = c
+                    .query(
+                        &format!(
+                            "SELECT {TRANSACTION_COLUMNS} FROM transactions
+                             WHERE ledger_id = $1 AND account_id = $2 ORDER BY id"
+                        ),
+                        &[&ledger_id, &account_id],
+                    )
+                    .await?;
+                rows(found, transaction)
+            })
+        })
+    }
+
+    fn recharge_payments(&self, query: &RechargeQuery) -> StoreResult<(Vec<RechargePayment>, i64)> {
+        let q = query.clone();
+        self.read(move |c| {
+            Box::pin(async move {
+                let filter =
+                    "ledger_id = $1 AND provider = $2 AND ($3::bigint IS NULL OR customer_id = $3)";
+                let total: i64 = c
+                    .query_one(
+                        &format!("SELECT COUNT(*) FROM recharge_payments WHERE {filter}"),
+                        &[&q.ledger_id, &q.provider, &q.customer_id],
+                    )
+                    .await?
+                    .get(0);
+                let found = c
+                    .query(
+                        &format!(
+                            "SELECT {RECHARGE_COLUMNS} FROM recharge_payments WHERE {filter}
+                             ORDER BY id DESC LIMIT $4 OFFSET $5"
+                        ),
+                        &[&q.ledger_id, &q.provider, &q.customer_id, &q.limit, &q.offset],
+                    )
+                    .await?;
+                Ok((rows(found, recharge)?, total))
+            })
+        })
+    }
+
+    fn transactions_page(&self, query: &TransactionQuery) -> StoreResult<(Vec<Transaction>, i64)> {
+        let q = query.clone();
+        self.read(move |c| {
+            Box::pin(async move {
+                let filter = "ledger_id = $1 AND account_id = $2
+                     AND ($3::date IS NULL OR date >= $3) AND ($4::date IS NULL OR date <= $4)";
+                let total: i64 = c
+                    .query_one(
+                        &format!("SELECT COUNT(*) FROM transactions WHERE {filter}"),
+                        &[&q.ledger_id, &q.account_id, &q.from, &q.to],
+                    )
+                    .await?
+                    .get(0);
+                let found = c
+                    .query(
+                        &format!(
+                            "SELECT {TRANSACTION_COLUMNS} FROM transactions WHERE {filter}
+                             ORDER BY id DESC LIMIT $5 OFFSET $6"
+                        ),
+                        &[&q.ledger_id, &q.account_id, &q.from, &q.to, &q.limit, &q.offset],
+                    )
+                    .await?;
+                Ok((rows(found, transaction)?, total))
+            })
+        })
+    }
+
+    fn bill_run_input(&self, ledger_id: i64, bill_date: time::Date) -> StoreResult<BillRunInput> {
+        self.read(move |c| {
+            Box::pin(async move {
+                c.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?;
+                let mut input = BillRunInput {
+                    bill_date: Some(bill_date),
+                    ..BillRunInput::default()
+                };
+                let balances = c
+                    .query(
+                        "SELECT account_id, SUM(amount)::bigint FROM transactions
+                         WHERE ledger_id = $1 AND date <= $2 GROUP BY account_id",
+                        &[&ledger_id, &bill_date],
+                    )
+                    .await?;
+                input.balances = rows(balances, |r| {
+                    Ok((r.try_get::<_, i64>(0)?, Amount::from_minor(r.try_get(1)?)))
+                })?
+                .into_iter()
+                .collect();
+                let unbilled = c
+                    .query(
+                        "SELECT account_id, id FROM transactions
+                         WHERE ledger_id = $1 AND date <= $2 AND billed IS NULL ORDER BY id",
+                        &[&ledger_id, &bill_date],
+                    )
+                    .await?;
+                for r in unbilled {
+                    let (account, id): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
+                    input.unbilled.entry(account).or_default().push(id);
+                }
+                c.batch_execute("COMMIT").await?;
+                Ok(input)
+            })
+        })
+    }
+
+    fn billed_transactions(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Vec<Transaction>> {
+        self.read(move |c| {
+            Box::pin(async move {
+                let found = c
+                    .query(
+                        &format!(
+                            "SELECT {TRANSACTION_COLUMNS} FROM transactions
+                             WHERE ledger_id = $1 AND billed = $2 ORDER BY id"
+                        ),
+                        &[&ledger_id, &bill_no],
+                    )
+                    .await?;
+                rows(found, transaction)
+            })
+        })
+    }
+
+    fn save_token(&self, token: &TokenRow) -> StoreResult<()> {
+        let t = token.clone();
+        self.read(move |c| {
+            Box::pin(async move {
+                c.execute(
+                    "INSERT INTO access_tokens (token_sha256, credential_id, ledger_id, scopes,
+                         expires_at)
+                     VALUES ($1, $2, $3, $4, $5)",
+                    &[
+                        &t.token_sha256,
+                        &t.credential_id,
+                        &t.ledger_id,
+                        &t.scopes,
+                        &t.expires_at,
+                    ],
+                )
+                .await?;
+                Ok(())
+            })
+        })
+    }
+
+    fn live_tokens(&self, now: OffsetDateTime) -> StoreResult<Vec<TokenRow>> {
+        self.read(move |c| {
+            Box::pin(async move {
+                c.execute("DELETE FROM access_tokens WHERE expires_at <= $1", &[&now])
+                    .await?;
+                let found = c
+                    .query(
+                        "SELECT token_sha256, credential_id, ledger_id, scopes, expires_at
+                         FROM access_tokens",
+                        &[],
+                    )
+                    .await?;
+                rows(found, |r| {
+                    Ok(TokenRow {
+                        token_sha256: r.try_get(0)?,
+                        credential_id: r.try_get(1)?,
+                        ledger_id: r.try_get(2)?,
+                        scopes: r.try_get(3)?,
+                        expires_at: r.try_get(4)?,
+                    })
+                })
+            })
+        })
+    }
+
+    fn delete_tokens_of(&self, credential_id: i64) -> StoreResult<()> {
+        self.read(move |c| {
+            Box::pin(async move {
+                c.execute(
+                    "DELETE FROM access_tokens WHERE credential_id = $1",
+                    &[&credential_id],
+                )
+                .await?;
+                Ok(())
+            })
+        })
+    }
+}
+
+/// A writer batch: a transaction holding the ledger row's lock on one pooled connection.
+struct PgBatch<'a> {
+    store: &'a PostgresStore,
+    /// `None` once committed.
+    conn: Option<Object>,
+    ledger_id: i64,
+    version: i64,
+}
+
+impl Batch for PgBatch<'_> {
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn load(&mut self) -> StoreResult<(LedgerInfo, Snapshot)> {
+        let conn = self.conn.take().expect("an open batch has its connection");
+        let id = self.ledger_id;
+        let (conn, loaded) = self.store.run(move |_| async move {
+            let loaded = async {
+                let info = ledger_info(
+                    &conn
+                        .query_one(
+                            "SELECT id, ledger_no, name, currency, settings FROM ledgers
+                             WHERE id = $1",
+                            &[&id],
+                        )
+                        .await?,
+                )?;
+                Ok::<_, StoreError>((info, load::snapshot(&conn, id).await?))
+            }
+            .await;
+            Ok((conn, loaded))
+        })?;
+        self.conn = Some(conn);
+        loaded
+    }
+
+    fn commit(mut self: Box<Self>, ledger: &Ledger, dirty: &Dirty) -> StoreResult<i64> {
+        let conn = self.conn.take().expect("an open batch has its connection");
+        let statements = persist::statements(ledger, dirty);
+        let (id, version) = (self.ledger_id, self.version);
+        self.store.run(move |_| async move {
+            let committed = async {
+                let version = if statements.is_empty() {
+                    version
+                } else {
+                    persist::execute(&conn, id, &statements).await?
+                };
+                conn.batch_execute("COMMIT").await?;
+                Ok::<_, StoreError>(version)
+            }
+            .await;
+            if committed.is_err() {
+                drop(Object::take(conn));
+            }
+            committed
+        })
+    }
+}
+
+impl Drop for PgBatch<'_> {
+    fn drop(&mut self) {
+        // Never hand a connection mid-transaction back to the pool: closing it makes the
+        // server roll back and release the ledger's lock.
+        if let Some(conn) = self.conn.take() {
+            drop(Object::take(conn));
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! A fresh PostgreSQL database per test, dropped afterwards.
+//!
+//! The server is `SALDO_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`).
+//! Where none answers, PostgreSQL tests are skipped with a note, unless
+//! `SALDO_TEST_POSTGRES_REQUIRED=1` (as in CI), where that is a failure.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+pub struct TestDatabase {
+    pub url: String,
+    server: String,
+    name: String,
+}
+
+fn server_url() -> String {
+    std::env::var("SALDO_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.to_string())
+}
+
+fn required() -> bool {
+    std::env::var("SALDO_TEST_POSTGRES_REQUIRED").is_ok_and(|v| v == "1")
+}
+
+/// Runs SQL on the server's maintenance database.
+fn admin(server: &str, sql: String) -> Result<(), String> {
+    query(server, sql).map(drop)
+}
+
+/// Runs SQL at `url` and returns the first column of its last row as text, on a thread of
+/// its own so it works from inside or outside an async runtime.
+pub fn query(url: &str, sql: String) -> Result<Option<String>, String> {
+    let server = url.to_string();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        runtime.block_on(async move {
+            let (client, conn) = tokio::time::timeout(
+                std::time::Duration::from_secs(5),
+                tokio_postgres::connect(&server, tokio_postgres::NoTls),
+            )
+            .await
+            .map_err(|_| "timed out connecting".to_string())?
+            .map_err(|e| e.to_string())?;
+            tokio::spawn(conn);
+            let messages = client.simple_query(&sql).await.map_err(|e| match e.as_db_error() {
+                Some(db) => db.message().to_string(),
+                None => e.to_string(),
+            })?;
+            Ok(messages.iter().rev().find_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+                _ => None,
+            }))
+        })
+    })
+    .join()
+    .map_err(|_| "the admin thread panicked".to_string())?
+}
+
+/// `url` with its database name replaced.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl TestDatabase {
+    /// A new, empty database, or `None` when no server answers and none is required.
+    pub fn create() -> Option<TestDatabase> {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let server = server_url();
+        let name = format!(
+            "saldo_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            rand_suffix()
+        );
+        match admin(&server, format!("CREATE DATABASE {name}")) {
+            Ok(()) => Some(TestDatabase {
+                url: with_database(&server, &name),
+                server,
+                name,
+            }),
+            Err(e) if !required() => {
+                eprintln!("PostgreSQL not available ({e}): skipping the PostgreSQL tests");
+                None
+            }
+            Err(e) => panic!(
+                "PostgreSQL is required (SALDO_TEST_POSTGRES_REQUIRED=1) but creating a test \
+                 database failed: {e}"
+            ),
+        }
+    }
+}
+
+fn rand_suffix() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Err(e) = admin(
+            &self.server,
+            format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        ) {
+            eprintln!("dropping test database {}: {e}", self.name);
+        }
+    }
+}
