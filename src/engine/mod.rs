@@ -92,7 +92,7 @@ impl Engine {
     fn discover_ledgers(&self) -> Result<(), StoreError> {
         let _one_at_a_time = self.discovering.lock().unwrap_or_else(|p| p.into_inner());
         for info in self.store.ledgers()? {
-            if self.meta(info.id).is_none() {
+            if self.known_meta(info.id).is_none() {
                 let snapshot = self.store.load(info.id)?;
                 let version = snapshot.version;
                 self.spawn_writer(Ledger::restore(info, snapshot), Some(version));
@@ -130,7 +130,15 @@ impl Engine {
             .insert(id, meta);
     }
 
+    /// The ledger's meta; a ledger another process created is picked up on first use.
     pub fn meta(&self, ledger_id: i64) -> Option<LedgerMeta> {
+        self.known_meta(ledger_id).or_else(|| {
+            self.rediscover();
+            self.known_meta(ledger_id)
+        })
+    }
+
+    fn known_meta(&self, ledger_id: i64) -> Option<LedgerMeta> {
         self.meta
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -142,7 +150,7 @@ impl Engine {
     pub fn create_ledger(&self, info: &LedgerInfo) -> Result<LedgerInfo, StoreError> {
         let stored = self.store.create_ledger(info)?;
         let _one_at_a_time = self.discovering.lock().unwrap_or_else(|p| p.into_inner());
-        if self.meta(stored.id).is_none() {
+        if self.known_meta(stored.id).is_none() {
             self.spawn_writer(Ledger::new(stored.clone()), Some(0));
         }
         Ok(stored)
