@@ -1,6 +1,7 @@
-//! The SQLite store rebuilds exactly the ledger the writer had: random operation sequences
-//! are persisted in random batches (as the writer does), then the ledger is restored from the
-//! file and compared field by field.
+//! Both stores rebuild exactly the ledger the writer had: random operation sequences are
+//! persisted in random batches (as the writer does), then the ledger is restored from the
+//! database and compared field by field. The PostgreSQL cases run on a fresh database each
+//! (see tests/support/postgres.rs for where the server comes from and when they are skipped).
 
 use proptest::prelude::*;
 use saldo::ledger::{
@@ -8,7 +9,12 @@ use saldo::ledger::{
     Settings,
 };
 use saldo::money::Amount;
-use saldo::store::{SqliteStore, Store};
+use std::sync::Arc;
+
+use saldo::store::{PostgresStore, SqliteStore, Store};
+
+#[path = "support/postgres.rs"]
+mod postgres;
 use time::{Duration, OffsetDateTime};
 
 #[derive(Debug, Clone)]
@@ -54,7 +60,7 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn setup(store: &SqliteStore, start: OffsetDateTime) -> Ledger {
+fn setup(store: &dyn Store, start: OffsetDateTime) -> Ledger {
     let info = store
         .create_ledger(&LedgerInfo {
             id: 0,
@@ -152,20 +158,39 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
 
     #[test]
-    fn a_restored_ledger_equals_the_one_that_was_persisted(ops in prop::collection::vec(op(), 1..80)) {
+    fn sqlite_restores_the_ledger_that_was_persisted(ops in prop::collection::vec(op(), 1..80)) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rt.db");
         let store = SqliteStore::open(path.to_str().unwrap()).unwrap();
-        // Whole seconds: the store keeps RFC 3339 timestamps, which round-trip exactly.
+        roundtrip(&store, &ops);
+    }
+}
+
+proptest! {
+    // Fewer cases: each creates and drops a database.
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    #[test]
+    fn postgres_restores_the_ledger_that_was_persisted(ops in prop::collection::vec(op(), 1..80)) {
+        let Some(db) = postgres::TestDatabase::create() else {
+            return Ok(());
+        };
+        let store = PostgresStore::open(&db.url, 4).unwrap();
+        roundtrip(&store, &ops);
+    }
+}
+
+fn roundtrip(store: &dyn Store, ops: &[Op]) {
+    {
         let start = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
         let mut now = start;
-        let mut l = setup(&store, start);
+        let mut l = setup(store, start);
         let mut sessions: Vec<i64> = Vec::new();
         let mut payments: Vec<(i64, i64)> = Vec::new();
         let mut recharges: Vec<i64> = Vec::new();
         let mut bill_day = start.date();
         let account_no = |a: usize| format!("777{:07}", a + 1);
-        for op in &ops {
+        for op in ops {
             match *op {
                 Op::Open(c) => {
                     let who = Identification { cards: vec![format!("card{c}")], ..Default::default() };
@@ -304,4 +329,55 @@ fn wal_and_full_synchronous_are_in_force() {
         .unwrap()
         .count() as i64;
     assert_eq!(version, migrations, "every migration ran");
+}
+
+/// Two handles on one database, as two processes hold them: a batch keeps the ledger's lock
+/// until it commits, and the next batch sees the version it left.
+fn a_batch_excludes_other_handles_until_it_commits(first: Arc<dyn Store>, second: Arc<dyn Store>) {
+    let start = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+    let mut ledger = setup(&*first, start);
+    let batch = first.begin(ledger.info.id).unwrap();
+    let before = batch.version();
+    let id = ledger.info.id;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let batch = second.begin(id).unwrap();
+        tx.send(batch.version()).unwrap();
+        let (info, snapshot) = {
+            let mut batch = batch;
+            batch.load().unwrap()
+        };
+        (info, snapshot.customers.len())
+    });
+    assert!(
+        rx.recv_timeout(std::time::Duration::from_millis(400)).is_err(),
+        "the second batch waits for the first"
+    );
+    let dirty = ledger.take_dirty();
+    let after = batch.commit(&ledger, &dirty).unwrap();
+    assert_eq!(after, before + 1, "a batch with changes advances the version");
+    assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap(), after);
+    let (info, customers) = waiter.join().unwrap();
+    assert_eq!(info, ledger.info);
+    assert_eq!(customers, 3, "the second batch reads what the first wrote");
+    // A batch without changes leaves the version alone.
+    let idle = first.begin(id).unwrap();
+    assert_eq!(idle.commit(&ledger, &Default::default()).unwrap(), after);
+}
+
+#[test]
+fn sqlite_batches_exclude_each_other_across_handles() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lock.db");
+    let open = || -> Arc<dyn Store> { Arc::new(SqliteStore::open(path.to_str().unwrap()).unwrap()) };
+    a_batch_excludes_other_handles_until_it_commits(open(), open());
+}
+
+#[test]
+fn postgres_batches_exclude_each_other_across_handles() {
+    let Some(db) = postgres::TestDatabase::create() else {
+        return;
+    };
+    let open = || -> Arc<dyn Store> { Arc::new(PostgresStore::open(&db.url, 4).unwrap()) };
+    a_batch_excludes_other_handles_until_it_commits(open(), open());
 }
