@@ -193,15 +193,20 @@ fn roundtrip(store: &dyn Store, ops: &[Op]) {
         for op in ops {
             match *op {
                 Op::Open(c) => {
-                    let who = Identification { cards: vec![format!("card{c}")], ..Default::default() };
+                    let who = Identification {
+                        cards: vec![format!("card{c}")],
+                        ..Default::default()
+                    };
                     // A closed account takes no sessions.
                     if let Ok(id) = l.open_session(&who, now) {
                         sessions.push(id);
                     }
                 }
-                Op::Block(s, a) => if let Some(&sid) = sessions.get(s) {
-                    let _ = l.block(sid, Amount::from_minor(a), now);
-                },
+                Op::Block(s, a) => {
+                    if let Some(&sid) = sessions.get(s) {
+                        let _ = l.block(sid, Amount::from_minor(a), now);
+                    }
+                }
                 Op::Pay(s, a) => {
                     if let Some(&sid) = sessions.get(s)
                         && let Ok(p) = l.create_payment(sid, Amount::from_minor(a), now)
@@ -209,28 +214,48 @@ fn roundtrip(store: &dyn Store, ops: &[Op]) {
                         payments.push((sid, p.id));
                     }
                 }
-                Op::Patch(p, a) => if let Some(&(sid, pid)) = payments.get(p) {
-                    let _ = l.patch_payment(sid, pid, Amount::from_minor(a), now);
-                },
-                Op::Commit(p) => if let Some(&(sid, pid)) = payments.get(p) {
-                    let _ = l.commit_payment(sid, pid, now);
-                },
-                Op::Rollback(p) => if let Some(&(sid, pid)) = payments.get(p) {
-                    let _ = l.rollback_payment(sid, pid, now);
-                },
-                Op::End(s) => if let Some(&sid) = sessions.get(s) {
-                    l.end_session(sid, now).unwrap();
-                },
+                Op::Patch(p, a) => {
+                    if let Some(&(sid, pid)) = payments.get(p) {
+                        let _ = l.patch_payment(sid, pid, Amount::from_minor(a), now);
+                    }
+                }
+                Op::Commit(p) => {
+                    if let Some(&(sid, pid)) = payments.get(p) {
+                        let _ = l.commit_payment(sid, pid, now);
+                    }
+                }
+                Op::Rollback(p) => {
+                    if let Some(&(sid, pid)) = payments.get(p) {
+                        let _ = l.rollback_payment(sid, pid, now);
+                    }
+                }
+                Op::End(s) => {
+                    if let Some(&sid) = sessions.get(s) {
+                        l.end_session(sid, now).unwrap();
+                    }
+                }
                 Op::Deposit(a, x) => {
-                    let no = l.accounts().find(|acc| acc.id == a as i64 + 1).unwrap().account_no.clone();
-                    l.receive_payment(&no, Amount::from_minor(x), None, None, now).unwrap();
+                    let no = l
+                        .accounts()
+                        .find(|acc| acc.id == a as i64 + 1)
+                        .unwrap()
+                        .account_no
+                        .clone();
+                    l.receive_payment(&no, Amount::from_minor(x), None, None, now)
+                        .unwrap();
                 }
                 Op::Idle(secs) => {
                     now += Duration::seconds(secs);
                     l.end_idle_sessions(now);
                 }
                 Op::Recharge(c, x) => {
-                    if let Ok(p) = l.create_recharge("external", c as i64 + 1, Amount::from_minor(x), Some(format!("r{c}")), now) {
+                    if let Ok(p) = l.create_recharge(
+                        "external",
+                        c as i64 + 1,
+                        Amount::from_minor(x),
+                        Some(format!("r{c}")),
+                        now,
+                    ) {
                         recharges.push(p.id);
                     }
                 }
@@ -241,7 +266,12 @@ fn roundtrip(store: &dyn Store, ops: &[Op]) {
                 }
                 Op::RechargeRollback(r) => {
                     if let Some(&id) = recharges.get(r) {
-                        let _ = l.rollback_recharge("external", id, Some("changed my mind".into()), now);
+                        let _ = l.rollback_recharge(
+                            "external",
+                            id,
+                            Some("changed my mind".into()),
+                            now,
+                        );
                     }
                 }
                 Op::Card(a, main) => {
@@ -290,7 +320,10 @@ fn roundtrip(store: &dyn Store, ops: &[Op]) {
         assert_same(&l, &restored);
         // The counters continue where they were: the same next step gives the same ids.
         let next = |ledger: &mut Ledger| {
-            let who = Identification { username: Some("u0".into()), ..Default::default() };
+            let who = Identification {
+                username: Some("u0".into()),
+                ..Default::default()
+            };
             let session = ledger.open_session(&who, now);
             let recharge = ledger.create_recharge("external", 1, Amount::from_minor(1), None, now);
             let card = ledger.add_card(
@@ -350,13 +383,21 @@ fn a_batch_excludes_other_handles_until_it_commits(first: Arc<dyn Store>, second
         (info, snapshot.customers.len())
     });
     assert!(
-        rx.recv_timeout(std::time::Duration::from_millis(400)).is_err(),
+        rx.recv_timeout(std::time::Duration::from_millis(400))
+            .is_err(),
         "the second batch waits for the first"
     );
     let dirty = ledger.take_dirty();
     let after = batch.commit(&ledger, &dirty).unwrap();
-    assert_eq!(after, before + 1, "a batch with changes advances the version");
-    assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap(), after);
+    assert_eq!(
+        after,
+        before + 1,
+        "a batch with changes advances the version"
+    );
+    assert_eq!(
+        rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap(),
+        after
+    );
     let (info, customers) = waiter.join().unwrap();
     assert_eq!(info, ledger.info);
     assert_eq!(customers, 3, "the second batch reads what the first wrote");
@@ -369,7 +410,8 @@ fn a_batch_excludes_other_handles_until_it_commits(first: Arc<dyn Store>, second
 fn sqlite_batches_exclude_each_other_across_handles() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("lock.db");
-    let open = || -> Arc<dyn Store> { Arc::new(SqliteStore::open(path.to_str().unwrap()).unwrap()) };
+    let open =
+        || -> Arc<dyn Store> { Arc::new(SqliteStore::open(path.to_str().unwrap()).unwrap()) };
     a_batch_excludes_other_handles_until_it_commits(open(), open());
 }
 

@@ -99,7 +99,9 @@ pub trait Store: Send + Sync + 'static {
     /// Writes one batch of changes atomically and durably, outside any writer's lock; for
     /// tools and tests that own the ledger.
     fn persist(&self, ledger: &Ledger, dirty: &Dirty) -> StoreResult<()> {
-        self.begin(ledger.info.id)?.commit(ledger, dirty).map(|_| ())
+        self.begin(ledger.info.id)?
+            .commit(ledger, dirty)
+            .map(|_| ())
     }
     fn create_credential(&self, row: &CredentialRow) -> StoreResult<i64>;
     fn revoke_credential(&self, ledger_id: i64, id: i64) -> StoreResult<bool>;

@@ -58,8 +58,11 @@ impl TestDb {
     /// How many migrations the database has applied.
     pub fn schema_version(&self) -> i64 {
         if on_postgres() {
-            let v = postgres::query(&self.url, "SELECT MAX(version) FROM saldo_migrations".into())
-                .unwrap();
+            let v = postgres::query(
+                &self.url,
+                "SELECT MAX(version) FROM saldo_migrations".into(),
+            )
+            .unwrap();
             return v.expect("a schema version").parse().unwrap();
         }
         let path = self.url.strip_prefix("sqlite://").unwrap();

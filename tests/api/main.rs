@@ -8,7 +8,7 @@ mod cli;
 mod credit_account;
 mod durability;
 pub(crate) mod helpers;
-mod myq_external;
 mod multiprocess;
+mod myq_external;
 mod myq_v3;
 mod onboarding;

@@ -9,7 +9,13 @@ use serde_json::{Value, json};
 
 use crate::helpers::{PROCESS_TOKEN as TOKEN, Server, TestDb, basic, dec, free_port};
 
-async fn call(url: &str, auth: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+async fn call(
+    url: &str,
+    auth: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut req = reqwest::Client::new()
         .request(method, format!("{url}{path}"))
         .header("authorization", auth);
@@ -23,7 +29,14 @@ async fn call(url: &str, auth: &str, method: Method, path: &str, body: Option<Va
 }
 
 async fn admin(url: &str, method: Method, path: &str, body: Option<Value>) -> Value {
-    let (status, body) = call(url, &format!("Bearer {TOKEN}"), method, &format!("/admin/v1{path}"), body).await;
+    let (status, body) = call(
+        url,
+        &format!("Bearer {TOKEN}"),
+        method,
+        &format!("/admin/v1{path}"),
+        body,
+    )
+    .await;
     assert!((200..300).contains(&status), "{path}: {status} {body}");
     body
 }
@@ -31,17 +44,44 @@ async fn admin(url: &str, method: Method, path: &str, body: Option<Value>) -> Va
 /// Ledger 601 with `users` customers (limit `limit` each), made through `url`; returns the
 /// MyQ Basic header and the credential's id.
 async fn provision(url: &str, users: usize, limit: i64) -> (String, i64) {
-    admin(url, Method::POST, "/ledgers", Some(json!({"ledgerNo": "601", "name": "M", "currency": "SEK"}))).await;
+    admin(
+        url,
+        Method::POST,
+        "/ledgers",
+        Some(json!({"ledgerNo": "601", "name": "M", "currency": "SEK"})),
+    )
+    .await;
     for i in 0..users {
-        admin(url, Method::POST, "/ledgers/601/customers", Some(json!({"customerNo": format!("c{i}"), "name": "M", "username": format!("u{i}")}))).await;
+        admin(
+            url,
+            Method::POST,
+            "/ledgers/601/customers",
+            Some(json!({"customerNo": format!("c{i}"), "name": "M", "username": format!("u{i}")})),
+        )
+        .await;
         admin(url, Method::POST, "/ledgers/601/accounts", Some(json!({"customerNo": format!("c{i}"), "accountNo": format!("A{i}"), "creditLimit": limit}))).await;
     }
-    let cred = admin(url, Method::POST, "/ledgers/601/credentials", Some(json!({"kind": "myq-basic", "login": "m"}))).await;
-    (basic("m", cred["password"].as_str().unwrap()), cred["id"].as_i64().unwrap())
+    let cred = admin(
+        url,
+        Method::POST,
+        "/ledgers/601/credentials",
+        Some(json!({"kind": "myq-basic", "login": "m"})),
+    )
+    .await;
+    (
+        basic("m", cred["password"].as_str().unwrap()),
+        cred["id"].as_i64().unwrap(),
+    )
 }
 
 async fn account(url: &str, no: &str) -> Value {
-    admin(url, Method::GET, &format!("/ledgers/601/accounts/{no}"), None).await
+    admin(
+        url,
+        Method::GET,
+        &format!("/ledgers/601/accounts/{no}"),
+        None,
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -51,27 +91,69 @@ async fn two_processes_race_forty_blocks_and_see_each_others_changes_at_once() {
     let b = Server::start(&db.url, free_port(), Some(TOKEN)).await;
     // Everything is made through A; B serves it at once, credential and ledger included.
     let (auth, credential) = provision(&a.url, 1, 20).await;
-    let (status, s_b) = call(&b.url, &auth, Method::POST, "/sessions", Some(json!({"username": "u0"}))).await;
-    assert_eq!(status, 200, "B knows A's ledger, customer and credential: {s_b}");
-    let (_, s_a) = call(&a.url, &auth, Method::POST, "/sessions", Some(json!({"username": "u0"}))).await;
+    let (status, s_b) = call(
+        &b.url,
+        &auth,
+        Method::POST,
+        "/sessions",
+        Some(json!({"username": "u0"})),
+    )
+    .await;
+    assert_eq!(
+        status, 200,
+        "B knows A's ledger, customer and credential: {s_b}"
+    );
+    let (_, s_a) = call(
+        &a.url,
+        &auth,
+        Method::POST,
+        "/sessions",
+        Some(json!({"username": "u0"})),
+    )
+    .await;
     let (s_a, s_b) = (s_a["id"].as_i64().unwrap(), s_b["id"].as_i64().unwrap());
     assert_ne!(s_a, s_b, "ids are unique across processes");
 
     let mut tasks = Vec::new();
     for i in 0..40 {
-        let (url, s) = if i % 2 == 0 { (a.url.clone(), s_a) } else { (b.url.clone(), s_b) };
+        let (url, s) = if i % 2 == 0 {
+            (a.url.clone(), s_a)
+        } else {
+            (b.url.clone(), s_b)
+        };
         let auth = auth.clone();
         tasks.push(tokio::spawn(async move {
-            call(&url, &auth, Method::POST, &format!("/sessions/{s}/block"), Some(json!({"amount": 5}))).await.0
+            call(
+                &url,
+                &auth,
+                Method::POST,
+                &format!("/sessions/{s}/block"),
+                Some(json!({"amount": 5})),
+            )
+            .await
+            .0
         }));
     }
     let mut statuses = Vec::new();
     for t in tasks {
         statuses.push(t.await.unwrap());
     }
-    let held_by_b = statuses.iter().skip(1).step_by(2).filter(|&&s| s == 204).count();
-    assert_eq!(statuses.iter().filter(|&&s| s == 204).count(), 4, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|&&s| s == 402).count(), 36, "{statuses:?}");
+    let held_by_b = statuses
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .filter(|&&s| s == 204)
+        .count();
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 204).count(),
+        4,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 402).count(),
+        36,
+        "{statuses:?}"
+    );
     for url in [&a.url, &b.url] {
         let acc = account(url, "A0").await;
         assert_eq!(acc["reservedAmount"], dec("20.00"), "{acc}");
@@ -79,7 +161,14 @@ async fn two_processes_race_forty_blocks_and_see_each_others_changes_at_once() {
     }
 
     // A change through one process is visible through the other on the very next request.
-    let (status, _) = call(&a.url, &auth, Method::DELETE, &format!("/sessions/{s_a}"), None).await;
+    let (status, _) = call(
+        &a.url,
+        &auth,
+        Method::DELETE,
+        &format!("/sessions/{s_a}"),
+        None,
+    )
+    .await;
     assert_eq!(status, 204);
     let after_end = account(&b.url, "A0").await;
     assert_eq!(
@@ -87,20 +176,54 @@ async fn two_processes_race_forty_blocks_and_see_each_others_changes_at_once() {
         dec(&format!("{}.00", 5 * held_by_b)),
         "B sees A's session end: {after_end}"
     );
-    let (status, p) = call(&b.url, &auth, Method::POST, &format!("/sessions/{s_b}/payments"), Some(json!({"amount": 3}))).await;
+    let (status, p) = call(
+        &b.url,
+        &auth,
+        Method::POST,
+        &format!("/sessions/{s_b}/payments"),
+        Some(json!({"amount": 3})),
+    )
+    .await;
     assert_eq!(status, 200, "{p}");
     let p = p["id"].as_i64().unwrap();
-    let (status, _) = call(&b.url, &auth, Method::POST, &format!("/sessions/{s_b}/payments/{p}/commit"), None).await;
+    let (status, _) = call(
+        &b.url,
+        &auth,
+        Method::POST,
+        &format!("/sessions/{s_b}/payments/{p}/commit"),
+        None,
+    )
+    .await;
     assert_eq!(status, 204);
     let seen_by_a = account(&a.url, "A0").await;
-    assert_eq!(seen_by_a["totalBalance"], dec("-3.00"), "A sees B's commit at once: {seen_by_a}");
+    assert_eq!(
+        seen_by_a["totalBalance"],
+        dec("-3.00"),
+        "A sees B's commit at once: {seen_by_a}"
+    );
     // A commit retried through the other process has no second effect.
-    let (status, _) = call(&a.url, &auth, Method::POST, &format!("/sessions/{s_b}/payments/{p}/commit"), None).await;
+    let (status, _) = call(
+        &a.url,
+        &auth,
+        Method::POST,
+        &format!("/sessions/{s_b}/payments/{p}/commit"),
+        None,
+    )
+    .await;
     assert_eq!(status, 204);
     assert_eq!(account(&b.url, "A0").await["totalBalance"], dec("-3.00"));
     // Settings patched through B govern A's next request.
-    admin(&b.url, Method::PATCH, "/ledgers/601", Some(json!({"name": "renamed"}))).await;
-    assert_eq!(admin(&a.url, Method::GET, "/ledgers/601", None).await["name"], "renamed");
+    admin(
+        &b.url,
+        Method::PATCH,
+        "/ledgers/601",
+        Some(json!({"name": "renamed"})),
+    )
+    .await;
+    assert_eq!(
+        admin(&a.url, Method::GET, "/ledgers/601", None).await["name"],
+        "renamed"
+    );
     // A credential revoked through A stops working through B within the refresh interval.
     let (status, _) = call(
         &a.url,
@@ -112,7 +235,14 @@ async fn two_processes_race_forty_blocks_and_see_each_others_changes_at_once() {
     .await;
     assert!((200..300).contains(&status));
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let (status, _) = call(&b.url, &auth, Method::GET, &format!("/sessions/{s_b}"), None).await;
+    let (status, _) = call(
+        &b.url,
+        &auth,
+        Method::GET,
+        &format!("/sessions/{s_b}"),
+        None,
+    )
+    .await;
     assert_eq!(status, 401, "revoked through A, refused by B");
 }
 
@@ -126,7 +256,11 @@ async fn killing_one_process_mid_load_loses_nothing_it_acknowledged() {
     // Eight terminals, half on each process, all on the same four accounts.
     let mut terminals = Vec::new();
     for t in 0..8 {
-        let url = if t % 2 == 0 { a.url.clone() } else { b.url.clone() };
+        let url = if t % 2 == 0 {
+            a.url.clone()
+        } else {
+            b.url.clone()
+        };
         let auth = auth.clone();
         terminals.push(tokio::spawn(async move {
             let client = reqwest::Client::new();
@@ -134,23 +268,39 @@ async fn killing_one_process_mid_load_loses_nothing_it_acknowledged() {
             let mut acked: Vec<(usize, i64)> = Vec::new();
             let user = t % 4;
             let post = |path: String, body: Option<Value>| {
-                let mut req = client.post(format!("{url}{path}")).header("authorization", &auth);
+                let mut req = client
+                    .post(format!("{url}{path}"))
+                    .header("authorization", &auth);
                 if let Some(b) = body {
                     req = req.json(&b);
                 }
                 req.send()
             };
             'outer: while tokio::time::Instant::now() < deadline {
-                let Ok(r) = post("/sessions".into(), Some(json!({"username": format!("u{user}")}))).await else {
+                let Ok(r) = post(
+                    "/sessions".into(),
+                    Some(json!({"username": format!("u{user}")})),
+                )
+                .await
+                else {
                     break;
                 };
-                let Ok(s) = r.json::<Value>().await else { break };
+                let Ok(s) = r.json::<Value>().await else {
+                    break;
+                };
                 let s = s["id"].as_i64().unwrap();
                 for _ in 0..3 {
-                    let Ok(r) = post(format!("/sessions/{s}/payments"), Some(json!({"amount": 0.25}))).await else {
+                    let Ok(r) = post(
+                        format!("/sessions/{s}/payments"),
+                        Some(json!({"amount": 0.25})),
+                    )
+                    .await
+                    else {
                         break 'outer;
                     };
-                    let Ok(p) = r.json::<Value>().await else { break 'outer };
+                    let Ok(p) = r.json::<Value>().await else {
+                        break 'outer;
+                    };
                     let p = p["id"].as_i64().unwrap();
                     match post(format!("/sessions/{s}/payments/{p}/commit"), None).await {
                         Ok(r) if r.status() == 204 => acked.push((user, p)),
@@ -173,22 +323,43 @@ async fn killing_one_process_mid_load_loses_nothing_it_acknowledged() {
     // B carried on; everything either acknowledged is there, and the books balance.
     let mut total_debits = 0.0;
     for user in 0..4 {
-        let statement = admin(&b.url, Method::GET, &format!("/ledgers/601/accounts/A{user}/statement"), None).await;
+        let statement = admin(
+            &b.url,
+            Method::GET,
+            &format!("/ledgers/601/accounts/A{user}/statement"),
+            None,
+        )
+        .await;
         let txns = statement["transactions"].as_array().unwrap();
-        let refs: std::collections::HashSet<&str> =
-            txns.iter().map(|t| t["reference"].as_str().unwrap()).collect();
+        let refs: std::collections::HashSet<&str> = txns
+            .iter()
+            .map(|t| t["reference"].as_str().unwrap())
+            .collect();
         for (_, p) in acked.iter().filter(|(u, _)| *u == user) {
-            assert!(refs.contains(format!("myq-payment:{p}").as_str()), "acknowledged payment {p} of u{user} is lost");
+            assert!(
+                refs.contains(format!("myq-payment:{p}").as_str()),
+                "acknowledged payment {p} of u{user} is lost"
+            );
         }
         let account = &statement["account"];
         if let Some(last) = txns.last() {
-            assert_eq!(account["totalBalance"], last["balance"], "balance is the sum of postings");
+            assert_eq!(
+                account["totalBalance"], last["balance"],
+                "balance is the sum of postings"
+            );
         }
         assert!(account["availableAmount"].as_f64().unwrap() >= 0.0);
         total_debits += txns.len() as f64;
     }
     assert!(total_debits >= acked.len() as f64);
-    let (status, _) = call(&b.url, &auth, Method::POST, "/sessions", Some(json!({"username": "u0"}))).await;
+    let (status, _) = call(
+        &b.url,
+        &auth,
+        Method::POST,
+        "/sessions",
+        Some(json!({"username": "u0"})),
+    )
+    .await;
     assert_eq!(status, 200, "the survivor keeps serving");
     // And a restarted process agrees with it.
     let c = Server::start(&db.url, free_port(), Some(TOKEN)).await;

@@ -45,10 +45,13 @@ pub fn query(url: &str, sql: String) -> Result<Option<String>, String> {
             .map_err(|_| "timed out connecting".to_string())?
             .map_err(|e| e.to_string())?;
             tokio::spawn(conn);
-            let messages = client.simple_query(&sql).await.map_err(|e| match e.as_db_error() {
-                Some(db) => db.message().to_string(),
-                None => e.to_string(),
-            })?;
+            let messages = client
+                .simple_query(&sql)
+                .await
+                .map_err(|e| match e.as_db_error() {
+                    Some(db) => db.message().to_string(),
+                    None => e.to_string(),
+                })?;
             Ok(messages.iter().rev().find_map(|m| match m {
                 tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
                 _ => None,

@@ -180,9 +180,7 @@ impl Credentials {
                 .unwrap_or_else(|p| p.into_inner())
                 .values()
                 .filter(|r| r.kind == LEDGER_BEARER)
-                .find(|r| {
-                    secret::constant_time_eq(r.secret_hash.as_bytes(), presented.as_bytes())
-                })
+                .find(|r| secret::constant_time_eq(r.secret_hash.as_bytes(), presented.as_bytes()))
                 .map(|r| Principal {
                     credential_id: r.id,
                     ledger_id: r.ledger_id,

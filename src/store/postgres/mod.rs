@@ -16,8 +16,7 @@ use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
 use super::{
-    Batch, CredentialRow, RechargeQuery, Store, StoreError, StoreResult, TokenRow,
-    TransactionQuery,
+    Batch, CredentialRow, RechargeQuery, Store, StoreError, StoreResult, TokenRow, TransactionQuery,
 };
 use crate::ledger::*;
 use crate::money::Amount;
@@ -115,7 +114,10 @@ impl PostgresStore {
         Fut: Future<Output = StoreResult<T>> + Send + 'static,
         T: Send + 'static,
     {
-        let runtime = self.runtime.as_ref().expect("runtime lives as long as the store");
+        let runtime = self
+            .runtime
+            .as_ref()
+            .expect("runtime lives as long as the store");
         let task = runtime.spawn(work(self.pool.clone()));
         futures::executor::block_on(task)
             .map_err(|e| StoreError::Database(format!("database task failed: {e}")))?
@@ -181,8 +183,11 @@ async fn migrate(pool: &Pool) -> StoreResult<()> {
             conn.batch_execute("BEGIN").await?;
             let step = async {
                 conn.batch_execute(sql).await?;
-                conn.execute("INSERT INTO saldo_migrations (version) VALUES ($1)", &[&next])
-                    .await?;
+                conn.execute(
+                    "INSERT INTO saldo_migrations (version) VALUES ($1)",
+                    &[&next],
+                )
+                .await?;
                 conn.batch_execute("COMMIT").await
             };
             if let Err(e) = step.await {
@@ -258,7 +263,14 @@ fn rows<T>(
 
 impl Store for PostgresStore {
     fn ping(&self) -> StoreResult<()> {
-        self.read(|c| Box::pin(async move { c.simple_query("SELECT 1").await.map(drop).map_err(Into::into) }))
+        self.read(|c| {
+            Box::pin(async move {
+                c.simple_query("SELECT 1")
+                    .await
+                    .map(drop)
+                    .map_err(Into::into)
+            })
+        })
     }
 
     fn meta_get(&self, key: &str) -> StoreResult<Option<String>> {
@@ -461,7 +473,13 @@ impl Store for PostgresStore {
                             "SELECT {RECHARGE_COLUMNS} FROM recharge_payments WHERE {filter}
                              ORDER BY id DESC LIMIT $4 OFFSET $5"
                         ),
-                        &[&q.ledger_id, &q.provider, &q.customer_id, &q.limit, &q.offset],
+                        &[
+                            &q.ledger_id,
+                            &q.provider,
+                            &q.customer_id,
+                            &q.limit,
+                            &q.offset,
+                        ],
                     )
                     .await?;
                 Ok((rows(found, recharge)?, total))
@@ -488,7 +506,14 @@ impl Store for PostgresStore {
                             "SELECT {TRANSACTION_COLUMNS} FROM transactions WHERE {filter}
                              ORDER BY id DESC LIMIT $5 OFFSET $6"
                         ),
-                        &[&q.ledger_id, &q.account_id, &q.from, &q.to, &q.limit, &q.offset],
+                        &[
+                            &q.ledger_id,
+                            &q.account_id,
+                            &q.from,
+                            &q.to,
+                            &q.limit,
+                            &q.offset,
+                        ],
                     )
                     .await?;
                 Ok((rows(found, transaction)?, total))

@@ -113,8 +113,12 @@ pub(super) fn statements(ledger: &Ledger, dirty: &Dirty) -> Vec<Write> {
                 col(&rows, |c| c.msisdn.clone()),
                 col(&rows, |c| json_id(&c.national_id)),
                 col(&rows, |c| c.username.clone()),
-                col(&rows, |c| serde_json::to_string(&c.aliases).expect("list serializes")),
-                col(&rows, |c| serde_json::to_string(&c.cards).expect("list serializes")),
+                col(&rows, |c| {
+                    serde_json::to_string(&c.aliases).expect("list serializes")
+                }),
+                col(&rows, |c| {
+                    serde_json::to_string(&c.cards).expect("list serializes")
+                }),
                 col(&rows, |c| c.personal_number.clone()),
                 col(&rows, |c| c.default_account),
                 col(&rows, |c| c.pep),
@@ -334,7 +338,11 @@ pub(super) fn statements(ledger: &Ledger, dirty: &Dirty) -> Vec<Write> {
         let rows: Vec<&SessionPayment> = dirty
             .payments
             .iter()
-            .map(|id| ledger.payment(*id).expect("dirty payment exists until persisted"))
+            .map(|id| {
+                ledger
+                    .payment(*id)
+                    .expect("dirty payment exists until persisted")
+            })
             .collect();
         out.push(upsert(
             "myq_payments",
@@ -364,7 +372,11 @@ pub(super) fn statements(ledger: &Ledger, dirty: &Dirty) -> Vec<Write> {
         let rows: Vec<&RechargePayment> = dirty
             .recharges
             .iter()
-            .map(|id| ledger.recharge(*id).expect("dirty recharge exists until persisted"))
+            .map(|id| {
+                ledger
+                    .recharge(*id)
+                    .expect("dirty recharge exists until persisted")
+            })
             .collect();
         out.push(upsert(
             "recharge_payments",
@@ -443,11 +455,7 @@ pub(super) fn statements(ledger: &Ledger, dirty: &Dirty) -> Vec<Write> {
                   FROM UNNEST($2::bigint[], $3::bigint[]) AS u(id, bill)
                   WHERE t.ledger_id = $1 AND t.id = u.id AND t.billed IS NULL"
                 .into(),
-            params: vec![
-                Box::new(lid),
-                col(&billed, |b| b.0),
-                col(&billed, |b| b.1),
-            ],
+            params: vec![Box::new(lid), col(&billed, |b| b.0), col(&billed, |b| b.1)],
         });
     }
     out

@@ -8,8 +8,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{
-    Batch, CredentialRow, RechargeQuery, Store, StoreError, StoreResult, TokenRow,
-    TransactionQuery,
+    Batch, CredentialRow, RechargeQuery, Store, StoreError, StoreResult, TokenRow, TransactionQuery,
 };
 use crate::ledger::*;
 use crate::money::Amount;
