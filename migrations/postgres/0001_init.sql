@@ -1,5 +1,8 @@
 -- saldo schema for PostgreSQL, version 1: the same tables as the SQLite store, in native
 -- types. Amounts are BIGINT minor units; ids within a ledger are assigned by the ledger core.
+-- The high-volume tables (holds, transactions, sessions, payments, recharges, records) carry
+-- no foreign key to `ledgers`: their rows are written only by the ledger's writer holding the
+-- ledger's row lock, and a per-row foreign-key check cost a measurable share of throughput.
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -80,7 +83,7 @@ CREATE TABLE accounts (
 );
 
 CREATE TABLE holds (
-    ledger_id   BIGINT NOT NULL REFERENCES ledgers(id),
+    ledger_id   BIGINT NOT NULL,
     id          BIGINT NOT NULL,
     account_id  BIGINT NOT NULL,
     kind        TEXT NOT NULL,
@@ -95,7 +98,7 @@ CREATE TABLE holds (
 CREATE INDEX holds_active ON holds(ledger_id) WHERE status = 'active';
 
 CREATE TABLE transactions (
-    ledger_id    BIGINT NOT NULL REFERENCES ledgers(id),
+    ledger_id    BIGINT NOT NULL,
     id           BIGINT NOT NULL,
     account_id   BIGINT NOT NULL,
     type         TEXT NOT NULL,
@@ -113,7 +116,7 @@ CREATE INDEX transactions_account ON transactions(ledger_id, account_id, id);
 CREATE INDEX transactions_billed ON transactions(ledger_id, billed);
 
 CREATE TABLE myq_sessions (
-    ledger_id     BIGINT NOT NULL REFERENCES ledgers(id),
+    ledger_id     BIGINT NOT NULL,
     id            BIGINT NOT NULL,
     account_id    BIGINT NOT NULL,
     status        TEXT NOT NULL,
@@ -125,7 +128,7 @@ CREATE TABLE myq_sessions (
 CREATE INDEX myq_sessions_open ON myq_sessions(ledger_id) WHERE status = 'open';
 
 CREATE TABLE myq_payments (
-    ledger_id  BIGINT NOT NULL REFERENCES ledgers(id),
+    ledger_id  BIGINT NOT NULL,
     id         BIGINT NOT NULL,
     session_id BIGINT NOT NULL,
     requested  BIGINT NOT NULL,
@@ -138,7 +141,7 @@ CREATE TABLE myq_payments (
 CREATE INDEX myq_payments_session ON myq_payments(ledger_id, session_id);
 
 CREATE TABLE recharge_payments (
-    ledger_id   BIGINT NOT NULL REFERENCES ledgers(id),
+    ledger_id   BIGINT NOT NULL,
     id          BIGINT NOT NULL,
     customer_id BIGINT NOT NULL,
     account_id  BIGINT NOT NULL,
@@ -187,7 +190,7 @@ CREATE TABLE bills (
 -- Account Transaction API resources and the answers to client-chosen ids, as JSON text
 -- (kept byte for byte: key order is part of the wire format).
 CREATE TABLE records (
-    ledger_id BIGINT NOT NULL REFERENCES ledgers(id),
+    ledger_id BIGINT NOT NULL,
     kind      TEXT NOT NULL,
     key       TEXT NOT NULL,
     body      TEXT NOT NULL,
