@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PROCESS_TOKEN as TOKEN, Server, TestDb, basic, free_port};
+use crate::helpers::{PROCESS_TOKEN as TOKEN, Server, TestDb, basic, commit_payments, free_port};
 
 async fn admin(
     client: &reqwest::Client,
@@ -65,54 +65,12 @@ async fn sigkill_loses_no_acknowledged_payment() {
     // Eight terminals commit payments until the server dies; each remembers what was acknowledged.
     let mut terminals = Vec::new();
     for t in 0..8 {
-        let (client, url, auth) = (client.clone(), url.clone(), auth.clone());
-        terminals.push(tokio::spawn(async move {
-            let mut acked: Vec<(usize, i64)> = Vec::new();
-            let user = t % 4;
-            'outer: loop {
-                let post = |path: String, body: Option<Value>| {
-                    let mut req = client
-                        .post(format!("{url}{path}"))
-                        .header("authorization", &auth);
-                    if let Some(b) = body {
-                        req = req.json(&b);
-                    }
-                    req.send()
-                };
-                let Ok(r) = post(
-                    "/sessions".into(),
-                    Some(json!({"username": format!("u{user}")})),
-                )
-                .await
-                else {
-                    break;
-                };
-                let Ok(s) = r.json::<Value>().await else {
-                    break;
-                };
-                let s = s["id"].as_i64().unwrap();
-                for _ in 0..3 {
-                    let Ok(r) = post(
-                        format!("/sessions/{s}/payments"),
-                        Some(json!({"amount": 1.25})),
-                    )
-                    .await
-                    else {
-                        break 'outer;
-                    };
-                    let Ok(p) = r.json::<Value>().await else {
-                        break 'outer;
-                    };
-                    let p = p["id"].as_i64().unwrap();
-                    match post(format!("/sessions/{s}/payments/{p}/commit"), None).await {
-                        Ok(r) if r.status() == 204 => acked.push((user, p)),
-                        Ok(r) => panic!("commit answered {}", r.status()),
-                        Err(_) => break 'outer,
-                    }
-                }
-            }
-            acked
-        }));
+        terminals.push(tokio::spawn(commit_payments(
+            url.clone(),
+            auth.clone(),
+            t % 4,
+            Duration::from_secs(60),
+        )));
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
     server.kill9();

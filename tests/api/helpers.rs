@@ -493,3 +493,60 @@ impl TestApp {
         format!("Bearer {}", c["token"].as_str().expect("a token"))
     }
 }
+
+/// A print terminal under load: sessions of three committed payments of 0.25 for `u{user}`,
+/// until `for_at_most` has passed or the server stops answering. Returns every payment whose
+/// commit was acknowledged, as (user, payment id).
+pub async fn commit_payments(
+    url: String,
+    auth: String,
+    user: usize,
+    for_at_most: std::time::Duration,
+) -> Vec<(usize, i64)> {
+    let client = reqwest::Client::new();
+    let deadline = tokio::time::Instant::now() + for_at_most;
+    let mut acked = Vec::new();
+    let post = |path: String, body: Option<Value>| {
+        let mut req = client
+            .post(format!("{url}{path}"))
+            .header("authorization", &auth);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send()
+    };
+    'sessions: while tokio::time::Instant::now() < deadline {
+        let Ok(r) = post(
+            "/sessions".into(),
+            Some(json!({"username": format!("u{user}")})),
+        )
+        .await
+        else {
+            break;
+        };
+        let Ok(s) = r.json::<Value>().await else {
+            break;
+        };
+        let s = s["id"].as_i64().unwrap();
+        for _ in 0..3 {
+            let Ok(r) = post(
+                format!("/sessions/{s}/payments"),
+                Some(json!({"amount": 0.25})),
+            )
+            .await
+            else {
+                break 'sessions;
+            };
+            let Ok(p) = r.json::<Value>().await else {
+                break 'sessions;
+            };
+            let p = p["id"].as_i64().unwrap();
+            match post(format!("/sessions/{s}/payments/{p}/commit"), None).await {
+                Ok(r) if r.status() == 204 => acked.push((user, p)),
+                Ok(r) => panic!("commit answered {}", r.status()),
+                Err(_) => break 'sessions,
+            }
+        }
+    }
+    acked
+}

@@ -7,7 +7,9 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PROCESS_TOKEN as TOKEN, Server, TestDb, basic, dec, free_port};
+use crate::helpers::{
+    PROCESS_TOKEN as TOKEN, Server, TestDb, basic, commit_payments, dec, free_port,
+};
 
 async fn call(
     url: &str,
@@ -256,61 +258,13 @@ async fn killing_one_process_mid_load_loses_nothing_it_acknowledged() {
     // Eight terminals, half on each process, all on the same four accounts.
     let mut terminals = Vec::new();
     for t in 0..8 {
-        let url = if t % 2 == 0 {
-            a.url.clone()
-        } else {
-            b.url.clone()
-        };
-        let auth = auth.clone();
-        terminals.push(tokio::spawn(async move {
-            let client = reqwest::Client::new();
-            let deadline = tokio::time::Instant::now() + Duration::from_millis(3000);
-            let mut acked: Vec<(usize, i64)> = Vec::new();
-            let user = t % 4;
-            let post = |path: String, body: Option<Value>| {
-                let mut req = client
-                    .post(format!("{url}{path}"))
-                    .header("authorization", &auth);
-                if let Some(b) = body {
-                    req = req.json(&b);
-                }
-                req.send()
-            };
-            'outer: while tokio::time::Instant::now() < deadline {
-                let Ok(r) = post(
-                    "/sessions".into(),
-                    Some(json!({"username": format!("u{user}")})),
-                )
-                .await
-                else {
-                    break;
-                };
-                let Ok(s) = r.json::<Value>().await else {
-                    break;
-                };
-                let s = s["id"].as_i64().unwrap();
-                for _ in 0..3 {
-                    let Ok(r) = post(
-                        format!("/sessions/{s}/payments"),
-                        Some(json!({"amount": 0.25})),
-                    )
-                    .await
-                    else {
-                        break 'outer;
-                    };
-                    let Ok(p) = r.json::<Value>().await else {
-                        break 'outer;
-                    };
-                    let p = p["id"].as_i64().unwrap();
-                    match post(format!("/sessions/{s}/payments/{p}/commit"), None).await {
-                        Ok(r) if r.status() == 204 => acked.push((user, p)),
-                        Ok(r) => panic!("commit answered {}", r.status()),
-                        Err(_) => break 'outer,
-                    }
-                }
-            }
-            acked
-        }));
+        let url = if t % 2 == 0 { &a.url } else { &b.url };
+        terminals.push(tokio::spawn(commit_payments(
+            url.clone(),
+            auth.clone(),
+            t % 4,
+            Duration::from_secs(3),
+        )));
     }
     tokio::time::sleep(Duration::from_millis(1200)).await;
     a.kill9();

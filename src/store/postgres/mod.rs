@@ -254,6 +254,41 @@ fn recharge(r: &tokio_postgres::Row) -> StoreResult<RechargePayment> {
     })
 }
 
+/// A page of `table`'s rows matching `filter` over `params`, newest first, and how many match
+/// in all.
+async fn page<T>(
+    c: &deadpool_postgres::ClientWrapper,
+    table: &str,
+    columns: &str,
+    filter: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    (limit, offset): (i64, i64),
+    map: impl Fn(&tokio_postgres::Row) -> StoreResult<T>,
+) -> StoreResult<(Vec<T>, i64)> {
+    let total: i64 = c
+        .query_one(
+            &format!("SELECT COUNT(*) FROM {table} WHERE {filter}"),
+            params,
+        )
+        .await?
+        .try_get(0)?;
+    let mut all: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params.to_vec();
+    all.push(&limit);
+    all.push(&offset);
+    let found = c
+        .query(
+            &format!(
+                "SELECT {columns} FROM {table} WHERE {filter}
+                 ORDER BY id DESC LIMIT ${} OFFSET ${}",
+                params.len() + 1,
+                params.len() + 2
+            ),
+            &all,
+        )
+        .await?;
+    Ok((rows(found, map)?, total))
+}
+
 fn rows<T>(
     rows: Vec<tokio_postgres::Row>,
     f: impl Fn(&tokio_postgres::Row) -> StoreResult<T>,
@@ -458,31 +493,17 @@ impl Store for PostgresStore {
         let q = query.clone();
         self.read(move |c| {
             Box::pin(async move {
-                let filter =
-                    "ledger_id = $1 AND provider = $2 AND ($3::bigint IS NULL OR customer_id = $3)";
-                let total: i64 = c
-                    .query_one(
-                        &format!("SELECT COUNT(*) FROM recharge_payments WHERE {filter}"),
-                        &[&q.ledger_id, &q.provider, &q.customer_id],
-                    )
-                    .await?
-                    .get(0);
-                let found = c
-                    .query(
-                        &format!(
-                            "SELECT {RECHARGE_COLUMNS} FROM recharge_payments WHERE {filter}
-                             ORDER BY id DESC LIMIT $4 OFFSET $5"
-                        ),
-                        &[
-                            &q.ledger_id,
-                            &q.provider,
-                            &q.customer_id,
-                            &q.limit,
-                            &q.offset,
-                        ],
-                    )
-                    .await?;
-                Ok((rows(found, recharge)?, total))
+                page(
+                    c,
+                    "recharge_payments",
+                    RECHARGE_COLUMNS,
+                    "ledger_id = $1 AND provider = $2
+                     AND ($3::bigint IS NULL OR customer_id = $3)",
+                    &[&q.ledger_id, &q.provider, &q.customer_id],
+                    (q.limit, q.offset),
+                    recharge,
+                )
+                .await
             })
         })
     }
@@ -491,32 +512,17 @@ impl Store for PostgresStore {
         let q = query.clone();
         self.read(move |c| {
             Box::pin(async move {
-                let filter = "ledger_id = $1 AND account_id = $2
-                     AND ($3::date IS NULL OR date >= $3) AND ($4::date IS NULL OR date <= $4)";
-                let total: i64 = c
-                    .query_one(
-                        &format!("SELECT COUNT(*) FROM transactions WHERE {filter}"),
-                        &[&q.ledger_id, &q.account_id, &q.from, &q.to],
-                    )
-                    .await?
-                    .get(0);
-                let found = c
-                    .query(
-                        &format!(
-                            "SELECT {TRANSACTION_COLUMNS} FROM transactions WHERE {filter}
-                             ORDER BY id DESC LIMIT $5 OFFSET $6"
-                        ),
-                        &[
-                            &q.ledger_id,
-                            &q.account_id,
-                            &q.from,
-                            &q.to,
-                            &q.limit,
-                            &q.offset,
-                        ],
-                    )
-                    .await?;
-                Ok((rows(found, transaction)?, total))
+                page(
+                    c,
+                    "transactions",
+                    TRANSACTION_COLUMNS,
+                    "ledger_id = $1 AND account_id = $2
+                     AND ($3::date IS NULL OR date >= $3) AND ($4::date IS NULL OR date <= $4)",
+                    &[&q.ledger_id, &q.account_id, &q.from, &q.to],
+                    (q.limit, q.offset),
+                    transaction,
+                )
+                .await
             })
         })
     }
