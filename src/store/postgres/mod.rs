@@ -143,6 +143,31 @@ impl PostgresStore {
     }
 }
 
+impl PostgresStore {
+    /// A ledger's transactions whose `column` equals `value`, oldest first.
+    fn transactions_by(
+        &self,
+        ledger_id: i64,
+        column: &'static str,
+        value: i64,
+    ) -> StoreResult<Vec<Transaction>> {
+        self.read(move |c| {
+            Box::pin(async move {
+                let found = c
+                    .query(
+                        &format!(
+                            "SELECT {TRANSACTION_COLUMNS} FROM transactions
+                             WHERE ledger_id = $1 AND {column} = $2 ORDER BY id"
+                        ),
+                        &[&ledger_id, &value],
+                    )
+                    .await?;
+                rows(found, transaction)
+            })
+        })
+    }
+}
+
 impl Drop for PostgresStore {
     fn drop(&mut self) {
         // Dropping a runtime blocks, which panics inside async code; let it wind down alone.
@@ -473,20 +498,7 @@ impl Store for PostgresStore {
     }
 
     fn transactions(&self, ledger_id: i64, account_id: i64) -> StoreResult<Vec<Transaction>> {
-        self.read(move |c| {
-            Box::pin(async move {
-                let found = c
-                    .query(
-                        &format!(
-                            "SELECT {TRANSACTION_COLUMNS} FROM transactions
-                             WHERE ledger_id = $1 AND account_id = $2 ORDER BY id"
-                        ),
-                        &[&ledger_id, &account_id],
-                    )
-                    .await?;
-                rows(found, transaction)
-            })
-        })
+        self.transactions_by(ledger_id, "account_id", account_id)
     }
 
     fn recharge_payments(&self, query: &RechargeQuery) -> StoreResult<(Vec<RechargePayment>, i64)> {
@@ -566,20 +578,7 @@ impl Store for PostgresStore {
     }
 
     fn billed_transactions(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Vec<Transaction>> {
-        self.read(move |c| {
-            Box::pin(async move {
-                let found = c
-                    .query(
-                        &format!(
-                            "SELECT {TRANSACTION_COLUMNS} FROM transactions
-                             WHERE ledger_id = $1 AND billed = $2 ORDER BY id"
-                        ),
-                        &[&ledger_id, &bill_no],
-                    )
-                    .await?;
-                rows(found, transaction)
-            })
-        })
+        self.transactions_by(ledger_id, "billed", bill_no)
     }
 
     fn save_token(&self, token: &TokenRow) -> StoreResult<()> {
