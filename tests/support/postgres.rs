@@ -97,7 +97,15 @@ impl TestDatabase {
                 name,
             }),
             Err(e) if !required() => {
-                eprintln!("PostgreSQL not available ({e}): skipping the PostgreSQL tests");
+                static SAID: std::sync::Once = std::sync::Once::new();
+                SAID.call_once(|| {
+                    // Straight to stderr: the test harness would swallow `eprintln!`.
+                    use std::io::Write;
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "PostgreSQL not available ({e}): the PostgreSQL tests are skipped"
+                    );
+                });
                 None
             }
             Err(e) => panic!(
