@@ -132,10 +132,7 @@ impl Engine {
 
     /// The ledger's meta; a ledger another process created is picked up on first use.
     pub fn meta(&self, ledger_id: i64) -> Option<LedgerMeta> {
-        self.known_meta(ledger_id).or_else(|| {
-            self.rediscover();
-            self.known_meta(ledger_id)
-        })
+        self.known_or_rediscovered(|e| e.known_meta(ledger_id))
     }
 
     fn known_meta(&self, ledger_id: i64) -> Option<LedgerMeta> {
@@ -158,16 +155,21 @@ impl Engine {
 
     /// The ledger's id; a ledger another process created is picked up on first use.
     pub fn ledger_id(&self, ledger_no: &str) -> Option<i64> {
-        let known = |e: &Engine| {
+        self.known_or_rediscovered(|e| {
             e.ledger_ids
                 .read()
                 .unwrap_or_else(|p| p.into_inner())
                 .get(ledger_no)
                 .copied()
-        };
-        known(self).or_else(|| {
+        })
+    }
+
+    /// `find`, and if this process does not know it, `find` again after looking for ledgers
+    /// other processes created.
+    fn known_or_rediscovered<T>(&self, find: impl Fn(&Engine) -> Option<T>) -> Option<T> {
+        find(self).or_else(|| {
             self.rediscover();
-            known(self)
+            find(self)
         })
     }
 
@@ -193,20 +195,15 @@ impl Engine {
         T: Send + 'static,
         F: FnOnce(&mut Ledger, OffsetDateTime) -> T + Send + 'static,
     {
-        let sender = || {
-            self.writers
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(&ledger_id)
-                .map(|w| w.jobs.clone())
-        };
-        let sender = match sender() {
-            Some(s) => s,
-            None => {
-                self.rediscover();
-                sender().ok_or(EngineError::UnknownLedger)?
-            }
-        };
+        let sender = self
+            .known_or_rediscovered(|e| {
+                e.writers
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(&ledger_id)
+                    .map(|w| w.jobs.clone())
+            })
+            .ok_or(EngineError::UnknownLedger)?;
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |target| {
             let out = target.map(|(ledger, now)| op(ledger, now));

@@ -4,25 +4,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PROCESS_TOKEN as TOKEN, Server, TestDb, basic, commit_payments, free_port};
-
-async fn admin(
-    client: &reqwest::Client,
-    url: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> Value {
-    let mut req = client
-        .request(method, format!("{url}/admin/v1{path}"))
-        .bearer_auth(TOKEN);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    assert!(res.status().is_success(), "{path}: {}", res.status());
-    res.json().await.unwrap()
-}
+use crate::helpers::{
+    PROCESS_TOKEN as TOKEN, Server, TestDb, basic, commit_payments, free_port, process_admin,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_loses_no_acknowledged_payment() {
@@ -33,8 +17,7 @@ async fn sigkill_loses_no_acknowledged_payment() {
     let client = reqwest::Client::new();
     let url = server.url.clone();
     use reqwest::Method;
-    admin(
-        &client,
+    process_admin(
         &url,
         Method::POST,
         "/ledgers",
@@ -42,18 +25,16 @@ async fn sigkill_loses_no_acknowledged_payment() {
     )
     .await;
     for i in 0..4 {
-        admin(
-            &client,
+        process_admin(
             &url,
             Method::POST,
             "/ledgers/501/customers",
             Some(json!({"customerNo": format!("c{i}"), "name": "K", "username": format!("u{i}")})),
         )
         .await;
-        admin(&client, &url, Method::POST, "/ledgers/501/accounts", Some(json!({"customerNo": format!("c{i}"), "accountNo": format!("A{i}"), "creditLimit": 100000}))).await;
+        process_admin(&url, Method::POST, "/ledgers/501/accounts", Some(json!({"customerNo": format!("c{i}"), "accountNo": format!("A{i}"), "creditLimit": 100000}))).await;
     }
-    let cred = admin(
-        &client,
+    let cred = process_admin(
         &url,
         Method::POST,
         "/ledgers/501/credentials",
@@ -83,8 +64,7 @@ async fn sigkill_loses_no_acknowledged_payment() {
     let server = Server::start(&db, free_port(), Some(TOKEN)).await;
     let url = server.url.clone();
     for user in 0..4 {
-        let statement = admin(
-            &client,
+        let statement = process_admin(
             &url,
             Method::GET,
             &format!("/ledgers/501/accounts/A{user}/statement"),
@@ -133,32 +113,28 @@ async fn authorizations_and_their_idempotent_answers_survive_sigkill() {
     let client = reqwest::Client::new();
     let url = server.url.clone();
     use reqwest::Method;
-    admin(
-        &client,
+    process_admin(
         &url,
         Method::POST,
         "/ledgers",
         Some(json!({"ledgerNo": "501", "name": "K", "currency": "SEK"})),
     )
     .await;
-    admin(
-        &client,
+    process_admin(
         &url,
         Method::POST,
         "/ledgers/501/customers",
         Some(json!({"customerNo": "C1", "name": "K"})),
     )
     .await;
-    admin(
-        &client,
+    process_admin(
         &url,
         Method::POST,
         "/ledgers/501/accounts",
         Some(json!({"customerNo": "C1", "accountNo": "A1", "creditLimit": 1000})),
     )
     .await;
-    let token = admin(
-        &client,
+    let token = process_admin(
         &url,
         Method::POST,
         "/ledgers/501/credentials",
@@ -232,7 +208,7 @@ async fn authorizations_and_their_idempotent_answers_survive_sigkill() {
         (s1["status"].clone(), s1["remainingAmount"].to_string()),
         (json!("authorized"), "180.00".to_string())
     );
-    let account = admin(&client, &url, Method::GET, "/ledgers/501/accounts/A1", None).await;
+    let account = process_admin(&url, Method::GET, "/ledgers/501/accounts/A1", None).await;
     assert_eq!(
         (
             account["totalBalance"].to_string(),

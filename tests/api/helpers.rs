@@ -302,6 +302,21 @@ pub fn dec(text: &str) -> Value {
 /// Admin token of servers started as processes.
 pub const PROCESS_TOKEN: &str = "process-admin-token";
 
+/// An admin API call to a `Server` started with `PROCESS_TOKEN`, which must succeed.
+pub async fn process_admin(url: &str, method: Method, path: &str, body: Option<Value>) -> Value {
+    let mut req = reqwest::Client::new()
+        .request(method, format!("{url}/admin/v1{path}"))
+        .bearer_auth(PROCESS_TOKEN);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    assert!(status.is_success(), "{path}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
 /// The real `saldo` binary, as an operator runs it.
 pub struct Server {
     pub child: std::process::Child,

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PROCESS_TOKEN as TOKEN, Server, TestDb, basic, commit_payments, dec, free_port,
+    PROCESS_TOKEN as TOKEN, Server, TestDb, basic, commit_payments, dec, free_port, process_admin,
 };
 
 async fn call(
@@ -30,23 +30,10 @@ async fn call(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-async fn admin(url: &str, method: Method, path: &str, body: Option<Value>) -> Value {
-    let (status, body) = call(
-        url,
-        &format!("Bearer {TOKEN}"),
-        method,
-        &format!("/admin/v1{path}"),
-        body,
-    )
-    .await;
-    assert!((200..300).contains(&status), "{path}: {status} {body}");
-    body
-}
-
 /// Ledger 601 with `users` customers (limit `limit` each), made through `url`; returns the
 /// MyQ Basic header and the credential's id.
 async fn provision(url: &str, users: usize, limit: i64) -> (String, i64) {
-    admin(
+    process_admin(
         url,
         Method::POST,
         "/ledgers",
@@ -54,16 +41,16 @@ async fn provision(url: &str, users: usize, limit: i64) -> (String, i64) {
     )
     .await;
     for i in 0..users {
-        admin(
+        process_admin(
             url,
             Method::POST,
             "/ledgers/601/customers",
             Some(json!({"customerNo": format!("c{i}"), "name": "M", "username": format!("u{i}")})),
         )
         .await;
-        admin(url, Method::POST, "/ledgers/601/accounts", Some(json!({"customerNo": format!("c{i}"), "accountNo": format!("A{i}"), "creditLimit": limit}))).await;
+        process_admin(url, Method::POST, "/ledgers/601/accounts", Some(json!({"customerNo": format!("c{i}"), "accountNo": format!("A{i}"), "creditLimit": limit}))).await;
     }
-    let cred = admin(
+    let cred = process_admin(
         url,
         Method::POST,
         "/ledgers/601/credentials",
@@ -77,7 +64,7 @@ async fn provision(url: &str, users: usize, limit: i64) -> (String, i64) {
 }
 
 async fn account(url: &str, no: &str) -> Value {
-    admin(
+    process_admin(
         url,
         Method::GET,
         &format!("/ledgers/601/accounts/{no}"),
@@ -215,7 +202,7 @@ async fn two_processes_race_forty_blocks_and_see_each_others_changes_at_once() {
     assert_eq!(status, 204);
     assert_eq!(account(&b.url, "A0").await["totalBalance"], dec("-3.00"));
     // Settings patched through B govern A's next request.
-    admin(
+    process_admin(
         &b.url,
         Method::PATCH,
         "/ledgers/601",
@@ -223,7 +210,7 @@ async fn two_processes_race_forty_blocks_and_see_each_others_changes_at_once() {
     )
     .await;
     assert_eq!(
-        admin(&a.url, Method::GET, "/ledgers/601", None).await["name"],
+        process_admin(&a.url, Method::GET, "/ledgers/601", None).await["name"],
         "renamed"
     );
     // A credential revoked through A stops working through B within the refresh interval.
@@ -277,7 +264,7 @@ async fn killing_one_process_mid_load_loses_nothing_it_acknowledged() {
     // B carried on; everything either acknowledged is there, and the books balance.
     let mut total_debits = 0.0;
     for user in 0..4 {
-        let statement = admin(
+        let statement = process_admin(
             &b.url,
             Method::GET,
             &format!("/ledgers/601/accounts/A{user}/statement"),

@@ -46,20 +46,16 @@ pub struct Principal {
 
 impl Credentials {
     pub fn load(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
-        let rows = store.active_credentials()?;
-        let tokens = store
-            .live_tokens(clock.now())?
-            .into_iter()
-            .filter_map(|t| Some((secret::sha256_from_hex(&t.token_sha256)?, t)))
-            .collect();
-        Ok(Credentials {
+        let registry = Credentials {
             store,
-            by_id: RwLock::new(rows.into_iter().map(|r| (r.id, r)).collect()),
+            by_id: RwLock::default(),
             verified: Mutex::default(),
             hashing: tokio::sync::Semaphore::new(2),
-            tokens: RwLock::new(tokens),
+            tokens: RwLock::default(),
             clock,
-        })
+        };
+        registry.refresh()?;
+        Ok(registry)
     }
 
     /// Rereads credentials and tokens from the store, taking in what other processes sharing
