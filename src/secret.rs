@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-use argon2::Argon2;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use argon2::{Algorithm, Argon2, Params, Version};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine as _;
 use rand::RngCore;
@@ -43,18 +45,39 @@ impl std::str::FromStr for Secret {
     }
 }
 
+static CHEAP_HASHING: AtomicBool = AtomicBool::new(false);
+
+/// Test builds only: new secrets are hashed with Argon2's smallest costs, so a test suite that
+/// makes hundreds of credentials does not spend its time hashing. In a release build this does
+/// nothing: production hashes always use the full default costs.
+pub fn use_cheap_hashing_for_tests() {
+    if cfg!(debug_assertions) {
+        CHEAP_HASHING.store(true, Ordering::Relaxed);
+    }
+}
+
+fn hasher() -> Argon2<'static> {
+    if cfg!(debug_assertions) && CHEAP_HASHING.load(Ordering::Relaxed) {
+        let params = Params::new(Params::MIN_M_COST, Params::MIN_T_COST, 1, None)
+            .expect("Argon2's minimum parameters are valid");
+        return Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    }
+    Argon2::default()
+}
+
 /// Argon2id hash in PHC string form.
 pub fn hash_password(password: &Secret) -> String {
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt).expect("16 bytes make a valid salt");
-    Argon2::default()
+    hasher()
         .hash_password(password.expose().as_bytes(), &salt)
         .expect("argon2 hashing with default parameters")
         .to_string()
 }
 
-/// Verifies against a PHC hash; argon2's comparison is constant-time.
+/// Verifies against a PHC hash (whose own parameters apply); argon2's comparison is
+/// constant-time.
 pub fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
         .map(|h| {
@@ -118,5 +141,20 @@ mod tests {
         assert!(verify_password(s.expose(), &phc));
         assert!(!verify_password("wrong", &phc));
         assert!(!verify_password(s.expose(), "not a hash"));
+    }
+
+    #[test]
+    fn cheap_hashing_is_for_debug_builds_only_and_still_verifies() {
+        use_cheap_hashing_for_tests();
+        let s = Secret::generate();
+        let phc = hash_password(&s);
+        let expected = if cfg!(debug_assertions) {
+            "$argon2id$v=19$m=8,t=1,p=1$"
+        } else {
+            "$argon2id$v=19$m=19456,t=2,p=1$"
+        };
+        assert!(phc.starts_with(expected), "{phc}");
+        assert!(verify_password(s.expose(), &phc));
+        assert!(!verify_password("wrong", &phc));
     }
 }

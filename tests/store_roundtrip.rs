@@ -1,7 +1,7 @@
 //! Both stores rebuild exactly the ledger the writer had: random operation sequences are
 //! persisted in random batches (as the writer does), then the ledger is restored from the
-//! database and compared field by field. The PostgreSQL cases run on a fresh database each
-//! (see tests/support/postgres.rs for where the server comes from and when they are skipped).
+//! database and compared field by field. They run on the store `SALDO_TEST_STORE` selects
+//! (SQLite by default; `scripts/test` runs them on PostgreSQL too, a fresh database per case).
 
 use proptest::prelude::*;
 use saldo::ledger::{
@@ -11,7 +11,7 @@ use saldo::ledger::{
 use saldo::money::Amount;
 use std::sync::Arc;
 
-use saldo::store::{PostgresStore, SqliteStore, Store};
+use saldo::store::{SqliteStore, Store};
 
 #[path = "support/postgres.rs"]
 mod postgres;
@@ -154,29 +154,47 @@ fn assert_same(a: &Ledger, b: &Ledger) {
     );
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
+/// A fresh, empty database on the selected store, removed when dropped.
+struct Fresh {
+    url: String,
+    _dir: tempfile::TempDir,
+    _postgres: Option<postgres::TestDatabase>,
+}
 
-    #[test]
-    fn sqlite_restores_the_ledger_that_was_persisted(ops in prop::collection::vec(op(), 1..80)) {
+impl Fresh {
+    fn new() -> Fresh {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("rt.db");
-        let store = SqliteStore::open(path.to_str().unwrap()).unwrap();
-        roundtrip(&store, &ops);
+        let (url, pg) = if postgres::selected() {
+            let db = postgres::TestDatabase::create();
+            (db.url.clone(), Some(db))
+        } else {
+            let path = dir.path().join("saldo.db");
+            (format!("sqlite://{}", path.display()), None)
+        };
+        Fresh {
+            url,
+            _dir: dir,
+            _postgres: pg,
+        }
+    }
+
+    /// A handle on the database, as one process holds it.
+    fn open(&self) -> Arc<dyn Store> {
+        saldo::store::open_with(&self.url, 4).unwrap()
     }
 }
 
 proptest! {
-    // Fewer cases: each creates and drops a database.
-    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+    // Fewer cases on PostgreSQL: each creates and drops a database.
+    #![proptest_config(ProptestConfig {
+        cases: if postgres::selected() { 40 } else { 150 },
+        ..ProptestConfig::default()
+    })]
 
     #[test]
-    fn postgres_restores_the_ledger_that_was_persisted(ops in prop::collection::vec(op(), 1..80)) {
-        let Some(db) = postgres::TestDatabase::create() else {
-            return Ok(());
-        };
-        let store = PostgresStore::open(&db.url, 4).unwrap();
-        roundtrip(&store, &ops);
+    fn the_store_restores_the_ledger_that_was_persisted(ops in prop::collection::vec(op(), 1..80)) {
+        let db = Fresh::new();
+        roundtrip(&*db.open(), &ops);
     }
 }
 
@@ -407,19 +425,7 @@ fn a_batch_excludes_other_handles_until_it_commits(first: Arc<dyn Store>, second
 }
 
 #[test]
-fn sqlite_batches_exclude_each_other_across_handles() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("lock.db");
-    let open =
-        || -> Arc<dyn Store> { Arc::new(SqliteStore::open(path.to_str().unwrap()).unwrap()) };
-    a_batch_excludes_other_handles_until_it_commits(open(), open());
-}
-
-#[test]
-fn postgres_batches_exclude_each_other_across_handles() {
-    let Some(db) = postgres::TestDatabase::create() else {
-        return;
-    };
-    let open = || -> Arc<dyn Store> { Arc::new(PostgresStore::open(&db.url, 4).unwrap()) };
-    a_batch_excludes_other_handles_until_it_commits(open(), open());
+fn batches_exclude_each_other_across_handles() {
+    let db = Fresh::new();
+    a_batch_excludes_other_handles_until_it_commits(db.open(), db.open());
 }

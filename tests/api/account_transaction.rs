@@ -4,35 +4,14 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Reply, TestApp, dec};
+use crate::helpers::{Fixture, Reply, Setup, dec};
 
 const L: &str = "501";
 const T: &str = "ledger.account-transaction.";
 const BASE: &str = "/ledger/account-transaction/v1/501";
 const A1: &str = "/ledger/credit-account/v1/501/accounts/5010000001";
 
-struct Fixture {
-    app: TestApp,
-    bearer: String,
-}
-
 impl Fixture {
-    async fn post(&self, path: &str, body: Value) -> Reply {
-        let body = body.to_string();
-        self.app
-            .request(
-                Method::POST,
-                path,
-                &[("authorization", &self.bearer)],
-                Some(&body),
-            )
-            .await
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        self.app.get_json(&self.bearer, path).await
-    }
-
     /// Pre-authorizes `amount` for alice and returns the resource.
     async fn pre_auth(&self, id: &str, amount: &str, sca: &str) -> Value {
         let r = self
@@ -80,17 +59,15 @@ fn capture_body(id: &str, total: &str, months: u32, monthly: &str) -> Value {
 
 /// Alice (C1, 19121212-1212, limit 1000) in ledger 501, and a ledger token.
 async fn setup() -> Fixture {
-    let app = TestApp::spawn().await;
-    app.ledger(L).await;
-    app.customer(
-        L,
-        "C1",
-        json!({"nationalConsumerIdentifier": {"value": "191212121212", "countryCode": "SE"}}),
-        "1000",
-    )
-    .await;
-    let bearer = app.ledger_bearer(L).await;
-    Fixture { app, bearer }
+    Setup::ledger(L)
+        .customer(
+            "C1",
+            json!({"nationalConsumerIdentifier": {"value": "191212121212", "countryCode": "SE"}}),
+            "1000",
+        )
+        .ledger_bearer()
+        .spawn()
+        .await
 }
 
 #[tokio::test]
@@ -625,8 +602,12 @@ async fn tokens_and_routes_answer_with_problems() {
         .await;
     assert_eq!(r.status, 401);
     r.problem(T, "unauthorized");
-    f.app.ledger("502").await;
-    let other = f.app.ledger_bearer("502").await;
+    let other = f
+        .app
+        .provision(Setup::ledger("502").ledger_bearer())
+        .await
+        .bearer
+        .clone();
     let r = f
         .app
         .request(

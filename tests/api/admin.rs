@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{ADMIN_TOKEN, TestApp};
+use crate::helpers::{ADMIN_TOKEN, Setup, TestApp};
 
 #[tokio::test]
 async fn the_admin_token_is_required() {
@@ -131,8 +131,7 @@ async fn ledger_input_is_validated_by_field() {
 
 #[tokio::test]
 async fn customers_accounts_and_incoming_payments() {
-    let app = TestApp::spawn().await;
-    app.ledger("501").await;
+    let app = Setup::ledger("501").spawn().await.app;
     let c = app
         .admin_create(
             "/ledgers/501/customers",
@@ -252,8 +251,7 @@ async fn customers_accounts_and_incoming_payments() {
 
 #[tokio::test]
 async fn credentials_are_shown_once_and_unknown_kinds_are_refused() {
-    let app = TestApp::spawn().await;
-    app.ledger("501").await;
+    let app = Setup::ledger("501").spawn().await.app;
     let c = app
         .admin_create(
             "/ledgers/501/credentials",

@@ -4,27 +4,14 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Reply, TestApp, dec};
+use crate::helpers::tools::require;
+use crate::helpers::{Fixture, Setup, dec};
 
 const L: &str = "501";
 const T: &str = "ledger/credit-account/v1/problems/";
 const A1: &str = "/ledger/credit-account/v1/501/accounts/5010000001";
 
-struct Fixture {
-    app: TestApp,
-    bearer: String,
-    myq: String,
-}
-
 impl Fixture {
-    async fn call(&self, method: Method, path: &str) -> Reply {
-        self.app.authorized(&self.bearer, method, path, None).await
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        self.app.get_json(&self.bearer, path).await
-    }
-
     /// Alice prints for `amount` through API A.
     async fn spend(&self, amount: &str) {
         let s = self.app.session(&self.myq, "alice").await;
@@ -60,18 +47,15 @@ impl Fixture {
 
 /// Alice (limit 1000) and bob (limit 50); the clock starts on 2027-01-15.
 async fn setup() -> Fixture {
-    let app = TestApp::spawn().await;
-    let myq = app.myq_ledger(L).await;
-    app.customer(L, "C1", json!({"username": "alice"}), "1000")
-        .await;
-    app.customer(L, "C2", json!({"username": "bob"}), "50")
-        .await;
-    let r = app
-        .admin(Method::PATCH, &format!("/ledgers/{L}"), Some(json!({"name": "Uni Print", "settings": {"bankAccountNo": "5555-1234", "iban": "SE4550000000058398257466", "bic": "ESSESESS"}})))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let bearer = app.ledger_bearer(L).await;
-    Fixture { app, bearer, myq }
+    Setup::ledger(L)
+        .patch(json!({"name": "Uni Print", "settings": {"bankAccountNo": "5555-1234",
+                      "iban": "SE4550000000058398257466", "bic": "ESSESESS"}}))
+        .myq()
+        .customer("C1", json!({"username": "alice"}), "1000")
+        .customer("C2", json!({"username": "bob"}), "50")
+        .ledger_bearer()
+        .spawn()
+        .await
 }
 
 #[tokio::test]
@@ -287,12 +271,12 @@ async fn payments_close_bills_by_reference_or_account() {
         json!([])
     );
     let r = f
-        .call(Method::GET, &format!("{A1}/bills?status=paid"))
+        .call(Method::GET, &format!("{A1}/bills?status=paid"), None)
         .await;
     assert_eq!(r.status, 400);
     r.problem(T, "validation");
     for id in ["reminder-1", "bill-9", "bill-x", "1"] {
-        let r = f.call(Method::GET, &format!("{A1}/bills/{id}")).await;
+        let r = f.call(Method::GET, &format!("{A1}/bills/{id}"), None).await;
         assert_eq!(r.status, 404, "{id}");
         r.problem(T, "not-found");
     }
@@ -420,17 +404,11 @@ async fn the_bill_pdf_reads_back_with_the_bill_number_amount_and_reference() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bill.pdf");
     std::fs::write(&path, &pdf).unwrap();
-    let Ok(out) = std::process::Command::new("pdftotext")
+    let out = std::process::Command::new(require("pdftotext", "poppler-utils"))
         .arg(&path)
         .arg("-")
         .output()
-    else {
-        // .ci/run installs it; a fresh machine may not have it.
-        println!(
-            "skipped reading the PDF back: pdftotext is not installed (apt-get install poppler-utils)"
-        );
-        return;
-    };
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     for expected in [
@@ -455,7 +433,7 @@ async fn the_bill_pdf_reads_back_with_the_bill_number_amount_and_reference() {
         "the billed purchase is listed:\n{text}"
     );
     let r = f
-        .call(Method::GET, &format!("{A1}/bills/bill-2/document"))
+        .call(Method::GET, &format!("{A1}/bills/bill-2/document"), None)
         .await;
     assert_eq!(r.status, 404);
     r.problem(T, "not-found");

@@ -1,7 +1,7 @@
 //! The SCA page in a real browser: headless Chromium driven through WebDriver opens the
 //! redirect link, sees the amount, clicks Approve (or Decline) and lands on the return URL.
-//! Skipped, with a message, where Debian's `chromium-driver` is not installed; `.ci/run`
-//! installs it.
+//! Fails, naming the packages, where Debian's `chromium` or `chromium-driver` is missing;
+//! `scripts/test-deps` installs them.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use fantoccini::{ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, free_port};
+use crate::helpers::tools::require;
+use crate::helpers::{Setup, TestApp, free_port};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -23,15 +24,10 @@ impl Drop for Driver {
     }
 }
 
-async fn start_driver() -> Option<(Driver, String)> {
-    if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
-        println!(
-            "skipped: {CHROMEDRIVER} or {CHROMIUM} is not installed (apt-get install chromium chromium-driver)"
-        );
-        return None;
-    }
+async fn start_driver() -> (Driver, String) {
+    require(CHROMIUM, "chromium");
     let port = free_port();
-    let child = Command::new(CHROMEDRIVER)
+    let child = Command::new(require(CHROMEDRIVER, "chromium-driver"))
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -43,7 +39,7 @@ async fn start_driver() -> Option<(Driver, String)> {
         assert!(Instant::now() < deadline, "chromedriver did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Some((Driver(child), url))
+    (Driver(child), url)
 }
 
 async fn browser(driver: &str, profile: &std::path::Path) -> fantoccini::Client {
@@ -110,13 +106,13 @@ async fn wait_for_return(client: &fantoccini::Client) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consumer_approves_and_declines_in_a_real_browser() {
-    let Some((_driver, driver_url)) = start_driver().await else {
-        return;
-    };
-    let app = TestApp::spawn().await;
-    app.ledger("501").await;
-    app.customer("501", "C1", json!({}), "1000").await;
-    let bearer = app.ledger_bearer("501").await;
+    let (_driver, driver_url) = start_driver().await;
+    let f = Setup::ledger("501")
+        .customer("C1", json!({}), "1000")
+        .ledger_bearer()
+        .spawn()
+        .await;
+    let (app, bearer) = (&f.app, &f.bearer);
     let profile = tempfile::tempdir().unwrap();
     let client = browser(&driver_url, profile.path()).await;
 

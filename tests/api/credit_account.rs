@@ -3,38 +3,21 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Reply, TestApp, dec};
+use crate::helpers::{Fixture, Setup, dec};
 
 const L: &str = "501";
 const T: &str = "ledger/credit-account/v1/problems/";
 const A1: &str = "/ledger/credit-account/v1/501/accounts/5010000001";
 
-struct Fixture {
-    app: TestApp,
-    bearer: String,
-    myq: String,
-}
-
-impl Fixture {
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
-        self.app.authorized(&self.bearer, method, path, body).await
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        self.app.get_json(&self.bearer, path).await
-    }
-}
-
 /// Ledger 501 with alice (limit 100, account 5010000001) and bob (limit 50).
 async fn setup() -> Fixture {
-    let app = TestApp::spawn().await;
-    let myq = app.myq_ledger(L).await;
-    app.customer(L, "C1", json!({"username": "alice"}), "100")
-        .await;
-    app.customer(L, "C2", json!({"username": "bob"}), "50")
-        .await;
-    let bearer = app.ledger_bearer(L).await;
-    Fixture { app, bearer, myq }
+    Setup::ledger(L)
+        .myq()
+        .customer("C1", json!({"username": "alice"}), "100")
+        .customer("C2", json!({"username": "bob"}), "50")
+        .ledger_bearer()
+        .spawn()
+        .await
 }
 
 #[tokio::test]
@@ -42,8 +25,12 @@ async fn bearer_tokens_are_bound_to_their_ledger() {
     let f = setup().await;
     let r = f.app.request(Method::GET, A1, &[], None).await;
     assert_eq!(r.status, 401);
-    f.app.ledger("502").await;
-    let other = f.app.ledger_bearer("502").await;
+    let other = f
+        .app
+        .provision(Setup::ledger("502").ledger_bearer())
+        .await
+        .bearer
+        .clone();
     for bearer in ["Bearer nonsense", other.as_str()] {
         let r = f
             .app

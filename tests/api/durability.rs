@@ -1,12 +1,9 @@
 //! The real binary, killed with SIGKILL under load, keeps every acknowledged payment.
 
-use std::time::Duration;
-
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    PROCESS_TOKEN as TOKEN, Server, TestDb, basic, commit_payments, free_port, process_admin,
-};
+use crate::helpers::{Load, PROCESS_TOKEN as TOKEN, Server, Setup, TestDb, free_port};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_loses_no_acknowledged_payment() {
@@ -16,61 +13,26 @@ async fn sigkill_loses_no_acknowledged_payment() {
     let server = Server::start(&db, port, Some(TOKEN)).await;
     let client = reqwest::Client::new();
     let url = server.url.clone();
-    use reqwest::Method;
-    process_admin(
-        &url,
-        Method::POST,
-        "/ledgers",
-        Some(json!({"ledgerNo": "501", "name": "K", "currency": "SEK"})),
-    )
-    .await;
+    let mut setup = Setup::ledger("501").myq_login("k");
     for i in 0..4 {
-        process_admin(
-            &url,
-            Method::POST,
-            "/ledgers/501/customers",
-            Some(json!({"customerNo": format!("c{i}"), "name": "K", "username": format!("u{i}")})),
-        )
-        .await;
-        process_admin(&url, Method::POST, "/ledgers/501/accounts", Some(json!({"customerNo": format!("c{i}"), "accountNo": format!("A{i}"), "creditLimit": 100000}))).await;
+        setup = setup
+            .customer(&format!("c{i}"), json!({"username": format!("u{i}")}), "100000")
+            .account_no(&format!("A{i}"));
     }
-    let cred = process_admin(
-        &url,
-        Method::POST,
-        "/ledgers/501/credentials",
-        Some(json!({"kind": "myq-basic", "login": "k"})),
-    )
-    .await;
-    let auth = basic("k", cred["password"].as_str().unwrap());
+    let auth = setup.provision(&server.admin(), &url).await.myq;
 
     // Eight terminals commit payments until the server dies; each remembers what was acknowledged.
-    let mut terminals = Vec::new();
-    for t in 0..8 {
-        terminals.push(tokio::spawn(commit_payments(
-            url.clone(),
-            auth.clone(),
-            t % 4,
-            Duration::from_secs(60),
-        )));
-    }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let load = Load::start((0..8).map(|t| (url.clone(), t % 4)).collect(), &auth);
+    load.until_acknowledged(60).await;
     server.kill9();
-    let mut acked = Vec::new();
-    for t in terminals {
-        acked.extend(t.await.unwrap());
-    }
+    let acked = load.finish().await;
     assert!(acked.len() > 50, "the load ran: {} commits", acked.len());
 
     let server = Server::start(&db, free_port(), Some(TOKEN)).await;
     let url = server.url.clone();
     for user in 0..4 {
-        let statement = process_admin(
-            &url,
-            Method::GET,
-            &format!("/ledgers/501/accounts/A{user}/statement"),
-            None,
-        )
-        .await;
+        let path = format!("/ledgers/501/accounts/A{user}/statement");
+        let statement = server.admin().ok(Method::GET, &path, None).await;
         let refs: std::collections::HashSet<String> = statement["transactions"]
             .as_array()
             .unwrap()
@@ -112,36 +74,11 @@ async fn authorizations_and_their_idempotent_answers_survive_sigkill() {
     let server = Server::start(&db, free_port(), Some(TOKEN)).await;
     let client = reqwest::Client::new();
     let url = server.url.clone();
-    use reqwest::Method;
-    process_admin(
-        &url,
-        Method::POST,
-        "/ledgers",
-        Some(json!({"ledgerNo": "501", "name": "K", "currency": "SEK"})),
-    )
-    .await;
-    process_admin(
-        &url,
-        Method::POST,
-        "/ledgers/501/customers",
-        Some(json!({"customerNo": "C1", "name": "K"})),
-    )
-    .await;
-    process_admin(
-        &url,
-        Method::POST,
-        "/ledgers/501/accounts",
-        Some(json!({"customerNo": "C1", "accountNo": "A1", "creditLimit": 1000})),
-    )
-    .await;
-    let token = process_admin(
-        &url,
-        Method::POST,
-        "/ledgers/501/credentials",
-        Some(json!({"kind": "ledger-bearer"})),
-    )
-    .await;
-    let bearer = format!("Bearer {}", token["token"].as_str().unwrap());
+    let setup = Setup::ledger("501")
+        .customer("C1", json!({}), "1000")
+        .account_no("A1")
+        .ledger_bearer();
+    let bearer = setup.provision(&server.admin(), &url).await.bearer;
     let base = "/ledger/account-transaction/v1/501";
     let post = |url: String, path: String, body: Value| {
         let (client, bearer) = (client.clone(), bearer.clone());
@@ -208,7 +145,10 @@ async fn authorizations_and_their_idempotent_answers_survive_sigkill() {
         (s1["status"].clone(), s1["remainingAmount"].to_string()),
         (json!("authorized"), "180.00".to_string())
     );
-    let account = process_admin(&url, Method::GET, "/ledgers/501/accounts/A1", None).await;
+    let account = server
+        .admin()
+        .ok(Method::GET, "/ledgers/501/accounts/A1", None)
+        .await;
     assert_eq!(
         (
             account["totalBalance"].to_string(),

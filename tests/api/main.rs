@@ -1,4 +1,5 @@
-//! HTTP-level tests: a real server on a random port, driven as a client would.
+//! HTTP-level tests: a real server on a random port, driven as a client would, on SQLite or
+//! (with `SALDO_TEST_STORE=postgres`) on a fresh PostgreSQL database per test.
 
 mod account_transaction;
 mod admin;
@@ -12,3 +13,4 @@ mod multiprocess;
 mod myq_external;
 mod myq_v3;
 mod onboarding;
+mod wire;

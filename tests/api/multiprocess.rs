@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PROCESS_TOKEN as TOKEN, Server, TestDb, basic, commit_payments, dec, free_port, process_admin,
+    Load, PROCESS_TOKEN as TOKEN, Server, Setup, TestDb, dec, eventually, free_port,
 };
 
 async fn call(
@@ -30,47 +30,22 @@ async fn call(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-/// Ledger 601 with `users` customers (limit `limit` each), made through `url`; returns the
-/// MyQ Basic header and the credential's id.
-async fn provision(url: &str, users: usize, limit: i64) -> (String, i64) {
-    process_admin(
-        url,
-        Method::POST,
-        "/ledgers",
-        Some(json!({"ledgerNo": "601", "name": "M", "currency": "SEK"})),
-    )
-    .await;
+/// Ledger 601 with `users` customers u0.. (accounts A0.., limit `limit` each), made through
+/// `server`; returns the MyQ Basic header and the credential's id.
+async fn provision(server: &Server, users: usize, limit: &str) -> (String, i64) {
+    let mut setup = Setup::ledger("601").myq_login("m");
     for i in 0..users {
-        process_admin(
-            url,
-            Method::POST,
-            "/ledgers/601/customers",
-            Some(json!({"customerNo": format!("c{i}"), "name": "M", "username": format!("u{i}")})),
-        )
-        .await;
-        process_admin(url, Method::POST, "/ledgers/601/accounts", Some(json!({"customerNo": format!("c{i}"), "accountNo": format!("A{i}"), "creditLimit": limit}))).await;
+        setup = setup
+            .customer(&format!("c{i}"), json!({"username": format!("u{i}")}), limit)
+            .account_no(&format!("A{i}"));
     }
-    let cred = process_admin(
-        url,
-        Method::POST,
-        "/ledgers/601/credentials",
-        Some(json!({"kind": "myq-basic", "login": "m"})),
-    )
-    .await;
-    (
-        basic("m", cred["password"].as_str().unwrap()),
-        cred["id"].as_i64().unwrap(),
-    )
+    let made = setup.provision(&server.admin(), &server.url).await;
+    (made.myq, made.myq_credential)
 }
 
-async fn account(url: &str, no: &str) -> Value {
-    process_admin(
-        url,
-        Method::GET,
-        &format!("/ledgers/601/accounts/{no}"),
-        None,
-    )
-    .await
+async fn account(server: &Server, no: &str) -> Value {
+    let path = format!("/ledgers/601/accounts/{no}");
+    server.admin().ok(Method::GET, &path, None).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -79,7 +54,7 @@ async fn two_processes_race_forty_blocks_and_see_each_others_changes_at_once() {
     let a = Server::start(&db.url, free_port(), Some(TOKEN)).await;
     let b = Server::start(&db.url, free_port(), Some(TOKEN)).await;
     // Everything is made through A; B serves it at once, credential and ledger included.
-    let (auth, credential) = provision(&a.url, 1, 20).await;
+    let (auth, credential) = provision(&a, 1, "20").await;
     let (status, s_b) = call(
         &b.url,
         &auth,
@@ -143,8 +118,8 @@ async fn two_processes_race_forty_blocks_and_see_each_others_changes_at_once() {
         36,
         "{statuses:?}"
     );
-    for url in [&a.url, &b.url] {
-        let acc = account(url, "A0").await;
+    for server in [&a, &b] {
+        let acc = account(server, "A0").await;
         assert_eq!(acc["reservedAmount"], dec("20.00"), "{acc}");
         assert_eq!(acc["availableAmount"], dec("0.00"), "{acc}");
     }
@@ -159,7 +134,7 @@ async fn two_processes_race_forty_blocks_and_see_each_others_changes_at_once() {
     )
     .await;
     assert_eq!(status, 204);
-    let after_end = account(&b.url, "A0").await;
+    let after_end = account(&b, "A0").await;
     assert_eq!(
         after_end["reservedAmount"],
         dec(&format!("{}.00", 5 * held_by_b)),
@@ -184,7 +159,7 @@ async fn two_processes_race_forty_blocks_and_see_each_others_changes_at_once() {
     )
     .await;
     assert_eq!(status, 204);
-    let seen_by_a = account(&a.url, "A0").await;
+    let seen_by_a = account(&a, "A0").await;
     assert_eq!(
         seen_by_a["totalBalance"],
         dec("-3.00"),
@@ -200,17 +175,14 @@ async fn two_processes_race_forty_blocks_and_see_each_others_changes_at_once() {
     )
     .await;
     assert_eq!(status, 204);
-    assert_eq!(account(&b.url, "A0").await["totalBalance"], dec("-3.00"));
+    assert_eq!(account(&b, "A0").await["totalBalance"], dec("-3.00"));
     // Settings patched through B govern A's next request.
-    process_admin(
-        &b.url,
-        Method::PATCH,
-        "/ledgers/601",
-        Some(json!({"name": "renamed"})),
-    )
-    .await;
+    let renamed = json!({"name": "renamed"});
+    b.admin()
+        .ok(Method::PATCH, "/ledgers/601", Some(renamed))
+        .await;
     assert_eq!(
-        process_admin(&a.url, Method::GET, "/ledgers/601", None).await["name"],
+        a.admin().ok(Method::GET, "/ledgers/601", None).await["name"],
         "renamed"
     );
     // A credential revoked through A stops working through B within the refresh interval.
@@ -223,16 +195,13 @@ async fn two_processes_race_forty_blocks_and_see_each_others_changes_at_once() {
     )
     .await;
     assert!((200..300).contains(&status));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let (status, _) = call(
-        &b.url,
-        &auth,
-        Method::GET,
-        &format!("/sessions/{s_b}"),
-        None,
-    )
+    let session = format!("/sessions/{s_b}");
+    let what = "B refuses the credential revoked through A";
+    eventually(Duration::from_millis(1500), what, || async {
+        let (status, _) = call(&b.url, &auth, Method::GET, &session, None).await;
+        (status == 401).then_some(())
+    })
     .await;
-    assert_eq!(status, 401, "revoked through A, refused by B");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -240,37 +209,26 @@ async fn killing_one_process_mid_load_loses_nothing_it_acknowledged() {
     let db = TestDb::new();
     let a = Server::start(&db.url, free_port(), Some(TOKEN)).await;
     let b = Server::start(&db.url, free_port(), Some(TOKEN)).await;
-    let (auth, _) = provision(&a.url, 4, 1000).await;
+    let (auth, _) = provision(&a, 4, "1000").await;
 
     // Eight terminals, half on each process, all on the same four accounts.
-    let mut terminals = Vec::new();
-    for t in 0..8 {
-        let url = if t % 2 == 0 { &a.url } else { &b.url };
-        terminals.push(tokio::spawn(commit_payments(
-            url.clone(),
-            auth.clone(),
-            t % 4,
-            Duration::from_secs(3),
-        )));
-    }
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let terminals = (0..8)
+        .map(|t| (if t % 2 == 0 { &a.url } else { &b.url }.clone(), t % 4))
+        .collect();
+    let load = Load::start(terminals, &auth);
+    load.until_acknowledged(24).await;
     a.kill9();
-    let mut acked = Vec::new();
-    for t in terminals {
-        acked.extend(t.await.unwrap());
-    }
+    // B's terminals carry on under load after the kill.
+    let at_kill = load.acknowledged();
+    load.until_acknowledged(at_kill + 24).await;
+    let acked = load.finish().await;
     assert!(acked.len() > 20, "the load ran: {} commits", acked.len());
 
     // B carried on; everything either acknowledged is there, and the books balance.
     let mut total_debits = 0.0;
     for user in 0..4 {
-        let statement = process_admin(
-            &b.url,
-            Method::GET,
-            &format!("/ledgers/601/accounts/A{user}/statement"),
-            None,
-        )
-        .await;
+        let path = format!("/ledgers/601/accounts/A{user}/statement");
+        let statement = b.admin().ok(Method::GET, &path, None).await;
         let txns = statement["transactions"].as_array().unwrap();
         let refs: std::collections::HashSet<&str> = txns
             .iter()
@@ -306,6 +264,6 @@ async fn killing_one_process_mid_load_loses_nothing_it_acknowledged() {
     let c = Server::start(&db.url, free_port(), Some(TOKEN)).await;
     for user in 0..4 {
         let no = format!("A{user}");
-        assert_eq!(account(&b.url, &no).await, account(&c.url, &no).await);
+        assert_eq!(account(&b, &no).await, account(&c, &no).await);
     }
 }

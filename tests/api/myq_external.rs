@@ -3,29 +3,27 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{TestApp, amount, basic, dec};
+use crate::helpers::{Setup, TestApp, amount, basic, dec};
 
 const L: &str = "501";
 
 /// A ledger with alice (limit 20) and bob (limit 10), and the MyQ Basic header.
 async fn setup() -> (TestApp, String) {
-    let app = TestApp::spawn().await;
-    let auth = app.myq_ledger(L).await;
-    app.customer(
-        L,
-        "1",
-        json!({"username": "alice", "aliases": ["a.smith", "ALI"], "cards": ["CARD-1"], "personalNumber": "PN-1"}),
-        "20",
-    )
-    .await;
-    app.customer(
-        L,
-        "2",
-        json!({"username": "bob", "cards": ["CARD-2"], "personalNumber": "PN-2"}),
-        "10",
-    )
-    .await;
-    (app, auth)
+    let f = Setup::ledger(L)
+        .myq()
+        .customer(
+            "1",
+            json!({"username": "alice", "aliases": ["a.smith", "ALI"], "cards": ["CARD-1"], "personalNumber": "PN-1"}),
+            "20",
+        )
+        .customer(
+            "2",
+            json!({"username": "bob", "cards": ["CARD-2"], "personalNumber": "PN-2"}),
+            "10",
+        )
+        .spawn()
+        .await;
+    (f.app, f.made.myq)
 }
 
 /// Which customer a session belongs to, read through its balance (alice 20, bob 10).
@@ -514,9 +512,10 @@ async fn unknown_sessions_and_payments_are_404() {
         assert!(r.error_message().ends_with("not found"));
     }
     // Another ledger's session is unknown here.
-    let auth2 = app.myq_ledger("502").await;
-    app.customer("502", "9", json!({"username": "zed"}), "5")
-        .await;
+    let other = Setup::ledger("502")
+        .myq()
+        .customer("9", json!({"username": "zed"}), "5");
+    let auth2 = app.provision(other).await.myq;
     let r = app
         .myq(&auth2, Method::GET, &format!("/sessions/{s}"), None)
         .await;
@@ -683,10 +682,11 @@ async fn authentication_is_required_in_either_header() {
 
 #[tokio::test]
 async fn a_revoked_credential_stops_working_at_once() {
-    let app = TestApp::spawn().await;
-    app.ledger(L).await;
-    app.customer(L, "1", json!({"username": "alice"}), "20")
-        .await;
+    let app = Setup::ledger(L)
+        .customer("1", json!({"username": "alice"}), "20")
+        .spawn()
+        .await
+        .app;
     let cred = app
         .admin_create(
             &format!("/ledgers/{L}/credentials"),

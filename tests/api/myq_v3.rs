@@ -3,60 +3,28 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, dec};
+use crate::helpers::{Fixture, Setup, dec};
 
 const L: &str = "501";
 const PAYMENTS: &str = "/api/v3/rechargeProviders/external/payments";
 
-struct Fixture {
-    app: TestApp,
-    bearer: String,
-    myq: String,
-    alice: i64,
-    bob: i64,
-    client: (String, String),
-}
-
 async fn setup() -> Fixture {
-    let app = TestApp::spawn().await;
-    let myq = app.myq_ledger(L).await;
-    app.customer(
-        L,
-        "1",
-        json!({"username": "alice", "aliases": ["a.smith"], "cards": ["CARD-1"], "personalNumber": "PN-1",
-               "email": "Alice@Example.com", "msisdn": "+46701234567"}),
-        "20",
-    )
-    .await;
-    app.customer(
-        L,
-        "2",
-        json!({"username": "bob", "cards": ["CARD-2"], "email": "bob@example.com"}),
-        "10",
-    )
-    .await;
-    let client = app.oauth_client(L, &["credit", "users"]).await;
-    let bearer = app.bearer(&client, "credit users").await;
-    let find = |name: &str| {
-        let (app, bearer) = (&app, &bearer);
-        let path = format!("/api/v3/users/find?username={name}");
-        async move {
-            app.authorized(bearer, Method::GET, &path, None)
-                .await
-                .json()["users"][0]["id"]
-                .as_i64()
-                .unwrap()
-        }
-    };
-    let (alice, bob) = (find("alice").await, find("bob").await);
-    Fixture {
-        app,
-        bearer,
-        myq,
-        alice,
-        bob,
-        client,
-    }
+    Setup::ledger(L)
+        .myq()
+        .customer(
+            "1",
+            json!({"username": "alice", "aliases": ["a.smith"], "cards": ["CARD-1"], "personalNumber": "PN-1",
+                   "email": "Alice@Example.com", "msisdn": "+46701234567"}),
+            "20",
+        )
+        .customer(
+            "2",
+            json!({"username": "bob", "cards": ["CARD-2"], "email": "bob@example.com"}),
+            "10",
+        )
+        .oauth(&["credit", "users"])
+        .spawn()
+        .await
 }
 
 async fn create(f: &Fixture, user: i64, amount: &str) -> String {
@@ -237,7 +205,7 @@ async fn tokens_are_required_checked_for_scope_and_expire() {
         .authorized(
             &users_only,
             Method::GET,
-            &format!("/api/v3/users/{}", f.alice),
+            &format!("/api/v3/users/{}", f.user("alice")),
             None,
         )
         .await;
@@ -259,7 +227,7 @@ async fn tokens_are_required_checked_for_scope_and_expire() {
             &credit_only,
             Method::POST,
             PAYMENTS,
-            Some(json!({"userId": f.alice, "params": {"amount": 1}})),
+            Some(json!({"userId": f.user("alice"), "params": {"amount": 1}})),
         )
         .await;
     assert_eq!(r.status, 200);
@@ -336,12 +304,12 @@ async fn users_are_found_by_each_filter() {
             .collect()
     };
     for (query, expected) in [
-        ("username=alice", vec![f.alice]),
-        ("username=A.SMITH", vec![f.alice]),
-        ("card=CARD-2", vec![f.bob]),
-        ("code=PN-1", vec![f.alice]),
-        ("email=alice@example.COM", vec![f.alice]),
-        ("username=alice&card=CARD-1", vec![f.alice]),
+        ("username=alice", vec![f.user("alice")]),
+        ("username=A.SMITH", vec![f.user("alice")]),
+        ("card=CARD-2", vec![f.user("bob")]),
+        ("code=PN-1", vec![f.user("alice")]),
+        ("email=alice@example.COM", vec![f.user("alice")]),
+        ("username=alice&card=CARD-1", vec![f.user("alice")]),
         ("username=alice&card=CARD-2", vec![]),
         ("username=ghost", vec![]),
         ("email=nobody@example.com", vec![]),
@@ -401,13 +369,13 @@ async fn users_are_found_by_each_filter() {
         .authorized(
             &f.bearer,
             Method::GET,
-            &format!("/api/v3/users/{}", f.alice),
+            &format!("/api/v3/users/{}", f.user("alice")),
             None,
         )
         .await;
     assert_eq!(
         r.json(),
-        json!({"id": f.alice, "username": "alice", "fullname": "Customer 1", "email": "Alice@Example.com",
+        json!({"id": f.user("alice"), "username": "alice", "fullname": "Customer 1", "email": "Alice@Example.com",
                "code": "PN-1", "aliases": ["a.smith"], "phone": "+46701234567", "lang": null})
     );
     for path in ["/api/v3/users/99999", "/api/v3/users/abc"] {
@@ -428,7 +396,7 @@ async fn accounts_and_balances_follow_the_ledger() {
         .authorized(
             &f.bearer,
             Method::GET,
-            &format!("/api/v3/users/{}/accounts", f.alice),
+            &format!("/api/v3/users/{}/accounts", f.user("alice")),
             None,
         )
         .await;
@@ -442,7 +410,7 @@ async fn accounts_and_balances_follow_the_ledger() {
                 {"name": "External Payment Providers", "reference": "external"},
                 {"name": "Voucher", "reference": "voucher"}]}]})
     );
-    assert_eq!(available(&f, f.alice, &account).await, json!(20));
+    assert_eq!(available(&f, f.user("alice"), &account).await, json!(20));
     // A block through API A lowers what API B reports at once.
     let s = f.app.session(&f.myq, "alice").await;
     f.app
@@ -453,13 +421,13 @@ async fn accounts_and_balances_follow_the_ledger() {
             Some(r#"{"amount": 7.5}"#),
         )
         .await;
-    assert_eq!(available(&f, f.alice, &account).await, json!(12.5));
+    assert_eq!(available(&f, f.user("alice"), &account).await, json!(12.5));
     let r = f
         .app
         .authorized(
             &f.bearer,
             Method::GET,
-            &format!("/api/v3/users/{}/accounts/{L}0000002/balance", f.alice),
+            &format!("/api/v3/users/{}/accounts/{L}0000002/balance", f.user("alice")),
             None,
         )
         .await;
@@ -533,7 +501,7 @@ async fn providers_are_listed_and_can_be_disabled() {
             &f.bearer,
             Method::POST,
             PAYMENTS,
-            Some(json!({"userId": f.alice, "params": {"amount": 10}})),
+            Some(json!({"userId": f.user("alice"), "params": {"amount": 10}})),
         )
         .await;
     assert_eq!(r.status, 400);
@@ -547,7 +515,7 @@ async fn providers_are_listed_and_can_be_disabled() {
             &f.bearer,
             Method::POST,
             "/api/v3/rechargeProviders/paypal/payments",
-            Some(json!({"userId": f.alice, "params": {"amount": 10}})),
+            Some(json!({"userId": f.user("alice"), "params": {"amount": 10}})),
         )
         .await;
     assert_eq!(r.status, 404);
@@ -558,7 +526,7 @@ async fn providers_are_listed_and_can_be_disabled() {
             &f.bearer,
             Method::POST,
             "/api/v3/rechargeProviders/voucher/payments",
-            Some(json!({"userId": f.alice, "params": {"amount": 10}})),
+            Some(json!({"userId": f.user("alice"), "params": {"amount": 10}})),
         )
         .await;
     assert_eq!(r.status, 200);
@@ -575,17 +543,17 @@ async fn the_recharge_lifecycle_credits_once_and_answers_conflicts() {
             &f.bearer,
             Method::POST,
             PAYMENTS,
-            Some(json!({"userId": f.alice, "params": {"amount": 10}})),
+            Some(json!({"userId": f.user("alice"), "params": {"amount": 10}})),
         )
         .await;
     assert_eq!(r.status, 200);
     let id = r.json()["id"].as_str().unwrap().to_string();
     assert_eq!(
         r.json(),
-        json!({"id": id, "userId": f.alice, "amount": 10, "description": "", "params": {"amount": 10, "createdBy": -2}})
+        json!({"id": id, "userId": f.user("alice"), "amount": 10, "description": "", "params": {"amount": 10, "createdBy": -2}})
     );
     assert_eq!(
-        available(&f, f.alice, &account).await,
+        available(&f, f.user("alice"), &account).await,
         json!(20),
         "created has no effect"
     );
@@ -610,7 +578,7 @@ async fn the_recharge_lifecycle_credits_once_and_answers_conflicts() {
         )
         .await;
     assert_eq!((r.status, r.json()), (200, json!({"amount": 12.5})));
-    assert_eq!(available(&f, f.alice, &account).await, json!(32.5));
+    assert_eq!(available(&f, f.user("alice"), &account).await, json!(32.5));
     assert_eq!(
         f.app.balance(&f.myq, s).await,
         json!(32.5),
@@ -631,7 +599,7 @@ async fn the_recharge_lifecycle_credits_once_and_answers_conflicts() {
         "a retried commit"
     );
     assert_eq!(
-        available(&f, f.alice, &account).await,
+        available(&f, f.user("alice"), &account).await,
         json!(32.5),
         "credited once"
     );
@@ -661,7 +629,7 @@ async fn the_recharge_lifecycle_credits_once_and_answers_conflicts() {
     assert_eq!(r.status, 409, "rollback after commit");
     assert!(r.v3_error().contains("refund"));
 
-    let second = create(&f, f.alice, "5").await;
+    let second = create(&f, f.user("alice"), "5").await;
     let r = f
         .app
         .authorized(
@@ -697,7 +665,7 @@ async fn the_recharge_lifecycle_credits_once_and_answers_conflicts() {
         .await;
     assert_eq!(r.status, 409, "commit after rollback");
     r.v3_error();
-    assert_eq!(available(&f, f.alice, &account).await, json!(32.5));
+    assert_eq!(available(&f, f.user("alice"), &account).await, json!(32.5));
 
     // A payment of another provider, or an unknown one, is not found.
     for path in [
@@ -734,7 +702,7 @@ async fn the_recharge_lifecycle_credits_once_and_answers_conflicts() {
 #[tokio::test]
 async fn payments_are_listed_newest_first_with_numbers_and_local_times() {
     let f = setup().await;
-    let first = create(&f, f.alice, "10").await;
+    let first = create(&f, f.user("alice"), "10").await;
     f.app
         .authorized(
             &f.bearer,
@@ -744,7 +712,7 @@ async fn payments_are_listed_newest_first_with_numbers_and_local_times() {
         )
         .await;
     f.app.clock.advance(time::Duration::minutes(5));
-    let second = create(&f, f.alice, "15").await;
+    let second = create(&f, f.user("alice"), "15").await;
     f.app
         .authorized(
             &f.bearer,
@@ -753,15 +721,15 @@ async fn payments_are_listed_newest_first_with_numbers_and_local_times() {
             Some(json!({"reason": "Cancelled by user"})),
         )
         .await;
-    create(&f, f.bob, "3").await;
-    let third = create(&f, f.alice, "15").await;
+    create(&f, f.user("bob"), "3").await;
+    let third = create(&f, f.user("alice"), "15").await;
 
     let r = f
         .app
         .authorized(
             &f.bearer,
             Method::GET,
-            &format!("{PAYMENTS}?userId={}", f.alice),
+            &format!("{PAYMENTS}?userId={}", f.user("alice")),
             None,
         )
         .await;
@@ -786,7 +754,7 @@ async fn payments_are_listed_newest_first_with_numbers_and_local_times() {
     // 1_800_000_000 is 2027-01-15T08:00:00Z: winter in Stockholm, +01:00.
     assert_eq!(
         p[2],
-        json!({"id": first, "userId": f.alice, "amount": 10, "currency": null, "state": "completed",
+        json!({"id": first, "userId": f.user("alice"), "amount": 10, "currency": null, "state": "completed",
                "created": "2027-01-15T09:00:00+01:00", "updated": "2027-01-15T09:00:00+01:00",
                "expires": null, "paymentNo": "1", "provider": "external", "description": ""})
     );
@@ -802,7 +770,7 @@ async fn payments_are_listed_newest_first_with_numbers_and_local_times() {
         .authorized(
             &f.bearer,
             Method::GET,
-            &format!("{PAYMENTS}?userId={}", f.bob),
+            &format!("{PAYMENTS}?userId={}", f.user("bob")),
             None,
         )
         .await;
@@ -816,7 +784,7 @@ async fn payments_are_listed_newest_first_with_numbers_and_local_times() {
         .authorized(
             &f.bearer,
             Method::GET,
-            &format!("{PAYMENTS}?userId={}&limit=1&start=1", f.alice),
+            &format!("{PAYMENTS}?userId={}&limit=1&start=1", f.user("alice")),
             None,
         )
         .await;
@@ -852,7 +820,7 @@ async fn payments_are_listed_newest_first_with_numbers_and_local_times() {
 #[tokio::test]
 async fn concurrent_commits_of_one_payment_credit_once_and_agree() {
     let f = setup().await;
-    let id = create(&f, f.bob, "4").await;
+    let id = create(&f, f.user("bob"), "4").await;
     let mut tasks = Vec::new();
     for _ in 0..10 {
         let (client, url, bearer) = (f.app.client.clone(), f.app.url.clone(), f.bearer.clone());
@@ -879,13 +847,13 @@ async fn concurrent_commits_of_one_payment_credit_once_and_agree() {
 #[tokio::test]
 async fn created_payments_expire_after_the_ledger_setting() {
     let mut f = setup().await;
-    let old = create(&f, f.alice, "9").await;
+    let old = create(&f, f.user("alice"), "9").await;
     f.app.clock.advance(time::Duration::hours(23));
     // Tokens last 30 minutes; a day later the client asks for a new one.
-    f.bearer = f.app.bearer(&f.client, "credit users").await;
-    let young = create(&f, f.alice, "8").await;
+    f.made.bearer = f.app.bearer(&f.client, "credit users").await;
+    let young = create(&f, f.user("alice"), "8").await;
     f.app.clock.advance(time::Duration::hours(1));
-    f.bearer = f.app.bearer(&f.client, "credit users").await;
+    f.made.bearer = f.app.bearer(&f.client, "credit users").await;
     assert_eq!(
         f.app.engine.sweep().await.unwrap().recharges,
         1,
@@ -906,7 +874,7 @@ async fn created_payments_expire_after_the_ledger_setting() {
         .authorized(
             &f.bearer,
             Method::GET,
-            &format!("{PAYMENTS}?userId={}", f.alice),
+            &format!("{PAYMENTS}?userId={}", f.user("alice")),
             None,
         )
         .await
@@ -938,7 +906,7 @@ async fn created_payments_expire_after_the_ledger_setting() {
         )
         .await;
     assert_eq!(r.status, 200);
-    create(&f, f.alice, "1").await;
+    create(&f, f.user("alice"), "1").await;
     f.app.clock.advance(time::Duration::seconds(60));
     assert_eq!(f.app.engine.sweep().await.unwrap().recharges, 1);
 }
@@ -946,7 +914,7 @@ async fn created_payments_expire_after_the_ledger_setting() {
 #[tokio::test]
 async fn bad_recharge_input_is_400_and_creates_nothing() {
     let f = setup().await;
-    let u = f.alice;
+    let u = f.user("alice");
     for (body, message) in [
         (
             json!({"userId": u, "params": {"amount": 0}}),

@@ -3,28 +3,14 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Reply, TestApp};
+use crate::helpers::{Fixture, Setup};
 
 const L: &str = "501";
 const T: &str = "ledger.account-transaction.";
 const PUBLIC: &str = "/ledger/public-account-transaction/v1";
 
-struct Fixture {
-    app: TestApp,
-    bearer: String,
-}
-
-impl Fixture {
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
-        self.app.authorized(&self.bearer, method, path, body).await
-    }
-}
-
 async fn setup() -> Fixture {
-    let app = TestApp::spawn().await;
-    app.ledger(L).await;
-    let bearer = app.ledger_bearer(L).await;
-    Fixture { app, bearer }
+    Setup::ledger(L).ledger_bearer().spawn().await
 }
 
 /// A valid personnummer for someone born on `yyyymmdd`.
@@ -125,8 +111,12 @@ async fn identity_checks_go_through_the_provider() {
         .await;
     assert_eq!(r.status, 404);
     // Another ledger's token cannot see the order.
-    f.app.ledger("502").await;
-    let other = f.app.ledger_bearer("502").await;
+    let other = f
+        .app
+        .provision(Setup::ledger("502").ledger_bearer())
+        .await
+        .bearer
+        .clone();
     let r = f
         .app
         .request(

@@ -1,8 +1,7 @@
 //! A fresh PostgreSQL database per test, dropped afterwards.
 //!
 //! The server is `SALDO_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`).
-//! Where none answers, PostgreSQL tests are skipped with a note, unless
-//! `SALDO_TEST_POSTGRES_REQUIRED=1` (as in CI), where that is a failure.
+//! Where none answers, a PostgreSQL test fails saying so: it is never skipped.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -18,8 +17,14 @@ fn server_url() -> String {
     std::env::var("SALDO_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.to_string())
 }
 
-fn required() -> bool {
-    std::env::var("SALDO_TEST_POSTGRES_REQUIRED").is_ok_and(|v| v == "1")
+/// Which store the store-dependent tests run on: `SALDO_TEST_STORE` is `sqlite` (the default)
+/// or `postgres`; `scripts/test` runs them both ways.
+pub fn selected() -> bool {
+    match std::env::var("SALDO_TEST_STORE").as_deref() {
+        Err(_) | Ok("" | "sqlite") => false,
+        Ok("postgres") => true,
+        Ok(other) => panic!("SALDO_TEST_STORE={other:?}: use sqlite or postgres"),
+    }
 }
 
 /// Runs SQL on the server's maintenance database.
@@ -80,8 +85,8 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 impl TestDatabase {
-    /// A new, empty database, or `None` when no server answers and none is required.
-    pub fn create() -> Option<TestDatabase> {
+    /// A new, empty database; panics, naming the server and the fix, when none answers.
+    pub fn create() -> TestDatabase {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let server = server_url();
         let name = format!(
@@ -90,28 +95,18 @@ impl TestDatabase {
             COUNTER.fetch_add(1, Ordering::Relaxed),
             rand_suffix()
         );
-        match admin(&server, format!("CREATE DATABASE {name}")) {
-            Ok(()) => Some(TestDatabase {
-                url: with_database(&server, &name),
-                server,
-                name,
-            }),
-            Err(e) if !required() => {
-                static SAID: std::sync::Once = std::sync::Once::new();
-                SAID.call_once(|| {
-                    // Straight to stderr: the test harness would swallow `eprintln!`.
-                    use std::io::Write;
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "PostgreSQL not available ({e}): the PostgreSQL tests are skipped"
-                    );
-                });
-                None
-            }
-            Err(e) => panic!(
-                "PostgreSQL is required (SALDO_TEST_POSTGRES_REQUIRED=1) but creating a test \
-                 database failed: {e}"
-            ),
+        if let Err(e) = admin(&server, format!("CREATE DATABASE {name}")) {
+            panic!(
+                "PostgreSQL tests need a server at {} whose user may create databases, but \
+                 creating one failed: {e}. Run scripts/test-deps (it installs or starts one), or \
+                 set SALDO_TEST_POSTGRES_URL to another server.",
+                server.rsplit('@').next().unwrap_or_default()
+            );
+        }
+        TestDatabase {
+            url: with_database(&server, &name),
+            server,
+            name,
         }
     }
 }
