@@ -48,8 +48,10 @@ impl Fixture {
 /// Alice (limit 1000) and bob (limit 50); the clock starts on 2027-01-15.
 async fn setup() -> Fixture {
     Setup::ledger(L)
-        .patch(json!({"name": "Uni Print", "settings": {"bankAccountNo": "5555-1234",
-                      "iban": "SE4550000000058398257466", "bic": "ESSESESS"}}))
+        .patch(
+            json!({"name": "Uni Print", "settings": {"bankAccountNo": "5555-1234",
+                      "iban": "SE4550000000058398257466", "bic": "ESSESESS"}}),
+        )
         .myq()
         .customer("C1", json!({"username": "alice"}), "1000")
         .customer("C2", json!({"username": "bob"}), "50")

@@ -4,13 +4,13 @@
 //! `scripts/test-deps` installs them.
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fantoccini::{ClientBuilder, Locator};
 use serde_json::{Value, json};
 
 use crate::helpers::tools::require;
-use crate::helpers::{Setup, TestApp, free_port};
+use crate::helpers::{Setup, TestApp, eventually, free_port};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -34,11 +34,11 @@ async fn start_driver() -> (Driver, String) {
         .spawn()
         .expect("starting chromedriver");
     let url = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while reqwest::get(format!("{url}/status")).await.is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let status = format!("{url}/status");
+    eventually(Duration::from_secs(20), "chromedriver starts", || async {
+        reqwest::get(&status).await.ok().map(drop)
+    })
+    .await;
     (Driver(child), url)
 }
 
@@ -90,18 +90,15 @@ async fn sca_link(app: &TestApp, bearer: &str, id: &str) -> String {
 }
 
 async fn wait_for_return(client: &fantoccini::Client) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let url = client.current_url().await.unwrap().to_string();
-        if url.contains("status=") {
-            return url;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the browser never reached the return URL: {url}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(
+        Duration::from_secs(20),
+        "the browser reaches the return URL",
+        || async {
+            let url = client.current_url().await.unwrap().to_string();
+            url.contains("status=").then_some(url)
+        },
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,7 +117,7 @@ async fn a_consumer_approves_and_declines_in_a_real_browser() {
         ("web-yes", "approve", "approved"),
         ("web-no", "decline", "declined"),
     ] {
-        let link = sca_link(&app, &bearer, id).await;
+        let link = sca_link(app, bearer, id).await;
         client.goto(&link).await.unwrap();
         let amount = client
             .find(Locator::Id("amount"))
@@ -151,7 +148,7 @@ async fn a_consumer_approves_and_declines_in_a_real_browser() {
             .request(
                 reqwest::Method::GET,
                 &format!("/ledger/account-transaction/v1/501/authentications/{id}"),
-                &[("authorization", &bearer)],
+                &[("authorization", bearer)],
                 None,
             )
             .await;

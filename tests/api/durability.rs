@@ -16,7 +16,11 @@ async fn sigkill_loses_no_acknowledged_payment() {
     let mut setup = Setup::ledger("501").myq_login("k");
     for i in 0..4 {
         setup = setup
-            .customer(&format!("c{i}"), json!({"username": format!("u{i}")}), "100000")
+            .customer(
+                &format!("c{i}"),
+                json!({"username": format!("u{i}")}),
+                "100000",
+            )
             .account_no(&format!("A{i}"));
     }
     let auth = setup.provision(&server.admin(), &url).await.myq;

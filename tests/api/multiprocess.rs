@@ -36,7 +36,11 @@ async fn provision(server: &Server, users: usize, limit: &str) -> (String, i64) 
     let mut setup = Setup::ledger("601").myq_login("m");
     for i in 0..users {
         setup = setup
-            .customer(&format!("c{i}"), json!({"username": format!("u{i}")}), limit)
+            .customer(
+                &format!("c{i}"),
+                json!({"username": format!("u{i}")}),
+                limit,
+            )
             .account_no(&format!("A{i}"));
     }
     let made = setup.provision(&server.admin(), &server.url).await;

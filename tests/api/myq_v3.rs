@@ -427,7 +427,10 @@ async fn accounts_and_balances_follow_the_ledger() {
         .authorized(
             &f.bearer,
             Method::GET,
-            &format!("/api/v3/users/{}/accounts/{L}0000002/balance", f.user("alice")),
+            &format!(
+                "/api/v3/users/{}/accounts/{L}0000002/balance",
+                f.user("alice")
+            ),
             None,
         )
         .await;

@@ -1,16 +1,21 @@
-//! A fresh PostgreSQL database per test, dropped afterwards.
+//! A fresh, empty PostgreSQL namespace per test, dropped afterwards: a schema of its own in the
+//! database `saldo_tests`, which the test's URL puts first on the `search_path`. To saldo it is
+//! an empty database; it is made in milliseconds, where `CREATE DATABASE` takes half a second.
 //!
 //! The server is `SALDO_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`).
 //! Where none answers, a PostgreSQL test fails saying so: it is never skipped.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
+const TESTS_DATABASE: &str = "saldo_tests";
+
 pub struct TestDatabase {
     pub url: String,
-    server: String,
-    name: String,
+    database: String,
+    schema: String,
 }
 
 fn server_url() -> String {
@@ -84,29 +89,49 @@ fn with_database(url: &str, name: &str) -> String {
     }
 }
 
+/// The URL of the database that holds the tests' schemas, made once per test run.
+fn tests_database() -> &'static Result<String, String> {
+    static DATABASE: OnceLock<Result<String, String>> = OnceLock::new();
+    DATABASE.get_or_init(|| {
+        let server = server_url();
+        let database = with_database(&server, TESTS_DATABASE);
+        // Another test binary may be creating it at the same moment: what counts is that it
+        // exists afterwards.
+        let created = admin(&server, format!("CREATE DATABASE {TESTS_DATABASE}"));
+        match admin(&database, "SELECT 1".into()) {
+            Ok(()) => Ok(database),
+            Err(e) => Err(created.err().unwrap_or(e)),
+        }
+    })
+}
+
 impl TestDatabase {
-    /// A new, empty database; panics, naming the server and the fix, when none answers.
+    /// A new, empty namespace; panics, naming the server and the fix, when none answers.
     pub fn create() -> TestDatabase {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let server = server_url();
-        let name = format!(
+        let schema = format!(
             "saldo_test_{}_{}_{}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed),
             rand_suffix()
         );
-        if let Err(e) = admin(&server, format!("CREATE DATABASE {name}")) {
+        let made = tests_database().clone().and_then(|database| {
+            admin(&database, format!("CREATE SCHEMA {schema}"))?;
+            Ok(database)
+        });
+        let database = made.unwrap_or_else(|e| {
             panic!(
                 "PostgreSQL tests need a server at {} whose user may create databases, but \
-                 creating one failed: {e}. Run scripts/test-deps (it installs or starts one), or \
+                 making one failed: {e}. Run scripts/test-deps (it installs or starts one), or \
                  set SALDO_TEST_POSTGRES_URL to another server.",
-                server.rsplit('@').next().unwrap_or_default()
-            );
-        }
+                server_url().rsplit('@').next().unwrap_or_default()
+            )
+        });
+        let separator = if database.contains('?') { '&' } else { '?' };
         TestDatabase {
-            url: with_database(&server, &name),
-            server,
-            name,
+            url: format!("{database}{separator}options=-c%20search_path%3D{schema}"),
+            database,
+            schema,
         }
     }
 }
@@ -120,11 +145,9 @@ fn rand_suffix() -> u32 {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Err(e) = admin(
-            &self.server,
-            format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-        ) {
-            eprintln!("dropping test database {}: {e}", self.name);
+        let drop = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema);
+        if let Err(e) = admin(&self.database, drop) {
+            eprintln!("dropping test schema {}: {e}", self.schema);
         }
     }
 }

@@ -171,7 +171,9 @@ impl Setup {
             admin
                 .create(&format!("/ledgers/{l}/customers"), customer)
                 .await;
-            admin.create(&format!("/ledgers/{l}/accounts"), account).await;
+            admin
+                .create(&format!("/ledgers/{l}/accounts"), account)
+                .await;
         }
         let credentials = format!("/ledgers/{l}/credentials");
         let mut made = Provisioned::default();

@@ -234,9 +234,7 @@ impl TestApp {
     /// Opens a session for `username` and returns its id.
     pub async fn session(&self, auth: &str, username: &str) -> i64 {
         let body = json!({"username": username}).to_string();
-        let reply = self
-            .myq(auth, Method::POST, "/sessions", Some(&body))
-            .await;
+        let reply = self.myq(auth, Method::POST, "/sessions", Some(&body)).await;
         assert_eq!(reply.status, 200, "{}", reply.text);
         reply.json()["id"].as_i64().expect("integer id")
     }

@@ -188,7 +188,8 @@ impl Terminal {
     async fn run(self, user: usize) -> Vec<(usize, i64)> {
         let deadline = tokio::time::Instant::now() + LOAD_AT_MOST;
         let mut acked = Vec::new();
-        'sessions: while tokio::time::Instant::now() < deadline && !self.stop.load(Ordering::Relaxed)
+        'sessions: while tokio::time::Instant::now() < deadline
+            && !self.stop.load(Ordering::Relaxed)
         {
             let opened = json!({"username": format!("u{user}")});
             let Some(s) = self.created("/sessions".into(), opened).await else {
