@@ -837,7 +837,11 @@ async fn metrics_count_requests_by_route_and_writer_batches() {
             .contains("saldo_http_request_duration_seconds_bucket"),
         "latency histogram"
     );
-    assert!(r.text.contains("saldo_batch_size"), "writer batches");
+    // Batch sizes are counted in jobs (1, 2, 4 … 4096), not in latency buckets.
+    let bucket = |le: &str| format!("saldo_batch_size_bucket{{le=\"{le}\"}}");
+    assert!(r.text.contains(&bucket("2")), "{}", r.text);
+    assert!(r.text.contains(&bucket("4096")), "{}", r.text);
+    assert!(!r.text.contains(&bucket("0.0005")), "{}", r.text);
     assert!(
         r.text.contains("saldo_batch_persist_seconds"),
         "persist times"

@@ -69,8 +69,6 @@ pub struct Provisioned {
     pub myq: String,
     /// `Bearer …`: the OAuth token (API B) when asked for, else the ledger token (APIs C, D).
     pub bearer: String,
-    /// The ledger-bearer credential's `Bearer …`, also when an OAuth token was asked for too.
-    pub ledger_token: String,
     /// The MyQ credential's id.
     pub myq_credential: i64,
     /// The OAuth client (id, secret).
@@ -188,8 +186,7 @@ impl Setup {
             let c = admin
                 .create(&credentials, json!({"kind": "ledger-bearer"}))
                 .await;
-            made.ledger_token = format!("Bearer {}", c["token"].as_str().expect("a token"));
-            made.bearer = made.ledger_token.clone();
+            made.bearer = format!("Bearer {}", c["token"].as_str().expect("a token"));
         }
         if let Some(scopes) = self.oauth_scopes {
             let c = admin
