@@ -30,6 +30,10 @@ pub struct ServeArgs {
     /// How often idle sessions and expired holds are swept, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     pub sweep_interval_ms: u64,
+    /// Seconds a client has to send a request's headers once its connection is ready for one;
+    /// a slower client, or a keep-alive connection idle that long, is closed.
+    #[arg(long, env = "SALDO_HEADER_TIMEOUT_SECS", default_value_t = 5)]
+    pub header_timeout_secs: u64,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -107,9 +111,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         identity: Arc::new(crate::identity::TestIdentityProvider::default()),
     };
     tracing::info!(listen = %base_url, database = %redact_url(&args.db.url), "saldo is serving");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let header_timeout = std::time::Duration::from_secs(args.header_timeout_secs.max(1));
+    crate::http::listener::serve(listener, app(state), header_timeout, shutdown).await;
     tracing::info!("draining the ledger writers");
     tokio::task::spawn_blocking(move || engine.shutdown()).await?;
     tracing::info!("stopped");

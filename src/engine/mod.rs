@@ -4,6 +4,7 @@ mod clock;
 mod writer;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
@@ -42,6 +43,8 @@ pub struct Swept {
 struct Writer {
     jobs: mpsc::Sender<Job>,
     thread: JoinHandle<()>,
+    ledger_no: String,
+    healthy: Arc<AtomicBool>,
 }
 
 pub struct Engine {
@@ -92,16 +95,40 @@ impl Engine {
     fn discover_ledgers(&self) -> Result<(), StoreError> {
         let _one_at_a_time = self.discovering.lock().unwrap_or_else(|p| p.into_inner());
         for info in self.store.ledgers()? {
-            if self.known_meta(info.id).is_none() {
-                let snapshot = self.store.load(info.id)?;
+            if self.known_meta(info.id).is_some() {
+                continue;
+            }
+            let restored = self.store.load(info.id).and_then(|snapshot| {
                 let version = snapshot.version;
-                self.spawn_writer(Ledger::restore(info, snapshot), Some(version));
+                let ledger =
+                    Ledger::restore(info.clone(), snapshot).map_err(StoreError::Corrupt)?;
+                Ok((ledger, version))
+            });
+            match restored {
+                Ok((ledger, version)) => self.spawn_writer(ledger, Some(version), true),
+                Err(e) => {
+                    // The other ledgers serve; this one's writer keeps trying to load it.
+                    tracing::error!(ledger = %info.ledger_no, error = %e, "loading the ledger failed; it is unavailable until it loads");
+                    self.spawn_writer(Ledger::new(info), None, false);
+                }
             }
         }
         Ok(())
     }
 
-    fn spawn_writer(&self, ledger: Ledger, version: Option<i64>) {
+    /// The ledgers whose writer cannot reach or read them right now, by number.
+    pub fn unavailable_ledgers(&self) -> Vec<String> {
+        let writers = self.writers.read().unwrap_or_else(|p| p.into_inner());
+        let mut down: Vec<String> = writers
+            .values()
+            .filter(|w| !w.healthy.load(Ordering::Relaxed))
+            .map(|w| w.ledger_no.clone())
+            .collect();
+        down.sort();
+        down
+    }
+
+    fn spawn_writer(&self, ledger: Ledger, version: Option<i64>, healthy: bool) {
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
         let (id, no) = (ledger.info.id, ledger.info.ledger_no.clone());
         let meta = LedgerMeta {
@@ -112,14 +139,22 @@ impl Engine {
         };
         let store = self.store.clone();
         let clock = self.clock.clone();
+        let healthy = Arc::new(AtomicBool::new(healthy));
+        let flag = healthy.clone();
         let thread = std::thread::Builder::new()
             .name(format!("writer-{no}"))
-            .spawn(move || writer::run(ledger, version, rx, store, clock))
+            .spawn(move || writer::run(ledger, version, rx, store, clock, flag))
             .expect("spawning a writer thread");
+        let writer = Writer {
+            jobs: tx,
+            thread,
+            ledger_no: no.clone(),
+            healthy,
+        };
         self.writers
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(id, Writer { jobs: tx, thread });
+            .insert(id, writer);
         self.ledger_ids
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -148,7 +183,7 @@ impl Engine {
         let stored = self.store.create_ledger(info)?;
         let _one_at_a_time = self.discovering.lock().unwrap_or_else(|p| p.into_inner());
         if self.known_meta(stored.id).is_none() {
-            self.spawn_writer(Ledger::new(stored.clone()), Some(0));
+            self.spawn_writer(Ledger::new(stored.clone()), Some(0), true);
         }
         Ok(stored)
     }
@@ -223,7 +258,7 @@ impl Engine {
     pub async fn sweep(&self) -> Result<Swept, EngineError> {
         let mut swept = Swept::default();
         for id in self.ledger_ids() {
-            let (sessions, recharges, authorizations) = self
+            let done = self
                 .execute(id, |l, now| {
                     (
                         l.end_idle_sessions(now).len(),
@@ -231,7 +266,13 @@ impl Engine {
                         l.expire_authorizations(now),
                     )
                 })
-                .await?;
+                .await;
+            // An unavailable ledger must not stop the others being swept.
+            let (sessions, recharges, authorizations) = match done {
+                Ok(done) => done,
+                Err(EngineError::Storage) => continue,
+                Err(e) => return Err(e),
+            };
             swept.sessions += sessions;
             swept.recharges += recharges;
             swept.authorizations += authorizations;

@@ -9,13 +9,15 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
 use super::{Clock, EngineError};
 use crate::ledger::Ledger;
-use crate::store::{Batch, Store};
+use crate::store::{Batch, Store, StoreError};
 
 /// Called once the batch that contained the job is durable (or has failed).
 pub(super) type Reply = Box<dyn FnOnce(Result<(), EngineError>) + Send>;
@@ -26,6 +28,11 @@ pub(super) type Job = Box<dyn FnOnce(Option<(&mut Ledger, OffsetDateTime)>) -> R
 /// Jobs taken into one batch at most; bounds the latency of the first job in a batch.
 const MAX_BATCH: usize = 4096;
 
+/// Waits between attempts to reach the ledger again after a failure: from the first to the
+/// longest, doubling.
+const FIRST_RETRY: Duration = Duration::from_millis(100);
+const LONGEST_RETRY: Duration = Duration::from_secs(5);
+
 pub(super) fn run(
     mut ledger: Ledger,
     // The stored version `ledger` reflects; `None` forces a reload.
@@ -33,22 +40,41 @@ pub(super) fn run(
     mut jobs: mpsc::Receiver<Job>,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    // Whether the last attempt to start a batch worked; `/readyz` reports it.
+    healthy: Arc<AtomicBool>,
 ) {
     let mut replies: Vec<Reply> = Vec::with_capacity(256);
-    while let Some(first) = jobs.blocking_recv() {
+    let mut retry = FIRST_RETRY;
+    loop {
+        if !healthy.load(Ordering::Relaxed) {
+            // Unavailable: try again after a while, whether or not requests arrive, so the
+            // ledger comes back (and `/readyz` with it) once the store does.
+            if jobs.is_closed() && jobs.is_empty() {
+                break;
+            }
+            std::thread::sleep(retry);
+            match begin(&*store, &mut ledger, &mut version) {
+                Ok(batch) => {
+                    drop(batch);
+                    tracing::info!(ledger = %ledger.info.ledger_no, "the ledger is available again");
+                    healthy.store(true, Ordering::Relaxed);
+                    retry = FIRST_RETRY;
+                }
+                Err(e) => {
+                    retry = (retry * 2).min(LONGEST_RETRY);
+                    refuse_queued(&mut jobs, None, &ledger, &e);
+                    continue;
+                }
+            }
+        }
+        let Some(first) = jobs.blocking_recv() else {
+            break;
+        };
         let batch = match begin(&*store, &mut ledger, &mut version) {
             Ok(batch) => batch,
             Err(e) => {
-                tracing::error!(ledger = %ledger.info.ledger_no, error = %e, "starting a batch failed");
-                metrics::counter!("saldo_batch_failures_total").increment(1);
-                // Everything queued now would meet the same database: answer it at once.
-                let mut refused = vec![first];
-                while let Ok(job) = jobs.try_recv() {
-                    refused.push(job);
-                }
-                for job in refused {
-                    job(None)(Err(EngineError::Storage));
-                }
+                healthy.store(false, Ordering::Relaxed);
+                refuse_queued(&mut jobs, Some(first), &ledger, &e);
                 continue;
             }
         };
@@ -100,19 +126,47 @@ pub(super) fn run(
     tracing::debug!(ledger = %ledger.info.ledger_no, "writer stopped");
 }
 
-/// Takes the ledger's lock and brings `ledger` up to the stored version.
+/// Answers `first` and everything queued behind it with a storage error: they would meet the
+/// same failing store.
+fn refuse_queued(
+    jobs: &mut mpsc::Receiver<Job>,
+    first: Option<Job>,
+    ledger: &Ledger,
+    e: &StoreError,
+) {
+    tracing::error!(ledger = %ledger.info.ledger_no, error = %e, "the ledger is unavailable: starting a batch failed");
+    metrics::counter!("saldo_batch_failures_total").increment(1);
+    let mut refused: Vec<Job> = first.into_iter().collect();
+    while let Ok(job) = jobs.try_recv() {
+        refused.push(job);
+    }
+    for job in refused {
+        job(None)(Err(EngineError::Storage));
+    }
+}
+
+/// Takes the ledger's lock and brings `ledger` up to the stored version. Whatever goes wrong,
+/// a store error, an unreadable row or a panic while loading, is an error: the writer lives.
 fn begin<'s>(
     store: &'s dyn Store,
     ledger: &mut Ledger,
     version: &mut Option<i64>,
-) -> Result<Box<dyn Batch + 's>, crate::store::StoreError> {
-    let mut batch = store.begin(ledger.info.id)?;
-    if *version != Some(batch.version()) {
-        let (info, snapshot) = batch.load()?;
-        let stored = snapshot.version;
-        *ledger = Ledger::restore(info, snapshot);
-        *version = Some(stored);
-        metrics::counter!("saldo_ledger_reloads_total").increment(1);
-    }
-    Ok(batch)
+) -> Result<Box<dyn Batch + 's>, StoreError> {
+    catch_unwind(AssertUnwindSafe(|| {
+        let mut batch = store.begin(ledger.info.id)?;
+        if *version != Some(batch.version()) {
+            // Until the reload succeeds, memory reflects no stored version.
+            *version = None;
+            let (info, snapshot) = batch.load()?;
+            let stored = snapshot.version;
+            *ledger = Ledger::restore(info, snapshot).map_err(StoreError::Corrupt)?;
+            *version = Some(stored);
+            metrics::counter!("saldo_ledger_reloads_total").increment(1);
+        }
+        Ok(batch)
+    }))
+    .unwrap_or_else(|_| {
+        *version = None;
+        Err(StoreError::Corrupt("loading the ledger panicked".into()))
+    })
 }

@@ -5,6 +5,7 @@ mod admin;
 mod body;
 pub mod credentials;
 pub mod credit_account;
+pub mod listener;
 pub mod metrics;
 mod myq_external;
 mod myq_v3;
@@ -61,9 +62,18 @@ pub fn app(state: AppState) -> Router {
 
 async fn readyz(State(state): State<AppState>) -> Response {
     let store = state.engine.store().clone();
-    match tokio::task::spawn_blocking(move || store.ping()).await {
-        Ok(Ok(())) => "ready".into_response(),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response(),
+    let reachable = matches!(
+        tokio::task::spawn_blocking(move || store.ping()).await,
+        Ok(Ok(()))
+    );
+    let down = state.engine.unavailable_ledgers();
+    if !reachable {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+    } else if !down.is_empty() {
+        let message = format!("ledgers unavailable: {}", down.join(", "));
+        (StatusCode::SERVICE_UNAVAILABLE, message).into_response()
+    } else {
+        "ready".into_response()
     }
 }
 

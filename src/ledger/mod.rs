@@ -241,8 +241,10 @@ impl Ledger {
         }
     }
 
-    /// Rebuilds a ledger from what a store loaded, checking the invariants on the way in.
-    pub fn restore(info: LedgerInfo, snapshot: Snapshot) -> Self {
+    /// Rebuilds a ledger from what a store loaded, checking the invariants on the way in. An
+    /// unreadable record or a broken invariant is an error naming the ledger, never a panic:
+    /// the writer must survive it.
+    pub fn restore(info: LedgerInfo, snapshot: Snapshot) -> Result<Self, String> {
         let mut ledger = Ledger::new(info);
         for customer in snapshot.customers {
             ledger.index_customer(&customer);
@@ -268,10 +270,10 @@ impl Ledger {
         ledger.recharge_counts.extend(snapshot.recharge_counts);
         for (kind, key, json) in &snapshot.records {
             if let Err(e) = ledger.restore_record(kind, key, json) {
-                panic!(
+                return Err(format!(
                     "ledger {} has an unreadable record: {e}",
                     ledger.info.ledger_no
-                );
+                ));
             }
         }
         for bill in snapshot.bills {
@@ -289,12 +291,12 @@ impl Ledger {
             ..snapshot.max_ids
         };
         if let Err(broken) = ledger.check_invariants() {
-            panic!(
+            return Err(format!(
                 "ledger {} loaded in a corrupt state: {broken}",
                 ledger.info.ledger_no
-            );
+            ));
         }
-        ledger
+        Ok(ledger)
     }
 
     pub fn take_dirty(&mut self) -> Dirty {

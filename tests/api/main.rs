@@ -6,6 +6,7 @@ mod admin;
 mod billing;
 mod browser;
 mod cli;
+mod connections;
 mod credit_account;
 mod durability;
 pub(crate) mod helpers;

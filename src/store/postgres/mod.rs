@@ -29,8 +29,16 @@ const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/postgres/0001_in
 /// Connections a process keeps at most: one per writer mid-batch, plus readers.
 pub const DEFAULT_POOL_SIZE: usize = 16;
 
-/// Any lock wait longer than this is a stuck peer; the batch fails instead of hanging.
-const LOCK_TIMEOUT: &str = "-c lock_timeout=30s";
+/// Server-side limits on every connection. A lock wait longer than 30 s is a stuck peer: the
+/// batch fails instead of hanging. A transaction left idle 15 s is one whose client is gone or
+/// cut off (its side of the connection may look open for hours): the server ends it, and so
+/// releases the ledger's lock for the other processes. Options in the URL come after these and
+/// win.
+const SERVER_LIMITS: &str = "-c lock_timeout=30s -c idle_in_transaction_session_timeout=15s";
+
+/// No database call waits longer than this for its answer (a silent connection, a server that
+/// stopped answering): it fails, and its connection is closed rather than reused.
+const CALL_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Key of the session-level advisory lock that serializes migrations across processes.
 const MIGRATION_LOCK: i64 = 0x5341_4C44_4F00_0001;
@@ -38,6 +46,31 @@ const MIGRATION_LOCK: i64 = 0x5341_4C44_4F00_0001;
 pub struct PostgresStore {
     pool: Pool,
     runtime: Option<tokio::runtime::Runtime>,
+}
+
+/// The URL's connection settings with saldo's limits added (the URL's own options win).
+fn connection_config(url: &str) -> StoreResult<tokio_postgres::Config> {
+    let mut config: tokio_postgres::Config = url
+        .parse()
+        .map_err(|e| StoreError::Database(format!("invalid PostgreSQL URL: {e}")))?;
+    let options = match config.get_options() {
+        Some(given) => format!("{SERVER_LIMITS} {given}"),
+        None => SERVER_LIMITS.to_string(),
+    };
+    config.options(&options);
+    // A peer that vanished (cable cut, host gone) is noticed within about 15 s rather than
+    // the kernel's two hours: keepalive probes on an idle connection, and a limit on how
+    // long sent data may stay unacknowledged.
+    config
+        .keepalives(true)
+        .keepalives_idle(std::time::Duration::from_secs(5))
+        .keepalives_interval(std::time::Duration::from_secs(2))
+        .keepalives_retries(3)
+        .tcp_user_timeout(std::time::Duration::from_secs(15));
+    if config.get_application_name().is_none() {
+        config.application_name("saldo");
+    }
+    Ok(config)
 }
 
 impl From<tokio_postgres::Error> for StoreError {
@@ -68,17 +101,7 @@ fn corrupt(what: &str, value: &str) -> StoreError {
 impl PostgresStore {
     /// Connects (lazily, through the pool) and runs the migrations.
     pub fn open(url: &str, pool_size: usize) -> StoreResult<Self> {
-        let mut config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e| StoreError::Database(format!("invalid PostgreSQL URL: {e}")))?;
-        let options = match config.get_options() {
-            Some(given) => format!("{given} {LOCK_TIMEOUT}"),
-            None => LOCK_TIMEOUT.to_string(),
-        };
-        config.options(&options);
-        if config.get_application_name().is_none() {
-            config.application_name("saldo");
-        }
+        let config = connection_config(url)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("saldo-postgres")
@@ -107,7 +130,8 @@ impl PostgresStore {
         Ok(store)
     }
 
-    /// Runs `work` on the store's runtime and waits for it.
+    /// Runs `work` on the store's runtime and waits for it, at most `CALL_DEADLINE`. Past the
+    /// deadline `work` is dropped, and with it any `Conn` it held: closed, not pooled.
     fn run<T, F, Fut>(&self, work: F) -> StoreResult<T>
     where
         F: FnOnce(Pool) -> Fut,
@@ -118,7 +142,16 @@ impl PostgresStore {
             .runtime
             .as_ref()
             .expect("runtime lives as long as the store");
-        let task = runtime.spawn(work(self.pool.clone()));
+        let work = work(self.pool.clone());
+        let task = runtime.spawn(async move {
+            tokio::time::timeout(CALL_DEADLINE, work)
+                .await
+                .map_err(|_| {
+                    StoreError::Database(format!(
+                        "no answer from the database within {CALL_DEADLINE:?}"
+                    ))
+                })?
+        });
         futures::executor::block_on(task)
             .map_err(|e| StoreError::Database(format!("database task failed: {e}")))?
     }
@@ -133,13 +166,44 @@ impl PostgresStore {
         T: Send + 'static,
     {
         self.run(|pool| async move {
-            let conn = pool.get().await?;
+            let conn = Conn::get(&pool).await?;
             let done = work(&conn).await;
-            if done.is_err() {
-                drop(Object::take(conn));
+            if done.is_ok() {
+                conn.release();
             }
             done
         })
+    }
+}
+
+/// A pooled connection that goes back to the pool only through `release`. Dropped any other
+/// way (after an error, or with a call that missed its deadline) it is closed: it may be
+/// mid-transaction or mid-query, and closing it makes the server roll back and release the
+/// ledger's lock.
+struct Conn(Option<Object>);
+
+impl Conn {
+    async fn get(pool: &Pool) -> StoreResult<Conn> {
+        Ok(Conn(Some(pool.get().await?)))
+    }
+
+    fn release(mut self) {
+        drop(self.0.take());
+    }
+}
+
+impl std::ops::Deref for Conn {
+    type Target = Object;
+    fn deref(&self) -> &Object {
+        self.0.as_ref().expect("a connection until released")
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            drop(Object::take(conn));
+        }
     }
 }
 
@@ -178,7 +242,7 @@ impl Drop for PostgresStore {
 }
 
 async fn migrate(pool: &Pool) -> StoreResult<()> {
-    let conn = pool.get().await?;
+    let conn = Conn::get(pool).await?;
     // Processes starting together must not both apply a migration.
     conn.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
         .await?;
@@ -225,6 +289,7 @@ async fn migrate(pool: &Pool) -> StoreResult<()> {
     .await;
     conn.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
         .await?;
+    conn.release();
     applied
 }
 
@@ -409,7 +474,7 @@ impl Store for PostgresStore {
 
     fn begin(&self, ledger_id: i64) -> StoreResult<Box<dyn Batch + '_>> {
         let (conn, version) = self.run(move |pool| async move {
-            let conn = pool.get().await?;
+            let conn = Conn::get(&pool).await?;
             let lock = conn
                 .prepare_cached("SELECT version FROM ledgers WHERE id = $1 FOR NO KEY UPDATE")
                 .await?;
@@ -419,14 +484,9 @@ impl Store for PostgresStore {
                 conn.query_one(&lock, &[&ledger_id]),
             )
             .await;
-            match started {
-                Ok(((), row)) => Ok((conn, row.get::<_, i64>(0))),
-                Err(e) => {
-                    // The connection may be mid-transaction: close it rather than reuse it.
-                    drop(Object::take(conn));
-                    Err(e.into())
-                }
-            }
+            // On an error `conn` is dropped, so closed: it may be mid-transaction.
+            let ((), row) = started?;
+            Ok((conn, row.get::<_, i64>(0)))
         })?;
         Ok(Box::new(PgBatch {
             store: self,
@@ -643,10 +703,11 @@ impl Store for PostgresStore {
 }
 
 /// A writer batch: a transaction holding the ledger row's lock on one pooled connection.
+/// Dropped uncommitted, its `Conn` is closed, so the server rolls back and frees the lock.
 struct PgBatch<'a> {
     store: &'a PostgresStore,
     /// `None` once committed.
-    conn: Option<Object>,
+    conn: Option<Conn>,
     ledger_id: i64,
     version: i64,
 }
@@ -694,20 +755,32 @@ impl Batch for PgBatch<'_> {
                 Ok::<_, StoreError>(version)
             }
             .await;
-            if committed.is_err() {
-                drop(Object::take(conn));
+            if committed.is_ok() {
+                conn.release();
             }
             committed
         })
     }
 }
 
-impl Drop for PgBatch<'_> {
-    fn drop(&mut self) {
-        // Never hand a connection mid-transaction back to the pool: closing it makes the
-        // server roll back and release the ledger's lock.
-        if let Some(conn) = self.conn.take() {
-            drop(Object::take(conn));
-        }
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::connection_config;
+
+    #[test]
+    fn connections_carry_saldos_limits_and_the_urls_own_options_win() {
+        let plain = connection_config("postgres://u@h/db").unwrap();
+        assert_eq!(
+            plain.get_options(),
+            Some("-c lock_timeout=30s -c idle_in_transaction_session_timeout=15s")
+        );
+        assert!(plain.get_keepalives());
+        assert_eq!(plain.get_keepalives_idle(), Duration::from_secs(5));
+        assert_eq!(plain.get_tcp_user_timeout(), Some(&Duration::from_secs(15)));
+        assert_eq!(plain.get_application_name(), Some("saldo"));
+        let own = connection_config("postgres://u@h/db?options=-c%20lock_timeout%3D1s").unwrap();
+        assert!(own.get_options().unwrap().ends_with("-c lock_timeout=1s"));
     }
 }

@@ -1,0 +1,193 @@
+//! The writer never dies: a store that fails to start a batch, or a load that panics, makes
+//! the ledger unavailable (refused with a storage error, `/readyz` failing), and the writer
+//! retries until the store answers again; then the ledger serves as before.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use saldo::engine::{Engine, EngineError, ManualClock};
+use saldo::ledger::{
+    BillRunInput, Dirty, Ledger, LedgerInfo, RechargePayment, Settings, Snapshot, Transaction,
+};
+use saldo::store::{
+    Batch, CredentialRow, RechargeQuery, SqliteStore, Store, StoreError, StoreResult, TokenRow,
+    TransactionQuery,
+};
+use time::OffsetDateTime;
+
+/// A real SQLite store with faults switched on by the test.
+struct Faulty {
+    inner: SqliteStore,
+    /// How many of the next `begin` calls fail.
+    failing_begins: AtomicUsize,
+    /// Whether a batch's `load` panics (as on an unreadable row).
+    panicking_loads: AtomicBool,
+    /// Forces the next batch to reload, as when another process wrote.
+    force_reload: AtomicBool,
+}
+
+struct FaultyBatch<'a> {
+    inner: Box<dyn Batch + 'a>,
+    shift: i64,
+    panics: bool,
+}
+
+impl Batch for FaultyBatch<'_> {
+    fn version(&self) -> i64 {
+        self.inner.version() + self.shift
+    }
+    fn load(&mut self) -> StoreResult<(LedgerInfo, Snapshot)> {
+        assert!(!self.panics, "an unreadable row");
+        self.inner.load()
+    }
+    fn commit(self: Box<Self>, ledger: &Ledger, dirty: &Dirty) -> StoreResult<i64> {
+        self.inner.commit(ledger, dirty)
+    }
+}
+
+impl Store for Faulty {
+    fn ping(&self) -> StoreResult<()> {
+        self.inner.ping()
+    }
+    fn meta_get(&self, key: &str) -> StoreResult<Option<String>> {
+        self.inner.meta_get(key)
+    }
+    fn meta_set(&self, key: &str, value: &str) -> StoreResult<()> {
+        self.inner.meta_set(key, value)
+    }
+    fn create_ledger(&self, info: &LedgerInfo) -> StoreResult<LedgerInfo> {
+        self.inner.create_ledger(info)
+    }
+    fn ledgers(&self) -> StoreResult<Vec<LedgerInfo>> {
+        self.inner.ledgers()
+    }
+    fn load(&self, ledger_id: i64) -> StoreResult<Snapshot> {
+        self.inner.load(ledger_id)
+    }
+    fn begin(&self, ledger_id: i64) -> StoreResult<Box<dyn Batch + '_>> {
+        let fail = self
+            .failing_begins
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if fail {
+            return Err(StoreError::Database(
+                "injected: the database is away".into(),
+            ));
+        }
+        let shift = if self.force_reload.swap(false, Ordering::SeqCst) {
+            1_000
+        } else {
+            0
+        };
+        Ok(Box::new(FaultyBatch {
+            inner: self.inner.begin(ledger_id)?,
+            shift,
+            panics: self.panicking_loads.load(Ordering::SeqCst),
+        }))
+    }
+    fn create_credential(&self, row: &CredentialRow) -> StoreResult<i64> {
+        self.inner.create_credential(row)
+    }
+    fn revoke_credential(&self, ledger_id: i64, id: i64) -> StoreResult<bool> {
+        self.inner.revoke_credential(ledger_id, id)
+    }
+    fn active_credentials(&self) -> StoreResult<Vec<CredentialRow>> {
+        self.inner.active_credentials()
+    }
+    fn transactions(&self, ledger_id: i64, account_id: i64) -> StoreResult<Vec<Transaction>> {
+        self.inner.transactions(ledger_id, account_id)
+    }
+    fn recharge_payments(&self, query: &RechargeQuery) -> StoreResult<(Vec<RechargePayment>, i64)> {
+        self.inner.recharge_payments(query)
+    }
+    fn transactions_page(&self, query: &TransactionQuery) -> StoreResult<(Vec<Transaction>, i64)> {
+        self.inner.transactions_page(query)
+    }
+    fn bill_run_input(&self, ledger_id: i64, bill_date: time::Date) -> StoreResult<BillRunInput> {
+        self.inner.bill_run_input(ledger_id, bill_date)
+    }
+    fn billed_transactions(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Vec<Transaction>> {
+        self.inner.billed_transactions(ledger_id, bill_no)
+    }
+    fn save_token(&self, token: &TokenRow) -> StoreResult<()> {
+        self.inner.save_token(token)
+    }
+    fn live_tokens(&self, now: OffsetDateTime) -> StoreResult<Vec<TokenRow>> {
+        self.inner.live_tokens(now)
+    }
+    fn delete_tokens_of(&self, credential_id: i64) -> StoreResult<()> {
+        self.inner.delete_tokens_of(credential_id)
+    }
+}
+
+/// Polls until `engine` reports every ledger available; fails after `within`.
+async fn until_available(engine: &Engine, within: Duration) {
+    let started = Instant::now();
+    while !engine.unavailable_ledgers().is_empty() {
+        assert!(
+            started.elapsed() < within,
+            "still unavailable after {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_or_panicking_store_makes_the_ledger_unavailable_until_it_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Faulty {
+        inner: SqliteStore::open(dir.path().join("f.db").to_str().unwrap()).unwrap(),
+        failing_begins: AtomicUsize::new(0),
+        panicking_loads: AtomicBool::new(false),
+        force_reload: AtomicBool::new(false),
+    });
+    let clock = Arc::new(ManualClock::new(
+        OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap(),
+    ));
+    let engine = Engine::start(store.clone(), clock).unwrap();
+    let info = engine
+        .create_ledger(&LedgerInfo {
+            id: 0,
+            ledger_no: "777".into(),
+            name: "faults".into(),
+            currency: "SEK".into(),
+            settings: Settings::default(),
+        })
+        .unwrap();
+    let rename = |name: &'static str| {
+        let engine = engine.clone();
+        async move {
+            engine
+                .execute(info.id, move |l, _| {
+                    // Through the settings patch, which marks the ledger's row for writing.
+                    l.update_settings(&serde_json::json!({})).unwrap();
+                    l.info.name = name.into();
+                })
+                .await
+        }
+    };
+    rename("one").await.unwrap();
+    assert!(engine.unavailable_ledgers().is_empty());
+
+    // The database goes away for three attempts: refused, reported, then recovered alone.
+    store.failing_begins.store(3, Ordering::SeqCst);
+    assert_eq!(rename("two").await, Err(EngineError::Storage));
+    assert_eq!(engine.unavailable_ledgers(), vec!["777".to_string()]);
+    until_available(&engine, Duration::from_secs(10)).await;
+    rename("three").await.unwrap();
+
+    // A reload that panics (an unreadable row) leaves the writer alive.
+    store.panicking_loads.store(true, Ordering::SeqCst);
+    store.force_reload.store(true, Ordering::SeqCst);
+    assert_eq!(rename("four").await, Err(EngineError::Storage));
+    assert_eq!(engine.unavailable_ledgers(), vec!["777".to_string()]);
+    store.panicking_loads.store(false, Ordering::SeqCst);
+    until_available(&engine, Duration::from_secs(10)).await;
+    let name = engine
+        .execute(info.id, |l, _| l.info.name.clone())
+        .await
+        .unwrap();
+    assert_eq!(name, "three", "what was refused left nothing behind");
+    engine.shutdown();
+}
