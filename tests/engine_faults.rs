@@ -3,7 +3,7 @@
 //! retries until the store answers again; then the ledger serves as before.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use saldo::engine::{Engine, EngineError, ManualClock};
@@ -25,12 +25,17 @@ struct Faulty {
     panicking_loads: AtomicBool,
     /// Forces the next batch to reload, as when another process wrote.
     force_reload: AtomicBool,
+    /// Milliseconds each commit stalls, as a database that answers slowly.
+    stall_ms: AtomicU64,
+    /// How many commits have stalled so far.
+    stalled: AtomicUsize,
 }
 
 struct FaultyBatch<'a> {
     inner: Box<dyn Batch + 'a>,
     shift: i64,
     panics: bool,
+    store: &'a Faulty,
 }
 
 impl Batch for FaultyBatch<'_> {
@@ -42,6 +47,11 @@ impl Batch for FaultyBatch<'_> {
         self.inner.load()
     }
     fn commit(self: Box<Self>, ledger: &Ledger, dirty: &Dirty) -> StoreResult<i64> {
+        let stall = self.store.stall_ms.load(Ordering::SeqCst);
+        if stall > 0 {
+            self.store.stalled.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(stall));
+        }
         self.inner.commit(ledger, dirty)
     }
 }
@@ -75,6 +85,7 @@ impl Store for Faulty {
                 "injected: the database is away".into(),
             ));
         }
+
         let shift = if self.force_reload.swap(false, Ordering::SeqCst) {
             1_000
         } else {
@@ -84,6 +95,7 @@ impl Store for Faulty {
             inner: self.inner.begin(ledger_id)?,
             shift,
             panics: self.panicking_loads.load(Ordering::SeqCst),
+            store: self,
         }))
     }
     fn create_credential(&self, row: &CredentialRow) -> StoreResult<i64> {
@@ -133,14 +145,15 @@ async fn until_available(engine: &Engine, within: Duration) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failing_or_panicking_store_makes_the_ledger_unavailable_until_it_recovers() {
-    let dir = tempfile::tempdir().unwrap();
+/// An engine over a `Faulty` store in `dir`, with ledger 777; returns the ledger's id too.
+fn faulty_engine(dir: &std::path::Path) -> (Arc<Faulty>, Arc<Engine>, i64) {
     let store = Arc::new(Faulty {
-        inner: SqliteStore::open(dir.path().join("f.db").to_str().unwrap()).unwrap(),
+        inner: SqliteStore::open(dir.join("f.db").to_str().unwrap()).unwrap(),
         failing_begins: AtomicUsize::new(0),
         panicking_loads: AtomicBool::new(false),
         force_reload: AtomicBool::new(false),
+        stall_ms: AtomicU64::new(0),
+        stalled: AtomicUsize::new(0),
     });
     let clock = Arc::new(ManualClock::new(
         OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap(),
@@ -155,39 +168,84 @@ async fn a_failing_or_panicking_store_makes_the_ledger_unavailable_until_it_reco
             settings: Settings::default(),
         })
         .unwrap();
-    let rename = |name: &'static str| {
-        let engine = engine.clone();
-        async move {
-            engine
-                .execute(info.id, move |l, _| {
-                    // Through the settings patch, which marks the ledger's row for writing.
-                    l.update_settings(&serde_json::json!({})).unwrap();
-                    l.info.name = name.into();
-                })
-                .await
-        }
-    };
-    rename("one").await.unwrap();
+    (store, engine, info.id)
+}
+
+/// Renames the ledger through its writer; the new name is stored with the batch.
+async fn rename(engine: &Engine, id: i64, name: &'static str) -> Result<(), EngineError> {
+    engine
+        .execute(id, move |l, _| {
+            // Through the settings patch, which marks the ledger's row for writing.
+            l.update_settings(&serde_json::json!({})).unwrap();
+            l.info.name = name.into();
+        })
+        .await
+}
+
+async fn name(engine: &Engine, id: i64) -> String {
+    engine
+        .execute(id, |l, _| l.info.name.clone())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_or_panicking_store_makes_the_ledger_unavailable_until_it_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, engine, id) = faulty_engine(dir.path());
+    rename(&engine, id, "one").await.unwrap();
     assert!(engine.unavailable_ledgers().is_empty());
 
     // The database goes away for three attempts: refused, reported, then recovered alone.
     store.failing_begins.store(3, Ordering::SeqCst);
-    assert_eq!(rename("two").await, Err(EngineError::Storage));
+    assert_eq!(rename(&engine, id, "two").await, Err(EngineError::Storage));
     assert_eq!(engine.unavailable_ledgers(), vec!["777".to_string()]);
     until_available(&engine, Duration::from_secs(10)).await;
-    rename("three").await.unwrap();
+    rename(&engine, id, "three").await.unwrap();
 
     // A reload that panics (an unreadable row) leaves the writer alive.
     store.panicking_loads.store(true, Ordering::SeqCst);
     store.force_reload.store(true, Ordering::SeqCst);
-    assert_eq!(rename("four").await, Err(EngineError::Storage));
+    assert_eq!(rename(&engine, id, "four").await, Err(EngineError::Storage));
     assert_eq!(engine.unavailable_ledgers(), vec!["777".to_string()]);
     store.panicking_loads.store(false, Ordering::SeqCst);
     until_available(&engine, Duration::from_secs(10)).await;
-    let name = engine
-        .execute(info.id, |l, _| l.info.name.clone())
-        .await
-        .unwrap();
-    assert_eq!(name, "three", "what was refused left nothing behind");
+    assert_eq!(
+        name(&engine, id).await,
+        "three",
+        "what was refused left nothing behind"
+    );
+    engine.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_left_waiting_past_its_deadline_is_refused_and_never_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, engine, id) = faulty_engine(dir.path());
+    engine.set_queue_deadline(Duration::from_millis(200));
+    // The database answers slowly: the first request's commit holds the writer for a second,
+    // and the second waits in the queue past its deadline.
+    store.stall_ms.store(1_000, Ordering::SeqCst);
+    let first = tokio::spawn({
+        let engine = engine.clone();
+        async move { rename(&engine, id, "in time").await }
+    });
+    let started = Instant::now();
+    while store.stalled.load(Ordering::SeqCst) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the first request never started"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let late = rename(&engine, id, "too late").await;
+    assert_eq!(first.await.unwrap(), Ok(()));
+    assert_eq!(late, Err(EngineError::Unavailable));
+    store.stall_ms.store(0, Ordering::SeqCst);
+    assert_eq!(
+        name(&engine, id).await,
+        "in time",
+        "the refused request left nothing behind"
+    );
     engine.shutdown();
 }

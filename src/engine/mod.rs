@@ -4,7 +4,7 @@ mod clock;
 mod writer;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
@@ -19,6 +19,10 @@ use writer::{Job, Reply};
 
 /// Requests queued for one ledger before callers wait for room.
 const QUEUE_DEPTH: usize = 65_536;
+
+/// A request its writer has not taken by then is answered "unavailable" and never applied:
+/// its caller has long given up, and a 5xx must mean "not applied".
+const QUEUE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
@@ -55,6 +59,8 @@ pub struct Engine {
     meta: RwLock<HashMap<i64, LedgerMeta>>,
     /// Serializes starting writers, so two requests never start two for one ledger.
     discovering: Mutex<()>,
+    /// `QUEUE_DEADLINE` in milliseconds, unless a test shortened it.
+    queue_deadline_ms: AtomicU64,
 }
 
 /// What request handlers need of a ledger without asking its writer; never changes.
@@ -77,9 +83,16 @@ impl Engine {
             ledger_ids: RwLock::default(),
             meta: RwLock::default(),
             discovering: Mutex::default(),
+            queue_deadline_ms: AtomicU64::new(QUEUE_DEADLINE.as_millis() as u64),
         });
         engine.discover_ledgers()?;
         Ok(engine)
+    }
+
+    /// How long a request may wait in its ledger's queue before it is refused unapplied.
+    pub fn set_queue_deadline(&self, deadline: std::time::Duration) {
+        let ms = u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX);
+        self.queue_deadline_ms.store(ms, Ordering::Relaxed);
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -240,10 +253,20 @@ impl Engine {
             })
             .ok_or(EngineError::UnknownLedger)?;
         let (tx, rx) = oneshot::channel();
+        let wait = std::time::Duration::from_millis(self.queue_deadline_ms.load(Ordering::Relaxed));
+        let deadline = std::time::Instant::now() + wait;
         let job: Job = Box::new(move |target| {
-            let out = target.map(|(ledger, now)| op(ledger, now));
+            let late = target.is_some() && std::time::Instant::now() > deadline;
+            let out = target
+                .filter(|_| !late)
+                .map(|(ledger, now)| op(ledger, now));
             let reply: Reply = Box::new(move |persisted| {
-                let _ = tx.send(persisted.and_then(|()| out.ok_or(EngineError::Storage)));
+                let answer = if late {
+                    Err(EngineError::Unavailable)
+                } else {
+                    persisted.and_then(|()| out.ok_or(EngineError::Storage))
+                };
+                let _ = tx.send(answer);
             });
             reply
         });

@@ -28,8 +28,10 @@ pub use credentials::Credentials;
 
 /// Largest accepted request body (SPEC §9).
 pub const BODY_LIMIT: usize = 64 * 1024;
-/// A request taking longer than this is answered 503; its queued effect may still land.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// A last resort: a request taking longer is answered 503. It must exceed the longest a
+/// ledger change can take (10 s waiting in the queue, then at most three database calls of
+/// 60 s each), so that a 503 from here never hides a change that still lands.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(200);
 
 #[derive(Clone)]
 pub struct AppState {
