@@ -75,6 +75,9 @@ impl Store for Faulty {
     fn load(&self, ledger_id: i64) -> StoreResult<Snapshot> {
         self.inner.load(ledger_id)
     }
+    fn unbalanced_accounts(&self, ledger_id: i64) -> StoreResult<Vec<String>> {
+        self.inner.unbalanced_accounts(ledger_id)
+    }
     fn begin(&self, ledger_id: i64) -> StoreResult<Box<dyn Batch + '_>> {
         let fail = self
             .failing_begins

@@ -4,6 +4,7 @@ mod admin;
 mod bench;
 mod demo;
 mod serve;
+mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +24,9 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate(serve::DatabaseArgs),
+    /// Audit every ledger: balances against their postings, reserved against active holds,
+    /// nothing overdrawn. Exits non-zero naming each broken rule; safe on a live database.
+    Verify(serve::DatabaseArgs),
     /// Provision ledgers, customers, accounts and credentials through the admin API.
     Admin(admin::AdminArgs),
     /// Drive a running server with load and report throughput and latency.
@@ -62,6 +66,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Serve(args)) => serve::run(args).await,
         Some(Command::Migrate(db)) => serve::migrate(&db),
+        Some(Command::Verify(db)) => verify::run(&db),
         Some(Command::Admin(args)) => admin::run(args).await,
         Some(Command::Bench(args)) => bench::run(args).await,
         Some(Command::Healthcheck { url }) => {

@@ -57,7 +57,7 @@ pub struct DatabaseArgs {
 }
 
 impl DatabaseArgs {
-    fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+    pub(super) fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
         store::open_with(&self.url, self.pool_size)
             .with_context(|| format!("opening the database at {}", redact_url(&self.url)))
     }

@@ -83,6 +83,14 @@ pub struct RechargeQuery {
     pub offset: i64,
 }
 
+/// Accounts whose balance is not the sum of their postings; the same text on both stores
+/// (SQLite binds `$1` by position too).
+const UNBALANCED_ACCOUNTS: &str = "SELECT a.account_no FROM accounts a
+     WHERE a.ledger_id = $1 AND a.balance != (
+         SELECT COALESCE(SUM(t.amount), 0) FROM transactions t
+         WHERE t.ledger_id = a.ledger_id AND t.account_id = a.id)
+     ORDER BY a.account_no LIMIT 100";
+
 pub trait Store: Send + Sync + 'static {
     /// Cheap round trip, for readiness.
     fn ping(&self) -> StoreResult<()>;
@@ -91,8 +99,11 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts a ledger; `info.id` is ignored and the stored one returned.
     fn create_ledger(&self, info: &LedgerInfo) -> StoreResult<LedgerInfo>;
     fn ledgers(&self) -> StoreResult<Vec<LedgerInfo>>;
-    /// Everything the writer needs in memory, checked against the stored postings.
+    /// Everything the writer needs in memory.
     fn load(&self, ledger_id: i64) -> StoreResult<Snapshot>;
+    /// The full audit's expensive half, for `saldo verify`: numbers of the accounts whose
+    /// balance differs from the sum of their postings (at most 100), read in one snapshot.
+    fn unbalanced_accounts(&self, ledger_id: i64) -> StoreResult<Vec<String>>;
     /// Starts one writer batch: takes the ledger's write lock, which is held (across
     /// processes) until the batch commits or is dropped, and reads the stored version.
     fn begin(&self, ledger_id: i64) -> StoreResult<Box<dyn Batch + '_>>;

@@ -5,7 +5,7 @@ use std::process::Command;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::{Server, TestDb, free_port, on_postgres};
+use crate::helpers::{Load, PROCESS_TOKEN, Server, Setup, TestDb, free_port, on_postgres};
 
 fn saldo(args: &[&str], url: &str, token: &str) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_saldo"))
@@ -410,4 +410,42 @@ async fn migrate_creates_the_schema_and_serve_starts_on_it() {
         .output()
         .unwrap();
     assert!(!bad.status.success(), "an unsupported URL is an error");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_audits_a_live_database_and_names_what_is_broken() {
+    let db = TestDb::new();
+    let server = Server::start(&db.url, free_port(), Some(PROCESS_TOKEN)).await;
+    let setup = Setup::ledger("501")
+        .myq_login("v")
+        .customer("c0", serde_json::json!({"username": "u0"}), "100")
+        .account_no("A0");
+    let auth = setup.provision(&server.admin(), &server.url).await.myq;
+    let load = Load::start(vec![(server.url.clone(), 0)], &auth);
+    load.until_acknowledged(3).await;
+    load.finish().await;
+    let verify = || {
+        Command::new(env!("CARGO_BIN_EXE_saldo"))
+            .args(["verify", "--database-url", &db.url])
+            .output()
+            .unwrap()
+    };
+    // Beside the running server, on what it wrote.
+    let out = verify();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("[1/1] ledger 501: 1 accounts"), "{text}");
+    assert!(text.contains("verified 1 ledgers"), "{text}");
+
+    // One minor unit added to a balance behind saldo's back.
+    db.execute("UPDATE accounts SET balance = balance + 1 WHERE account_no = 'A0'");
+    let out = verify();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains(
+            "broken: ledger 501: account A0: balance differs from the sum of its postings"
+        ),
+        "{text}"
+    );
 }

@@ -641,6 +641,15 @@ impl Store for PostgresStore {
         self.transactions_by(ledger_id, "billed", bill_no)
     }
 
+    fn unbalanced_accounts(&self, ledger_id: i64) -> StoreResult<Vec<String>> {
+        self.read(move |c| {
+            Box::pin(async move {
+                let found = c.query(super::UNBALANCED_ACCOUNTS, &[&ledger_id]).await?;
+                rows(found, |r| Ok(r.try_get(0)?))
+            })
+        })
+    }
+
     fn save_token(&self, token: &TokenRow) -> StoreResult<()> {
         let t = token.clone();
         self.read(move |c| {

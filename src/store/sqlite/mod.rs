@@ -429,6 +429,13 @@ impl Store for SqliteStore {
         Ok(input)
     }
 
+    fn unbalanced_accounts(&self, ledger_id: i64) -> StoreResult<Vec<String>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(super::UNBALANCED_ACCOUNTS)?;
+        let rows = stmt.query_map([ledger_id], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn billed_transactions(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Vec<Transaction>> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(

@@ -73,6 +73,20 @@ impl TestDb {
             .unwrap()
     }
 
+    /// Runs SQL on the database behind saldo's back, as a damaged disk or a careless
+    /// operator would.
+    pub fn execute(&self, sql: &str) {
+        if on_postgres() {
+            postgres::query(&self.url, sql.into()).unwrap();
+            return;
+        }
+        let path = self.url.strip_prefix("sqlite://").unwrap();
+        rusqlite::Connection::open(path)
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap();
+    }
+
     /// A second handle on the same database, as another process would open it.
     pub fn open(&self) -> Arc<dyn saldo::store::Store> {
         store::open(&self.url).unwrap()
