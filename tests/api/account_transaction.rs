@@ -41,7 +41,7 @@ impl Fixture {
     }
 }
 
-fn pre_auth_body(amount: &str, sca: &str) -> Value {
+pub(crate) fn pre_auth_body(amount: &str, sca: &str) -> Value {
     json!({
         "customer": {"nationalConsumerIdentifier": {"value": "19121212-1212", "countryCode": "SE"},
                      "email": "alice@example.com", "msisdn": "+46701234567", "customerNo": "C1"},
@@ -602,12 +602,8 @@ async fn tokens_and_routes_answer_with_problems() {
         .await;
     assert_eq!(r.status, 401);
     r.problem(T, "unauthorized");
-    let other = f
-        .app
-        .provision(Setup::ledger("502").ledger_bearer())
-        .await
-        .bearer
-        .clone();
+    let other_ledger = Setup::ledger("502").ledger_bearer();
+    let other = f.app.provision(other_ledger).await.bearer;
     let r = f
         .app
         .request(

@@ -25,12 +25,8 @@ async fn bearer_tokens_are_bound_to_their_ledger() {
     let f = setup().await;
     let r = f.app.request(Method::GET, A1, &[], None).await;
     assert_eq!(r.status, 401);
-    let other = f
-        .app
-        .provision(Setup::ledger("502").ledger_bearer())
-        .await
-        .bearer
-        .clone();
+    let other_ledger = Setup::ledger("502").ledger_bearer();
+    let other = f.app.provision(other_ledger).await.bearer;
     for bearer in ["Bearer nonsense", other.as_str()] {
         let r = f
             .app

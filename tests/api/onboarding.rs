@@ -111,12 +111,8 @@ async fn identity_checks_go_through_the_provider() {
         .await;
     assert_eq!(r.status, 404);
     // Another ledger's token cannot see the order.
-    let other = f
-        .app
-        .provision(Setup::ledger("502").ledger_bearer())
-        .await
-        .bearer
-        .clone();
+    let other_ledger = Setup::ledger("502").ledger_bearer();
+    let other = f.app.provision(other_ledger).await.bearer;
     let r = f
         .app
         .request(

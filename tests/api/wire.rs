@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::account_transaction::pre_auth_body;
 use crate::helpers::{Fixture, Reply, Setup};
 
 /// What changes from run to run and is not wire format: random ids, tokens and secrets.
@@ -373,20 +374,11 @@ async fn account_transaction_api() {
         .await;
     let mut t = Transcript::new(&f);
     let b = f.bearer.as_str();
-    let pre_auth = |amount: u32, sca: &str| {
-        json!({
-            "customer": {"nationalConsumerIdentifier": {"value": "19121212-1212", "countryCode": "SE"},
-                         "email": "alice@example.com", "msisdn": "+46701234567", "customerNo": "C1"},
-            "sellerNo": "S-77", "sellerReferenceId": "order-9", "profileName": "standard",
-            "authorizationAmount": amount, "currency": "SEK", "externalReference": "ext-1",
-            "assesment": {"assessmentUrl": "https://shop.example/assess", "scaStatus": sca},
-        })
-    };
     t.send(
         Method::POST,
         &format!("{AT}/authentications/a1"),
         b,
-        Some(pre_auth(100, "None")),
+        Some(pre_auth_body("100", "None")),
     )
     .await;
     t.send(Method::GET, &format!("{AT}/authentications/a1"), b, None)
@@ -395,7 +387,7 @@ async fn account_transaction_api() {
         Method::POST,
         &format!("{AT}/authentications/big"),
         b,
-        Some(pre_auth(450, "None")),
+        Some(pre_auth_body("450", "None")),
     )
     .await;
     let redirect = json!({"returnUrl": "https://shop.example/done", "redirectOptions": {}});
@@ -454,7 +446,7 @@ async fn account_transaction_api() {
         Method::POST,
         &format!("{AT}/authentications/a1"),
         b,
-        Some(pre_auth(101, "None")),
+        Some(pre_auth_body("101", "None")),
     )
     .await;
     t.send(Method::GET, &format!("{AT}/authentications/none"), b, None)
