@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::LedgerError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Settings {
     /// Idle MyQ sessions are ended after this many seconds without a call.
     pub session_idle_timeout_seconds: u64,
@@ -46,6 +46,10 @@ pub struct Settings {
     pub authorization_validity_days: u32,
     /// The offer public applications apply to (the `{profile}` in their URLs).
     pub account_offer_profile: String,
+    /// Settings a newer saldo wrote that this one does not know: kept, and written back
+    /// unchanged, so processes of two versions can share a ledger during an upgrade.
+    #[serde(flatten)]
+    pub unknown: BTreeMap<String, serde_json::Value>,
 }
 
 fn number(text: &str) -> serde_json::Number {
@@ -84,6 +88,7 @@ impl Default for Settings {
             authentication_ttl_seconds: 900,
             authorization_validity_days: 30,
             account_offer_profile: "standard".into(),
+            unknown: BTreeMap::new(),
         }
     }
 }
@@ -213,5 +218,26 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Settings;
+
+    #[test]
+    fn settings_a_newer_saldo_wrote_are_read_and_kept() {
+        let stored = r#"{"timeZone":"Europe/Oslo","maxCreditLimit":20000.50,"futureSetting":{"on":true,"at":1.50}}"#;
+        let settings: Settings = serde_json::from_str(stored).unwrap();
+        assert_eq!(settings.time_zone, "Europe/Oslo");
+        assert_eq!(settings.max_credit_limit.to_string(), "20000.50");
+        let written = serde_json::to_value(&settings).unwrap();
+        assert_eq!(
+            serde_json::to_string(&written["futureSetting"]).unwrap(),
+            r#"{"on":true,"at":1.50}"#
+        );
+        // A patch still names only settings this saldo knows.
+        let refused = Settings::default().patched(&serde_json::json!({"bogus": 1}), 2);
+        assert!(refused.is_err());
     }
 }

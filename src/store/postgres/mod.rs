@@ -24,7 +24,10 @@ use crate::money::Amount;
 mod load;
 mod persist;
 
-const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/postgres/0001_init.sql"),
+    include_str!("../../../migrations/postgres/0002_fillfactor.sql"),
+];
 
 /// Connections a process keeps at most: one per writer mid-batch, plus readers.
 pub const DEFAULT_POOL_SIZE: usize = 16;
