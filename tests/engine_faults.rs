@@ -75,6 +75,9 @@ impl Store for Faulty {
     fn load(&self, ledger_id: i64) -> StoreResult<Snapshot> {
         self.inner.load(ledger_id)
     }
+    fn stored_version(&self, ledger_id: i64) -> StoreResult<i64> {
+        self.inner.stored_version(ledger_id)
+    }
     fn unbalanced_accounts(&self, ledger_id: i64) -> StoreResult<Vec<String>> {
         self.inner.unbalanced_accounts(ledger_id)
     }

@@ -15,7 +15,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 
 use crate::ledger::{Ledger, LedgerInfo};
 use crate::store::{Store, StoreError};
-use writer::{Job, Reply};
+use writer::{Apply, Job, Reply};
 
 /// Requests queued for one ledger before callers wait for room.
 const QUEUE_DEPTH: usize = 65_536;
@@ -156,7 +156,17 @@ impl Engine {
         let flag = healthy.clone();
         let thread = std::thread::Builder::new()
             .name(format!("writer-{no}"))
-            .spawn(move || writer::run(ledger, version, rx, store, clock, flag))
+            .spawn(move || {
+                writer::Writer {
+                    ledger,
+                    version,
+                    jobs: rx,
+                    store,
+                    clock,
+                    healthy: flag,
+                }
+                .run()
+            })
             .expect("spawning a writer thread");
         let writer = Writer {
             jobs: tx,
@@ -243,6 +253,25 @@ impl Engine {
         T: Send + 'static,
         F: FnOnce(&mut Ledger, OffsetDateTime) -> T + Send + 'static,
     {
+        self.queue(ledger_id, false, op).await
+    }
+
+    /// Runs `op`, which only looks, on the ledger's writer: it sees everything committed
+    /// before it (in any process) and never waits for the database's write lock.
+    pub async fn read<T, F>(&self, ledger_id: i64, op: F) -> Result<T, EngineError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Ledger, OffsetDateTime) -> T + Send + 'static,
+    {
+        self.queue(ledger_id, true, move |l: &mut Ledger, now| op(l, now))
+            .await
+    }
+
+    async fn queue<T, F>(&self, ledger_id: i64, reads_only: bool, op: F) -> Result<T, EngineError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Ledger, OffsetDateTime) -> T + Send + 'static,
+    {
         let sender = self
             .known_or_rediscovered(|e| {
                 e.writers
@@ -255,7 +284,7 @@ impl Engine {
         let (tx, rx) = oneshot::channel();
         let wait = std::time::Duration::from_millis(self.queue_deadline_ms.load(Ordering::Relaxed));
         let deadline = std::time::Instant::now() + wait;
-        let job: Job = Box::new(move |target| {
+        let apply: Apply = Box::new(move |target| {
             let late = target.is_some() && std::time::Instant::now() > deadline;
             let out = target
                 .filter(|_| !late)
@@ -271,7 +300,7 @@ impl Engine {
             reply
         });
         sender
-            .send(job)
+            .send(Job { apply, reads_only })
             .await
             .map_err(|_| EngineError::Unavailable)?;
         rx.await.map_err(|_| EngineError::Unavailable)?

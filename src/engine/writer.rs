@@ -6,6 +6,10 @@
 //! in the store, and starts by comparing the stored version with the one this writer last
 //! saw: if another process wrote since, the ledger is reloaded (under the same lock) before
 //! any job sees it.
+//!
+//! Reads need no lock: a run of read-only jobs at the head of the queue is answered from
+//! memory once a plain read of the stored version shows memory is current, so GETs never wait
+//! for the database's write lock (on SQLite one lock covers every ledger).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -23,7 +27,14 @@ use crate::store::{Batch, Store, StoreError};
 pub(super) type Reply = Box<dyn FnOnce(Result<(), EngineError>) + Send>;
 /// Applies one request to the ledger and returns how to answer it. Given `None`, the job is
 /// not applied (its batch could not start) and only learns how it will be answered.
-pub(super) type Job = Box<dyn FnOnce(Option<(&mut Ledger, OffsetDateTime)>) -> Reply + Send>;
+pub(super) type Apply = Box<dyn FnOnce(Option<(&mut Ledger, OffsetDateTime)>) -> Reply + Send>;
+
+/// One queued request.
+pub(super) struct Job {
+    pub apply: Apply,
+    /// Leaves the ledger as it found it (a GET): may be answered without the write lock.
+    pub reads_only: bool,
+}
 
 /// Jobs taken into one batch at most; bounds the latency of the first job in a batch.
 const MAX_BATCH: usize = 4096;
@@ -33,115 +44,179 @@ const MAX_BATCH: usize = 4096;
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 const LONGEST_RETRY: Duration = Duration::from_secs(5);
 
-pub(super) fn run(
-    mut ledger: Ledger,
-    // The stored version `ledger` reflects; `None` forces a reload.
-    mut version: Option<i64>,
-    mut jobs: mpsc::Receiver<Job>,
-    store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
-    // Whether the last attempt to start a batch worked; `/readyz` reports it.
-    healthy: Arc<AtomicBool>,
-) {
-    let mut replies: Vec<Reply> = Vec::with_capacity(256);
-    let mut retry = FIRST_RETRY;
-    loop {
-        if !healthy.load(Ordering::Relaxed) {
-            // Unavailable: try again after a while, whether or not requests arrive, so the
-            // ledger comes back (and `/readyz` with it) once the store does.
-            if jobs.is_closed() && jobs.is_empty() {
-                break;
-            }
-            std::thread::sleep(retry);
-            match begin(&*store, &mut ledger, &mut version) {
-                Ok(batch) => {
-                    drop(batch);
-                    tracing::info!(ledger = %ledger.info.ledger_no, "the ledger is available again");
-                    healthy.store(true, Ordering::Relaxed);
-                    retry = FIRST_RETRY;
+pub(super) struct Writer {
+    pub ledger: Ledger,
+    /// The stored version `ledger` reflects; `None` forces a reload.
+    pub version: Option<i64>,
+    pub jobs: mpsc::Receiver<Job>,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    /// Whether the last attempt to start a batch worked; `/readyz` reports it.
+    pub healthy: Arc<AtomicBool>,
+}
+
+impl Writer {
+    pub(super) fn run(mut self) {
+        let mut retry = FIRST_RETRY;
+        // A job taken from the queue that the next batch must start with.
+        let mut pending: Option<Job> = None;
+        loop {
+            if !self.healthy.load(Ordering::Relaxed) {
+                if self.jobs.is_closed() && self.jobs.is_empty() {
+                    break;
                 }
-                Err(e) => {
-                    retry = (retry * 2).min(LONGEST_RETRY);
-                    refuse_queued(&mut jobs, None, &ledger, &e);
+                // Unavailable: try again after a while, whether or not requests arrive, so the
+                // ledger comes back (and `/readyz` with it) once the store does.
+                std::thread::sleep(retry);
+                let store = self.store.clone();
+                match begin(&*store, &mut self.ledger, &mut self.version) {
+                    Ok(batch) => {
+                        drop(batch);
+                        tracing::info!(ledger = %self.ledger.info.ledger_no, "the ledger is available again");
+                        self.healthy.store(true, Ordering::Relaxed);
+                        retry = FIRST_RETRY;
+                    }
+                    Err(e) => {
+                        retry = (retry * 2).min(LONGEST_RETRY);
+                        self.refuse_queued(pending.take(), &e);
+                        continue;
+                    }
+                }
+            }
+            let Some(first) = pending.take().or_else(|| self.jobs.blocking_recv()) else {
+                break;
+            };
+            if first.reads_only {
+                let (reads, next) = self.take_reads(first);
+                pending = next;
+                if self.is_current() {
+                    self.answer(reads, Ok(()));
                     continue;
                 }
-            }
-        }
-        let Some(first) = jobs.blocking_recv() else {
-            break;
-        };
-        let batch = match begin(&*store, &mut ledger, &mut version) {
-            Ok(batch) => batch,
-            Err(e) => {
-                healthy.store(false, Ordering::Relaxed);
-                refuse_queued(&mut jobs, Some(first), &ledger, &e);
+                // Another process wrote since: read after a reload, under the lock.
+                self.write_batch(reads, false);
                 continue;
             }
+            self.write_batch(vec![first], true);
+        }
+        tracing::debug!(ledger = %self.ledger.info.ledger_no, "writer stopped");
+    }
+
+    /// `first` and the read-only jobs queued right behind it; and the job that ended the run.
+    fn take_reads(&mut self, first: Job) -> (Vec<Job>, Option<Job>) {
+        let mut reads = vec![first];
+        while reads.len() < MAX_BATCH {
+            match self.jobs.try_recv() {
+                Ok(job) if job.reads_only => reads.push(job),
+                Ok(job) => return (reads, Some(job)),
+                Err(_) => break,
+            }
+        }
+        (reads, None)
+    }
+
+    /// Whether memory holds what is stored now: a plain read, no lock taken.
+    fn is_current(&self) -> bool {
+        let Some(mine) = self.version else {
+            return false;
         };
+        matches!(self.store.stored_version(self.ledger.info.id), Ok(stored) if stored == mine)
+    }
+
+    /// Applies `jobs` to the ledger and answers them with `then` (or an internal error if one
+    /// panicked). For reads, and for batches whose fate is already known.
+    fn answer(&mut self, jobs: Vec<Job>, then: Result<(), EngineError>) {
+        let mut replies = Vec::with_capacity(jobs.len());
         let applied = catch_unwind(AssertUnwindSafe(|| {
-            replies.push(first(Some((&mut ledger, clock.now()))));
-            while replies.len() < MAX_BATCH {
-                match jobs.try_recv() {
-                    Ok(job) => replies.push(job(Some((&mut ledger, clock.now())))),
+            for job in jobs {
+                replies.push((job.apply)(Some((&mut self.ledger, self.clock.now()))));
+            }
+        }));
+        let outcome = applied.map_err(|_| EngineError::Internal).and(then);
+        for reply in replies {
+            reply(outcome);
+        }
+    }
+
+    /// One batch under the ledger's lock: `initial`, then (if `drain`) whatever else is
+    /// queued, applied in order, committed once, then answered.
+    fn write_batch(&mut self, initial: Vec<Job>, drain: bool) {
+        let store = self.store.clone();
+        let batch = match begin(&*store, &mut self.ledger, &mut self.version) {
+            Ok(batch) => batch,
+            Err(e) => {
+                self.healthy.store(false, Ordering::Relaxed);
+                for job in initial {
+                    (job.apply)(None)(Err(EngineError::Storage));
+                }
+                self.refuse_queued(None, &e);
+                return;
+            }
+        };
+        let mut replies: Vec<Reply> = Vec::with_capacity(initial.len().max(64));
+        let applied = catch_unwind(AssertUnwindSafe(|| {
+            for job in initial {
+                replies.push((job.apply)(Some((&mut self.ledger, self.clock.now()))));
+            }
+            while drain && replies.len() < MAX_BATCH {
+                match self.jobs.try_recv() {
+                    Ok(job) => {
+                        replies.push((job.apply)(Some((&mut self.ledger, self.clock.now()))))
+                    }
                     Err(_) => break,
                 }
             }
         }));
         let outcome = match applied {
-            Ok(()) => {
-                let dirty = ledger.take_dirty();
-                let started = std::time::Instant::now();
-                let committed = batch.commit(&ledger, &dirty);
-                metrics::histogram!("saldo_batch_persist_seconds")
-                    .record(started.elapsed().as_secs_f64());
-                metrics::histogram!("saldo_batch_size").record(replies.len() as f64);
-                match committed {
-                    Ok(stored) => {
-                        version = Some(stored);
-                        ledger.compact(&dirty);
-                        Ok(())
-                    }
-                    Err(e) => {
-                        metrics::counter!("saldo_batch_failures_total").increment(1);
-                        tracing::error!(ledger = %ledger.info.ledger_no, error = %e, "persisting a batch failed");
-                        Err(EngineError::Storage)
-                    }
-                }
-            }
+            Ok(()) => self.commit(batch, replies.len()),
             Err(_) => {
                 drop(batch);
-                tracing::error!(ledger = %ledger.info.ledger_no, "a job panicked; the batch is discarded");
+                tracing::error!(ledger = %self.ledger.info.ledger_no, "a job panicked; the batch is discarded");
                 Err(EngineError::Internal)
             }
         };
         if outcome.is_err() {
             // Memory may hold changes the database never took: the next batch starts again
             // from what is stored.
-            version = None;
+            self.version = None;
         }
-        for reply in replies.drain(..) {
+        for reply in replies {
             reply(outcome);
         }
     }
-    tracing::debug!(ledger = %ledger.info.ledger_no, "writer stopped");
-}
 
-/// Answers `first` and everything queued behind it with a storage error: they would meet the
-/// same failing store.
-fn refuse_queued(
-    jobs: &mut mpsc::Receiver<Job>,
-    first: Option<Job>,
-    ledger: &Ledger,
-    e: &StoreError,
-) {
-    tracing::error!(ledger = %ledger.info.ledger_no, error = %e, "the ledger is unavailable: starting a batch failed");
-    metrics::counter!("saldo_batch_failures_total").increment(1);
-    let mut refused: Vec<Job> = first.into_iter().collect();
-    while let Ok(job) = jobs.try_recv() {
-        refused.push(job);
+    fn commit(&mut self, batch: Box<dyn Batch + '_>, jobs: usize) -> Result<(), EngineError> {
+        let dirty = self.ledger.take_dirty();
+        let started = std::time::Instant::now();
+        let committed = batch.commit(&self.ledger, &dirty);
+        metrics::histogram!("saldo_batch_persist_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("saldo_batch_size").record(jobs as f64);
+        match committed {
+            Ok(stored) => {
+                self.version = Some(stored);
+                self.ledger.compact(&dirty);
+                Ok(())
+            }
+            Err(e) => {
+                metrics::counter!("saldo_batch_failures_total").increment(1);
+                tracing::error!(ledger = %self.ledger.info.ledger_no, error = %e, "persisting a batch failed");
+                Err(EngineError::Storage)
+            }
+        }
     }
-    for job in refused {
-        job(None)(Err(EngineError::Storage));
+
+    /// Answers `first` and everything queued behind it with a storage error: they would meet
+    /// the same failing store.
+    fn refuse_queued(&mut self, first: Option<Job>, e: &StoreError) {
+        tracing::error!(ledger = %self.ledger.info.ledger_no, error = %e, "the ledger is unavailable: starting a batch failed");
+        metrics::counter!("saldo_batch_failures_total").increment(1);
+        let mut refused: Vec<Job> = first.into_iter().collect();
+        while let Ok(job) = self.jobs.try_recv() {
+            refused.push(job);
+        }
+        for job in refused {
+            (job.apply)(None)(Err(EngineError::Storage));
+        }
     }
 }
 

@@ -101,6 +101,8 @@ pub trait Store: Send + Sync + 'static {
     fn ledgers(&self) -> StoreResult<Vec<LedgerInfo>>;
     /// Everything the writer needs in memory.
     fn load(&self, ledger_id: i64) -> StoreResult<Snapshot>;
+    /// The ledger's version as committed now, read without taking any lock.
+    fn stored_version(&self, ledger_id: i64) -> StoreResult<i64>;
     /// The full audit's expensive half, for `saldo verify`: numbers of the accounts whose
     /// balance differs from the sum of their postings (at most 100), read in one snapshot.
     fn unbalanced_accounts(&self, ledger_id: i64) -> StoreResult<Vec<String>>;

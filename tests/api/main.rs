@@ -14,4 +14,5 @@ mod multiprocess;
 mod myq_external;
 mod myq_v3;
 mod onboarding;
+mod reads;
 mod wire;

@@ -155,7 +155,7 @@ pub async fn get(
     let meta = merchant.ledger(&ledger)?;
     let body = state
         .engine
-        .execute(meta.id, move |l, _| {
+        .read(meta.id, move |l, _| {
             l.authentication(&id)
                 .map(|a| render(l, a))
                 .ok_or(LedgerError::NotFound("Authentication"))

@@ -24,7 +24,7 @@ pub async fn entry(
 ) -> Result<Json<Value>, AtProblem> {
     let profile = state
         .engine
-        .execute(meta.id, |l, _| {
+        .read(meta.id, |l, _| {
             l.info.settings.account_offer_profile.clone()
         })
         .await?;
@@ -312,7 +312,7 @@ pub async fn list(
 ) -> Result<Json<Value>, AtProblem> {
     let items = state
         .engine
-        .execute(meta.id, |l, _| {
+        .read(meta.id, |l, _| {
             l.applications()
                 .into_iter()
                 .map(|a| render(l, a))
@@ -331,7 +331,7 @@ pub async fn get(
 ) -> Result<Json<Value>, AtProblem> {
     let body = state
         .engine
-        .execute(meta.id, move |l, _| {
+        .read(meta.id, move |l, _| {
             l.application(&id)
                 .map(|a| render(l, a))
                 .ok_or(LedgerError::NotFound("Application"))

@@ -119,7 +119,7 @@ pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> R
     };
     let view = state
         .engine
-        .execute(ledger_id, move |l, now| {
+        .read(ledger_id, move |l, now| {
             l.sca_view(&hash, now).map(|a| {
                 (
                     l.info.name.clone(),

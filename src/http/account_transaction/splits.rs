@@ -190,7 +190,7 @@ pub async fn get_capture(
     let meta = merchant.ledger(&ledger)?;
     let body = state
         .engine
-        .execute(meta.id, move |l, _| {
+        .read(meta.id, move |l, _| {
             l.capture_of(&id, &capture_id)
                 .map(|c| render_capture(l, c))
                 .ok_or(LedgerError::NotFound("Capture"))

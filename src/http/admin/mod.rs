@@ -184,7 +184,7 @@ async fn get_ledger(
     Path(ledger): Path<String>,
 ) -> Result<Json<Value>, AdminError> {
     let id = ledger_id(&state, &ledger)?;
-    let info = state.engine.execute(id, |l, _| l.info.clone()).await?;
+    let info = state.engine.read(id, |l, _| l.info.clone()).await?;
     Ok(Json(render::ledger(&info)))
 }
 
@@ -273,7 +273,7 @@ async fn get_customer(
     let id = ledger_id(&state, &ledger)?;
     let body = state
         .engine
-        .execute(id, move |l, _| {
+        .read(id, move |l, _| {
             l.customer_by_no(&customer)
                 .map(|c| render::customer(l, c))
                 .ok_or(LedgerError::NotFound("Customer"))
@@ -320,7 +320,7 @@ async fn get_account(
     let id = ledger_id(&state, &ledger)?;
     let account = state
         .engine
-        .execute(id, move |l, _| {
+        .read(id, move |l, _| {
             l.account_by_no(&account)
                 .map(|a| render::account(l, a))
                 .ok_or(LedgerError::NotFound("Account"))

@@ -35,7 +35,7 @@ pub async fn list(
     let (top, skip) = (page.top as usize, page.skip as usize);
     let (items, total) = state
         .engine
-        .execute(meta.id, move |l, _| {
+        .read(meta.id, move |l, _| {
             let mut accounts: Vec<_> = l
                 .accounts()
                 .filter(|a| account_no.as_ref().is_none_or(|no| &a.account_no == no))
@@ -194,7 +194,7 @@ pub async fn recurring(
     let (no, scale) = (meta.ledger_no.clone(), meta.scale);
     let body = state
         .engine
-        .execute(meta.id, move |l, _| {
+        .read(meta.id, move |l, _| {
             let a = l
                 .account_by_no(&account)
                 .ok_or(LedgerError::NotFound("Account"))?;

@@ -62,7 +62,7 @@ pub async fn transactions(
     let lookup = account.clone();
     let account_id = state
         .engine
-        .execute(meta.id, move |l, _| {
+        .read(meta.id, move |l, _| {
             l.account_by_no(&lookup)
                 .map(|a| a.id)
                 .ok_or(LedgerError::NotFound("Account"))
@@ -123,7 +123,7 @@ pub async fn reservations(
     let lookup = account.clone();
     let (items, total) = state
         .engine
-        .execute(meta.id, move |l, _| {
+        .read(meta.id, move |l, _| {
             let a = l
                 .account_by_no(&lookup)
                 .ok_or(LedgerError::NotFound("Account"))?;

@@ -89,7 +89,7 @@ pub async fn list(
     let lookup = account.clone();
     let (items, total) = state
         .engine
-        .execute(meta.id, move |l, _| {
+        .read(meta.id, move |l, _| {
             let a = l
                 .account_by_no(&lookup)
                 .ok_or(LedgerError::NotFound("Account"))?;
@@ -123,7 +123,7 @@ pub async fn get(
     let meta = token.ledger(&ledger)?.clone();
     let body = state
         .engine
-        .execute(meta.id, move |l, _| {
+        .read(meta.id, move |l, _| {
             find(l, &account, &bill_id).map(|b| bill(l, &account, b))
         })
         .await??;
@@ -139,7 +139,7 @@ pub async fn document(
     // What the PDF needs of the ledger, taken in one consistent read.
     let (found, name, settings, customer) = state
         .engine
-        .execute(meta.id, move |l, _| {
+        .read(meta.id, move |l, _| {
             let b = find(l, &account, &bill_id)?.clone();
             let a = l.account(b.account_id).expect("a bill's account");
             let c = l

@@ -107,7 +107,7 @@ pub async fn list(
     let account_no = account.clone();
     let (items, total) = state
         .engine
-        .execute(meta.id, move |l, _| {
+        .read(meta.id, move |l, _| {
             let a = l
                 .account_by_no(&account_no)
                 .ok_or(LedgerError::NotFound("Account"))?;
@@ -134,7 +134,7 @@ pub async fn get(
     let no = meta.ledger_no.clone();
     let body = state
         .engine
-        .execute(meta.id, move |l, _| {
+        .read(meta.id, move |l, _| {
             let a = l
                 .account_by_no(&account)
                 .ok_or(LedgerError::NotFound("Account"))?;

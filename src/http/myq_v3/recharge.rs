@@ -23,7 +23,7 @@ pub async fn providers(
     client.require("credit")?;
     let providers: Vec<Value> = state
         .engine
-        .execute(client.ledger.id, |l, _| {
+        .read(client.ledger.id, |l, _| {
             RECHARGE_PROVIDERS
                 .iter()
                 .filter(|(r, _)| l.info.settings.recharge_provider_enabled(r) == Some(true))
@@ -183,7 +183,7 @@ pub async fn list(
         let p = provider.clone();
         state
             .engine
-            .execute(client.ledger.id, move |l, _| {
+            .read(client.ledger.id, move |l, _| {
                 l.info
                     .settings
                     .recharge_provider_enabled(&p)

@@ -45,7 +45,7 @@ pub async fn find(
     }
     let (users, count) = state
         .engine
-        .execute(client.ledger.id, move |l, _| {
+        .read(client.ledger.id, move |l, _| {
             let found = l.find_customers(&filter);
             let page: Vec<Value> = found
                 .iter()
@@ -69,7 +69,7 @@ async fn with_user<T: Send + 'static>(
     let id = path_id(id, "User")?;
     Ok(state
         .engine
-        .execute(client.ledger.id, move |l, _| {
+        .read(client.ledger.id, move |l, _| {
             let customer = l.customer(id).ok_or(LedgerError::NotFound("User"))?;
             render(l, customer)
         })

@@ -644,6 +644,17 @@ impl Store for PostgresStore {
         self.transactions_by(ledger_id, "billed", bill_no)
     }
 
+    fn stored_version(&self, ledger_id: i64) -> StoreResult<i64> {
+        self.read(move |c| {
+            Box::pin(async move {
+                let statement = c
+                    .prepare_cached("SELECT version FROM ledgers WHERE id = $1")
+                    .await?;
+                Ok(c.query_one(&statement, &[&ledger_id]).await?.get(0))
+            })
+        })
+    }
+
     fn unbalanced_accounts(&self, ledger_id: i64) -> StoreResult<Vec<String>> {
         self.read(move |c| {
             Box::pin(async move {

@@ -429,6 +429,12 @@ impl Store for SqliteStore {
         Ok(input)
     }
 
+    fn stored_version(&self, ledger_id: i64) -> StoreResult<i64> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT version FROM ledgers WHERE id = ?1")?;
+        Ok(stmt.query_row([ledger_id], |r| r.get(0))?)
+    }
+
     fn unbalanced_accounts(&self, ledger_id: i64) -> StoreResult<Vec<String>> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(super::UNBALANCED_ACCOUNTS)?;

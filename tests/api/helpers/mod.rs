@@ -143,6 +143,11 @@ impl TestApp {
         }
     }
 
+    /// Another handle on this server's database, as a second process would hold it.
+    pub fn second_handle(&self) -> Arc<dyn saldo::store::Store> {
+        self._db.open()
+    }
+
     /// The admin API of this server.
     pub fn admin_api(&self) -> Admin {
         Admin::new(&self.url, ADMIN_TOKEN)
