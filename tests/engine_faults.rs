@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use proptest::prelude::*;
 use saldo::engine::{Engine, EngineError, ManualClock};
 use saldo::ledger::{
     BillRunInput, Dirty, Ledger, LedgerInfo, RechargePayment, Settings, Snapshot, Transaction,
@@ -16,11 +17,20 @@ use saldo::store::{
 };
 use time::OffsetDateTime;
 
+/// Counts one injected fault down; whether there was one left.
+fn take_one(faults: &AtomicUsize) -> bool {
+    faults
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+}
+
 /// A real SQLite store with faults switched on by the test.
 struct Faulty {
     inner: SqliteStore,
     /// How many of the next `begin` calls fail.
     failing_begins: AtomicUsize,
+    /// How many of the next commits fail without writing anything.
+    failing_commits: AtomicUsize,
     /// Whether a batch's `load` panics (as on an unreadable row).
     panicking_loads: AtomicBool,
     /// Forces the next batch to reload, as when another process wrote.
@@ -47,6 +57,9 @@ impl Batch for FaultyBatch<'_> {
         self.inner.load()
     }
     fn commit(self: Box<Self>, ledger: &Ledger, dirty: &Dirty) -> StoreResult<i64> {
+        if take_one(&self.store.failing_commits) {
+            return Err(StoreError::Database("injected: the commit failed".into()));
+        }
         let stall = self.store.stall_ms.load(Ordering::SeqCst);
         if stall > 0 {
             self.store.stalled.fetch_add(1, Ordering::SeqCst);
@@ -82,11 +95,7 @@ impl Store for Faulty {
         self.inner.unbalanced_accounts(ledger_id)
     }
     fn begin(&self, ledger_id: i64) -> StoreResult<Box<dyn Batch + '_>> {
-        let fail = self
-            .failing_begins
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
-        if fail {
+        if take_one(&self.failing_begins) {
             return Err(StoreError::Database(
                 "injected: the database is away".into(),
             ));
@@ -156,6 +165,7 @@ fn faulty_engine(dir: &std::path::Path) -> (Arc<Faulty>, Arc<Engine>, i64) {
     let store = Arc::new(Faulty {
         inner: SqliteStore::open(dir.join("f.db").to_str().unwrap()).unwrap(),
         failing_begins: AtomicUsize::new(0),
+        failing_commits: AtomicUsize::new(0),
         panicking_loads: AtomicBool::new(false),
         force_reload: AtomicBool::new(false),
         stall_ms: AtomicU64::new(0),
@@ -254,4 +264,81 @@ async fn a_request_left_waiting_past_its_deadline_is_refused_and_never_applied()
         "the refused request left nothing behind"
     );
     engine.shutdown();
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    None,
+    /// The next `begin` fails (and the retries after it until `n` are used up).
+    Begin(usize),
+    /// The next commit fails without writing.
+    Commit,
+    /// The next batch must reload, and the reload panics once.
+    PanickingReload,
+}
+
+fn fault() -> impl Strategy<Value = Fault> {
+    prop_oneof![
+        4 => Just(Fault::None),
+        1 => (1usize..3).prop_map(Fault::Begin),
+        1 => Just(Fault::Commit),
+        1 => Just(Fault::PanickingReload),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    /// Random changes under random faults: every acknowledged change is there, in memory and
+    /// after a restart on the same file, and every refused one left nothing.
+    #[test]
+    fn acknowledged_changes_survive_and_refused_ones_leave_nothing(
+        faults in prop::collection::vec(fault(), 1..16)
+    ) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (store, engine, id) = faulty_engine(dir.path());
+        let mut acknowledged = Settings::default().bill_due_days;
+        for (i, fault) in faults.iter().enumerate() {
+            match fault {
+                Fault::None => {}
+                Fault::Begin(n) => store.failing_begins.store(*n, Ordering::SeqCst),
+                Fault::Commit => store.failing_commits.store(1, Ordering::SeqCst),
+                Fault::PanickingReload => {
+                    store.force_reload.store(true, Ordering::SeqCst);
+                    store.panicking_loads.store(true, Ordering::SeqCst);
+                }
+            }
+            let days = 40 + i as u32;
+            let done = runtime.block_on(engine.execute(id, move |l, _| {
+                l.update_settings(&serde_json::json!({"billDueDays": days})).map(drop)
+            }));
+            store.panicking_loads.store(false, Ordering::SeqCst);
+            match done {
+                Ok(Ok(())) => acknowledged = days,
+                Ok(Err(e)) => panic!("a valid patch was refused: {e:?}"),
+                Err(EngineError::Storage | EngineError::Internal) => {}
+                Err(e) => panic!("unexpected {e:?}"),
+            }
+            runtime.block_on(until_available(&engine, Duration::from_secs(10)));
+            let seen = runtime
+                .block_on(engine.read(id, |l, _| l.info.settings.bill_due_days))
+                .unwrap();
+            prop_assert_eq!(seen, acknowledged, "after fault {:?}", fault);
+        }
+        engine.shutdown();
+        // A new process on the same file sees exactly what was acknowledged.
+        let reopened = SqliteStore::open(dir.path().join("f.db").to_str().unwrap()).unwrap();
+        let stored = reopened
+            .ledgers()
+            .unwrap()
+            .into_iter()
+            .find(|l| l.id == id)
+            .unwrap();
+        prop_assert_eq!(stored.settings.bill_due_days, acknowledged);
+    }
 }
