@@ -31,6 +31,8 @@ struct Faulty {
     failing_begins: AtomicUsize,
     /// How many of the next commits fail without writing anything.
     failing_commits: AtomicUsize,
+    /// How many of the next commits write everything and then report an error.
+    lost_commit_answers: AtomicUsize,
     /// Whether a batch's `load` panics (as on an unreadable row).
     panicking_loads: AtomicBool,
     /// Forces the next batch to reload, as when another process wrote.
@@ -52,6 +54,9 @@ impl Batch for FaultyBatch<'_> {
     fn version(&self) -> i64 {
         self.inner.version() + self.shift
     }
+    fn token(&self) -> i64 {
+        self.inner.token()
+    }
     fn load(&mut self) -> StoreResult<(LedgerInfo, Snapshot)> {
         assert!(!self.panics, "an unreadable row");
         self.inner.load()
@@ -59,6 +64,10 @@ impl Batch for FaultyBatch<'_> {
     fn commit(self: Box<Self>, ledger: &Ledger, dirty: &Dirty) -> StoreResult<i64> {
         if take_one(&self.store.failing_commits) {
             return Err(StoreError::Database("injected: the commit failed".into()));
+        }
+        if take_one(&self.store.lost_commit_answers) {
+            self.inner.commit(ledger, dirty)?;
+            return Err(StoreError::Database("injected: the answer was lost".into()));
         }
         let stall = self.store.stall_ms.load(Ordering::SeqCst);
         if stall > 0 {
@@ -87,6 +96,9 @@ impl Store for Faulty {
     }
     fn load(&self, ledger_id: i64) -> StoreResult<Snapshot> {
         self.inner.load(ledger_id)
+    }
+    fn batch_landed(&self, ledger_id: i64, token: i64) -> StoreResult<Option<i64>> {
+        self.inner.batch_landed(ledger_id, token)
     }
     fn stored_version(&self, ledger_id: i64) -> StoreResult<i64> {
         self.inner.stored_version(ledger_id)
@@ -166,6 +178,7 @@ fn faulty_engine(dir: &std::path::Path) -> (Arc<Faulty>, Arc<Engine>, i64) {
         inner: SqliteStore::open(dir.join("f.db").to_str().unwrap()).unwrap(),
         failing_begins: AtomicUsize::new(0),
         failing_commits: AtomicUsize::new(0),
+        lost_commit_answers: AtomicUsize::new(0),
         panicking_loads: AtomicBool::new(false),
         force_reload: AtomicBool::new(false),
         stall_ms: AtomicU64::new(0),
@@ -273,6 +286,8 @@ enum Fault {
     Begin(usize),
     /// The next commit fails without writing.
     Commit,
+    /// The next commit lands, but its answer is lost.
+    LostAnswer,
     /// The next batch must reload, and the reload panics once.
     PanickingReload,
 }
@@ -282,6 +297,7 @@ fn fault() -> impl Strategy<Value = Fault> {
         4 => Just(Fault::None),
         1 => (1usize..3).prop_map(Fault::Begin),
         1 => Just(Fault::Commit),
+        1 => Just(Fault::LostAnswer),
         1 => Just(Fault::PanickingReload),
     ]
 }
@@ -308,6 +324,7 @@ proptest! {
                 Fault::None => {}
                 Fault::Begin(n) => store.failing_begins.store(*n, Ordering::SeqCst),
                 Fault::Commit => store.failing_commits.store(1, Ordering::SeqCst),
+                Fault::LostAnswer => store.lost_commit_answers.store(1, Ordering::SeqCst),
                 Fault::PanickingReload => {
                     store.force_reload.store(true, Ordering::SeqCst);
                     store.panicking_loads.store(true, Ordering::SeqCst);
@@ -321,7 +338,12 @@ proptest! {
             match done {
                 Ok(Ok(())) => acknowledged = days,
                 Ok(Err(e)) => panic!("a valid patch was refused: {e:?}"),
-                Err(EngineError::Storage | EngineError::Internal) => {}
+                Err(EngineError::Storage | EngineError::Internal) => {
+                    prop_assert!(
+                        !matches!(fault, Fault::LostAnswer),
+                        "a commit that landed was answered as failed"
+                    );
+                }
                 Err(e) => panic!("unexpected {e:?}"),
             }
             runtime.block_on(until_available(&engine, Duration::from_secs(10)));

@@ -44,6 +44,9 @@ const MAX_BATCH: usize = 4096;
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 const LONGEST_RETRY: Duration = Duration::from_secs(5);
 
+/// How long the writer keeps asking whether a commit that reported an error landed.
+const SETTLE_COMMIT: Duration = Duration::from_secs(60);
+
 pub(super) struct Writer {
     pub ledger: Ledger,
     /// The stored version `ledger` reflects; `None` forces a reload.
@@ -188,7 +191,18 @@ impl Writer {
     fn commit(&mut self, batch: Box<dyn Batch + '_>, jobs: usize) -> Result<(), EngineError> {
         let dirty = self.ledger.take_dirty();
         let started = std::time::Instant::now();
-        let committed = batch.commit(&self.ledger, &dirty);
+        let token = batch.token();
+        let committed = batch.commit(&self.ledger, &dirty).or_else(|e| {
+            // The commit's answer may be lost while the commit itself landed (a connection
+            // cut at the wrong moment): ask the store before calling it failed.
+            match (dirty.is_empty(), self.landed(token)) {
+                (false, Some(version)) => {
+                    tracing::warn!(ledger = %self.ledger.info.ledger_no, error = %e, "the commit reported an error but landed");
+                    Ok(version)
+                }
+                _ => Err(e),
+            }
+        });
         metrics::histogram!("saldo_batch_persist_seconds").record(started.elapsed().as_secs_f64());
         metrics::histogram!("saldo_batch_size").record(jobs as f64);
         match committed {
@@ -201,6 +215,26 @@ impl Writer {
                 metrics::counter!("saldo_batch_failures_total").increment(1);
                 tracing::error!(ledger = %self.ledger.info.ledger_no, error = %e, "persisting a batch failed");
                 Err(EngineError::Storage)
+            }
+        }
+    }
+
+    /// The version the batch with `token` made, if it is the last that changed the ledger;
+    /// asks again while the store does not answer, for up to `SETTLE_COMMIT`.
+    fn landed(&self, token: i64) -> Option<i64> {
+        let started = std::time::Instant::now();
+        let mut wait = FIRST_RETRY;
+        loop {
+            match self.store.batch_landed(self.ledger.info.id, token) {
+                Ok(landed) => return landed,
+                Err(e) if started.elapsed() >= SETTLE_COMMIT => {
+                    tracing::error!(ledger = %self.ledger.info.ledger_no, error = %e, "whether a failed commit landed is unknown");
+                    return None;
+                }
+                Err(_) => {
+                    std::thread::sleep(wait);
+                    wait = (wait * 2).min(LONGEST_RETRY);
+                }
             }
         }
     }

@@ -27,6 +27,7 @@ mod persist;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0001_init.sql"),
     include_str!("../../../migrations/postgres/0002_fillfactor.sql"),
+    include_str!("../../../migrations/postgres/0003_last_batch.sql"),
 ];
 
 /// Connections a process keeps at most: one per writer mid-batch, plus readers.
@@ -496,6 +497,7 @@ impl Store for PostgresStore {
             conn: Some(conn),
             ledger_id,
             version,
+            token: super::batch_token(),
         }))
     }
 
@@ -644,6 +646,16 @@ impl Store for PostgresStore {
         self.transactions_by(ledger_id, "billed", bill_no)
     }
 
+    fn batch_landed(&self, ledger_id: i64, token: i64) -> StoreResult<Option<i64>> {
+        self.read(move |c| {
+            Box::pin(async move {
+                let row = c.query_one(super::BATCH_LANDED, &[&ledger_id]).await?;
+                let (version, last): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+                Ok((last == token).then_some(version))
+            })
+        })
+    }
+
     fn stored_version(&self, ledger_id: i64) -> StoreResult<i64> {
         self.read(move |c| {
             Box::pin(async move {
@@ -733,11 +745,16 @@ struct PgBatch<'a> {
     conn: Option<Conn>,
     ledger_id: i64,
     version: i64,
+    token: i64,
 }
 
 impl Batch for PgBatch<'_> {
     fn version(&self) -> i64 {
         self.version
+    }
+
+    fn token(&self) -> i64 {
+        self.token
     }
 
     fn load(&mut self) -> StoreResult<(LedgerInfo, Snapshot)> {
@@ -766,13 +783,13 @@ impl Batch for PgBatch<'_> {
     fn commit(mut self: Box<Self>, ledger: &Ledger, dirty: &Dirty) -> StoreResult<i64> {
         let conn = self.conn.take().expect("an open batch has its connection");
         let statements = persist::statements(ledger, dirty);
-        let (id, version) = (self.ledger_id, self.version);
+        let (id, version, token) = (self.ledger_id, self.version, self.token);
         self.store.run(move |_| async move {
             let committed = async {
                 let version = if statements.is_empty() {
                     version
                 } else {
-                    persist::execute(&conn, id, &statements).await?
+                    persist::execute(&conn, id, token, &statements).await?
                 };
                 conn.batch_execute("COMMIT").await?;
                 Ok::<_, StoreError>(version)

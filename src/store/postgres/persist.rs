@@ -465,6 +465,7 @@ pub(super) fn statements(ledger: &Ledger, dirty: &Dirty) -> Vec<Write> {
 pub(super) async fn execute(
     c: &ClientWrapper,
     ledger_id: i64,
+    token: i64,
     writes: &[Write],
 ) -> StoreResult<i64> {
     let mut prepared = Vec::with_capacity(writes.len());
@@ -472,7 +473,10 @@ pub(super) async fn execute(
         prepared.push(c.prepare_cached(&w.sql).await?);
     }
     let bump = c
-        .prepare_cached("UPDATE ledgers SET version = version + 1 WHERE id = $1 RETURNING version")
+        .prepare_cached(
+            "UPDATE ledgers SET version = version + 1, last_batch = $2 WHERE id = $1
+             RETURNING version",
+        )
         .await?;
     let runs = writes.iter().zip(&prepared).map(|(w, stmt)| {
         let params: Vec<&(dyn ToSql + Sync)> = w
@@ -484,7 +488,7 @@ pub(super) async fn execute(
     });
     let (_, version) = futures::future::try_join(
         futures::future::try_join_all(runs),
-        c.query_one(&bump, &[&ledger_id]),
+        c.query_one(&bump, &[&ledger_id, &token]),
     )
     .await?;
     Ok(version.try_get(0)?)

@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0005_records.sql"),
     include_str!("../../../migrations/sqlite/0006_pep.sql"),
     include_str!("../../../migrations/sqlite/0007_ledger_version.sql"),
+    include_str!("../../../migrations/sqlite/0008_last_batch.sql"),
 ];
 
 pub struct SqliteStore {
@@ -170,12 +171,17 @@ struct SqliteBatch<'a> {
     conn: std::sync::MutexGuard<'a, Connection>,
     ledger_id: i64,
     version: i64,
+    token: i64,
     open: bool,
 }
 
 impl Batch for SqliteBatch<'_> {
     fn version(&self) -> i64 {
         self.version
+    }
+
+    fn token(&self) -> i64 {
+        self.token
     }
 
     fn load(&mut self) -> StoreResult<(LedgerInfo, Snapshot)> {
@@ -191,8 +197,9 @@ impl Batch for SqliteBatch<'_> {
         if !dirty.is_empty() {
             persist::rows(&self.conn, ledger, dirty)?;
             self.version = self.conn.query_row(
-                "UPDATE ledgers SET version = version + 1 WHERE id = ?1 RETURNING version",
-                [self.ledger_id],
+                "UPDATE ledgers SET version = version + 1, last_batch = ?2 WHERE id = ?1
+                 RETURNING version",
+                [self.ledger_id, self.token],
                 |r| r.get(0),
             )?;
         }
@@ -293,6 +300,7 @@ impl Store for SqliteStore {
             conn,
             ledger_id,
             version: 0,
+            token: super::batch_token(),
             open: true,
         };
         batch.version = batch.conn.query_row(
@@ -427,6 +435,14 @@ impl Store for SqliteStore {
         }
         tx.commit()?;
         Ok(input)
+    }
+
+    fn batch_landed(&self, ledger_id: i64, token: i64) -> StoreResult<Option<i64>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(super::BATCH_LANDED)?;
+        let (version, last): (i64, i64) =
+            stmt.query_row([ledger_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok((last == token).then_some(version))
     }
 
     fn stored_version(&self, ledger_id: i64) -> StoreResult<i64> {

@@ -1,0 +1,3 @@
+-- The token of the batch that last changed the ledger: after a commit whose answer was lost,
+-- the writer reads it to learn whether its batch landed.
+ALTER TABLE ledgers ADD COLUMN last_batch INTEGER NOT NULL DEFAULT 0;
