@@ -13,8 +13,9 @@ use std::sync::Arc;
 
 use saldo::store::{SqliteStore, Store};
 
-#[path = "support/postgres.rs"]
-mod postgres;
+#[path = "support/database.rs"]
+mod database;
+use database::TestDb;
 use time::{Duration, OffsetDateTime};
 
 #[derive(Debug, Clone)]
@@ -154,47 +155,22 @@ fn assert_same(a: &Ledger, b: &Ledger) {
     );
 }
 
-/// A fresh, empty database on the selected store, removed when dropped.
-struct Fresh {
-    url: String,
-    _dir: tempfile::TempDir,
-    _postgres: Option<postgres::TestDatabase>,
-}
-
-impl Fresh {
-    fn new() -> Fresh {
-        let dir = tempfile::tempdir().unwrap();
-        let (url, pg) = if postgres::selected() {
-            let db = postgres::TestDatabase::create();
-            (db.url.clone(), Some(db))
-        } else {
-            let path = dir.path().join("saldo.db");
-            (format!("sqlite://{}", path.display()), None)
-        };
-        Fresh {
-            url,
-            _dir: dir,
-            _postgres: pg,
-        }
-    }
-
-    /// A handle on the database, as one process holds it.
-    fn open(&self) -> Arc<dyn Store> {
-        saldo::store::open_with(&self.url, 4).unwrap()
-    }
+/// A handle on `db`, as one process holds it.
+fn open(db: &TestDb) -> Arc<dyn Store> {
+    saldo::store::open_with(&db.url, 4).unwrap()
 }
 
 proptest! {
     // Fewer cases on PostgreSQL: each creates and drops a database.
     #![proptest_config(ProptestConfig {
-        cases: if postgres::selected() { 40 } else { 150 },
+        cases: if database::selected() { 40 } else { 150 },
         ..ProptestConfig::default()
     })]
 
     #[test]
     fn the_store_restores_the_ledger_that_was_persisted(ops in prop::collection::vec(op(), 1..80)) {
-        let db = Fresh::new();
-        roundtrip(&*db.open(), &ops);
+        let db = TestDb::new();
+        roundtrip(&*open(&db), &ops);
     }
 }
 
@@ -426,8 +402,8 @@ fn a_batch_excludes_other_handles_until_it_commits(first: Arc<dyn Store>, second
 
 #[test]
 fn batches_exclude_each_other_across_handles() {
-    let db = Fresh::new();
-    a_batch_excludes_other_handles_until_it_commits(db.open(), db.open());
+    let db = TestDb::new();
+    a_batch_excludes_other_handles_until_it_commits(open(&db), open(&db));
 }
 
 /// A process that stops mid-batch with its connection still open (cut off, frozen, or its
@@ -436,7 +412,7 @@ fn batches_exclude_each_other_across_handles() {
 /// 15 s, and this test's URL shortens it to 1 s (options in the URL win).
 #[test]
 fn postgres_ends_an_abandoned_batch_and_frees_its_ledger() {
-    let db = postgres::TestDatabase::create();
+    let db = database::TestDatabase::create();
     let url = format!("{}%20-c%20idle_in_transaction_session_timeout%3D1s", db.url);
     let first = saldo::store::open_with(&url, 4).unwrap();
     let start = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();

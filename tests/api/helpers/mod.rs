@@ -22,44 +22,23 @@ pub use process::{Load, PROCESS_TOKEN, Server, free_port};
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
-#[path = "../../support/postgres.rs"]
-mod postgres;
+#[path = "../../support/database.rs"]
+mod database;
 #[path = "../../support/tools.rs"]
 pub mod tools;
 
 /// Whether this run puts the suite on PostgreSQL (`SALDO_TEST_STORE=postgres`).
 pub fn on_postgres() -> bool {
-    postgres::selected()
+    database::selected()
 }
 
-/// Where one test's data lives; removed when dropped.
-pub struct TestDb {
-    pub url: String,
-    _dir: tempfile::TempDir,
-    _postgres: Option<postgres::TestDatabase>,
-}
+pub use database::TestDb;
 
 impl TestDb {
-    pub fn new() -> TestDb {
-        let dir = tempfile::tempdir().unwrap();
-        let (url, pg) = if on_postgres() {
-            let db = postgres::TestDatabase::create();
-            (db.url.clone(), Some(db))
-        } else {
-            let path = dir.path().join("saldo.db");
-            (format!("sqlite://{}", path.display()), None)
-        };
-        TestDb {
-            url,
-            _dir: dir,
-            _postgres: pg,
-        }
-    }
-
     /// How many migrations the database has applied.
     pub fn schema_version(&self) -> i64 {
         if on_postgres() {
-            let v = postgres::query(
+            let v = database::query(
                 &self.url,
                 "SELECT MAX(version) FROM saldo_migrations".into(),
             )
@@ -77,7 +56,7 @@ impl TestDb {
     /// operator would.
     pub fn execute(&self, sql: &str) {
         if on_postgres() {
-            postgres::query(&self.url, sql.into()).unwrap();
+            database::query(&self.url, sql.into()).unwrap();
             return;
         }
         let path = self.url.strip_prefix("sqlite://").unwrap();

@@ -1,6 +1,8 @@
-//! A fresh, empty PostgreSQL namespace per test, dropped afterwards: a schema of its own in the
-//! database `saldo_tests`, which the test's URL puts first on the `search_path`. To saldo it is
-//! an empty database; it is made in milliseconds, where `CREATE DATABASE` takes half a second.
+//! A fresh, empty database per test on the store `SALDO_TEST_STORE` selects (`TestDb`): a
+//! SQLite file in a temporary directory, or on PostgreSQL a namespace of its own, dropped
+//! afterwards: a schema in the database `saldo_tests`, which the test's URL puts first on the
+//! `search_path`. To saldo it is an empty database; it is made in milliseconds, where
+//! `CREATE DATABASE` takes half a second.
 //!
 //! The server is `SALDO_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`).
 //! Where none answers, a PostgreSQL test fails saying so: it is never skipped.
@@ -148,6 +150,31 @@ impl Drop for TestDatabase {
         let drop = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema);
         if let Err(e) = admin(&self.database, drop) {
             eprintln!("dropping test schema {}: {e}", self.schema);
+        }
+    }
+}
+
+/// One test's database on the selected store; removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    _dir: tempfile::TempDir,
+    _postgres: Option<TestDatabase>,
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, postgres) = if selected() {
+            let db = TestDatabase::create();
+            (db.url.clone(), Some(db))
+        } else {
+            let path = dir.path().join("saldo.db");
+            (format!("sqlite://{}", path.display()), None)
+        };
+        TestDb {
+            url,
+            _dir: dir,
+            _postgres: postgres,
         }
     }
 }
