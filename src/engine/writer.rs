@@ -81,7 +81,7 @@ impl Writer {
                     }
                     Err(e) => {
                         retry = (retry * 2).min(LONGEST_RETRY);
-                        self.refuse_queued(pending.take(), &e);
+                        self.refuse(pending.take(), &e);
                         continue;
                     }
                 }
@@ -93,7 +93,7 @@ impl Writer {
                 let (reads, next) = self.take_reads(first);
                 pending = next;
                 if self.is_current() {
-                    self.answer(reads, Ok(()));
+                    self.answer_reads(reads);
                     continue;
                 }
                 // Another process wrote since: read after a reload, under the lock.
@@ -123,19 +123,23 @@ impl Writer {
         let Some(mine) = self.version else {
             return false;
         };
-        matches!(self.store.stored_version(self.ledger.info.id), Ok(stored) if stored == mine)
+        matches!(self.store.stored_version(self.ledger.info.id), Ok(stored) if stored.version == mine)
     }
 
-    /// Applies `jobs` to the ledger and answers them with `then` (or an internal error if one
-    /// panicked). For reads, and for batches whose fate is already known.
-    fn answer(&mut self, jobs: Vec<Job>, then: Result<(), EngineError>) {
+    /// Runs one job against the ledger; what it returns answers it once its fate is known.
+    fn apply(&mut self, job: Job) -> Reply {
+        (job.apply)(Some((&mut self.ledger, self.clock.now())))
+    }
+
+    /// Answers read-only jobs from memory (an internal error for all if one panicked).
+    fn answer_reads(&mut self, jobs: Vec<Job>) {
         let mut replies = Vec::with_capacity(jobs.len());
         let applied = catch_unwind(AssertUnwindSafe(|| {
             for job in jobs {
-                replies.push((job.apply)(Some((&mut self.ledger, self.clock.now()))));
+                replies.push(self.apply(job));
             }
         }));
-        let outcome = applied.map_err(|_| EngineError::Internal).and(then);
+        let outcome = applied.map_err(|_| EngineError::Internal);
         for reply in replies {
             reply(outcome);
         }
@@ -149,23 +153,18 @@ impl Writer {
             Ok(batch) => batch,
             Err(e) => {
                 self.healthy.store(false, Ordering::Relaxed);
-                for job in initial {
-                    (job.apply)(None)(Err(EngineError::Storage));
-                }
-                self.refuse_queued(None, &e);
+                self.refuse(initial, &e);
                 return;
             }
         };
         let mut replies: Vec<Reply> = Vec::with_capacity(initial.len().max(64));
         let applied = catch_unwind(AssertUnwindSafe(|| {
             for job in initial {
-                replies.push((job.apply)(Some((&mut self.ledger, self.clock.now()))));
+                replies.push(self.apply(job));
             }
             while drain && replies.len() < MAX_BATCH {
                 match self.jobs.try_recv() {
-                    Ok(job) => {
-                        replies.push((job.apply)(Some((&mut self.ledger, self.clock.now()))))
-                    }
+                    Ok(job) => replies.push(self.apply(job)),
                     Err(_) => break,
                 }
             }
@@ -194,14 +193,14 @@ impl Writer {
         let token = batch.token();
         let committed = batch.commit(&self.ledger, &dirty).or_else(|e| {
             // The commit's answer may be lost while the commit itself landed (a connection
-            // cut at the wrong moment): ask the store before calling it failed.
-            match (dirty.is_empty(), self.landed(token)) {
-                (false, Some(version)) => {
-                    tracing::warn!(ledger = %self.ledger.info.ledger_no, error = %e, "the commit reported an error but landed");
-                    Ok(version)
-                }
-                _ => Err(e),
+            // cut at the wrong moment): ask the store before calling it failed. A batch that
+            // changed nothing wrote nothing, so there is nothing to ask.
+            if dirty.is_empty() {
+                return Err(e);
             }
+            let version = self.landed(token).ok_or(e)?;
+            tracing::warn!(ledger = %self.ledger.info.ledger_no, "the commit reported an error but landed");
+            Ok(version)
         });
         metrics::histogram!("saldo_batch_persist_seconds").record(started.elapsed().as_secs_f64());
         metrics::histogram!("saldo_batch_size").record(jobs as f64);
@@ -225,8 +224,8 @@ impl Writer {
         let started = std::time::Instant::now();
         let mut wait = FIRST_RETRY;
         loop {
-            match self.store.batch_landed(self.ledger.info.id, token) {
-                Ok(landed) => return landed,
+            match self.store.stored_version(self.ledger.info.id) {
+                Ok(stored) => return (stored.last_batch == token).then_some(stored.version),
                 Err(e) if started.elapsed() >= SETTLE_COMMIT => {
                     tracing::error!(ledger = %self.ledger.info.ledger_no, error = %e, "whether a failed commit landed is unknown");
                     return None;
@@ -239,15 +238,13 @@ impl Writer {
         }
     }
 
-    /// Answers `first` and everything queued behind it with a storage error: they would meet
-    /// the same failing store.
-    fn refuse_queued(&mut self, first: Option<Job>, e: &StoreError) {
+    /// Answers the jobs already `taken` and everything queued behind them with a storage
+    /// error, unapplied: they would meet the same failing store.
+    fn refuse(&mut self, taken: impl IntoIterator<Item = Job>, e: &StoreError) {
         tracing::error!(ledger = %self.ledger.info.ledger_no, error = %e, "the ledger is unavailable: starting a batch failed");
         metrics::counter!("saldo_batch_failures_total").increment(1);
-        let mut refused: Vec<Job> = first.into_iter().collect();
-        while let Ok(job) = self.jobs.try_recv() {
-            refused.push(job);
-        }
+        let queued = std::iter::from_fn(|| self.jobs.try_recv().ok());
+        let refused: Vec<Job> = taken.into_iter().chain(queued).collect();
         for job in refused {
             (job.apply)(None)(Err(EngineError::Storage));
         }

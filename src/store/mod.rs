@@ -91,11 +91,19 @@ const UNBALANCED_ACCOUNTS: &str = "SELECT a.account_no FROM accounts a
          WHERE t.ledger_id = a.ledger_id AND t.account_id = a.id)
      ORDER BY a.account_no LIMIT 100";
 
-/// The stored version and the token of the batch that wrote it.
-const BATCH_LANDED: &str = "SELECT version, last_batch FROM ledgers WHERE id = $1";
+/// A ledger's stored version and the token of the batch that made it.
+const STORED_VERSION: &str = "SELECT version, last_batch FROM ledgers WHERE id = $1";
+
+/// A ledger's row as last committed, read without any lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredVersion {
+    pub version: i64,
+    /// The token of the batch that made `version` (see `Batch::token`).
+    pub last_batch: i64,
+}
 
 /// A fresh token for a batch, written with its changes so a lost commit answer can be
-/// settled (`Store::batch_landed`).
+/// settled (`Store::stored_version`).
 fn batch_token() -> i64 {
     rand::random::<i64>()
 }
@@ -110,11 +118,10 @@ pub trait Store: Send + Sync + 'static {
     fn ledgers(&self) -> StoreResult<Vec<LedgerInfo>>;
     /// Everything the writer needs in memory.
     fn load(&self, ledger_id: i64) -> StoreResult<Snapshot>;
-    /// The ledger's version as committed now, read without taking any lock.
-    fn stored_version(&self, ledger_id: i64) -> StoreResult<i64>;
-    /// After a commit whose answer was lost: the version it made if the batch with `token`
-    /// is the last one that changed the ledger, `None` if another batch is.
-    fn batch_landed(&self, ledger_id: i64, token: i64) -> StoreResult<Option<i64>>;
+    /// The ledger's version as committed now and the batch that made it, read without taking
+    /// any lock: whether memory is current, and after a commit whose answer was lost, whether
+    /// that batch landed.
+    fn stored_version(&self, ledger_id: i64) -> StoreResult<StoredVersion>;
     /// The full audit's expensive half, for `saldo verify`: numbers of the accounts whose
     /// balance differs from the sum of their postings (at most 100), read in one snapshot.
     fn unbalanced_accounts(&self, ledger_id: i64) -> StoreResult<Vec<String>>;
@@ -152,7 +159,7 @@ pub trait Batch {
     /// The ledger's version as stored when the lock was taken. Every committed batch that
     /// changed something advances it, whichever process wrote it.
     fn version(&self) -> i64;
-    /// This batch's token, written with its changes (see `Store::batch_landed`).
+    /// This batch's token, written with its changes (see `Store::stored_version`).
     fn token(&self) -> i64;
     /// The ledger as stored now (its settings and state), read under the lock.
     fn load(&mut self) -> StoreResult<(LedgerInfo, Snapshot)>;

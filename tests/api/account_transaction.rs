@@ -58,7 +58,7 @@ fn capture_body(id: &str, total: &str, months: u32, monthly: &str) -> Value {
 }
 
 /// Alice (C1, 19121212-1212, limit 1000) in ledger 501, and a ledger token.
-async fn setup() -> Fixture {
+pub(crate) async fn setup() -> Fixture {
     Setup::ledger(L)
         .customer(
             "C1",

@@ -14,7 +14,7 @@ async fn setup() -> Fixture {
 }
 
 /// A valid personnummer for someone born on `yyyymmdd`.
-fn pnr(yyyymmdd: &str, serial: &str) -> String {
+pub(crate) fn pnr(yyyymmdd: &str, serial: &str) -> String {
     let ten = format!("{}{serial}", &yyyymmdd[2..]);
     format!(
         "{yyyymmdd}-{serial}{}",
@@ -22,7 +22,7 @@ fn pnr(yyyymmdd: &str, serial: &str) -> String {
     )
 }
 
-fn application(nci: &str, customer_no: &str, limit: f64, pep: bool) -> Value {
+pub(crate) fn application(nci: &str, customer_no: &str, limit: f64, pep: bool) -> Value {
     json!({
         "nationalConsumerIdentifier": {"value": nci, "countryCode": "SE"},
         "creditLimit": limit, "customerNo": customer_no,

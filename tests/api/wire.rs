@@ -9,8 +9,9 @@ use std::fmt::Write as _;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::account_transaction::pre_auth_body;
+use crate::account_transaction::{self, pre_auth_body};
 use crate::helpers::{Fixture, Reply, Setup};
+use crate::onboarding;
 
 /// What changes from run to run and is not wire format: random ids, tokens and secrets.
 const FILTERS: &[(&str, &str)] = &[
@@ -363,15 +364,7 @@ const AT: &str = "/ledger/account-transaction/v1/501";
 
 #[tokio::test]
 async fn account_transaction_api() {
-    let f = Setup::ledger("501")
-        .customer(
-            "C1",
-            json!({"nationalConsumerIdentifier": {"value": "191212121212", "countryCode": "SE"}}),
-            "1000",
-        )
-        .ledger_bearer()
-        .spawn()
-        .await;
+    let f = account_transaction::setup().await;
     let mut t = Transcript::new(&f);
     let b = f.bearer.as_str();
     t.send(
@@ -480,21 +473,8 @@ async fn public_account_transaction_api() {
     .await;
     let identity_page = format!("{public}/identity/{order}");
     t.send(Method::GET, &identity_page, "", None).await;
-    let applicant = format!(
-        "19800101-123{}",
-        saldo::ledger::luhn::check_digit("800101123")
-    );
-    let application = json!({
-        "nationalConsumerIdentifier": {"value": applicant, "countryCode": "SE"},
-        "creditLimit": 5000, "customerNo": "951753456",
-        "emailAddress": "test@testshop.se", "cellPhone": "+46701234456", "ipAddress": "1.1.1.1",
-        "legalAddress": {"name": "John Smith", "streetAddress": "Teststreet", "city": "Testcity",
-                         "coAddress": "", "zipCode": "12345", "countryCode": "SE"},
-        "kyc": {"questions": [
-            {"code": "employment", "text": "Vad är din sysselsättning?", "answer": {"code": "self-employed", "text": "Egen företagare"}},
-            {"code": "IsPep", "text": "Är du en person i politiskt utsatt ställning?", "answer": {"code": "false", "text": "Nej"}}
-        ]}
-    });
+    let applicant = onboarding::pnr("19800101", "123");
+    let application = onboarding::application(&applicant, "951753456", 5000.0, false);
     let created = t
         .send(
             Method::POST,

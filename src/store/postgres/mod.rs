@@ -646,23 +646,15 @@ impl Store for PostgresStore {
         self.transactions_by(ledger_id, "billed", bill_no)
     }
 
-    fn batch_landed(&self, ledger_id: i64, token: i64) -> StoreResult<Option<i64>> {
+    fn stored_version(&self, ledger_id: i64) -> StoreResult<super::StoredVersion> {
         self.read(move |c| {
             Box::pin(async move {
-                let row = c.query_one(super::BATCH_LANDED, &[&ledger_id]).await?;
-                let (version, last): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
-                Ok((last == token).then_some(version))
-            })
-        })
-    }
-
-    fn stored_version(&self, ledger_id: i64) -> StoreResult<i64> {
-        self.read(move |c| {
-            Box::pin(async move {
-                let statement = c
-                    .prepare_cached("SELECT version FROM ledgers WHERE id = $1")
-                    .await?;
-                Ok(c.query_one(&statement, &[&ledger_id]).await?.get(0))
+                let statement = c.prepare_cached(super::STORED_VERSION).await?;
+                let row = c.query_one(&statement, &[&ledger_id]).await?;
+                Ok(super::StoredVersion {
+                    version: row.try_get(0)?,
+                    last_batch: row.try_get(1)?,
+                })
             })
         })
     }

@@ -437,18 +437,15 @@ impl Store for SqliteStore {
         Ok(input)
     }
 
-    fn batch_landed(&self, ledger_id: i64, token: i64) -> StoreResult<Option<i64>> {
+    fn stored_version(&self, ledger_id: i64) -> StoreResult<super::StoredVersion> {
         let conn = self.reader();
-        let mut stmt = conn.prepare_cached(super::BATCH_LANDED)?;
-        let (version, last): (i64, i64) =
-            stmt.query_row([ledger_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok((last == token).then_some(version))
-    }
-
-    fn stored_version(&self, ledger_id: i64) -> StoreResult<i64> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached("SELECT version FROM ledgers WHERE id = ?1")?;
-        Ok(stmt.query_row([ledger_id], |r| r.get(0))?)
+        let mut stmt = conn.prepare_cached(super::STORED_VERSION)?;
+        Ok(stmt.query_row([ledger_id], |r| {
+            Ok(super::StoredVersion {
+                version: r.get(0)?,
+                last_batch: r.get(1)?,
+            })
+        })?)
     }
 
     fn unbalanced_accounts(&self, ledger_id: i64) -> StoreResult<Vec<String>> {
