@@ -201,18 +201,15 @@ fn faulty_engine(dir: &std::path::Path) -> (Arc<Faulty>, Arc<Engine>, i64) {
 async fn rename(engine: &Engine, id: i64, name: &'static str) -> Result<(), EngineError> {
     engine
         .execute(id, move |l, _| {
-            // Through the settings patch, which marks the ledger's row for writing.
-            l.update_settings(&serde_json::json!({})).unwrap();
-            l.info.name = name.into();
+            l.info.get_mut().name = name.into();
+            Ok::<_, std::convert::Infallible>(())
         })
         .await
+        .map(|renamed| renamed.unwrap_or_else(|never| match never {}))
 }
 
 async fn name(engine: &Engine, id: i64) -> String {
-    engine
-        .execute(id, |l, _| l.info.name.clone())
-        .await
-        .unwrap()
+    engine.read(id, |l, _| l.info.name.clone()).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -310,7 +310,8 @@ fn roundtrip(store: &dyn Store, ops: &[Op]) {
         let dirty = l.take_dirty();
         store.persist(&l, &dirty).unwrap();
         l.compact(&dirty);
-        let mut restored = Ledger::restore(l.info.clone(), store.load(l.info.id).unwrap()).unwrap();
+        let mut restored =
+            Ledger::restore((*l.info).clone(), store.load(l.info.id).unwrap()).unwrap();
         assert_same(&l, &restored);
         // The counters continue where they were: the same next step gives the same ids.
         let next = |ledger: &mut Ledger| {
@@ -393,7 +394,7 @@ fn a_batch_excludes_other_handles_until_it_commits(first: Arc<dyn Store>, second
         after
     );
     let (info, customers) = waiter.join().unwrap();
-    assert_eq!(info, ledger.info);
+    assert_eq!(info, *ledger.info);
     assert_eq!(customers, 3, "the second batch reads what the first wrote");
     // A batch without changes leaves the version alone.
     let idle = first.begin(id).unwrap();

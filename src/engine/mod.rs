@@ -13,7 +13,9 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use clock::{Clock, ManualClock, SystemClock};
 
-use crate::ledger::{Ledger, LedgerInfo};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::ledger::{JobOutcome, Ledger, LedgerInfo};
 use crate::store::{Store, StoreError};
 use writer::{Apply, Job, Reply};
 
@@ -248,9 +250,11 @@ impl Engine {
     }
 
     /// Runs `op` on the ledger's writer and answers once the batch holding it is on disk.
+    /// If `op` refuses (returns `Err`) or panics, whatever it changed is put back: a job
+    /// applies completely or not at all.
     pub async fn execute<T, F>(&self, ledger_id: i64, op: F) -> Result<T, EngineError>
     where
-        T: Send + 'static,
+        T: JobOutcome + Send + 'static,
         F: FnOnce(&mut Ledger, OffsetDateTime) -> T + Send + 'static,
     {
         self.queue(ledger_id, false, op).await
@@ -263,13 +267,18 @@ impl Engine {
         T: Send + 'static,
         F: FnOnce(&Ledger, OffsetDateTime) -> T + Send + 'static,
     {
-        self.queue(ledger_id, true, move |l: &mut Ledger, now| op(l, now))
-            .await
+        self.queue(ledger_id, true, move |l: &mut Ledger, now| {
+            Ok::<_, ()>(op(l, now))
+        })
+        .await
+        .map(|read: Result<T, ()>| {
+            read.unwrap_or_else(|()| unreachable!("reads are never refused"))
+        })
     }
 
     async fn queue<T, F>(&self, ledger_id: i64, reads_only: bool, op: F) -> Result<T, EngineError>
     where
-        T: Send + 'static,
+        T: JobOutcome + Send + 'static,
         F: FnOnce(&mut Ledger, OffsetDateTime) -> T + Send + 'static,
     {
         let sender = self
@@ -286,14 +295,17 @@ impl Engine {
         let deadline = std::time::Instant::now() + wait;
         let apply: Apply = Box::new(move |target| {
             let late = target.is_some() && std::time::Instant::now() > deadline;
-            let out = target
-                .filter(|_| !late)
-                .map(|(ledger, now)| op(ledger, now));
+            // A panicking job is put back by `Ledger::job` and answered as an internal error;
+            // the other jobs of its batch go on.
+            let out = target.filter(|_| !late).map(|(ledger, now)| {
+                catch_unwind(AssertUnwindSafe(|| ledger.job(|l| op(l, now))))
+                    .map_err(|_| EngineError::Internal)
+            });
             let reply: Reply = Box::new(move |persisted| {
                 let answer = if late {
                     Err(EngineError::Unavailable)
                 } else {
-                    persisted.and_then(|()| out.ok_or(EngineError::Storage))
+                    persisted.and_then(|()| out.ok_or(EngineError::Storage)?)
                 };
                 let _ = tx.send(answer);
             });
@@ -312,13 +324,14 @@ impl Engine {
         for id in self.ledger_ids() {
             let done = self
                 .execute(id, |l, now| {
-                    (
+                    Ok::<_, std::convert::Infallible>((
                         l.end_idle_sessions(now).len(),
                         l.expire_recharges(now).len(),
                         l.expire_authorizations(now),
-                    )
+                    ))
                 })
-                .await;
+                .await
+                .map(|swept| swept.unwrap_or_else(|never| match never {}));
             // An unavailable ledger must not stop the others being swept.
             let (sessions, recharges, authorizations) = match done {
                 Ok(done) => done,

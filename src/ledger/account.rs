@@ -61,7 +61,6 @@ impl Ledger {
             .get_mut(&account_id)
             .expect("known account")
             .status = AccountStatus::Closed;
-        self.dirty.accounts.insert(account_id);
     }
 
     /// `open` → `pending-close`, closing at once if already settled. Idempotent.
@@ -70,7 +69,6 @@ impl Ledger {
         let account = self.accounts.get_mut(&id).expect("indexed account");
         if account.status == AccountStatus::Open {
             account.status = AccountStatus::PendingClose;
-            self.dirty.accounts.insert(id);
         }
         self.close_if_settled(id);
         Ok(self.accounts[&id].status)
@@ -106,7 +104,6 @@ impl Ledger {
         if let Some(donate) = charity_donation {
             account.charity_donation = donate;
         }
-        self.dirty.accounts.insert(id);
         Ok(())
     }
 
@@ -140,7 +137,6 @@ impl Ledger {
                 .get_mut(&id)
                 .expect("indexed account")
                 .credit_limit = requested;
-            self.dirty.accounts.insert(id);
         }
         Ok(LimitDecision {
             approved: reason.is_none(),
@@ -178,7 +174,6 @@ impl Ledger {
             .get_mut(&id)
             .expect("indexed account")
             .recurring = Some(setting);
-        self.dirty.accounts.insert(id);
         Ok(())
     }
 
@@ -209,7 +204,6 @@ impl Ledger {
             holder_name: new.holder_name,
             holder_national_id: new.holder_national_id,
         };
-        self.dirty.cards.insert(card.token.clone());
         self.cards.insert(card.token.clone(), card.clone());
         Ok(card)
     }
@@ -236,7 +230,6 @@ impl Ledger {
         }
         let card = self.cards.get_mut(token).expect("found above");
         card.deleted = deleted;
-        self.dirty.cards.insert(token.to_string());
         Ok(card.clone())
     }
 

@@ -158,6 +158,9 @@ impl Ledger {
         req: PreAuthRequest,
         now: OffsetDateTime,
     ) -> Result<Authentication, LedgerError> {
+        if req.amount <= Amount::ZERO {
+            return Err(LedgerError::invalid("amount", "must be greater than 0"));
+        }
         if self.authentications.contains_key(&req.id) {
             return Err(LedgerError::conflict(format!(
                 "Authentication {} already exists",
@@ -221,7 +224,6 @@ impl Ledger {
             sca_token_used: false,
             return_url: None,
         };
-        self.mark_record("authentication", &auth.id);
         self.authentications.insert(auth.id.clone(), auth.clone());
         Ok(auth)
     }
@@ -261,7 +263,6 @@ impl Ledger {
         auth.sca_token_sha256 = Some(token_sha256);
         auth.sca_token_used = false;
         auth.return_url = Some(return_url);
-        self.mark_record("authentication", id);
         Ok(())
     }
 
@@ -303,7 +304,6 @@ impl Ledger {
             AuthStatus::Declined
         };
         let auth = auth.clone();
-        self.mark_record("authentication", &id);
         Ok(auth)
     }
 
@@ -391,8 +391,6 @@ impl Ledger {
             .get_mut(pre_auth_id)
             .expect("found above")
             .used_by = Some(split_id.to_string());
-        self.mark_record("authentication", pre_auth_id);
-        self.mark_record("split", split_id);
         self.splits.insert(split.id.clone(), split.clone());
         Ok(split)
     }
@@ -420,7 +418,6 @@ impl Ledger {
                 .expect("releasing a hold cannot fail");
         }
         self.splits.get_mut(id).expect("found above").status = SplitStatus::Expired;
-        self.mark_record("split", id);
         true
     }
 
@@ -472,7 +469,6 @@ impl Ledger {
         let s = self.splits.get_mut(split_id).expect("found above");
         s.status = SplitStatus::Cancelled;
         let s = s.clone();
-        self.mark_record("split", split_id);
         Ok(s)
     }
 }

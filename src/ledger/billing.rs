@@ -94,7 +94,6 @@ impl Ledger {
             // The reminder takes the overdue bill's place as what is to be paid.
             let old = self.bills.get_mut(&no).expect("known bill");
             old.open = false;
-            self.dirty.bills.insert(no);
             created.push(reminder);
         }
 
@@ -127,7 +126,7 @@ impl Ledger {
                 Amount::ZERO,
             );
             let txns = input.unbilled.get(&account_id).cloned().unwrap_or_default();
-            self.dirty.billed.push((bill.bill_no, txns));
+            self.billed.push((bill.bill_no, txns));
             created.push(bill);
         }
         Ok(created)
@@ -159,7 +158,6 @@ impl Ledger {
             fee,
         };
         self.bills.insert(bill_no, bill.clone());
-        self.dirty.bills.insert(bill_no);
         bill
     }
 
@@ -191,7 +189,6 @@ impl Ledger {
             if bill.paid >= bill.minimum {
                 bill.open = false;
             }
-            self.dirty.bills.insert(no);
         }
     }
 

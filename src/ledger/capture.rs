@@ -61,8 +61,6 @@ impl Ledger {
             monthly: req.monthly,
             created_at: now,
         };
-        self.mark_record("split", split_id);
-        self.mark_record("capture", capture_id);
         self.captures.insert(capture.id.clone(), capture.clone());
         Ok(capture)
     }
@@ -121,8 +119,6 @@ impl Ledger {
             seller_transaction_id,
             created_at: now,
         };
-        self.mark_record("capture", capture_id);
-        self.mark_record("reversal", reversal_id);
         self.reversals.insert(reversal.id.clone(), reversal.clone());
         Ok(reversal)
     }

@@ -72,7 +72,6 @@ impl Ledger {
             pep: false,
         };
         self.index_customer(&customer);
-        self.dirty.customers.insert(customer.id);
         self.customers.insert(customer.id, customer.clone());
         Ok(customer)
     }
@@ -82,6 +81,10 @@ impl Ledger {
         new: NewAccount,
         now: OffsetDateTime,
     ) -> Result<Account, LedgerError> {
+        if new.credit_limit < Amount::ZERO {
+            // A new account has no balance: a negative limit would start it overdrawn.
+            return Err(LedgerError::invalid("creditLimit", "must not be negative"));
+        }
         let customer_id = self
             .customer_by_no
             .get(&new.customer_no)
@@ -119,11 +122,9 @@ impl Ledger {
             .expect("indexed customer");
         if customer.default_account.is_none() {
             customer.default_account = Some(id);
-            self.dirty.customers.insert(customer_id);
         }
         self.account_by_no.insert(account.account_no.clone(), id);
         self.accounts.insert(id, account.clone());
-        self.dirty.accounts.insert(id);
         Ok(account)
     }
 

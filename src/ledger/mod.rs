@@ -1,6 +1,7 @@
-//! The pure ledger core: state of one ledger and every operation on it. No I/O, no async:
-//! operations validate everything before they change anything, so a refused operation leaves
-//! the state exactly as it was, and every change is recorded in `dirty` for the store.
+//! The pure ledger core: state of one ledger and every operation on it. No I/O, no async.
+//! The state lives in tables (`table.rs`) that record every key a job writes and keep its
+//! prior value until the job ends: `Ledger::job` puts everything back when an operation
+//! refuses or panics, and the keys written become the store's `Dirty` set.
 
 mod account;
 mod authorization;
@@ -18,10 +19,11 @@ pub mod personnummer;
 mod recharge;
 mod records;
 mod settings;
+mod table;
 mod users;
 pub mod zone;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use time::OffsetDateTime;
 
@@ -35,6 +37,9 @@ pub use onboarding::Application;
 pub use recharge::PROVIDER_DISABLED;
 pub use settings::{RECHARGE_PROVIDERS, Settings};
 pub use users::UserFilter;
+
+use table::Table;
+pub use table::Tracked;
 
 use crate::money::Amount;
 
@@ -64,7 +69,8 @@ pub fn currency_scale(currency: &str) -> u32 {
 }
 
 /// What changed since the store last persisted, by key; entities are read back from the state
-/// at persist time, so several changes to one row within a batch are written once.
+/// at persist time, so several changes to one row within a batch are written once. Made by
+/// the ledger's tables, never by hand.
 #[derive(Debug, Default)]
 pub struct Dirty {
     pub info: bool,
@@ -100,7 +106,7 @@ impl Dirty {
     }
 }
 
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct Counters {
     pub customer: i64,
     pub account: i64,
@@ -175,70 +181,162 @@ struct Posting {
     hold: Option<(i64, OffsetDateTime)>,
 }
 
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ledger {
-    pub info: LedgerInfo,
-    customers: HashMap<i64, Customer>,
-    customer_by_no: HashMap<String, i64>,
+    pub info: Tracked<LedgerInfo>,
+    customers: Table<i64, Customer>,
+    customer_by_no: Table<String, i64>,
     /// Lower-cased usernames and aliases share one namespace, so identification is unambiguous.
-    by_handle: HashMap<String, i64>,
-    by_card: HashMap<String, i64>,
-    by_personal_number: HashMap<String, i64>,
-    accounts: HashMap<i64, Account>,
-    account_by_no: HashMap<String, i64>,
-    holds: HashMap<i64, Hold>,
+    by_handle: Table<String, i64>,
+    by_card: Table<String, i64>,
+    by_personal_number: Table<String, i64>,
+    accounts: Table<i64, Account>,
+    account_by_no: Table<String, i64>,
+    holds: Table<i64, Hold>,
     /// Open sessions, and ended ones until their end is persisted.
-    sessions: HashMap<i64, Session>,
+    sessions: Table<i64, Session>,
     /// Ended sessions, compacted to their account.
-    ended_sessions: HashMap<i64, i64>,
+    ended_sessions: Table<i64, i64>,
     /// Recharge payments still `created`, and settled ones until persisted.
-    recharges: HashMap<i64, RechargePayment>,
-    settled_recharges: HashMap<i64, SettledRecharge>,
-    recharge_counts: HashMap<i64, i64>,
+    recharges: Table<i64, RechargePayment>,
+    settled_recharges: Table<i64, SettledRecharge>,
+    recharge_counts: Table<i64, i64>,
     /// Cards by token.
-    cards: HashMap<String, Card>,
+    cards: Table<String, Card>,
     /// Every bill and reminder, by bill number.
-    bills: HashMap<i64, Bill>,
-    authentications: HashMap<String, Authentication>,
-    splits: HashMap<String, SplitAuthorization>,
-    captures: HashMap<String, Capture>,
-    reversals: HashMap<String, Reversal>,
+    bills: Table<i64, Bill>,
+    authentications: Table<String, Authentication>,
+    splits: Table<String, SplitAuthorization>,
+    captures: Table<String, Capture>,
+    reversals: Table<String, Reversal>,
     /// Answers to client-chosen ids, by `kind:id`.
-    idempotency: HashMap<String, IdempotencyRecord>,
-    applications: HashMap<String, Application>,
-    payments: HashMap<i64, SessionPayment>,
+    idempotency: Table<String, IdempotencyRecord>,
+    applications: Table<String, Application>,
+    payments: Table<i64, SessionPayment>,
     last_id: Counters,
-    dirty: Dirty,
+    /// Postings made since the store last took them.
+    transactions: Vec<Transaction>,
+    /// Transactions to mark billed, by bill number, since the store last took them.
+    billed: Vec<(i64, Vec<i64>)>,
+    /// What the current job found, to put back if it is refused.
+    mark: JobMark,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct JobMark {
+    last_id: Counters,
+    transactions: usize,
+    billed: usize,
+}
+
+/// Whether a job's result refuses it: a refused job leaves the ledger as it found it.
+pub trait JobOutcome {
+    fn refused(&self) -> bool;
+}
+
+impl<T, E> JobOutcome for Result<T, E> {
+    fn refused(&self) -> bool {
+        self.is_err()
+    }
+}
+
+/// Calls `$m` on every table, so that no table can be left out of a job's end.
+macro_rules! each_table {
+    ($l:expr, $m:ident) => {{
+        let l = $l;
+        l.info.$m();
+        l.customers.$m();
+        l.customer_by_no.$m();
+        l.by_handle.$m();
+        l.by_card.$m();
+        l.by_personal_number.$m();
+        l.accounts.$m();
+        l.account_by_no.$m();
+        l.holds.$m();
+        l.sessions.$m();
+        l.ended_sessions.$m();
+        l.recharges.$m();
+        l.settled_recharges.$m();
+        l.recharge_counts.$m();
+        l.cards.$m();
+        l.bills.$m();
+        l.authentications.$m();
+        l.splits.$m();
+        l.captures.$m();
+        l.reversals.$m();
+        l.idempotency.$m();
+        l.applications.$m();
+        l.payments.$m();
+    }};
 }
 
 impl Ledger {
     pub fn new(info: LedgerInfo) -> Self {
         Ledger {
-            info,
-            customers: HashMap::new(),
-            customer_by_no: HashMap::new(),
-            by_handle: HashMap::new(),
-            by_card: HashMap::new(),
-            by_personal_number: HashMap::new(),
-            accounts: HashMap::new(),
-            account_by_no: HashMap::new(),
-            holds: HashMap::new(),
-            sessions: HashMap::new(),
-            ended_sessions: HashMap::new(),
-            recharges: HashMap::new(),
-            settled_recharges: HashMap::new(),
-            recharge_counts: HashMap::new(),
-            cards: HashMap::new(),
-            bills: HashMap::new(),
-            authentications: HashMap::new(),
-            splits: HashMap::new(),
-            captures: HashMap::new(),
-            reversals: HashMap::new(),
-            idempotency: HashMap::new(),
-            applications: HashMap::new(),
-            payments: HashMap::new(),
+            info: Tracked::new(info),
+            customers: Table::default(),
+            customer_by_no: Table::default(),
+            by_handle: Table::default(),
+            by_card: Table::default(),
+            by_personal_number: Table::default(),
+            accounts: Table::default(),
+            account_by_no: Table::default(),
+            holds: Table::default(),
+            sessions: Table::default(),
+            ended_sessions: Table::default(),
+            recharges: Table::default(),
+            settled_recharges: Table::default(),
+            recharge_counts: Table::default(),
+            cards: Table::default(),
+            bills: Table::default(),
+            authentications: Table::default(),
+            splits: Table::default(),
+            captures: Table::default(),
+            reversals: Table::default(),
+            idempotency: Table::default(),
+            applications: Table::default(),
+            payments: Table::default(),
             last_id: Counters::default(),
-            dirty: Dirty::default(),
+            transactions: Vec::new(),
+            billed: Vec::new(),
+            mark: JobMark::default(),
         }
+    }
+
+    /// Runs one job: if it is refused (or panics), the ledger is put back as it was before
+    /// it, and the other jobs of the batch are unaffected.
+    pub fn job<T: JobOutcome>(&mut self, op: impl FnOnce(&mut Ledger) -> T) -> T {
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op(self)));
+        match out {
+            Ok(out) if !out.refused() => {
+                self.keep_job();
+                out
+            }
+            Ok(out) => {
+                self.undo_job();
+                out
+            }
+            Err(panic) => {
+                self.undo_job();
+                std::panic::resume_unwind(panic)
+            }
+        }
+    }
+
+    fn keep_job(&mut self) {
+        each_table!(&mut *self, keep_job);
+        self.mark = JobMark {
+            last_id: self.last_id,
+            transactions: self.transactions.len(),
+            billed: self.billed.len(),
+        };
+    }
+
+    fn undo_job(&mut self) {
+        each_table!(&mut *self, undo_job);
+        self.last_id = self.mark.last_id;
+        self.transactions.truncate(self.mark.transactions);
+        self.billed.truncate(self.mark.billed);
     }
 
     /// Rebuilds a ledger from what a store loaded, checking the invariants on the way in. An
@@ -248,26 +346,32 @@ impl Ledger {
         let mut ledger = Ledger::new(info);
         for customer in snapshot.customers {
             ledger.index_customer(&customer);
-            ledger.customers.insert(customer.id, customer);
+            ledger.customers.load(customer.id, customer);
         }
         for account in snapshot.accounts {
             ledger
                 .account_by_no
-                .insert(account.account_no.clone(), account.id);
-            ledger.accounts.insert(account.id, account);
+                .load(account.account_no.clone(), account.id);
+            ledger.accounts.load(account.id, account);
         }
         for hold in snapshot.holds {
-            ledger.holds.insert(hold.id, hold);
+            ledger.holds.load(hold.id, hold);
         }
         for session in snapshot.sessions {
-            ledger.sessions.insert(session.id, session);
+            ledger.sessions.load(session.id, session);
         }
-        ledger.ended_sessions.extend(snapshot.ended_sessions);
+        for (session, account) in snapshot.ended_sessions {
+            ledger.ended_sessions.load(session, account);
+        }
         for recharge in snapshot.recharges {
-            ledger.recharges.insert(recharge.id, recharge);
+            ledger.recharges.load(recharge.id, recharge);
         }
-        ledger.settled_recharges.extend(snapshot.settled_recharges);
-        ledger.recharge_counts.extend(snapshot.recharge_counts);
+        for (id, settled) in snapshot.settled_recharges {
+            ledger.settled_recharges.load(id, settled);
+        }
+        for (customer, count) in snapshot.recharge_counts {
+            ledger.recharge_counts.load(customer, count);
+        }
         for (kind, key, json) in &snapshot.records {
             if let Err(e) = ledger.restore_record(kind, key, json) {
                 return Err(format!(
@@ -277,13 +381,13 @@ impl Ledger {
             }
         }
         for bill in snapshot.bills {
-            ledger.bills.insert(bill.bill_no, bill);
+            ledger.bills.load(bill.bill_no, bill);
         }
         for card in snapshot.cards {
-            ledger.cards.insert(card.token.clone(), card);
+            ledger.cards.load(card.token.clone(), card);
         }
         for payment in snapshot.payments {
-            ledger.payments.insert(payment.id, payment);
+            ledger.payments.load(payment.id, payment);
         }
         ledger.last_id = Counters {
             bill: ledger.bills.keys().max().copied().unwrap_or(0),
@@ -296,11 +400,47 @@ impl Ledger {
                 ledger.info.ledger_no
             ));
         }
+        ledger.keep_job();
         Ok(ledger)
     }
 
+    /// Everything changed since the last call, for the store; call between jobs.
     pub fn take_dirty(&mut self) -> Dirty {
-        std::mem::take(&mut self.dirty)
+        let mut records = BTreeSet::new();
+        let mut add = |kind: &'static str, keys: BTreeSet<String>| {
+            records.extend(keys.into_iter().map(|k| (kind, k)));
+        };
+        add("authentication", self.authentications.take_dirty());
+        add("split", self.splits.take_dirty());
+        add("capture", self.captures.take_dirty());
+        add("reversal", self.reversals.take_dirty());
+        add("idempotency", self.idempotency.take_dirty());
+        add("application", self.applications.take_dirty());
+        // Indexes and compacted summaries are rebuilt from the rows; nothing of theirs is stored.
+        self.customer_by_no.take_dirty();
+        self.by_handle.take_dirty();
+        self.by_card.take_dirty();
+        self.by_personal_number.take_dirty();
+        self.account_by_no.take_dirty();
+        self.ended_sessions.take_dirty();
+        self.settled_recharges.take_dirty();
+        self.recharge_counts.take_dirty();
+        let dirty = Dirty {
+            info: self.info.take_dirty(),
+            customers: self.customers.take_dirty(),
+            accounts: self.accounts.take_dirty(),
+            holds: self.holds.take_dirty(),
+            sessions: self.sessions.take_dirty(),
+            payments: self.payments.take_dirty(),
+            recharges: self.recharges.take_dirty(),
+            cards: self.cards.take_dirty(),
+            bills: self.bills.take_dirty(),
+            billed: std::mem::take(&mut self.billed),
+            records,
+            transactions: std::mem::take(&mut self.transactions),
+        };
+        self.keep_job();
+        dirty
     }
 
     /// Forgets what the persisted batch `dirty` resolved: the writer keeps in memory only
@@ -313,7 +453,7 @@ impl Ledger {
                 .get(id)
                 .is_some_and(|h| h.status != HoldStatus::Active)
             {
-                self.holds.remove(id);
+                self.holds.forget(id);
             }
         }
         for id in &dirty.sessions {
@@ -322,24 +462,24 @@ impl Ledger {
                 .get(id)
                 .is_some_and(|s| s.status == SessionStatus::Ended)
             {
-                let session = self.sessions.remove(id).expect("checked above");
+                let session = self.sessions.forget(id).expect("checked above");
                 for payment in &session.payments {
-                    self.payments.remove(payment);
+                    self.payments.forget(payment);
                 }
-                self.ended_sessions.insert(session.id, session.account_id);
+                self.ended_sessions.load(session.id, session.account_id);
             }
         }
         for id in &dirty.recharges {
             if let Some(r) = self.recharges.get(id)
                 && r.state != RechargeState::Created
             {
-                let r = self.recharges.remove(id).expect("checked above");
+                let r = self.recharges.forget(id).expect("checked above");
                 let settled = SettledRecharge {
                     provider: r.provider,
                     state: r.state,
                     amount: r.amount,
                 };
-                self.settled_recharges.insert(r.id, settled);
+                self.settled_recharges.load(r.id, settled);
             }
         }
     }
@@ -419,8 +559,7 @@ impl Ledger {
 
     pub fn update_settings(&mut self, patch: &serde_json::Value) -> Result<Settings, LedgerError> {
         let next = self.info.settings.patched(patch, self.info.scale())?;
-        self.info.settings = next.clone();
-        self.dirty.info = true;
+        self.info.get_mut().settings = next.clone();
         Ok(next)
     }
 
@@ -440,7 +579,6 @@ impl Ledger {
             .expect("posting to a known account");
         let balance = account.balance.checked_add(amount)?;
         account.balance = balance;
-        self.dirty.accounts.insert(account_id);
         let txn = Transaction {
             id: Self::next_id(&mut self.last_id.transaction),
             account_id,
@@ -454,7 +592,7 @@ impl Ledger {
             hold_id: hold.map(|(id, _)| id),
             reference,
         };
-        self.dirty.transactions.push(txn.clone());
+        self.transactions.push(txn.clone());
         if matches!(kind, TxnType::Payment | TxnType::Recharge) && amount > Amount::ZERO {
             let bill_reference = txn
                 .reference
@@ -490,8 +628,6 @@ impl Ledger {
             .get_mut(&account_id)
             .expect("known account")
             .reserved = reserved;
-        self.dirty.holds.insert(hold_id);
-        self.dirty.accounts.insert(account_id);
         Ok(())
     }
 
@@ -517,7 +653,6 @@ impl Ledger {
                 description,
             },
         );
-        self.dirty.holds.insert(id);
         id
     }
 

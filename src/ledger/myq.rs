@@ -67,7 +67,6 @@ impl Ledger {
                 payments: Vec::new(),
             },
         );
-        self.dirty.sessions.insert(id);
         Ok(id)
     }
 
@@ -121,7 +120,6 @@ impl Ledger {
         self.ensure_open(session_id)?;
         let session = self.sessions.get_mut(&session_id).expect("checked above");
         session.last_activity = now;
-        self.dirty.sessions.insert(session_id);
         Ok(session)
     }
 
@@ -236,7 +234,6 @@ impl Ledger {
             .payments
             .push(id);
         self.payments.insert(id, payment.clone());
-        self.dirty.payments.insert(id);
         Ok(payment)
     }
 
@@ -284,7 +281,6 @@ impl Ledger {
         p.requested = amount;
         p.permitted = permitted;
         p.from_block = from_block;
-        self.dirty.payments.insert(payment_id);
         Ok(p.clone())
     }
 
@@ -320,7 +316,6 @@ impl Ledger {
         let p = self.payments.get_mut(&payment_id).expect("payment");
         p.status = PaymentStatus::Committed;
         p.from_block = Amount::ZERO;
-        self.dirty.payments.insert(payment_id);
         Ok(())
     }
 
@@ -359,7 +354,6 @@ impl Ledger {
                     PaymentStatus::Reversed;
             }
         }
-        self.dirty.payments.insert(payment_id);
         Ok(())
     }
 
@@ -384,14 +378,12 @@ impl Ledger {
                 let p = self.payments.get_mut(&pid).expect("payment");
                 p.status = PaymentStatus::RolledBack;
                 p.from_block = Amount::ZERO;
-                self.dirty.payments.insert(pid);
             }
         }
         if let Some(b) = block {
             self.resolve_hold(b, HoldStatus::Released)?;
         }
         self.sessions.get_mut(&session_id).expect("session").status = SessionStatus::Ended;
-        self.dirty.sessions.insert(session_id);
         Ok(())
     }
 

@@ -38,7 +38,6 @@ impl Ledger {
                 application.id
             )));
         }
-        self.mark_record("application", &application.id);
         self.applications
             .insert(application.id.clone(), application.clone());
         Ok(application)
@@ -114,7 +113,6 @@ impl Ledger {
             a.status = "rejected".into();
             a.reason = Some(reason);
             let a = a.clone();
-            self.mark_record("application", id);
             return Ok(a);
         }
         let customer_id = match existing {
@@ -140,7 +138,6 @@ impl Ledger {
                 .get_mut(&customer_id)
                 .expect("known customer")
                 .pep = true;
-            self.dirty.customers.insert(customer_id);
         }
         let customer_no = self.customers[&customer_id].customer_no.clone();
         let account = self.create_account(
@@ -158,7 +155,6 @@ impl Ledger {
         a.status = "approved".into();
         a.account_no = Some(account.account_no);
         let a = a.clone();
-        self.mark_record("application", id);
         Ok(a)
     }
 }

@@ -65,7 +65,6 @@ impl Ledger {
         };
         self.recharge_counts.insert(customer_id, payment_no);
         self.recharges.insert(payment.id, payment.clone());
-        self.dirty.recharges.insert(payment.id);
         Ok(payment)
     }
 
@@ -111,7 +110,6 @@ impl Ledger {
             p.description = d;
         }
         p.updated_at = now;
-        self.dirty.recharges.insert(id);
         Ok(())
     }
 
@@ -139,7 +137,6 @@ impl Ledger {
         let p = self.recharges.get_mut(&id).expect("found above");
         p.state = RechargeState::Completed;
         p.updated_at = now;
-        self.dirty.recharges.insert(id);
         Ok(amount)
     }
 
@@ -171,7 +168,6 @@ impl Ledger {
             p.description = reason;
         }
         p.updated_at = now;
-        self.dirty.recharges.insert(id);
     }
 
     /// Cancels created payments older than the ledger's `rechargeExpirySeconds`.

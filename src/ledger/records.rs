@@ -1,4 +1,4 @@
-//! The JSON records of API D's resources and idempotency answers: marking, writing, reading.
+//! The JSON records of API D's resources and idempotency answers: writing and reading.
 
 use super::*;
 
@@ -8,12 +8,7 @@ impl Ledger {
     }
 
     pub fn remember(&mut self, key: String, record: IdempotencyRecord) {
-        self.mark_record("idempotency", &key);
         self.idempotency.insert(key, record);
-    }
-
-    pub(super) fn mark_record(&mut self, kind: &'static str, key: &str) {
-        self.dirty.records.insert((kind, key.to_string()));
     }
 
     /// A record as stored: JSON of the entity of `kind` under `key`.
@@ -36,27 +31,27 @@ impl Ledger {
         match kind {
             "authentication" => {
                 self.authentications
-                    .insert(key.to_string(), serde_json::from_str(json).map_err(bad)?);
+                    .load(key.to_string(), serde_json::from_str(json).map_err(bad)?);
             }
             "split" => {
                 self.splits
-                    .insert(key.to_string(), serde_json::from_str(json).map_err(bad)?);
+                    .load(key.to_string(), serde_json::from_str(json).map_err(bad)?);
             }
             "capture" => {
                 self.captures
-                    .insert(key.to_string(), serde_json::from_str(json).map_err(bad)?);
+                    .load(key.to_string(), serde_json::from_str(json).map_err(bad)?);
             }
             "reversal" => {
                 self.reversals
-                    .insert(key.to_string(), serde_json::from_str(json).map_err(bad)?);
+                    .load(key.to_string(), serde_json::from_str(json).map_err(bad)?);
             }
             "idempotency" => {
                 self.idempotency
-                    .insert(key.to_string(), serde_json::from_str(json).map_err(bad)?);
+                    .load(key.to_string(), serde_json::from_str(json).map_err(bad)?);
             }
             "application" => {
                 self.applications
-                    .insert(key.to_string(), serde_json::from_str(json).map_err(bad)?);
+                    .load(key.to_string(), serde_json::from_str(json).map_err(bad)?);
             }
             other => return Err(format!("unknown record kind {other}")),
         }

@@ -212,7 +212,7 @@ async fn patch_ledger(
         .execute(id, move |l, _| {
             l.update_settings(&patch)?;
             if let Some(name) = name {
-                l.info.name = name;
+                l.info.get_mut().name = name;
             }
             Ok::<_, LedgerError>(l.info.clone())
         })
