@@ -51,6 +51,11 @@ pub struct Authentication {
     pub sca_token_sha256: Option<String>,
     pub sca_token_used: bool,
     pub return_url: Option<String>,
+    /// Canonical SHA-256 of the request that created it: a retry with the same request gets
+    /// the resource, another request under its id is a conflict. Absent on records older
+    /// than the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_sha256: Option<String>,
 }
 
 /// What a merchant sends to pre-authorize.
@@ -100,6 +105,11 @@ pub struct SplitAuthorization {
     pub status: SplitStatus,
     pub created_at: OffsetDateTime,
     pub valid_to: OffsetDateTime,
+    /// Canonical SHA-256 of the request that created it: a retry with the same request gets
+    /// the resource, another request under its id is a conflict. Absent on records older
+    /// than the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,6 +125,11 @@ pub struct Capture {
     pub months: u32,
     pub monthly: Amount,
     pub created_at: OffsetDateTime,
+    /// Canonical SHA-256 of the request that created it: a retry with the same request gets
+    /// the resource, another request under its id is a conflict. Absent on records older
+    /// than the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,6 +139,11 @@ pub struct Reversal {
     pub amount: Amount,
     pub seller_transaction_id: String,
     pub created_at: OffsetDateTime,
+    /// Canonical SHA-256 of the request that created it: a retry with the same request gets
+    /// the resource, another request under its id is a conflict. Absent on records older
+    /// than the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -133,14 +153,6 @@ pub struct CaptureRequest {
     pub months: u32,
     pub monthly: Amount,
     pub product_name: String,
-}
-
-/// A stored answer to a client-chosen id: a retry with the same body gets it again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IdempotencyRecord {
-    pub body_sha256: String,
-    pub status: u16,
-    pub response: String,
 }
 
 /// Why an SCA link cannot be used.
@@ -223,6 +235,7 @@ impl Ledger {
             sca_token_sha256: None,
             sca_token_used: false,
             return_url: None,
+            request_sha256: None,
         };
         self.authentications.insert(auth.id.clone(), auth.clone());
         Ok(auth)
@@ -386,6 +399,7 @@ impl Ledger {
             status: SplitStatus::Authorized,
             created_at: now,
             valid_to,
+            request_sha256: None,
         };
         self.authentications
             .get_mut(pre_auth_id)

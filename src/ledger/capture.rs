@@ -60,6 +60,7 @@ impl Ledger {
             months: req.months,
             monthly: req.monthly,
             created_at: now,
+            request_sha256: None,
         };
         self.captures.insert(capture.id.clone(), capture.clone());
         Ok(capture)
@@ -69,6 +70,19 @@ impl Ledger {
         self.captures
             .get(capture_id)
             .filter(|c| c.split_id == split_id)
+    }
+
+    /// The reversal `reversal_id` of the capture `capture_id` of the split `split_id`.
+    pub fn reversal_of(
+        &self,
+        split_id: &str,
+        capture_id: &str,
+        reversal_id: &str,
+    ) -> Option<&Reversal> {
+        self.capture_of(split_id, capture_id)?;
+        self.reversals
+            .get(reversal_id)
+            .filter(|r| r.capture_id == capture_id)
     }
 
     pub fn reverse(
@@ -118,6 +132,7 @@ impl Ledger {
             amount,
             seller_transaction_id,
             created_at: now,
+            request_sha256: None,
         };
         self.reversals.insert(reversal.id.clone(), reversal.clone());
         Ok(reversal)

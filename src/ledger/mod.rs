@@ -35,6 +35,7 @@ pub use model::*;
 pub use myq::Identification;
 pub use onboarding::Application;
 pub use recharge::PROVIDER_DISABLED;
+pub use records::Resource;
 pub use settings::{RECHARGE_PROVIDERS, Settings};
 pub use users::UserFilter;
 
@@ -209,8 +210,6 @@ pub struct Ledger {
     splits: Table<String, SplitAuthorization>,
     captures: Table<String, Capture>,
     reversals: Table<String, Reversal>,
-    /// Answers to client-chosen ids, by `kind:id`.
-    idempotency: Table<String, IdempotencyRecord>,
     applications: Table<String, Application>,
     payments: Table<i64, SessionPayment>,
     last_id: Counters,
@@ -264,7 +263,6 @@ macro_rules! each_table {
         l.splits.$m();
         l.captures.$m();
         l.reversals.$m();
-        l.idempotency.$m();
         l.applications.$m();
         l.payments.$m();
     }};
@@ -293,7 +291,6 @@ impl Ledger {
             splits: Table::default(),
             captures: Table::default(),
             reversals: Table::default(),
-            idempotency: Table::default(),
             applications: Table::default(),
             payments: Table::default(),
             last_id: Counters::default(),
@@ -414,7 +411,6 @@ impl Ledger {
         add("split", self.splits.take_dirty());
         add("capture", self.captures.take_dirty());
         add("reversal", self.reversals.take_dirty());
-        add("idempotency", self.idempotency.take_dirty());
         add("application", self.applications.take_dirty());
         // Indexes and compacted summaries are rebuilt from the rows; nothing of theirs is stored.
         self.customer_by_no.take_dirty();

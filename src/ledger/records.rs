@@ -1,14 +1,55 @@
-//! The JSON records of API D's resources and idempotency answers: writing and reading.
+//! The JSON records of API D's resources: writing, reading, and their request hashes.
 
 use super::*;
 
+/// The resources a merchant creates under an id of its own choosing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Authentication,
+    Split,
+    Capture,
+    Reversal,
+}
+
+impl Resource {
+    pub fn noun(self) -> &'static str {
+        match self {
+            Resource::Authentication => "Authentication",
+            Resource::Split => "Split authorization",
+            Resource::Capture => "Capture",
+            Resource::Reversal => "Reversal",
+        }
+    }
+}
+
 impl Ledger {
-    pub fn idempotency(&self, key: &str) -> Option<&IdempotencyRecord> {
-        self.idempotency.get(key)
+    /// The request hash of the resource of `kind` under `key`: `None` if there is no such
+    /// resource, `Some(None)` if it predates request hashes.
+    pub fn request_hash(&self, kind: Resource, key: &str) -> Option<Option<&str>> {
+        let hash = match kind {
+            Resource::Authentication => &self.authentications.get(key)?.request_sha256,
+            Resource::Split => &self.splits.get(key)?.request_sha256,
+            Resource::Capture => &self.captures.get(key)?.request_sha256,
+            Resource::Reversal => &self.reversals.get(key)?.request_sha256,
+        };
+        Some(hash.as_deref())
     }
 
-    pub fn remember(&mut self, key: String, record: IdempotencyRecord) {
-        self.idempotency.insert(key, record);
+    /// Records the hash of the request that created the resource; the id stays an
+    /// idempotency key for as long as the resource exists.
+    pub fn set_request_hash(&mut self, kind: Resource, key: &str, hash: String) {
+        let slot = match kind {
+            Resource::Authentication => self
+                .authentications
+                .get_mut(key)
+                .map(|r| &mut r.request_sha256),
+            Resource::Split => self.splits.get_mut(key).map(|r| &mut r.request_sha256),
+            Resource::Capture => self.captures.get_mut(key).map(|r| &mut r.request_sha256),
+            Resource::Reversal => self.reversals.get_mut(key).map(|r| &mut r.request_sha256),
+        };
+        if let Some(slot) = slot {
+            *slot = Some(hash);
+        }
     }
 
     /// A record as stored: JSON of the entity of `kind` under `key`.
@@ -18,7 +59,6 @@ impl Ledger {
             "split" => serde_json::to_string(self.splits.get(key)?),
             "capture" => serde_json::to_string(self.captures.get(key)?),
             "reversal" => serde_json::to_string(self.reversals.get(key)?),
-            "idempotency" => serde_json::to_string(self.idempotency.get(key)?),
             "application" => serde_json::to_string(self.applications.get(key)?),
             _ => return None,
         };
@@ -45,10 +85,8 @@ impl Ledger {
                 self.reversals
                     .load(key.to_string(), serde_json::from_str(json).map_err(bad)?);
             }
-            "idempotency" => {
-                self.idempotency
-                    .load(key.to_string(), serde_json::from_str(json).map_err(bad)?);
-            }
+            // Stored answers of older versions; migrations remove them.
+            "idempotency" => {}
             "application" => {
                 self.applications
                     .load(key.to_string(), serde_json::from_str(json).map_err(bad)?);

@@ -269,6 +269,49 @@ async fn client_chosen_ids_make_posts_safe_to_retry() {
     );
 }
 
+#[tokio::test]
+async fn a_retry_gets_the_resource_as_it_is_now_and_numbers_compare_by_value() {
+    let f = setup().await;
+    f.pre_auth("n1", "100", "None").await;
+    // `100.00` is the same number as `100`: the same request, not a conflict.
+    let again = f
+        .post(
+            &format!("{BASE}/authentications/n1"),
+            pre_auth_body("100.00", "None"),
+        )
+        .await;
+    assert_eq!(again.status, 201, "{}", again.text);
+    let split = f.split("n1s", "n1").await;
+    assert_eq!(split.status, 201, "{}", split.text);
+    assert_eq!(split.json()["status"], "authorized", "{}", split.text);
+    assert_eq!(f.capture("n1s", "n1c", "100").await.status, 201);
+
+    // The split was captured since: a retry shows that, as a GET does, with the first status.
+    let retried = f.split("n1s", "n1").await;
+    assert_eq!(retried.status, 201, "{}", retried.text);
+    let now = f.get(&format!("{BASE}/split-authorizations/n1s")).await;
+    assert_eq!(retried.json(), now);
+    assert_ne!(
+        retried.text, split.text,
+        "the current state, not the first answer"
+    );
+    assert_eq!(
+        f.get(A1).await["totalBalance"],
+        dec("-100.00"),
+        "the retries changed nothing"
+    );
+
+    // A capture id names a capture only under its own split authorization.
+    f.pre_auth("n2", "10", "None").await;
+    assert_eq!(f.split("n2s", "n2").await.status, 201);
+    let elsewhere = f.capture("n2s", "n1c", "100").await;
+    assert_ne!(
+        elsewhere.status, 201,
+        "not n1s's capture: {}",
+        elsewhere.text
+    );
+}
+
 async fn redirect(f: &Fixture, id: &str, return_url: &str) -> String {
     let r = f
         .post(

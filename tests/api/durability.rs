@@ -162,3 +162,70 @@ async fn authorizations_and_their_idempotent_answers_survive_sigkill() {
         "captured once, the rest still held"
     );
 }
+
+/// A database written by a version that stored HTTP answers (`idempotency` records) is
+/// migrated: each resource gets its request's hash, and the stored answers go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_answers_of_an_older_version_become_request_hashes() {
+    let test_db = TestDb::new();
+    let db = test_db.url.clone();
+    let server = Server::start(&db, free_port(), Some(TOKEN)).await;
+    let setup = Setup::ledger("501")
+        .customer("C1", json!({}), "1000")
+        .ledger_bearer();
+    let bearer = setup.provision(&server.admin(), &server.url).await.bearer;
+    let path = "/ledger/account-transaction/v1/501/authentications/m1";
+    let body = |amount: i64| {
+        json!({"customer": {"customerNo": "C1"}, "sellerNo": "S", "authorizationAmount": amount,
+               "currency": "SEK", "assesment": {"scaStatus": "Exempted"}})
+    };
+    let post = |url: String, body: Value| {
+        let bearer = bearer.clone();
+        async move {
+            let r = reqwest::Client::new()
+                .post(format!("{url}{path}"))
+                .header("authorization", bearer)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    assert_eq!(post(server.url.clone(), body(300)).await.0, 201);
+    server.kill9();
+
+    // Back to what the previous schema held: the hash in a stored answer, not on the resource.
+    let (json_hash, without_hash, version_back) = if crate::helpers::on_postgres() {
+        (
+            "body::jsonb ->> 'request_sha256'",
+            "(body::jsonb - 'request_sha256')::text",
+            "DELETE FROM saldo_migrations WHERE version = 4",
+        )
+    } else {
+        (
+            "json_extract(body, '$.request_sha256')",
+            "json_remove(body, '$.request_sha256')",
+            "PRAGMA user_version = 8",
+        )
+    };
+    test_db.execute(&format!(
+        "INSERT INTO records (ledger_id, kind, key, body) \
+         SELECT ledger_id, 'idempotency', 'authentication:m1', \
+                '{{\"body_sha256\":\"' || ({json_hash}) || '\",\"status\":201,\"response\":\"{{}}\"}}' \
+         FROM records WHERE kind = 'authentication' AND key = 'm1'"
+    ));
+    test_db.execute(&format!(
+        "UPDATE records SET body = {without_hash} WHERE kind = 'authentication'"
+    ));
+    test_db.execute(version_back);
+
+    let server = Server::start(&db, free_port(), Some(TOKEN)).await;
+    let (status, text) = post(server.url.clone(), body(300)).await;
+    assert_eq!(status, 201, "the same request is still a retry: {text}");
+    let (status, text) = post(server.url.clone(), body(301)).await;
+    assert_eq!(status, 409, "another request is still a conflict: {text}");
+    assert!(text.contains("different request body"), "{text}");
+    let left = test_db.count("records WHERE kind = 'idempotency'");
+    assert_eq!(left, 0, "no stored answers remain");
+}

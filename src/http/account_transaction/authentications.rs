@@ -10,7 +10,7 @@ use super::{AtProblem, Merchant, once, validation};
 use crate::http::AppState;
 use crate::http::body::{self, BodyError, JsonBody};
 use crate::ledger::{
-    AuthStatus, Authentication, Ledger, LedgerError, PreAuthRequest, personnummer, zone,
+    AuthStatus, Authentication, Ledger, LedgerError, PreAuthRequest, Resource, personnummer, zone,
 };
 use crate::secret::{self, Secret};
 
@@ -137,11 +137,12 @@ pub async fn create(
     once(
         &state,
         meta.id,
-        format!("authentication:{id}"),
+        (Resource::Authentication, id.clone()),
         &body,
+        move |l, _| l.authentication(&id).map(|a| render(l, a)),
         move |l, now| {
             let auth = l.pre_authorize(request, now)?;
-            Ok((StatusCode::CREATED, render(l, &auth)))
+            Ok(render(l, &auth))
         },
     )
     .await

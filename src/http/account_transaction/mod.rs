@@ -19,7 +19,7 @@ use super::AppState;
 use super::problem::{Flavor, Problem};
 use crate::engine::{EngineError, LedgerMeta};
 use crate::http::body::BodyError;
-use crate::ledger::{IdempotencyRecord, Ledger, LedgerError};
+use crate::ledger::{Ledger, LedgerError, Resource};
 use crate::secret;
 
 const FLAVOR: Flavor = Flavor::AccountTransaction;
@@ -126,7 +126,8 @@ impl Merchant {
     }
 }
 
-/// JSON with object keys sorted, so that key order does not make two bodies differ.
+/// JSON with object keys sorted and numbers written by value (`20`, `20.0` and `20.00` are
+/// one number), so that two bodies meaning the same request hash the same.
 fn canonical(v: &Value) -> String {
     match v {
         Value::Object(map) => {
@@ -142,58 +143,85 @@ fn canonical(v: &Value) -> String {
             "[{}]",
             items.iter().map(canonical).collect::<Vec<_>>().join(",")
         ),
+        Value::Number(n) => canonical_number(&n.to_string()),
         other => other.to_string(),
     }
 }
 
-/// Runs a POST under a client-chosen id exactly once. The id, the body's hash and the answer
-/// are stored in the same batch as the effect. A retry with the same body gets the same status
-/// and body; another body under the id is a 409. Refusals are not stored: a retry re-evaluates.
-async fn once<F>(
+/// A decimal without trailing fractional zeros and without a negative zero. Exponent forms
+/// are left as written: no amount field accepts them.
+fn canonical_number(n: &str) -> String {
+    if n.contains(['e', 'E']) || !n.contains('.') {
+        return if n == "-0" { "0".into() } else { n.into() };
+    }
+    let trimmed = n.trim_end_matches('0').trim_end_matches('.');
+    match trimmed {
+        "-0" | "" | "-" => "0".into(),
+        t => t.into(),
+    }
+}
+
+/// Creates a resource under a client-chosen id exactly once. The request's canonical hash is
+/// kept on the resource itself, in the same batch as the effect, for as long as the resource
+/// exists. A retry with the same body gets 201 and the resource as it is now (what a GET
+/// shows); another body under the id is a 409. Refusals leave nothing: a retry re-evaluates.
+///
+/// `existing` renders the resource if it exists under the request's parent; `create` makes it.
+async fn once<E, F>(
     state: &AppState,
     ledger_id: i64,
-    key: String,
+    (resource, id): (Resource, String),
     body: &Value,
-    op: F,
+    existing: E,
+    create: F,
 ) -> Result<Response, AtProblem>
 where
-    F: FnOnce(&mut Ledger, OffsetDateTime) -> Result<(StatusCode, Value), LedgerError>
-        + Send
-        + 'static,
+    E: FnOnce(&mut Ledger, OffsetDateTime) -> Option<Value> + Send + 'static,
+    F: FnOnce(&mut Ledger, OffsetDateTime) -> Result<Value, LedgerError> + Send + 'static,
 {
     let hash = secret::sha256_hex(canonical(body).as_bytes());
-    let (status, text) = state
+    let answer = state
         .engine
         .execute(ledger_id, move |l, now| {
-            if let Some(record) = l.idempotency(&key) {
-                return if record.body_sha256 == hash {
-                    Ok((record.status, record.response.clone()))
-                } else {
-                    Err(LedgerError::conflict(format!(
-                        "{key} was already used with a different request body"
-                    )))
+            if let Some(current) = existing(l, now) {
+                return match l.request_hash(resource, &id) {
+                    Some(Some(stored)) if stored != hash => Err(LedgerError::conflict(format!(
+                        "{} {id} already exists with a different request body",
+                        resource.noun()
+                    ))),
+                    _ => Ok(current),
                 };
             }
-            let (status, response) = op(l, now)?;
-            let record = IdempotencyRecord {
-                body_sha256: hash,
-                status: status.as_u16(),
-                response: response.to_string(),
-            };
-            let answer = (record.status, record.response.clone());
-            l.remember(key, record);
-            Ok(answer)
+            let created = create(l, now)?;
+            l.set_request_hash(resource, &id, hash);
+            Ok(created)
         })
         .await??;
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
-    let mut response = (status, text).into_response();
-    response.headers_mut().insert(
-        axum::http::header::CONTENT_TYPE,
-        axum::http::HeaderValue::from_static("application/json"),
-    );
-    Ok(response)
+    Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
 }
 
 fn validation(field: &str, rule: impl Into<String>) -> AtProblem {
     AtProblem(Problem::validation(FLAVOR, field, rule))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hashed(text: &str) -> String {
+        canonical(&serde_json::from_str(text).unwrap())
+    }
+
+    #[test]
+    fn requests_meaning_the_same_hash_the_same() {
+        assert_eq!(
+            hashed(r#"{"a":20,"b":[1.50]}"#),
+            hashed(r#"{"b":[1.5],"a":20.00}"#)
+        );
+        assert_eq!(hashed("-0.00"), hashed("0"));
+        assert_eq!(hashed("100.0"), hashed("100"));
+        assert_ne!(hashed("100"), hashed("1000"));
+        assert_ne!(hashed("20.01"), hashed("20.1"));
+        assert_ne!(hashed(r#"{"a":"20"}"#), hashed(r#"{"a":20}"#));
+    }
 }

@@ -11,7 +11,8 @@ use crate::http::AppState;
 use crate::http::body::{self, BodyError, JsonBody};
 use crate::http::credit_account::render::account_path;
 use crate::ledger::{
-    Capture, CaptureRequest, Ledger, LedgerError, SplitAuthorization, SplitStatus, zone,
+    Capture, CaptureRequest, Ledger, LedgerError, Resource, Reversal, SplitAuthorization,
+    SplitStatus, zone,
 };
 use crate::money::Amount;
 
@@ -102,14 +103,16 @@ pub async fn create(
     let JsonBody(body) = body?;
     same_id(&body, "splitAuthorizationId", &id)?;
     let pre_auth = body::required_string(&body, "preAuthorizationId", 64)?;
+    let known = id.clone();
     once(
         &state,
         meta.id,
-        format!("split:{id}"),
+        (Resource::Split, id.clone()),
         &body,
+        move |l, now| l.split(&known, now).map(|s| render_split(l, &s)),
         move |l, now| {
             let split = l.split_authorize(&id, &pre_auth, now)?;
-            Ok((StatusCode::CREATED, render_split(l, &split)))
+            Ok(render_split(l, &split))
         },
     )
     .await
@@ -169,14 +172,16 @@ pub async fn capture(
         monthly,
         product_name: body::required_string(&body, "productName", 200)?,
     };
+    let (split, known) = (id.clone(), capture_id.clone());
     once(
         &state,
         meta.id,
-        format!("capture:{id}:{capture_id}"),
+        (Resource::Capture, capture_id.clone()),
         &body,
+        move |l, _| l.capture_of(&split, &known).map(|c| render_capture(l, c)),
         move |l, now| {
             let capture = l.capture(&id, &capture_id, request, now)?;
-            Ok((StatusCode::CREATED, render_capture(l, &capture)))
+            Ok(render_capture(l, &capture))
         },
     )
     .await
@@ -211,34 +216,45 @@ pub async fn reverse(
     currency(&body, &meta.currency)?;
     let amount = body::amount(&body, "amount", meta.scale)?;
     let seller_transaction_id = body::required_string(&body, "sellerTransactionId", 100)?;
-    let key = format!("reversal:{id}:{capture_id}:{reversal_id}");
-    once(&state, meta.id, key, &body, move |l, now| {
-        let r = l.reverse(
-            &id,
-            &capture_id,
-            &reversal_id,
-            amount,
-            seller_transaction_id,
-            now,
-        )?;
-        let scale = l.info.scale();
-        let capture_path = format!(
-            "{}/captures/{capture_id}",
-            split_path(&l.info.ledger_no, &id)
-        );
-        Ok((
-            StatusCode::CREATED,
-            json!({
-                "@id": format!("{capture_path}/reversals/{}", r.id),
-                "reversalId": r.id,
-                "currency": l.info.currency,
-                "amount": r.amount.fixed_json(scale),
-                "sellerTransactionId": r.seller_transaction_id,
-                "capture": capture_path,
-            }),
-        ))
-    })
+    let (split, capture, known) = (id.clone(), capture_id.clone(), reversal_id.clone());
+    once(
+        &state,
+        meta.id,
+        (Resource::Reversal, reversal_id.clone()),
+        &body,
+        move |l, _| {
+            l.reversal_of(&split, &capture, &known)
+                .map(|r| render_reversal(l, &split, r))
+        },
+        move |l, now| {
+            let r = l.reverse(
+                &id,
+                &capture_id,
+                &reversal_id,
+                amount,
+                seller_transaction_id,
+                now,
+            )?;
+            Ok(render_reversal(l, &id, &r))
+        },
+    )
     .await
+}
+
+fn render_reversal(l: &Ledger, split_id: &str, r: &Reversal) -> Value {
+    let capture_path = format!(
+        "{}/captures/{}",
+        split_path(&l.info.ledger_no, split_id),
+        r.capture_id
+    );
+    json!({
+        "@id": format!("{capture_path}/reversals/{}", r.id),
+        "reversalId": r.id,
+        "currency": l.info.currency,
+        "amount": r.amount.fixed_json(l.info.scale()),
+        "sellerTransactionId": r.seller_transaction_id,
+        "capture": capture_path,
+    })
 }
 
 /// Releases the remaining hold. There is no client id here: a repeated cancellation answers

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0001_init.sql"),
     include_str!("../../../migrations/postgres/0002_fillfactor.sql"),
     include_str!("../../../migrations/postgres/0003_last_batch.sql"),
+    include_str!("../../../migrations/postgres/0004_request_hash.sql"),
 ];
 
 /// Connections a process keeps at most: one per writer mid-batch, plus readers.

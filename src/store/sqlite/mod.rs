@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0006_pep.sql"),
     include_str!("../../../migrations/sqlite/0007_ledger_version.sql"),
     include_str!("../../../migrations/sqlite/0008_last_batch.sql"),
+    include_str!("../../../migrations/sqlite/0009_request_hash.sql"),
 ];
 
 pub struct SqliteStore {

@@ -52,6 +52,20 @@ impl TestDb {
             .unwrap()
     }
 
+    /// `SELECT COUNT(*) FROM <from>`, behind saldo's back.
+    pub fn count(&self, from: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {from}");
+        if on_postgres() {
+            let n = database::query(&self.url, sql).unwrap();
+            return n.expect("a count").parse().unwrap();
+        }
+        let path = self.url.strip_prefix("sqlite://").unwrap();
+        rusqlite::Connection::open(path)
+            .unwrap()
+            .query_row(&sql, [], |r| r.get(0))
+            .unwrap()
+    }
+
     /// Runs SQL on the database behind saldo's back, as a damaged disk or a careless
     /// operator would.
     pub fn execute(&self, sql: &str) {
