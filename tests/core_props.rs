@@ -224,7 +224,63 @@ impl Model {
     }
 }
 
+/// What a store would hold of what left memory: enough to answer the point reads.
+#[derive(Default)]
+struct MemArchive {
+    sessions: std::sync::Mutex<HashMap<i64, i64>>,
+    recharges: std::sync::Mutex<HashMap<i64, saldo::ledger::SettledRecharge>>,
+    records: std::sync::Mutex<HashMap<(String, String), String>>,
+}
+
+impl MemArchive {
+    /// Files what a persisted batch wrote, as a store would.
+    fn keep(&self, ledger: &Ledger, dirty: &saldo::ledger::Dirty) {
+        for id in &dirty.sessions {
+            let s = ledger.session(*id).unwrap();
+            if s.status == saldo::ledger::SessionStatus::Ended {
+                self.sessions.lock().unwrap().insert(*id, s.account_id);
+            }
+        }
+        for id in &dirty.recharges {
+            let r = ledger.recharge(*id).unwrap();
+            if r.state != saldo::ledger::RechargeState::Created {
+                let settled = saldo::ledger::SettledRecharge {
+                    provider: r.provider.clone(),
+                    state: r.state,
+                    amount: r.amount,
+                };
+                self.recharges.lock().unwrap().insert(*id, settled);
+            }
+        }
+        for (kind, key) in &dirty.records {
+            let json = ledger.record_json(kind, key).unwrap();
+            self.records
+                .lock()
+                .unwrap()
+                .insert((kind.to_string(), key.clone()), json);
+        }
+    }
+}
+
+impl saldo::ledger::Archive for MemArchive {
+    fn record(&self, _: i64, kind: &str, key: &str) -> Result<Option<String>, String> {
+        let records = self.records.lock().unwrap();
+        Ok(records.get(&(kind.to_string(), key.to_string())).cloned())
+    }
+    fn ended_session(&self, _: i64, id: i64) -> Result<Option<i64>, String> {
+        Ok(self.sessions.lock().unwrap().get(&id).copied())
+    }
+    fn settled_recharge(
+        &self,
+        _: i64,
+        id: i64,
+    ) -> Result<Option<saldo::ledger::SettledRecharge>, String> {
+        Ok(self.recharges.lock().unwrap().get(&id).cloned())
+    }
+}
+
 struct Harness {
+    archive: std::sync::Arc<MemArchive>,
     ledger: Ledger,
     captures_made: usize,
     reversals_made: usize,
@@ -293,7 +349,10 @@ impl Harness {
             account_nos.push(account.account_no);
             customers.push(format!("USER{i}"));
         }
+        let archive = std::sync::Arc::new(MemArchive::default());
+        ledger.set_archive(archive.clone());
         Harness {
+            archive,
             ledger,
             captures_made: 0,
             reversals_made: 0,
@@ -570,6 +629,7 @@ impl Harness {
             }
             Op::Persist => {
                 let dirty = self.ledger.take_dirty();
+                self.archive.keep(&self.ledger, &dirty);
                 self.ledger.compact(&dirty);
                 self.posted.extend(dirty.transactions);
                 (Outcome::Ok, Outcome::Ok)

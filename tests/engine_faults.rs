@@ -103,6 +103,24 @@ impl Store for Faulty {
     fn unbalanced_accounts(&self, ledger_id: i64) -> StoreResult<Vec<String>> {
         self.inner.unbalanced_accounts(ledger_id)
     }
+    fn archived_record(
+        &self,
+        ledger_id: i64,
+        kind: &str,
+        key: &str,
+    ) -> StoreResult<Option<String>> {
+        self.inner.archived_record(ledger_id, kind, key)
+    }
+    fn archived_session(&self, ledger_id: i64, id: i64) -> StoreResult<Option<i64>> {
+        self.inner.archived_session(ledger_id, id)
+    }
+    fn archived_recharge(
+        &self,
+        ledger_id: i64,
+        id: i64,
+    ) -> StoreResult<Option<saldo::ledger::SettledRecharge>> {
+        self.inner.archived_recharge(ledger_id, id)
+    }
     fn begin(&self, ledger_id: i64) -> StoreResult<Box<dyn Batch + '_>> {
         if take_one(&self.failing_begins) {
             return Err(StoreError::Database(

@@ -140,16 +140,6 @@ fn assert_same(a: &Ledger, b: &Ledger) {
         sorted(b.recharges().cloned(), |r| r.id)
     );
     assert_eq!(
-        sorted(a.settled_recharges().map(|(id, s)| (id, s.clone())), |r| r
-            .0),
-        sorted(b.settled_recharges().map(|(id, s)| (id, s.clone())), |r| r
-            .0)
-    );
-    assert_eq!(
-        sorted(a.ended_sessions(), |s| s.0),
-        sorted(b.ended_sessions(), |s| s.0)
-    );
-    assert_eq!(
         sorted(a.payments().cloned(), |p| p.id),
         sorted(b.payments().cloned(), |p| p.id)
     );
@@ -170,15 +160,18 @@ proptest! {
     #[test]
     fn the_store_restores_the_ledger_that_was_persisted(ops in prop::collection::vec(op(), 1..80)) {
         let db = TestDb::new();
-        roundtrip(&*open(&db), &ops);
+        roundtrip(&open(&db), &ops);
     }
 }
 
-fn roundtrip(store: &dyn Store, ops: &[Op]) {
+fn roundtrip(handle: &Arc<dyn Store>, ops: &[Op]) {
+    let store = &**handle;
     {
         let start = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
         let mut now = start;
         let mut l = setup(store, start);
+        // What reached a final state leaves memory; later calls naming it read the store.
+        l.set_archive(Arc::new(saldo::store::StoreArchive(handle.clone())));
         let mut sessions: Vec<i64> = Vec::new();
         let mut payments: Vec<(i64, i64)> = Vec::new();
         let mut recharges: Vec<i64> = Vec::new();

@@ -143,7 +143,8 @@ impl Engine {
         down
     }
 
-    fn spawn_writer(&self, ledger: Ledger, version: Option<i64>, healthy: bool) {
+    fn spawn_writer(&self, mut ledger: Ledger, version: Option<i64>, healthy: bool) {
+        ledger.set_archive(Arc::new(crate::store::StoreArchive(self.store.clone())));
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
         let (id, no) = (ledger.info.id, ledger.info.ledger_no.clone());
         let meta = LedgerMeta {

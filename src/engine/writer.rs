@@ -265,7 +265,11 @@ fn begin<'s>(
             *version = None;
             let (info, snapshot) = batch.load()?;
             let stored = snapshot.version;
+            let archive = ledger.archive();
             *ledger = Ledger::restore(info, snapshot).map_err(StoreError::Corrupt)?;
+            if let Some(archive) = archive {
+                ledger.set_archive(archive);
+            }
             *version = Some(stored);
             metrics::counter!("saldo_ledger_reloads_total").increment(1);
         }

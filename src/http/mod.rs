@@ -14,6 +14,9 @@ mod problem;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// What a client is told when the store could not be read: the cause goes to the log only.
+pub(crate) const STORE_UNAVAILABLE: &str = "The ledger's store is unavailable; nothing was changed";
+
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{StatusCode, header};

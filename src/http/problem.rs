@@ -112,6 +112,15 @@ impl Problem {
                 };
                 Problem::new(flavor, StatusCode::UNPROCESSABLE_ENTITY, code, message)
             }
+            LedgerError::Unavailable(cause) => {
+                tracing::error!(%cause, "a point read from the store failed");
+                Problem::new(
+                    flavor,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "fatal",
+                    super::STORE_UNAVAILABLE,
+                )
+            }
         }
     }
 

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use super::{AccountStatus, HoldKind, HoldStatus, Ledger, LedgerError, NationalId};
+use super::{AccountStatus, HoldKind, HoldStatus, Ledger, LedgerError, NationalId, Resource};
 use crate::money::Amount;
 
 fn unprocessable(code: &'static str, message: impl Into<String>) -> LedgerError {
@@ -173,6 +173,7 @@ impl Ledger {
         if req.amount <= Amount::ZERO {
             return Err(LedgerError::invalid("amount", "must be greater than 0"));
         }
+        self.fault_in(Resource::Authentication, &req.id)?;
         if self.authentications.contains_key(&req.id) {
             return Err(LedgerError::conflict(format!(
                 "Authentication {} already exists",
@@ -241,10 +242,6 @@ impl Ledger {
         Ok(auth)
     }
 
-    pub fn authentication(&self, id: &str) -> Option<&Authentication> {
-        self.authentications.get(id)
-    }
-
     /// Starts the consumer's approval: a one-time link (its token's hash is kept).
     pub fn start_sca(
         &mut self,
@@ -253,6 +250,7 @@ impl Ledger {
         token_sha256: String,
         now: OffsetDateTime,
     ) -> Result<(), LedgerError> {
+        self.fault_in(Resource::Authentication, id)?;
         let auth = self
             .authentications
             .get(id)
@@ -291,7 +289,14 @@ impl Ledger {
         token_sha256: &str,
         now: OffsetDateTime,
     ) -> Result<&Authentication, ScaRefusal> {
-        let auth = self.by_sca_token(token_sha256).ok_or(ScaRefusal::Unknown)?;
+        let Some(auth) = self.by_sca_token(token_sha256) else {
+            // The authentication may have left memory; a link used lately is still known.
+            return Err(match self.used_links.get(token_sha256) {
+                Some(valid_until) if *valid_until > now => ScaRefusal::Used,
+                Some(_) => ScaRefusal::Expired,
+                None => ScaRefusal::Unknown,
+            });
+        };
         if auth.sca_token_used {
             Err(ScaRefusal::Used)
         } else if auth.valid_until <= now {
@@ -311,6 +316,10 @@ impl Ledger {
         let id = self.sca_view(token_sha256, now)?.id.clone();
         let auth = self.authentications.get_mut(&id).expect("found above");
         auth.sca_token_used = true;
+        let valid_until = auth.valid_until;
+        self.used_links
+            .insert(token_sha256.to_string(), valid_until);
+        let auth = self.authentications.get_mut(&id).expect("found above");
         auth.status = if approve {
             AuthStatus::Approved
         } else {
@@ -327,6 +336,8 @@ impl Ledger {
         pre_auth_id: &str,
         now: OffsetDateTime,
     ) -> Result<SplitAuthorization, LedgerError> {
+        self.fault_in(Resource::Split, split_id)?;
+        self.fault_in(Resource::Authentication, pre_auth_id)?;
         if self.splits.contains_key(split_id) {
             return Err(LedgerError::conflict(format!(
                 "Split authorization {split_id} already exists"
@@ -410,9 +421,15 @@ impl Ledger {
     }
 
     /// The split authorization, expired first if its time has passed (lazily, on any access).
-    pub fn split(&mut self, id: &str, now: OffsetDateTime) -> Option<SplitAuthorization> {
+    /// A split authorization, held or stored; one whose time ran out expires on access.
+    pub fn split(
+        &mut self,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<SplitAuthorization>, LedgerError> {
+        self.fault_in(Resource::Split, id)?;
         self.expire_split(id, now);
-        self.splits.get(id).cloned()
+        Ok(self.splits.get(id).cloned())
     }
 
     fn expire_split(&mut self, id: &str, now: OffsetDateTime) -> bool {
@@ -437,6 +454,15 @@ impl Ledger {
 
     /// Expires every split authorization past its `validToDate`.
     pub fn expire_authorizations(&mut self, now: OffsetDateTime) -> usize {
+        let stale: Vec<String> = self
+            .used_links
+            .iter()
+            .filter(|(_, valid_until)| **valid_until <= now)
+            .map(|(token, _)| token.clone())
+            .collect();
+        for token in stale {
+            self.used_links.remove(&token);
+        }
         let due: Vec<String> = self
             .splits
             .values()
@@ -452,7 +478,7 @@ impl Ledger {
         now: OffsetDateTime,
     ) -> Result<SplitAuthorization, LedgerError> {
         let split = self
-            .split(id, now)
+            .split(id, now)?
             .ok_or(LedgerError::NotFound("Split authorization"))?;
         match split.status {
             SplitStatus::Authorized => Ok(split),
@@ -469,7 +495,7 @@ impl Ledger {
         now: OffsetDateTime,
     ) -> Result<SplitAuthorization, LedgerError> {
         let split = self
-            .split(split_id, now)
+            .split(split_id, now)?
             .ok_or(LedgerError::NotFound("Split authorization"))?;
         match split.status {
             SplitStatus::Cancelled => return Ok(split),

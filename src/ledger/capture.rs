@@ -13,6 +13,7 @@ impl Ledger {
         req: CaptureRequest,
         now: OffsetDateTime,
     ) -> Result<Capture, LedgerError> {
+        self.fault_in(Resource::Capture, capture_id)?;
         if self.captures.contains_key(capture_id) {
             return Err(LedgerError::conflict(format!(
                 "Capture {capture_id} already exists"
@@ -66,12 +67,6 @@ impl Ledger {
         Ok(capture)
     }
 
-    pub fn capture_of(&self, split_id: &str, capture_id: &str) -> Option<&Capture> {
-        self.captures
-            .get(capture_id)
-            .filter(|c| c.split_id == split_id)
-    }
-
     /// The reversal `reversal_id` of the capture `capture_id` of the split `split_id`.
     pub fn reversal_of(
         &self,
@@ -79,7 +74,9 @@ impl Ledger {
         capture_id: &str,
         reversal_id: &str,
     ) -> Option<&Reversal> {
-        self.capture_of(split_id, capture_id)?;
+        self.captures
+            .get(capture_id)
+            .filter(|c| c.split_id == split_id)?;
         self.reversals
             .get(reversal_id)
             .filter(|r| r.capture_id == capture_id)
@@ -94,13 +91,18 @@ impl Ledger {
         seller_transaction_id: String,
         now: OffsetDateTime,
     ) -> Result<Reversal, LedgerError> {
+        self.fault_in(Resource::Reversal, reversal_id)?;
+        self.fault_in(Resource::Capture, capture_id)?;
+        self.fault_in(Resource::Split, split_id)?;
         if self.reversals.contains_key(reversal_id) {
             return Err(LedgerError::conflict(format!(
                 "Reversal {reversal_id} already exists"
             )));
         }
         let capture = self
-            .capture_of(split_id, capture_id)
+            .captures
+            .get(capture_id)
+            .filter(|c| c.split_id == split_id)
             .ok_or(LedgerError::NotFound("Capture"))?
             .clone();
         if amount <= Amount::ZERO {

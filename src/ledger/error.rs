@@ -19,6 +19,9 @@ pub enum LedgerError {
     Unprocessable { code: &'static str, message: String },
     #[error("amount arithmetic overflow")]
     Overflow,
+    /// What the request names could not be read back from the store; nothing was changed.
+    #[error("the ledger's store is unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl LedgerError {

@@ -4,6 +4,7 @@
 //! refuses or panics, and the keys written become the store's `Dirty` set.
 
 mod account;
+mod archive;
 mod authorization;
 mod billing;
 mod capture;
@@ -28,6 +29,7 @@ use std::collections::BTreeSet;
 use time::OffsetDateTime;
 
 pub use account::{LimitDecision, NewCard, RECURRING_SCOPES};
+pub use archive::Archive;
 pub use authorization::*;
 pub use billing::BillRunInput;
 pub use error::LedgerError;
@@ -130,12 +132,8 @@ pub struct Snapshot {
     pub holds: Vec<Hold>,
     /// Open sessions, with their payments' ids.
     pub sessions: Vec<Session>,
-    /// Ended sessions as (session id, account id): all that later calls on them need.
-    pub ended_sessions: Vec<(i64, i64)>,
     /// Recharge payments still `created`.
     pub recharges: Vec<RechargePayment>,
-    /// Completed and canceled recharge payments, by id.
-    pub settled_recharges: Vec<(i64, SettledRecharge)>,
     /// Each customer's highest recharge `paymentNo`.
     pub recharge_counts: Vec<(i64, i64)>,
     pub cards: Vec<Card>,
@@ -194,19 +192,19 @@ pub struct Ledger {
     accounts: Table<i64, Account>,
     account_by_no: Table<String, i64>,
     holds: Table<i64, Hold>,
-    /// Open sessions, and ended ones until their end is persisted.
+    /// Open sessions, and ended ones until their end is persisted; then the store has them.
     sessions: Table<i64, Session>,
-    /// Ended sessions, compacted to their account.
-    ended_sessions: Table<i64, i64>,
     /// Recharge payments still `created`, and settled ones until persisted.
     recharges: Table<i64, RechargePayment>,
-    settled_recharges: Table<i64, SettledRecharge>,
     recharge_counts: Table<i64, i64>,
     /// Cards by token.
     cards: Table<String, Card>,
     /// Every bill and reminder, by bill number.
     bills: Table<i64, Bill>,
     authentications: Table<String, Authentication>,
+    /// Hashes of SCA links used lately, until their authentication's validity ends, so a
+    /// second visit says "already used" after the authentication left memory. Not stored.
+    used_links: Table<String, OffsetDateTime>,
     splits: Table<String, SplitAuthorization>,
     captures: Table<String, Capture>,
     reversals: Table<String, Reversal>,
@@ -219,6 +217,7 @@ pub struct Ledger {
     billed: Vec<(i64, Vec<i64>)>,
     /// What the current job found, to put back if it is refused.
     mark: JobMark,
+    cold: archive::Cold,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -253,13 +252,12 @@ macro_rules! each_table {
         l.account_by_no.$m();
         l.holds.$m();
         l.sessions.$m();
-        l.ended_sessions.$m();
         l.recharges.$m();
-        l.settled_recharges.$m();
         l.recharge_counts.$m();
         l.cards.$m();
         l.bills.$m();
         l.authentications.$m();
+        l.used_links.$m();
         l.splits.$m();
         l.captures.$m();
         l.reversals.$m();
@@ -281,13 +279,12 @@ impl Ledger {
             account_by_no: Table::default(),
             holds: Table::default(),
             sessions: Table::default(),
-            ended_sessions: Table::default(),
             recharges: Table::default(),
-            settled_recharges: Table::default(),
             recharge_counts: Table::default(),
             cards: Table::default(),
             bills: Table::default(),
             authentications: Table::default(),
+            used_links: Table::default(),
             splits: Table::default(),
             captures: Table::default(),
             reversals: Table::default(),
@@ -297,6 +294,7 @@ impl Ledger {
             transactions: Vec::new(),
             billed: Vec::new(),
             mark: JobMark::default(),
+            cold: archive::Cold::default(),
         }
     }
 
@@ -357,14 +355,8 @@ impl Ledger {
         for session in snapshot.sessions {
             ledger.sessions.load(session.id, session);
         }
-        for (session, account) in snapshot.ended_sessions {
-            ledger.ended_sessions.load(session, account);
-        }
         for recharge in snapshot.recharges {
             ledger.recharges.load(recharge.id, recharge);
-        }
-        for (id, settled) in snapshot.settled_recharges {
-            ledger.settled_recharges.load(id, settled);
         }
         for (customer, count) in snapshot.recharge_counts {
             ledger.recharge_counts.load(customer, count);
@@ -418,8 +410,7 @@ impl Ledger {
         self.by_card.take_dirty();
         self.by_personal_number.take_dirty();
         self.account_by_no.take_dirty();
-        self.ended_sessions.take_dirty();
-        self.settled_recharges.take_dirty();
+        self.used_links.take_dirty();
         self.recharge_counts.take_dirty();
         let dirty = Dirty {
             info: self.info.take_dirty(),
@@ -439,9 +430,9 @@ impl Ledger {
         dirty
     }
 
-    /// Forgets what the persisted batch `dirty` resolved: the writer keeps in memory only
-    /// what later operations can still act on. Touches only the batch's own keys, so its cost
-    /// does not grow with the ledger's history.
+    /// Forgets what the persisted batch `dirty` resolved, and what was read back from the
+    /// store for it: memory keeps only what later operations can still change. Touches only
+    /// the batch's own keys, so its cost does not grow with the ledger's history.
     pub fn compact(&mut self, dirty: &Dirty) {
         for id in &dirty.holds {
             if self
@@ -462,32 +453,32 @@ impl Ledger {
                 for payment in &session.payments {
                     self.payments.forget(payment);
                 }
-                self.ended_sessions.load(session.id, session.account_id);
             }
         }
         for id in &dirty.recharges {
-            if let Some(r) = self.recharges.get(id)
-                && r.state != RechargeState::Created
+            if self
+                .recharges
+                .get(id)
+                .is_some_and(|r| r.state != RechargeState::Created)
             {
-                let r = self.recharges.forget(id).expect("checked above");
-                let settled = SettledRecharge {
-                    provider: r.provider,
-                    state: r.state,
-                    amount: r.amount,
-                };
-                self.settled_recharges.load(r.id, settled);
+                self.recharges.forget(id);
             }
         }
-    }
-
-    /// A session's status and account, wherever it is kept.
-    pub fn session_state(&self, id: i64) -> Option<(SessionStatus, i64)> {
-        match self.sessions.get(&id) {
-            Some(s) => Some((s.status, s.account_id)),
-            None => self
-                .ended_sessions
-                .get(&id)
-                .map(|account| (SessionStatus::Ended, *account)),
+        let faulted = std::mem::take(&mut self.cold.faulted);
+        let written = dirty
+            .records
+            .iter()
+            .filter_map(|(kind, key)| Some((Resource::from_stored(kind)?, key.clone())));
+        for (kind, key) in faulted.into_iter().chain(written) {
+            if self.record_is_live(kind.stored_kind(), &key) {
+                continue;
+            }
+            match kind {
+                Resource::Authentication => self.authentications.forget(&key).map(drop),
+                Resource::Split => self.splits.forget(&key).map(drop),
+                Resource::Capture => self.captures.forget(&key).map(drop),
+                Resource::Reversal => self.reversals.forget(&key).map(drop),
+            };
         }
     }
 
@@ -542,10 +533,6 @@ impl Ledger {
     /// Open sessions (and ended ones not yet compacted).
     pub fn sessions(&self) -> impl Iterator<Item = &Session> {
         self.sessions.values()
-    }
-
-    pub fn ended_sessions(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
-        self.ended_sessions.iter().map(|(s, a)| (*s, *a))
     }
 
     fn next_id(counter: &mut i64) -> i64 {

@@ -87,14 +87,14 @@ impl Ledger {
         now: OffsetDateTime,
     ) -> Result<Amount, LedgerError> {
         let (status, account_id) = self
-            .session_state(session_id)
+            .session_state(session_id)?
             .ok_or(LedgerError::NotFound("Session"))?;
         let available = self.accounts[&account_id].available();
         match status {
             SessionStatus::Ended => Ok(available),
             SessionStatus::Open => {
                 let session = self.sessions.get_mut(&session_id).expect("open session");
-                // Reading counts as activity for the idle timeout; it is not worth a write.
+                // Reading counts as activity for the idle timeout.
                 session.last_activity = now;
                 let session = &self.sessions[&session_id];
                 Ok(available.checked_add(self.block_remaining(session))?)
@@ -104,7 +104,7 @@ impl Ledger {
 
     /// 404 for a session this ledger never had, 409 for one that ended.
     fn ensure_open(&self, session_id: i64) -> Result<(), LedgerError> {
-        match self.session_state(session_id) {
+        match self.session_state(session_id)? {
             None => Err(LedgerError::NotFound("Session")),
             Some((SessionStatus::Ended, _)) => Err(LedgerError::conflict(SESSION_ENDED)),
             Some((SessionStatus::Open, _)) => Ok(()),

@@ -75,8 +75,7 @@ impl Ledger {
                 settled => Found::Settled(settled, p.amount),
             });
         }
-        self.settled_recharges
-            .get(&id)
+        self.settled_recharge(id)?
             .filter(|s| s.provider == provider)
             .map(|s| Found::Settled(s.state, s.amount))
             .ok_or(LedgerError::NotFound("Payment"))
@@ -192,9 +191,5 @@ impl Ledger {
     /// Recharge payments still `created` (and settled ones not yet compacted).
     pub fn recharges(&self) -> impl Iterator<Item = &RechargePayment> {
         self.recharges.values()
-    }
-
-    pub fn settled_recharges(&self) -> impl Iterator<Item = (i64, &super::SettledRecharge)> {
-        self.settled_recharges.iter().map(|(id, s)| (*id, s))
     }
 }

@@ -12,6 +12,27 @@ pub enum Resource {
 }
 
 impl Resource {
+    /// The record kind the stores file it under.
+    pub fn stored_kind(self) -> &'static str {
+        match self {
+            Resource::Authentication => "authentication",
+            Resource::Split => "split",
+            Resource::Capture => "capture",
+            Resource::Reversal => "reversal",
+        }
+    }
+
+    pub fn from_stored(kind: &str) -> Option<Resource> {
+        [
+            Resource::Authentication,
+            Resource::Split,
+            Resource::Capture,
+            Resource::Reversal,
+        ]
+        .into_iter()
+        .find(|r| r.stored_kind() == kind)
+    }
+
     pub fn noun(self) -> &'static str {
         match self {
             Resource::Authentication => "Authentication",
@@ -49,6 +70,25 @@ impl Ledger {
         };
         if let Some(slot) = slot {
             *slot = Some(hash);
+        }
+    }
+
+    /// Whether the record can still change (and so stays in memory and is loaded at start).
+    /// Unknown records count as live: nothing is dropped that is not understood.
+    pub fn record_is_live(&self, kind: &str, key: &str) -> bool {
+        match Resource::from_stored(kind) {
+            Some(Resource::Authentication) => self
+                .authentications
+                .get(key)
+                .is_some_and(|a| a.status != AuthStatus::Declined && a.used_by.is_none()),
+            Some(Resource::Split) => self
+                .splits
+                .get(key)
+                .is_some_and(|s| s.status == SplitStatus::Authorized),
+            // A part-payment plan is read by every bill run until it ends.
+            Some(Resource::Capture) => self.captures.get(key).is_some_and(|c| c.months > 0),
+            Some(Resource::Reversal) => false,
+            None => true,
         }
     }
 

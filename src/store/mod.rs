@@ -5,6 +5,7 @@
 mod postgres;
 mod sqlite;
 
+use crate::ledger::SettledRecharge;
 pub use postgres::{DEFAULT_POOL_SIZE, PostgresStore};
 pub use sqlite::SqliteStore;
 
@@ -122,6 +123,13 @@ pub trait Store: Send + Sync + 'static {
     /// any lock: whether memory is current, and after a commit whose answer was lost, whether
     /// that batch landed.
     fn stored_version(&self, ledger_id: i64) -> StoreResult<StoredVersion>;
+    /// The stored JSON of a record, read without any lock (`ledger::Archive`).
+    fn archived_record(&self, ledger_id: i64, kind: &str, key: &str)
+    -> StoreResult<Option<String>>;
+    /// The account of an ended MyQ session.
+    fn archived_session(&self, ledger_id: i64, id: i64) -> StoreResult<Option<i64>>;
+    /// A completed or canceled recharge payment.
+    fn archived_recharge(&self, ledger_id: i64, id: i64) -> StoreResult<Option<SettledRecharge>>;
     /// The full audit's expensive half, for `saldo verify`: numbers of the accounts whose
     /// balance differs from the sum of their postings (at most 100), read in one snapshot.
     fn unbalanced_accounts(&self, ledger_id: i64) -> StoreResult<Vec<String>>;
@@ -151,6 +159,29 @@ pub trait Store: Send + Sync + 'static {
     /// Tokens not expired at `now` (expired ones are deleted).
     fn live_tokens(&self, now: OffsetDateTime) -> StoreResult<Vec<TokenRow>>;
     fn delete_tokens_of(&self, credential_id: i64) -> StoreResult<()>;
+}
+
+/// The ledger's archive: point reads of what left a writer's memory, from its store.
+pub struct StoreArchive(pub std::sync::Arc<dyn Store>);
+
+impl crate::ledger::Archive for StoreArchive {
+    fn record(&self, ledger_id: i64, kind: &str, key: &str) -> Result<Option<String>, String> {
+        self.0
+            .archived_record(ledger_id, kind, key)
+            .map_err(|e| e.to_string())
+    }
+
+    fn ended_session(&self, ledger_id: i64, id: i64) -> Result<Option<i64>, String> {
+        self.0
+            .archived_session(ledger_id, id)
+            .map_err(|e| e.to_string())
+    }
+
+    fn settled_recharge(&self, ledger_id: i64, id: i64) -> Result<Option<SettledRecharge>, String> {
+        self.0
+            .archived_recharge(ledger_id, id)
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// One writer batch in a store transaction, under the ledger's lock. Dropping it without

@@ -195,18 +195,21 @@ async fn stored_answers_of_an_older_version_become_request_hashes() {
     assert_eq!(post(server.url.clone(), body(300)).await.0, 201);
     server.kill9();
 
-    // Back to what the previous schema held: the hash in a stored answer, not on the resource.
+    // Back to what the schema before request hashes held: the hash in a stored answer, not on
+    // the resource, and no `live` column.
     let (json_hash, without_hash, version_back) = if crate::helpers::on_postgres() {
         (
             "body::jsonb ->> 'request_sha256'",
             "(body::jsonb - 'request_sha256')::text",
-            "DELETE FROM saldo_migrations WHERE version = 4",
+            "DROP INDEX records_live; ALTER TABLE records DROP COLUMN live; \
+             DELETE FROM saldo_migrations WHERE version >= 4",
         )
     } else {
         (
             "json_extract(body, '$.request_sha256')",
             "json_remove(body, '$.request_sha256')",
-            "PRAGMA user_version = 8",
+            "DROP INDEX records_live; ALTER TABLE records DROP COLUMN live; \
+             PRAGMA user_version = 8",
         )
     };
     test_db.execute(&format!(

@@ -139,7 +139,7 @@ pub async fn create(
         meta.id,
         (Resource::Authentication, id.clone()),
         &body,
-        move |l, _| l.authentication(&id).map(|a| render(l, a)),
+        move |l, _| Ok(l.authentication(&id)?.map(|a| render(l, &a))),
         move |l, now| {
             let auth = l.pre_authorize(request, now)?;
             Ok(render(l, &auth))
@@ -157,8 +157,8 @@ pub async fn get(
     let body = state
         .engine
         .read(meta.id, move |l, _| {
-            l.authentication(&id)
-                .map(|a| render(l, a))
+            l.authentication(&id)?
+                .map(|a| render(l, &a))
                 .ok_or(LedgerError::NotFound("Authentication"))
         })
         .await??;

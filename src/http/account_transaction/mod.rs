@@ -176,14 +176,15 @@ async fn once<E, F>(
     create: F,
 ) -> Result<Response, AtProblem>
 where
-    E: FnOnce(&mut Ledger, OffsetDateTime) -> Option<Value> + Send + 'static,
+    E: FnOnce(&mut Ledger, OffsetDateTime) -> Result<Option<Value>, LedgerError> + Send + 'static,
     F: FnOnce(&mut Ledger, OffsetDateTime) -> Result<Value, LedgerError> + Send + 'static,
 {
     let hash = secret::sha256_hex(canonical(body).as_bytes());
     let answer = state
         .engine
         .execute(ledger_id, move |l, now| {
-            if let Some(current) = existing(l, now) {
+            l.fault_in(resource, &id)?;
+            if let Some(current) = existing(l, now)? {
                 return match l.request_hash(resource, &id) {
                     Some(Some(stored)) if stored != hash => Err(LedgerError::conflict(format!(
                         "{} {id} already exists with a different request body",

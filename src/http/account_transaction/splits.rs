@@ -109,7 +109,7 @@ pub async fn create(
         meta.id,
         (Resource::Split, id.clone()),
         &body,
-        move |l, now| l.split(&known, now).map(|s| render_split(l, &s)),
+        move |l, now| Ok(l.split(&known, now)?.map(|s| render_split(l, &s))),
         move |l, now| {
             let split = l.split_authorize(&id, &pre_auth, now)?;
             Ok(render_split(l, &split))
@@ -128,7 +128,7 @@ pub async fn get(
         .engine
         .execute(meta.id, move |l, now| {
             let split = l
-                .split(&id, now)
+                .split(&id, now)?
                 .ok_or(LedgerError::NotFound("Split authorization"))?;
             Ok::<_, LedgerError>(render_split(l, &split))
         })
@@ -178,7 +178,7 @@ pub async fn capture(
         meta.id,
         (Resource::Capture, capture_id.clone()),
         &body,
-        move |l, _| l.capture_of(&split, &known).map(|c| render_capture(l, c)),
+        move |l, _| Ok(l.capture_of(&split, &known)?.map(|c| render_capture(l, &c))),
         move |l, now| {
             let capture = l.capture(&id, &capture_id, request, now)?;
             Ok(render_capture(l, &capture))
@@ -196,8 +196,8 @@ pub async fn get_capture(
     let body = state
         .engine
         .read(meta.id, move |l, _| {
-            l.capture_of(&id, &capture_id)
-                .map(|c| render_capture(l, c))
+            l.capture_of(&id, &capture_id)?
+                .map(|c| render_capture(l, &c))
                 .ok_or(LedgerError::NotFound("Capture"))
         })
         .await??;
@@ -223,8 +223,9 @@ pub async fn reverse(
         (Resource::Reversal, reversal_id.clone()),
         &body,
         move |l, _| {
-            l.reversal_of(&split, &capture, &known)
-                .map(|r| render_reversal(l, &split, r))
+            l.fault_in(Resource::Capture, &capture)?;
+            Ok(l.reversal_of(&split, &capture, &known)
+                .map(|r| render_reversal(l, &split, r)))
         },
         move |l, now| {
             let r = l.reverse(

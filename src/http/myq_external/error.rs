@@ -71,6 +71,13 @@ impl From<LedgerError> for MyqError {
                 StatusCode::BAD_REQUEST,
                 "amount: the result would be out of range",
             ),
+            LedgerError::Unavailable(cause) => {
+                tracing::error!(%cause, "a point read from the store failed");
+                MyqError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    super::super::STORE_UNAVAILABLE,
+                )
+            }
         }
     }
 }

@@ -69,6 +69,13 @@ impl From<LedgerError> for V3Error {
             }
             // MyQ X answers a disabled provider with 400 and this exact message (seed 001).
             LedgerError::InvalidOperation(message) => V3Error::bad_request(message),
+            LedgerError::Unavailable(cause) => {
+                tracing::error!(%cause, "a point read from the store failed");
+                V3Error::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    super::super::STORE_UNAVAILABLE,
+                )
+            }
         }
     }
 }

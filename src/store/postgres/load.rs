@@ -136,7 +136,7 @@ pub(super) async fn snapshot(c: &ClientWrapper, ledger_id: i64) -> StoreResult<S
 
     let found = c
         .query(
-            "SELECT kind, key, body FROM records WHERE ledger_id = $1",
+            "SELECT kind, key, body FROM records WHERE ledger_id = $1 AND live",
             &id,
         )
         .await?;
@@ -208,13 +208,7 @@ pub(super) async fn snapshot(c: &ClientWrapper, ledger_id: i64) -> StoreResult<S
             payments: Vec::new(),
         })
     })?;
-    let found = c
-        .query(
-            "SELECT id, account_id FROM myq_sessions WHERE ledger_id = $1 AND status = 'ended'",
-            &id,
-        )
-        .await?;
-    snap.ended_sessions = rows(found, |r| Ok((r.try_get(0)?, r.try_get(1)?)))?;
+
     let mut by_session: std::collections::HashMap<i64, Vec<i64>> = Default::default();
     for p in &snap.payments {
         by_session.entry(p.session_id).or_default().push(p.id);
@@ -258,25 +252,6 @@ pub(super) async fn snapshot(c: &ClientWrapper, ledger_id: i64) -> StoreResult<S
         )
         .await?;
     snap.recharges = rows(found, recharge)?;
-    let found = c
-        .query(
-            "SELECT id, provider, state, amount FROM recharge_payments
-             WHERE ledger_id = $1 AND state != 'created'",
-            &id,
-        )
-        .await?;
-    snap.settled_recharges = rows(found, |r| {
-        let state: String = r.try_get(2)?;
-        Ok((
-            r.try_get(0)?,
-            SettledRecharge {
-                provider: r.try_get(1)?,
-                state: RechargeState::parse(&state)
-                    .ok_or_else(|| corrupt("recharge state", &state))?,
-                amount: Amount::from_minor(r.try_get(3)?),
-            },
-        ))
-    })?;
     let found = c
         .query(
             "SELECT customer_id, MAX(payment_no) FROM recharge_payments

@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0002_fillfactor.sql"),
     include_str!("../../../migrations/postgres/0003_last_batch.sql"),
     include_str!("../../../migrations/postgres/0004_request_hash.sql"),
+    include_str!("../../../migrations/postgres/0005_records_live.sql"),
 ];
 
 /// Connections a process keeps at most: one per writer mid-batch, plus readers.
@@ -656,6 +657,64 @@ impl Store for PostgresStore {
                     version: row.try_get(0)?,
                     last_batch: row.try_get(1)?,
                 })
+            })
+        })
+    }
+
+    fn archived_record(
+        &self,
+        ledger_id: i64,
+        kind: &str,
+        key: &str,
+    ) -> StoreResult<Option<String>> {
+        let (kind, key) = (kind.to_string(), key.to_string());
+        self.read(move |c| {
+            Box::pin(async move {
+                let statement = c
+                    .prepare_cached(
+                        "SELECT body FROM records WHERE ledger_id = $1 AND kind = $2 AND key = $3",
+                    )
+                    .await?;
+                let row = c.query_opt(&statement, &[&ledger_id, &kind, &key]).await?;
+                Ok(row.map(|r| r.try_get(0)).transpose()?)
+            })
+        })
+    }
+
+    fn archived_session(&self, ledger_id: i64, id: i64) -> StoreResult<Option<i64>> {
+        self.read(move |c| {
+            Box::pin(async move {
+                let statement = c
+                    .prepare_cached(
+                        "SELECT account_id FROM myq_sessions
+                         WHERE ledger_id = $1 AND id = $2 AND status = 'ended'",
+                    )
+                    .await?;
+                let row = c.query_opt(&statement, &[&ledger_id, &id]).await?;
+                Ok(row.map(|r| r.try_get(0)).transpose()?)
+            })
+        })
+    }
+
+    fn archived_recharge(&self, ledger_id: i64, id: i64) -> StoreResult<Option<SettledRecharge>> {
+        self.read(move |c| {
+            Box::pin(async move {
+                let statement = c
+                    .prepare_cached(
+                        "SELECT provider, state, amount FROM recharge_payments
+                         WHERE ledger_id = $1 AND id = $2 AND state <> 'created'",
+                    )
+                    .await?;
+                let Some(row) = c.query_opt(&statement, &[&ledger_id, &id]).await? else {
+                    return Ok(None);
+                };
+                let state: String = row.try_get(1)?;
+                Ok(Some(SettledRecharge {
+                    provider: row.try_get(0)?,
+                    state: RechargeState::parse(&state)
+                        .ok_or_else(|| StoreError::Corrupt(format!("recharge state {state}")))?,
+                    amount: crate::money::Amount::from_minor(row.try_get(2)?),
+                }))
             })
         })
     }

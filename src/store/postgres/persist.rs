@@ -177,23 +177,29 @@ pub(super) fn statements(ledger: &Ledger, dirty: &Dirty) -> Vec<Write> {
         ));
     }
     if !dirty.records.is_empty() {
-        let rows: Vec<(&str, &String, String)> = dirty
+        let rows: Vec<(&str, &String, String, bool)> = dirty
             .records
             .iter()
             .map(|(kind, key)| {
                 let body = ledger.record_json(kind, key).expect("dirty record exists");
-                (*kind, key, body)
+                (*kind, key, body, ledger.record_is_live(kind, key))
             })
             .collect();
         out.push(upsert(
             "records",
             2,
-            &[("kind", "text"), ("key", "text"), ("body", "text")],
+            &[
+                ("kind", "text"),
+                ("key", "text"),
+                ("body", "text"),
+                ("live", "boolean"),
+            ],
             lid,
             vec![
                 col(&rows, |r| r.0.to_string()),
                 col(&rows, |r| r.1.clone()),
                 col(&rows, |r| r.2.clone()),
+                col(&rows, |r| r.3),
             ],
         ));
     }

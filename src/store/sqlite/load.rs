@@ -120,7 +120,8 @@ pub(super) fn snapshot(tx: &Connection, ledger_id: i64) -> StoreResult<Snapshot>
         })?;
         snap.bills = rows.collect::<Result<_, _>>()?;
 
-        let mut stmt = tx.prepare("SELECT kind, key, body FROM records WHERE ledger_id = ?1")?;
+        let mut stmt =
+            tx.prepare("SELECT kind, key, body FROM records WHERE ledger_id = ?1 AND live = 1")?;
         let rows = stmt.query_map([ledger_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         snap.records = rows.collect::<Result<_, _>>()?;
 
@@ -189,11 +190,7 @@ pub(super) fn snapshot(tx: &Connection, ledger_id: i64) -> StoreResult<Snapshot>
             })
         })?;
         snap.sessions = rows.collect::<Result<_, _>>()?;
-        let mut stmt = tx.prepare(
-            "SELECT id, account_id FROM myq_sessions WHERE ledger_id = ?1 AND status = 'ended'",
-        )?;
-        let rows = stmt.query_map([ledger_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        snap.ended_sessions = rows.collect::<Result<_, _>>()?;
+
         let mut by_session: std::collections::HashMap<i64, Vec<i64>> = Default::default();
         for p in &snap.payments {
             by_session.entry(p.session_id).or_default().push(p.id);
@@ -227,23 +224,7 @@ pub(super) fn snapshot(tx: &Connection, ledger_id: i64) -> StoreResult<Snapshot>
         ))?;
         let rows = stmt.query_map([ledger_id], recharge)?;
         snap.recharges = rows.collect::<Result<_, _>>()?;
-        let mut stmt = tx.prepare(
-            "SELECT id, provider, state, amount FROM recharge_payments
-             WHERE ledger_id = ?1 AND state != 'created'",
-        )?;
-        let rows = stmt.query_map([ledger_id], |r| {
-            let state: String = r.get(2)?;
-            Ok((
-                r.get(0)?,
-                SettledRecharge {
-                    provider: r.get(1)?,
-                    state: RechargeState::parse(&state)
-                        .ok_or_else(|| corrupt("recharge state", &state))?,
-                    amount: Amount::from_minor(r.get(3)?),
-                },
-            ))
-        })?;
-        snap.settled_recharges = rows.collect::<Result<_, _>>()?;
+
         let mut stmt = tx.prepare(
             "SELECT customer_id, MAX(payment_no) FROM recharge_payments
              WHERE ledger_id = ?1 GROUP BY customer_id",

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0007_ledger_version.sql"),
     include_str!("../../../migrations/sqlite/0008_last_batch.sql"),
     include_str!("../../../migrations/sqlite/0009_request_hash.sql"),
+    include_str!("../../../migrations/sqlite/0010_records_live.sql"),
 ];
 
 pub struct SqliteStore {
@@ -447,6 +448,51 @@ impl Store for SqliteStore {
                 last_batch: r.get(1)?,
             })
         })?)
+    }
+
+    fn archived_record(
+        &self,
+        ledger_id: i64,
+        kind: &str,
+        key: &str,
+    ) -> StoreResult<Option<String>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT body FROM records WHERE ledger_id = ?1 AND kind = ?2 AND key = ?3",
+        )?;
+        Ok(stmt
+            .query_row(rusqlite::params![ledger_id, kind, key], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn archived_session(&self, ledger_id: i64, id: i64) -> StoreResult<Option<i64>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT account_id FROM myq_sessions
+             WHERE ledger_id = ?1 AND id = ?2 AND status = 'ended'",
+        )?;
+        Ok(stmt.query_row([ledger_id, id], |r| r.get(0)).optional()?)
+    }
+
+    fn archived_recharge(&self, ledger_id: i64, id: i64) -> StoreResult<Option<SettledRecharge>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT provider, state, amount FROM recharge_payments
+             WHERE ledger_id = ?1 AND id = ?2 AND state != 'created'",
+        )?;
+        let found: Option<(String, String, i64)> = stmt
+            .query_row([ledger_id, id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        found
+            .map(|(provider, state, amount)| {
+                Ok(SettledRecharge {
+                    provider,
+                    state: RechargeState::parse(&state)
+                        .ok_or_else(|| StoreError::Corrupt(format!("recharge state {state}")))?,
+                    amount: crate::money::Amount::from_minor(amount),
+                })
+            })
+            .transpose()
     }
 
     fn unbalanced_accounts(&self, ledger_id: i64) -> StoreResult<Vec<String>> {

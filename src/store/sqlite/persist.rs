@@ -72,10 +72,12 @@ pub(super) fn rows(tx: &Connection, ledger: &Ledger, dirty: &Dirty) -> StoreResu
     }
     for (kind, key) in &dirty.records {
         let body = ledger.record_json(kind, key).expect("dirty record exists");
+        let live = ledger.record_is_live(kind, key);
         tx.prepare_cached(
-            "INSERT OR REPLACE INTO records (ledger_id, kind, key, body) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT OR REPLACE INTO records (ledger_id, kind, key, body, live)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
-        .execute(params![lid, kind, key, body])?;
+        .execute(params![lid, kind, key, body, live])?;
     }
     for no in &dirty.bills {
         let b = ledger.bill(*no).expect("dirty bill exists");

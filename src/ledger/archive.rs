@@ -1,0 +1,171 @@
+//! What reached a final state leaves memory once it is stored, and is read back from the store
+//! when a request names it. The ledger reaches the store only through this trait, so the core
+//! stays free of I/O: the engine hands each ledger an archive backed by its store.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+use super::{Ledger, LedgerError, Resource, SettledRecharge};
+
+/// Point reads of committed state, outside the writer's batch: what they find was committed
+/// before the batch began, and nothing else writes it meanwhile (the batch holds the lock).
+pub trait Archive: Send + Sync {
+    /// The stored JSON of the record of `kind` under `key`.
+    fn record(&self, ledger_id: i64, kind: &str, key: &str) -> Result<Option<String>, String>;
+    /// The account of an ended MyQ session.
+    fn ended_session(&self, ledger_id: i64, id: i64) -> Result<Option<i64>, String>;
+    /// A completed or canceled recharge payment.
+    fn settled_recharge(&self, ledger_id: i64, id: i64) -> Result<Option<SettledRecharge>, String>;
+}
+
+/// The ledger's way to its archive, and what it read back from it; not part of the ledger's
+/// state (two ledgers are equal whatever their archives hold).
+#[derive(Clone, Default)]
+pub(super) struct Cold {
+    archive: Option<Arc<dyn Archive>>,
+    /// Records read back into the tables, to let go of once the batch is stored.
+    pub faulted: Vec<(Resource, String)>,
+}
+
+impl PartialEq for Cold {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Cold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cold")
+            .field("archive", &self.archive.is_some())
+            .field("faulted", &self.faulted.len())
+            .finish()
+    }
+}
+
+fn unavailable(e: String) -> LedgerError {
+    LedgerError::Unavailable(e)
+}
+
+impl Ledger {
+    pub fn set_archive(&mut self, archive: Arc<dyn Archive>) {
+        self.cold.archive = Some(archive);
+    }
+
+    pub fn archive(&self) -> Option<Arc<dyn Archive>> {
+        self.cold.archive.clone()
+    }
+
+    /// A stored record of `kind` under `key`, parsed.
+    fn archived<T: DeserializeOwned>(
+        &self,
+        kind: Resource,
+        key: &str,
+    ) -> Result<Option<T>, LedgerError> {
+        let Some(archive) = &self.cold.archive else {
+            return Ok(None);
+        };
+        let Some(json) = archive
+            .record(self.info.id, kind.stored_kind(), key)
+            .map_err(unavailable)?
+        else {
+            return Ok(None);
+        };
+        serde_json::from_str(&json)
+            .map(Some)
+            .map_err(|e| unavailable(format!("{} {key} is unreadable: {e}", kind.stored_kind())))
+    }
+
+    /// Brings the record of `kind` under `key` back into memory if it is stored but not held,
+    /// so an operation can act on it.
+    pub fn fault_in(&mut self, kind: Resource, key: &str) -> Result<(), LedgerError> {
+        let held = match kind {
+            Resource::Authentication => self.authentications.contains_key(key),
+            Resource::Split => self.splits.contains_key(key),
+            Resource::Capture => self.captures.contains_key(key),
+            Resource::Reversal => self.reversals.contains_key(key),
+        };
+        if held {
+            return Ok(());
+        }
+        let key = key.to_string();
+        match kind {
+            Resource::Authentication => {
+                if let Some(r) = self.archived(kind, &key)? {
+                    self.authentications.load(key.clone(), r);
+                }
+            }
+            Resource::Split => {
+                if let Some(r) = self.archived(kind, &key)? {
+                    self.splits.load(key.clone(), r);
+                }
+            }
+            Resource::Capture => {
+                if let Some(r) = self.archived(kind, &key)? {
+                    self.captures.load(key.clone(), r);
+                }
+            }
+            Resource::Reversal => {
+                if let Some(r) = self.archived(kind, &key)? {
+                    self.reversals.load(key.clone(), r);
+                }
+            }
+        }
+        self.cold.faulted.push((kind, key));
+        Ok(())
+    }
+
+    /// An authentication, held or stored.
+    pub fn authentication(
+        &self,
+        id: &str,
+    ) -> Result<Option<Cow<'_, super::Authentication>>, LedgerError> {
+        match self.authentications.get(id) {
+            Some(a) => Ok(Some(Cow::Borrowed(a))),
+            None => Ok(self.archived(Resource::Authentication, id)?.map(Cow::Owned)),
+        }
+    }
+
+    /// The capture `capture_id` of the split authorization `split_id`, held or stored.
+    pub fn capture_of(
+        &self,
+        split_id: &str,
+        capture_id: &str,
+    ) -> Result<Option<Cow<'_, super::Capture>>, LedgerError> {
+        let capture = match self.captures.get(capture_id) {
+            Some(c) => Some(Cow::Borrowed(c)),
+            None => self
+                .archived(Resource::Capture, capture_id)?
+                .map(Cow::Owned),
+        };
+        Ok(capture.filter(|c| c.split_id == split_id))
+    }
+
+    /// A session's status and account, held (open, or ended in this batch) or stored.
+    pub fn session_state(
+        &self,
+        id: i64,
+    ) -> Result<Option<(super::SessionStatus, i64)>, LedgerError> {
+        if let Some(s) = self.sessions.get(&id) {
+            return Ok(Some((s.status, s.account_id)));
+        }
+        let Some(archive) = &self.cold.archive else {
+            return Ok(None);
+        };
+        let account = archive
+            .ended_session(self.info.id, id)
+            .map_err(unavailable)?;
+        Ok(account.map(|a| (super::SessionStatus::Ended, a)))
+    }
+
+    /// A completed or canceled recharge payment, from the store.
+    pub(super) fn settled_recharge(&self, id: i64) -> Result<Option<SettledRecharge>, LedgerError> {
+        match &self.cold.archive {
+            Some(archive) => archive
+                .settled_recharge(self.info.id, id)
+                .map_err(unavailable),
+            None => Ok(None),
+        }
+    }
+}
