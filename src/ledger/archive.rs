@@ -3,6 +3,7 @@
 //! stays free of I/O: the engine hands each ledger an archive backed by its store.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
@@ -27,6 +28,10 @@ pub(super) struct Cold {
     archive: Option<Arc<dyn Archive>>,
     /// Records read back into the tables, to let go of once the batch is stored.
     pub faulted: Vec<(Resource, String)>,
+    /// Records this batch looked for and the store does not have: a new id is looked up once,
+    /// not by every step that checks it. Valid until the batch ends, as the batch holds the
+    /// ledger's lock.
+    pub absent: HashSet<(Resource, String)>,
 }
 
 impl PartialEq for Cold {
@@ -66,6 +71,9 @@ impl Ledger {
         let Some(archive) = &self.cold.archive else {
             return Ok(None);
         };
+        if self.cold.absent.contains(&(kind, key.to_string())) {
+            return Ok(None);
+        }
         let Some(json) = archive
             .record(self.info.id, kind.stored_kind(), key)
             .map_err(unavailable)?
@@ -90,29 +98,25 @@ impl Ledger {
             return Ok(());
         }
         let key = key.to_string();
-        match kind {
-            Resource::Authentication => {
-                if let Some(r) = self.archived(kind, &key)? {
-                    self.authentications.load(key.clone(), r);
-                }
-            }
-            Resource::Split => {
-                if let Some(r) = self.archived(kind, &key)? {
-                    self.splits.load(key.clone(), r);
-                }
-            }
-            Resource::Capture => {
-                if let Some(r) = self.archived(kind, &key)? {
-                    self.captures.load(key.clone(), r);
-                }
-            }
-            Resource::Reversal => {
-                if let Some(r) = self.archived(kind, &key)? {
-                    self.reversals.load(key.clone(), r);
-                }
-            }
+        let found = match kind {
+            Resource::Authentication => self
+                .archived(kind, &key)?
+                .map(|r| self.authentications.load(key.clone(), r)),
+            Resource::Split => self
+                .archived(kind, &key)?
+                .map(|r| self.splits.load(key.clone(), r)),
+            Resource::Capture => self
+                .archived(kind, &key)?
+                .map(|r| self.captures.load(key.clone(), r)),
+            Resource::Reversal => self
+                .archived(kind, &key)?
+                .map(|r| self.reversals.load(key.clone(), r)),
+        };
+        if found.is_some() {
+            self.cold.faulted.push((kind, key));
+        } else {
+            self.cold.absent.insert((kind, key));
         }
-        self.cold.faulted.push((kind, key));
         Ok(())
     }
 
@@ -167,5 +171,55 @@ impl Ledger {
                 .map_err(unavailable),
             None => Ok(None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::ledger::{LedgerInfo, Settings};
+
+    #[derive(Default)]
+    struct Counting(AtomicUsize);
+
+    impl Archive for Counting {
+        fn record(&self, _: i64, _: &str, _: &str) -> Result<Option<String>, String> {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            Ok(None)
+        }
+        fn ended_session(&self, _: i64, _: i64) -> Result<Option<i64>, String> {
+            Ok(None)
+        }
+        fn settled_recharge(&self, _: i64, _: i64) -> Result<Option<SettledRecharge>, String> {
+            Ok(None)
+        }
+    }
+
+    #[test]
+    fn a_missing_record_is_looked_up_once_per_batch() {
+        let mut l = Ledger::new(LedgerInfo {
+            id: 1,
+            ledger_no: "1".into(),
+            name: "n".into(),
+            currency: "SEK".into(),
+            settings: Settings::default(),
+        });
+        let archive = Arc::new(Counting::default());
+        l.set_archive(archive.clone());
+        l.fault_in(Resource::Split, "s1").unwrap();
+        l.fault_in(Resource::Split, "s1").unwrap();
+        assert!(
+            l.split("s1", time::OffsetDateTime::UNIX_EPOCH)
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(archive.0.load(Ordering::Relaxed), 1);
+        // After the batch, the store may have it (another process may write): ask again.
+        let dirty = l.take_dirty();
+        l.compact(&dirty);
+        l.fault_in(Resource::Split, "s1").unwrap();
+        assert_eq!(archive.0.load(Ordering::Relaxed), 2);
     }
 }

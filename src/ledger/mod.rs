@@ -464,6 +464,7 @@ impl Ledger {
                 self.recharges.forget(id);
             }
         }
+        self.cold.absent.clear();
         let faulted = std::mem::take(&mut self.cold.faulted);
         let written = dirty
             .records

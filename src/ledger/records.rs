@@ -3,7 +3,7 @@
 use super::*;
 
 /// The resources a merchant creates under an id of its own choosing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Resource {
     Authentication,
     Split,

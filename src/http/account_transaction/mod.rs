@@ -154,9 +154,8 @@ fn canonical_number(n: &str) -> String {
     if n.contains(['e', 'E']) || !n.contains('.') {
         return if n == "-0" { "0".into() } else { n.into() };
     }
-    let trimmed = n.trim_end_matches('0').trim_end_matches('.');
-    match trimmed {
-        "-0" | "" | "-" => "0".into(),
+    match n.trim_end_matches('0').trim_end_matches('.') {
+        "-0" => "0".into(),
         t => t.into(),
     }
 }

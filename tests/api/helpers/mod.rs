@@ -38,31 +38,26 @@ impl TestDb {
     /// How many migrations the database has applied.
     pub fn schema_version(&self) -> i64 {
         if on_postgres() {
-            let v = database::query(
-                &self.url,
-                "SELECT MAX(version) FROM saldo_migrations".into(),
-            )
-            .unwrap();
-            return v.expect("a schema version").parse().unwrap();
+            return self.scalar("SELECT MAX(version) FROM saldo_migrations");
         }
-        let path = self.url.strip_prefix("sqlite://").unwrap();
-        rusqlite::Connection::open(path)
-            .unwrap()
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap()
+        self.scalar("PRAGMA user_version")
     }
 
     /// `SELECT COUNT(*) FROM <from>`, behind saldo's back.
     pub fn count(&self, from: &str) -> i64 {
-        let sql = format!("SELECT COUNT(*) FROM {from}");
+        self.scalar(&format!("SELECT COUNT(*) FROM {from}"))
+    }
+
+    /// The one integer `sql` answers.
+    fn scalar(&self, sql: &str) -> i64 {
         if on_postgres() {
-            let n = database::query(&self.url, sql).unwrap();
-            return n.expect("a count").parse().unwrap();
+            let v = database::query(&self.url, sql.into()).unwrap();
+            return v.expect("a value").parse().unwrap();
         }
         let path = self.url.strip_prefix("sqlite://").unwrap();
         rusqlite::Connection::open(path)
             .unwrap()
-            .query_row(&sql, [], |r| r.get(0))
+            .query_row(sql, [], |r| r.get(0))
             .unwrap()
     }
 
