@@ -296,9 +296,24 @@ fn outcome<T>(r: Result<T, LedgerError>, ok: impl FnOnce(T) -> Outcome) -> Outco
     match r {
         Ok(v) => ok(v),
         Err(LedgerError::NotFound(_)) => Outcome::NotFound,
-        Err(LedgerError::Conflict(_)) => Outcome::Conflict,
+        Err(
+            LedgerError::SessionEnded
+            | LedgerError::PaymentSettled(_)
+            | LedgerError::RechargeSettled(_)
+            | LedgerError::RechargeCompleted
+            | LedgerError::SplitNotAuthorized(_)
+            | LedgerError::ExceedsAuthorized
+            | LedgerError::ExceedsReversible { .. }
+            | LedgerError::AccountNotOpen(_)
+            | LedgerError::DuplicateId(..),
+        ) => Outcome::Conflict,
         Err(LedgerError::InsufficientCredit) => Outcome::Insufficient,
-        Err(LedgerError::Unprocessable { .. }) => Outcome::Rejected,
+        Err(
+            LedgerError::AuthenticationState { .. }
+            | LedgerError::AuthenticationExpired
+            | LedgerError::AuthenticationUsed(_)
+            | LedgerError::NoAccount,
+        ) => Outcome::Rejected,
         Err(e) => panic!("unexpected error {e:?}"),
     }
 }
@@ -640,7 +655,7 @@ impl Harness {
                     m.splits.push((a, amount, 'a'));
                     Outcome::Ok
                 } else {
-                    Outcome::Rejected
+                    Outcome::Insufficient
                 };
                 let request = saldo::ledger::PreAuthRequest {
                     id: format!("p{n}"),

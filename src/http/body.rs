@@ -5,8 +5,33 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use serde_json::Value;
 
-use crate::ledger::LedgerError;
 use crate::money::Amount;
+
+/// A request field that broke a rule: the field's path (`cardHolder.name`) and the rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {rule}")]
+pub struct Invalid {
+    pub field: String,
+    pub rule: String,
+}
+
+impl Invalid {
+    pub fn new(field: impl Into<String>, rule: impl Into<String>) -> Self {
+        Invalid {
+            field: field.into(),
+            rule: rule.into(),
+        }
+    }
+
+    /// The same error for a field read inside `parent` (`cardHolder` + `name` →
+    /// `cardHolder.name`).
+    pub fn within(self, parent: &str) -> Self {
+        if parent.is_empty() {
+            return self;
+        }
+        Invalid::new(format!("{parent}.{}", self.field), self.rule)
+    }
+}
 
 /// The request body as JSON; an empty body reads as `{}`.
 pub struct JsonBody(pub Value);
@@ -61,35 +86,32 @@ fn present<'a>(body: &'a Value, field: &str) -> Option<&'a Value> {
 }
 
 /// A required non-negative amount with at most `scale` decimals.
-pub fn amount(body: &Value, field: &str, scale: u32) -> Result<Amount, LedgerError> {
+pub fn amount(body: &Value, field: &str, scale: u32) -> Result<Amount, Invalid> {
     match present(body, field) {
-        None => Err(LedgerError::invalid(field, "is required")),
-        Some(Value::Number(n)) => Amount::parse(&n.to_string(), scale)
-            .map_err(|e| LedgerError::invalid(field, e.to_string())),
-        Some(_) => Err(LedgerError::invalid(field, "must be a number")),
+        None => Err(Invalid::new(field, "is required")),
+        Some(Value::Number(n)) => {
+            Amount::parse(&n.to_string(), scale).map_err(|e| Invalid::new(field, e.to_string()))
+        }
+        Some(_) => Err(Invalid::new(field, "must be a number")),
     }
 }
 
 /// An optional string of at most `max_len` characters; empty counts as absent.
-pub fn opt_string(
-    body: &Value,
-    field: &str,
-    max_len: usize,
-) -> Result<Option<String>, LedgerError> {
+pub fn opt_string(body: &Value, field: &str, max_len: usize) -> Result<Option<String>, Invalid> {
     match present(body, field) {
         None => Ok(None),
-        Some(Value::String(s)) if s.chars().count() > max_len => Err(LedgerError::invalid(
+        Some(Value::String(s)) if s.chars().count() > max_len => Err(Invalid::new(
             field,
             format!("must be at most {max_len} characters"),
         )),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(LedgerError::invalid(field, "must be a string")),
+        Some(_) => Err(Invalid::new(field, "must be a string")),
     }
 }
 
-pub fn required_string(body: &Value, field: &str, max_len: usize) -> Result<String, LedgerError> {
-    opt_string(body, field, max_len)?.ok_or_else(|| LedgerError::invalid(field, "is required"))
+pub fn required_string(body: &Value, field: &str, max_len: usize) -> Result<String, Invalid> {
+    opt_string(body, field, max_len)?.ok_or_else(|| Invalid::new(field, "is required"))
 }
 
 /// An optional list of strings; nulls and empty strings inside are skipped.
@@ -98,10 +120,10 @@ pub fn string_list(
     field: &str,
     max_items: usize,
     max_len: usize,
-) -> Result<Vec<String>, LedgerError> {
+) -> Result<Vec<String>, Invalid> {
     match present(body, field) {
         None => Ok(Vec::new()),
-        Some(Value::Array(items)) if items.len() > max_items => Err(LedgerError::invalid(
+        Some(Value::Array(items)) if items.len() > max_items => Err(Invalid::new(
             field,
             format!("must have at most {max_items} items"),
         )),
@@ -111,7 +133,7 @@ pub fn string_list(
                 match item {
                     Value::Null => {}
                     Value::String(s) if s.chars().count() > max_len => {
-                        return Err(LedgerError::invalid(
+                        return Err(Invalid::new(
                             format!("{field}[{i}]"),
                             format!("must be at most {max_len} characters"),
                         ));
@@ -119,16 +141,13 @@ pub fn string_list(
                     Value::String(s) if s.is_empty() => {}
                     Value::String(s) => out.push(s.clone()),
                     _ => {
-                        return Err(LedgerError::invalid(
-                            format!("{field}[{i}]"),
-                            "must be a string",
-                        ));
+                        return Err(Invalid::new(format!("{field}[{i}]"), "must be a string"));
                     }
                 }
             }
             Ok(out)
         }
-        Some(_) => Err(LedgerError::invalid(field, "must be an array of strings")),
+        Some(_) => Err(Invalid::new(field, "must be an array of strings")),
     }
 }
 

@@ -9,7 +9,9 @@ pub mod listener;
 pub mod metrics;
 mod myq_external;
 mod myq_v3;
+mod national_id;
 mod problem;
+mod reason;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

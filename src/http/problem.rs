@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use crate::engine::{EngineError, LedgerMeta};
-use crate::http::body::BodyError;
-use crate::ledger::LedgerError;
+use crate::http::body::{BodyError, Invalid};
+use crate::http::reason::Said;
 
 /// Which API's `Type` naming a problem uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,36 +92,16 @@ impl Problem {
         }
     }
 
-    /// A problem from a domain error, in this flavor.
-    pub fn from_ledger(flavor: Flavor, e: LedgerError) -> Self {
-        match e {
-            LedgerError::Invalid { field, rule } => Problem::validation(flavor, field, rule),
-            LedgerError::Overflow => {
-                Problem::validation(flavor, "amount", "the result would be out of range")
-            }
-            LedgerError::NotFound(what) => Problem::not_found(flavor, format!("{what} not found")),
-            LedgerError::Conflict(message) | LedgerError::InvalidOperation(message) => {
-                Problem::conflict(flavor, message)
-            }
-            LedgerError::InsufficientCredit => Problem::conflict(flavor, "Insufficient credit"),
-            // API D names the rule in the type; API C has only its generic `unprocessable`.
-            LedgerError::Unprocessable { code, message } => {
-                let code = match flavor {
-                    Flavor::AccountTransaction => code,
-                    Flavor::CreditAccount => "unprocessable",
-                };
-                Problem::new(flavor, StatusCode::UNPROCESSABLE_ENTITY, code, message)
-            }
-            LedgerError::Unavailable(cause) => {
-                tracing::error!(%cause, "a point read from the store failed");
-                Problem::new(
-                    flavor,
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "fatal",
-                    super::STORE_UNAVAILABLE,
-                )
-            }
+    /// A problem saying `said`: a field's rule as a validation problem, a message as `code`.
+    pub fn from_said(flavor: Flavor, status: StatusCode, code: &'static str, said: Said) -> Self {
+        match said {
+            Said::Field(invalid) => Problem::from(flavor, invalid),
+            Said::Message(message) => Problem::new(flavor, status, code, message),
         }
+    }
+
+    pub fn from(flavor: Flavor, invalid: Invalid) -> Self {
+        Problem::validation(flavor, invalid.field, invalid.rule)
     }
 
     pub fn from_engine(flavor: Flavor, e: EngineError) -> Self {

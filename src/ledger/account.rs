@@ -2,6 +2,7 @@
 //! donation, recurring payments, and cards.
 
 use super::{AccountStatus, Card, HoldStatus, Ledger, LedgerError, NationalId, RecurringSetting};
+use super::{Entity, RecurringRule};
 use crate::money::Amount;
 
 /// The outcome of an application for a higher credit limit.
@@ -31,17 +32,14 @@ impl Ledger {
         self.account_by_no
             .get(account_no)
             .copied()
-            .ok_or(LedgerError::NotFound("Account"))
+            .ok_or(LedgerError::NotFound(Entity::Account))
     }
 
     /// 409 unless the account takes new holds and purchases.
     pub(super) fn ensure_account_open(&self, account_id: i64) -> Result<(), LedgerError> {
         match self.accounts[&account_id].status {
             AccountStatus::Open => Ok(()),
-            other => Err(LedgerError::conflict(format!(
-                "The account is {}: it takes no new reservations or purchases",
-                other.as_str()
-            ))),
+            other => Err(LedgerError::AccountNotOpen(other)),
         }
     }
 
@@ -85,16 +83,14 @@ impl Ledger {
         let account = &self.accounts[&id];
         if let Some(limit) = credit_limit {
             if limit > account.credit_limit {
-                return Err(LedgerError::conflict(
-                    "The credit limit can only be lowered here; apply for a raise with apply-for-raised-credit-limit",
-                ));
+                return Err(LedgerError::CreditLimitRaise);
             }
             let owed_and_reserved = account.reserved.checked_sub(account.balance)?;
             if limit < owed_and_reserved {
-                return Err(LedgerError::conflict(format!(
-                    "The credit limit cannot be lower than what is owed and reserved ({})",
-                    owed_and_reserved.fixed(self.info.scale())
-                )));
+                return Err(LedgerError::CreditLimitBelowOwed {
+                    owed_and_reserved,
+                    scale: self.info.scale(),
+                });
             }
         }
         let account = self.accounts.get_mut(&id).expect("indexed account");
@@ -152,23 +148,14 @@ impl Ledger {
     ) -> Result<(), LedgerError> {
         let id = self.account_id(account_no)?;
         if setting.method != "autogiro" {
-            return Err(LedgerError::invalid(
-                "recurringPaymentMethod",
-                "must be autogiro",
-            ));
+            return Err(LedgerError::Recurring(RecurringRule::Method));
         }
         if !RECURRING_SCOPES.contains(&setting.scope.as_str()) {
-            return Err(LedgerError::invalid(
-                "recurringPaymentScope",
-                "must be fixedRecurring, totalDebt or billedAmount",
-            ));
+            return Err(LedgerError::Recurring(RecurringRule::Scope));
         }
         let fixed = setting.fixed_amount.unwrap_or_default();
         if setting.scope == "fixedRecurring" && fixed <= Amount::ZERO {
-            return Err(LedgerError::invalid(
-                "fixedRecurringAmount",
-                "must be greater than 0 when recurringPaymentScope is fixedRecurring",
-            ));
+            return Err(LedgerError::Recurring(RecurringRule::FixedAmount));
         }
         self.accounts
             .get_mut(&id)
@@ -181,16 +168,13 @@ impl Ledger {
         let id = self.account_id(account_no)?;
         self.ensure_account_open(id)?;
         if self.cards.contains_key(&new.token) {
-            return Err(LedgerError::conflict(format!(
-                "A card with token {} already exists",
-                new.token
-            )));
+            return Err(LedgerError::DuplicateId(Entity::Card, new.token));
         }
         if new.main_card
             && !new.deleted
             && self.cards_of(id).iter().any(|c| c.main_card && !c.deleted)
         {
-            return Err(LedgerError::conflict("The account already has a main card"));
+            return Err(LedgerError::MainCardExists);
         }
         let seq = Self::next_id(&mut self.last_id.card);
         let card = Card {
@@ -220,13 +204,13 @@ impl Ledger {
             .cards
             .get(token)
             .filter(|c| c.account_id == id)
-            .ok_or(LedgerError::NotFound("Card"))?;
+            .ok_or(LedgerError::NotFound(Entity::Card))?;
         if !deleted
             && card.deleted
             && card.main_card
             && self.cards_of(id).iter().any(|c| c.main_card && !c.deleted)
         {
-            return Err(LedgerError::conflict("The account already has a main card"));
+            return Err(LedgerError::MainCardExists);
         }
         let card = self.cards.get_mut(token).expect("found above");
         card.deleted = deleted;

@@ -4,15 +4,11 @@
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use super::{AccountStatus, HoldKind, HoldStatus, Ledger, LedgerError, NationalId, Resource};
+use super::{
+    AccountStatus, Entity, Expected, HoldKind, HoldStatus, Ledger, LedgerError, NationalId,
+    Quantity, Resource,
+};
 use crate::money::Amount;
-
-fn unprocessable(code: &'static str, message: impl Into<String>) -> LedgerError {
-    LedgerError::Unprocessable {
-        code,
-        message: message.into(),
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -171,14 +167,14 @@ impl Ledger {
         now: OffsetDateTime,
     ) -> Result<Authentication, LedgerError> {
         if req.amount <= Amount::ZERO {
-            return Err(LedgerError::invalid("amount", "must be greater than 0"));
+            return Err(LedgerError::NotPositive(Quantity::Amount));
         }
         self.fault_in(Resource::Authentication, &req.id)?;
         if self.authentications.contains_key(&req.id) {
-            return Err(LedgerError::conflict(format!(
-                "Authentication {} already exists",
-                req.id
-            )));
+            return Err(LedgerError::DuplicateId(
+                Entity::Authentication,
+                req.id.clone(),
+            ));
         }
         let customer = req
             .customer_no
@@ -191,22 +187,16 @@ impl Ledger {
                         .find(|c| c.national_id.as_ref() == Some(nid))
                 })
             })
-            .ok_or_else(|| unprocessable("credit-check-rejected", "The customer has no account"))?;
+            .ok_or(LedgerError::NoAccount)?;
         let account = customer
             .default_account
             .and_then(|id| self.accounts.get(&id))
-            .ok_or_else(|| unprocessable("credit-check-rejected", "The customer has no account"))?;
+            .ok_or(LedgerError::NoAccount)?;
         if account.status != AccountStatus::Open {
-            return Err(unprocessable(
-                "credit-check-rejected",
-                "The account is not open",
-            ));
+            return Err(LedgerError::AccountNotOpen(account.status));
         }
         if account.available() < req.amount {
-            return Err(unprocessable(
-                "credit-check-rejected",
-                "Insufficient credit",
-            ));
+            return Err(LedgerError::InsufficientCredit);
         }
         let threshold = self
             .info
@@ -254,21 +244,15 @@ impl Ledger {
         let auth = self
             .authentications
             .get(id)
-            .ok_or(LedgerError::NotFound("Authentication"))?;
+            .ok_or(LedgerError::NotFound(Entity::Authentication))?;
         if auth.status != AuthStatus::AwaitingSca {
-            return Err(unprocessable(
-                "invalid-authentication-state",
-                format!(
-                    "The authentication is {}, not awaiting-sca",
-                    auth.status.as_str()
-                ),
-            ));
+            return Err(LedgerError::AuthenticationState {
+                found: auth.status,
+                expected: Expected::AwaitingSca,
+            });
         }
         if auth.valid_until <= now {
-            return Err(unprocessable(
-                "authentication-is-no-longer-valid",
-                "The authentication has expired",
-            ));
+            return Err(LedgerError::AuthenticationExpired);
         }
         let auth = self.authentications.get_mut(id).expect("found above");
         auth.sca_token_sha256 = Some(token_sha256);
@@ -339,34 +323,26 @@ impl Ledger {
         self.fault_in(Resource::Split, split_id)?;
         self.fault_in(Resource::Authentication, pre_auth_id)?;
         if self.splits.contains_key(split_id) {
-            return Err(LedgerError::conflict(format!(
-                "Split authorization {split_id} already exists"
-            )));
+            return Err(LedgerError::DuplicateId(
+                Entity::SplitAuthorization,
+                split_id.to_string(),
+            ));
         }
         let auth = self
             .authentications
             .get(pre_auth_id)
-            .ok_or(LedgerError::NotFound("Authentication"))?;
+            .ok_or(LedgerError::NotFound(Entity::Authentication))?;
         if auth.valid_until <= now {
-            return Err(unprocessable(
-                "authentication-is-no-longer-valid",
-                "The authentication has expired",
-            ));
+            return Err(LedgerError::AuthenticationExpired);
         }
         if auth.status != AuthStatus::Approved {
-            return Err(unprocessable(
-                "invalid-authentication-state",
-                format!(
-                    "The authentication is {}, not approved",
-                    auth.status.as_str()
-                ),
-            ));
+            return Err(LedgerError::AuthenticationState {
+                found: auth.status,
+                expected: Expected::Approved,
+            });
         }
         if let Some(used) = &auth.used_by {
-            return Err(unprocessable(
-                "invalid-authentication-state",
-                format!("The authentication was used by split authorization {used}"),
-            ));
+            return Err(LedgerError::AuthenticationUsed(used.clone()));
         }
         let (account_id, amount, currency, seller) = (
             auth.account_id,
@@ -374,17 +350,12 @@ impl Ledger {
             auth.currency.clone(),
             auth.seller_no.clone(),
         );
-        if self.accounts[&account_id].status != AccountStatus::Open {
-            return Err(unprocessable(
-                "credit-check-rejected",
-                "The account is not open",
-            ));
+        let status = self.accounts[&account_id].status;
+        if status != AccountStatus::Open {
+            return Err(LedgerError::AccountNotOpen(status));
         }
         if self.accounts[&account_id].available() < amount {
-            return Err(unprocessable(
-                "credit-check-rejected",
-                "Insufficient credit",
-            ));
+            return Err(LedgerError::InsufficientCredit);
         }
         let valid_to =
             now + Duration::days(i64::from(self.info.settings.authorization_validity_days));
@@ -479,12 +450,10 @@ impl Ledger {
     ) -> Result<SplitAuthorization, LedgerError> {
         let split = self
             .split(id, now)?
-            .ok_or(LedgerError::NotFound("Split authorization"))?;
+            .ok_or(LedgerError::NotFound(Entity::SplitAuthorization))?;
         match split.status {
             SplitStatus::Authorized => Ok(split),
-            SplitStatus::Cancelled => Err(LedgerError::conflict("Authorization is cancelled")),
-            SplitStatus::Expired => Err(LedgerError::conflict("Authorization has expired")),
-            SplitStatus::Captured => Err(LedgerError::conflict("Authorization already captured")),
+            other => Err(LedgerError::SplitNotAuthorized(other)),
         }
     }
 
@@ -496,13 +465,12 @@ impl Ledger {
     ) -> Result<SplitAuthorization, LedgerError> {
         let split = self
             .split(split_id, now)?
-            .ok_or(LedgerError::NotFound("Split authorization"))?;
+            .ok_or(LedgerError::NotFound(Entity::SplitAuthorization))?;
         match split.status {
             SplitStatus::Cancelled => return Ok(split),
-            SplitStatus::Captured => {
-                return Err(LedgerError::conflict("Authorization already captured"));
+            SplitStatus::Captured | SplitStatus::Expired => {
+                return Err(LedgerError::SplitNotAuthorized(split.status));
             }
-            SplitStatus::Expired => return Err(LedgerError::conflict("Authorization has expired")),
             SplitStatus::Authorized => {}
         }
         self.resolve_hold(split.hold_id, HoldStatus::Released)?;

@@ -9,13 +9,23 @@ use super::{Bill, BillType, Ledger, LedgerError, Posting, TxnType, ocr};
 use crate::money::Amount;
 
 /// What the store knows at the bill date, read in one snapshot before the run.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct BillRunInput {
-    pub bill_date: Option<Date>,
+    pub bill_date: Date,
     /// Each account's balance counting only transactions dated on or before the bill date.
     pub balances: HashMap<i64, Amount>,
     /// Unbilled transactions dated on or before the bill date, by account.
     pub unbilled: HashMap<i64, Vec<i64>>,
+}
+
+impl BillRunInput {
+    pub fn new(bill_date: Date) -> Self {
+        BillRunInput {
+            bill_date,
+            balances: HashMap::new(),
+            unbilled: HashMap::new(),
+        }
+    }
 }
 
 impl Ledger {
@@ -25,15 +35,11 @@ impl Ledger {
         mut input: BillRunInput,
         now: OffsetDateTime,
     ) -> Result<Vec<Bill>, LedgerError> {
-        let bill_date = input
-            .bill_date
-            .ok_or_else(|| LedgerError::invalid("billDate", "is required"))?;
+        let bill_date = input.bill_date;
         if let Some(last) = self.bills.values().map(|b| b.bill_date).max()
             && bill_date <= last
         {
-            return Err(LedgerError::conflict(format!(
-                "A bill run for {last} was made already; the next must be later"
-            )));
+            return Err(LedgerError::BillRunNotLater { last });
         }
         let scale = self.info.scale();
         let settings = self.info.settings.clone();

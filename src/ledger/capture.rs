@@ -15,19 +15,17 @@ impl Ledger {
     ) -> Result<Capture, LedgerError> {
         self.fault_in(Resource::Capture, capture_id)?;
         if self.captures.contains_key(capture_id) {
-            return Err(LedgerError::conflict(format!(
-                "Capture {capture_id} already exists"
-            )));
+            return Err(LedgerError::DuplicateId(
+                Entity::Capture,
+                capture_id.to_string(),
+            ));
         }
         let split = self.authorized_split(split_id, now)?;
         if req.total <= Amount::ZERO {
-            return Err(LedgerError::invalid(
-                "totalAmount",
-                "must be greater than 0",
-            ));
+            return Err(LedgerError::NotPositive(Quantity::CaptureTotal));
         }
         if req.total > split.remaining {
-            return Err(LedgerError::conflict("Insufficient authorized amount"));
+            return Err(LedgerError::ExceedsAuthorized);
         }
         let hold = self.holds[&split.hold_id].clone();
         // The captured part leaves the hold and becomes a posted purchase; available is unchanged.
@@ -95,25 +93,26 @@ impl Ledger {
         self.fault_in(Resource::Capture, capture_id)?;
         self.fault_in(Resource::Split, split_id)?;
         if self.reversals.contains_key(reversal_id) {
-            return Err(LedgerError::conflict(format!(
-                "Reversal {reversal_id} already exists"
-            )));
+            return Err(LedgerError::DuplicateId(
+                Entity::Reversal,
+                reversal_id.to_string(),
+            ));
         }
         let capture = self
             .captures
             .get(capture_id)
             .filter(|c| c.split_id == split_id)
-            .ok_or(LedgerError::NotFound("Capture"))?
+            .ok_or(LedgerError::NotFound(Entity::Capture))?
             .clone();
         if amount <= Amount::ZERO {
-            return Err(LedgerError::invalid("amount", "must be greater than 0"));
+            return Err(LedgerError::NotPositive(Quantity::Amount));
         }
         let reversible = capture.amount.checked_sub(capture.reversed)?;
         if amount > reversible {
-            return Err(LedgerError::conflict(format!(
-                "Insufficient captured amount: at most {} can be reversed",
-                reversible.fixed(self.info.scale())
-            )));
+            return Err(LedgerError::ExceedsReversible {
+                reversible,
+                scale: self.info.scale(),
+            });
         }
         let posting = Posting {
             account_id: capture.account_id,

@@ -23,39 +23,33 @@ impl Ledger {
 
     pub fn create_customer(&mut self, new: NewCustomer) -> Result<Customer, LedgerError> {
         if self.customer_by_no.contains_key(&new.customer_no) {
-            return Err(LedgerError::conflict(format!(
-                "customerNo {} already exists",
-                new.customer_no
-            )));
+            return Err(LedgerError::DuplicateId(Entity::Customer, new.customer_no));
         }
         let mut handles = BTreeSet::new();
         for (field, handle) in new
             .username
             .iter()
-            .map(|u| ("username", u))
-            .chain(new.aliases.iter().map(|a| ("aliases", a)))
+            .map(|u| (Identity::Username, u))
+            .chain(new.aliases.iter().map(|a| (Identity::Alias, a)))
         {
             let key = handle.to_lowercase();
             if self.by_handle.contains_key(&key) || !handles.insert(key) {
-                return Err(LedgerError::conflict(format!(
-                    "{field}: {handle} is already used by a username or alias in this ledger"
-                )));
+                return Err(LedgerError::IdentityTaken(field, handle.clone()));
             }
         }
         let mut cards = BTreeSet::new();
         for card in &new.cards {
             if self.by_card.contains_key(card) || !cards.insert(card) {
-                return Err(LedgerError::conflict(format!(
-                    "cards: {card} is already used in this ledger"
-                )));
+                return Err(LedgerError::IdentityTaken(Identity::Card, card.clone()));
             }
         }
         if let Some(pn) = &new.personal_number
             && self.by_personal_number.contains_key(pn)
         {
-            return Err(LedgerError::conflict(format!(
-                "personalNumber: {pn} is already used in this ledger"
-            )));
+            return Err(LedgerError::IdentityTaken(
+                Identity::PersonalNumber,
+                pn.clone(),
+            ));
         }
         let customer = Customer {
             id: Self::next_id(&mut self.last_id.customer),
@@ -83,22 +77,23 @@ impl Ledger {
     ) -> Result<Account, LedgerError> {
         if new.credit_limit < Amount::ZERO {
             // A new account has no balance: a negative limit would start it overdrawn.
-            return Err(LedgerError::invalid("creditLimit", "must not be negative"));
+            return Err(LedgerError::NegativeCreditLimit);
         }
         let customer_id = self
             .customer_by_no
             .get(&new.customer_no)
             .copied()
-            .ok_or(LedgerError::NotFound("customer"))?;
+            .ok_or(LedgerError::NotFound(Entity::Customer))?;
         let id = self.last_id.account + 1;
         let account_no = match new.account_no {
             Some(no) => no,
             None => format!("{}{:07}", self.info.ledger_no, id),
         };
         if self.account_by_no.contains_key(&account_no) {
-            return Err(LedgerError::conflict(format!(
-                "accountNo {account_no} already exists"
-            )));
+            return Err(LedgerError::DuplicateId(
+                Entity::Account,
+                account_no.to_string(),
+            ));
         }
         self.last_id.account = id;
         let account = Account {
@@ -138,13 +133,13 @@ impl Ledger {
         now: OffsetDateTime,
     ) -> Result<Transaction, LedgerError> {
         if amount <= Amount::ZERO {
-            return Err(LedgerError::invalid("amount", "must be greater than 0"));
+            return Err(LedgerError::NotPositive(Quantity::Amount));
         }
         let account_id = self
             .account_by_no
             .get(account_no)
             .copied()
-            .ok_or(LedgerError::NotFound("account"))?;
+            .ok_or(LedgerError::NotFound(Entity::Account))?;
         let description = description.unwrap_or_else(|| "Incoming payment".into());
         let reference = format!("incoming:{}", reference.unwrap_or_default());
         let posting = Posting {
@@ -166,9 +161,9 @@ impl Ledger {
         description: Option<String>,
         now: OffsetDateTime,
     ) -> Result<Transaction, LedgerError> {
-        let account_id = self.account_of_reference(reference).ok_or_else(|| {
-            LedgerError::invalid("paymentReference", "matches no bill of this ledger")
-        })?;
+        let account_id = self
+            .account_of_reference(reference)
+            .ok_or(LedgerError::UnknownPaymentReference)?;
         let account_no = self.accounts[&account_id].account_no.clone();
         self.receive_payment(
             &account_no,

@@ -32,13 +32,12 @@ pub use account::{LimitDecision, NewCard, RECURRING_SCOPES};
 pub use archive::Archive;
 pub use authorization::*;
 pub use billing::BillRunInput;
-pub use error::LedgerError;
+pub use error::{Entity, Expected, Identity, LedgerError, Quantity, RecurringRule};
 pub use model::*;
 pub use myq::Identification;
 pub use onboarding::Application;
-pub use recharge::PROVIDER_DISABLED;
 pub use records::Resource;
-pub use settings::{RECHARGE_PROVIDERS, Settings};
+pub use settings::{RECHARGE_PROVIDERS, SettingError, Settings};
 pub use users::UserFilter;
 
 use table::Table;
@@ -541,7 +540,7 @@ impl Ledger {
         *counter
     }
 
-    pub fn update_settings(&mut self, patch: &serde_json::Value) -> Result<Settings, LedgerError> {
+    pub fn update_settings(&mut self, patch: &serde_json::Value) -> Result<Settings, SettingError> {
         let next = self.info.settings.patched(patch, self.info.scale())?;
         self.info.get_mut().settings = next.clone();
         Ok(next)

@@ -1,5 +1,6 @@
 //! MyQ sessions and session payments (SPEC §3) on top of holds and postings.
 
+use super::Entity;
 use time::OffsetDateTime;
 
 use super::{
@@ -16,8 +17,6 @@ pub struct Identification {
     pub cards: Vec<String>,
     pub personal_number: Option<String>,
 }
-
-const SESSION_ENDED: &str = "Session ended";
 
 impl Ledger {
     /// Finds the customer in the seed's order: username (against usernames and aliases), then
@@ -49,11 +48,13 @@ impl Ledger {
         who: &Identification,
         now: OffsetDateTime,
     ) -> Result<i64, LedgerError> {
-        let customer_id = self.identify(who).ok_or(LedgerError::NotFound("User"))?;
+        let customer_id = self
+            .identify(who)
+            .ok_or(LedgerError::NotFound(Entity::Customer))?;
         let account_id = self.customers[&customer_id]
             .default_account
             .filter(|id| self.accounts[id].status == AccountStatus::Open)
-            .ok_or_else(|| LedgerError::conflict("The user has no open account"))?;
+            .ok_or(LedgerError::NoAccount)?;
         let id = Self::next_id(&mut self.last_id.session);
         self.sessions.insert(
             id,
@@ -88,7 +89,7 @@ impl Ledger {
     ) -> Result<Amount, LedgerError> {
         let (status, account_id) = self
             .session_state(session_id)?
-            .ok_or(LedgerError::NotFound("Session"))?;
+            .ok_or(LedgerError::NotFound(Entity::Session))?;
         let available = self.accounts[&account_id].available();
         match status {
             SessionStatus::Ended => Ok(available),
@@ -105,8 +106,8 @@ impl Ledger {
     /// 404 for a session this ledger never had, 409 for one that ended.
     fn ensure_open(&self, session_id: i64) -> Result<(), LedgerError> {
         match self.session_state(session_id)? {
-            None => Err(LedgerError::NotFound("Session")),
-            Some((SessionStatus::Ended, _)) => Err(LedgerError::conflict(SESSION_ENDED)),
+            None => Err(LedgerError::NotFound(Entity::Session)),
+            Some((SessionStatus::Ended, _)) => Err(LedgerError::SessionEnded),
             Some((SessionStatus::Open, _)) => Ok(()),
         }
     }
@@ -241,7 +242,7 @@ impl Ledger {
         self.payments
             .get(&payment_id)
             .filter(|p| p.session_id == session_id)
-            .ok_or(LedgerError::NotFound("Payment"))
+            .ok_or(LedgerError::NotFound(Entity::SessionPayment))
     }
 
     /// Session first (an ended session answers 409 whatever the payment), then the payment.
@@ -266,10 +267,7 @@ impl Ledger {
     ) -> Result<SessionPayment, LedgerError> {
         let payment = self.open_payment(session_id, payment_id, now)?;
         if payment.status != PaymentStatus::Uncommitted {
-            return Err(LedgerError::conflict(format!(
-                "Payment is {}",
-                payment.status.as_str()
-            )));
+            return Err(LedgerError::PaymentSettled(payment.status));
         }
         self.ensure_account_open(self.sessions[&session_id].account_id)?;
         self.undraw(payment_id)?;
@@ -294,7 +292,7 @@ impl Ledger {
         match payment.status {
             PaymentStatus::Committed => return Ok(()),
             PaymentStatus::RolledBack | PaymentStatus::Reversed => {
-                return Err(LedgerError::conflict("Payment was rolled back"));
+                return Err(LedgerError::PaymentSettled(payment.status));
             }
             PaymentStatus::Uncommitted => {}
         }
@@ -364,7 +362,7 @@ impl Ledger {
         _now: OffsetDateTime,
     ) -> Result<(), LedgerError> {
         match self.ensure_open(session_id) {
-            Err(LedgerError::Conflict(_)) => return Ok(()),
+            Err(LedgerError::SessionEnded) => return Ok(()),
             other => other?,
         }
         let session = &self.sessions[&session_id];

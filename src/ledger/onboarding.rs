@@ -1,6 +1,7 @@
 //! Public account applications (SPEC §6): stored as sent, decided by the ledger's credit
 //! policy when the applicant signs.
 
+use super::Entity;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -33,10 +34,10 @@ impl Ledger {
         application: Application,
     ) -> Result<Application, LedgerError> {
         if self.applications.contains_key(&application.id) {
-            return Err(LedgerError::conflict(format!(
-                "Application {} already exists",
-                application.id
-            )));
+            return Err(LedgerError::DuplicateId(
+                Entity::Application,
+                application.id,
+            ));
         }
         self.applications
             .insert(application.id.clone(), application.clone());
@@ -65,7 +66,7 @@ impl Ledger {
         let app = self
             .applications
             .get(id)
-            .ok_or(LedgerError::NotFound("Application"))?
+            .ok_or(LedgerError::NotFound(Entity::Application))?
             .clone();
         if app.status != "awaiting-sign" {
             return Ok(app);

@@ -103,45 +103,6 @@ impl Personnummer {
     }
 }
 
-/// Validates a national consumer identifier sent as `{field}.value` and
-/// `{field}.countryCode`. Swedish ones must be a valid personnummer or samordningsnummer and
-/// are kept in their canonical `YYYYMMDD-NNNC` form; other countries are kept as sent.
-pub fn national_id(
-    value: &str,
-    country_code: &str,
-    today: Date,
-    field: &str,
-) -> Result<super::NationalId, super::LedgerError> {
-    let country = country_code.to_uppercase();
-    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(super::LedgerError::invalid(
-            format!("{field}.countryCode"),
-            "must be an ISO 3166-1 alpha-2 code",
-        ));
-    }
-    let value = if country == "SE" {
-        Personnummer::parse(value, today)
-            .map_err(|_| {
-                super::LedgerError::invalid(
-                    format!("{field}.value"),
-                    "Not a valid SE nationalConsumerIdentifier",
-                )
-            })?
-            .canonical()
-    } else if value.trim().is_empty() || value.chars().count() > 64 {
-        return Err(super::LedgerError::invalid(
-            format!("{field}.value"),
-            "must be 1 to 64 characters",
-        ));
-    } else {
-        value.to_string()
-    };
-    Ok(super::NationalId {
-        value,
-        country_code: country,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

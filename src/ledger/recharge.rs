@@ -1,13 +1,11 @@
 //! Recharge payments (SPEC §4): created, then committed as a `recharge` credit, or rolled back,
 //! or expired. Commit and rollback are idempotent.
 
+use super::{Entity, Quantity};
 use time::OffsetDateTime;
 
 use super::{AccountStatus, Ledger, LedgerError, Posting, RechargePayment, RechargeState, TxnType};
 use crate::money::Amount;
-
-/// The message MyQ X gives when the provider is off (seed 001), to the byte.
-pub const PROVIDER_DISABLED: &str = "Invalid operation: The operation cannot be performed in the current state. Payment provider is disabled.";
 
 /// A recharge payment as far as the writer still knows it.
 enum Found<'a> {
@@ -19,8 +17,8 @@ impl Ledger {
     /// 404 for a provider saldo does not have, 400 (invalid operation) for a disabled one.
     pub fn check_recharge_provider(&self, reference: &str) -> Result<(), LedgerError> {
         match self.info.settings.recharge_provider_enabled(reference) {
-            None => Err(LedgerError::NotFound("Recharge provider")),
-            Some(false) => Err(LedgerError::InvalidOperation(PROVIDER_DISABLED.into())),
+            None => Err(LedgerError::NotFound(Entity::RechargeProvider)),
+            Some(false) => Err(LedgerError::ProviderDisabled),
             Some(true) => Ok(()),
         }
     }
@@ -35,20 +33,15 @@ impl Ledger {
     ) -> Result<RechargePayment, LedgerError> {
         self.check_recharge_provider(provider)?;
         if amount <= Amount::ZERO {
-            return Err(LedgerError::invalid(
-                "params.amount",
-                "must be greater than 0",
-            ));
+            return Err(LedgerError::NotPositive(Quantity::Amount));
         }
         let customer = self
             .customers
             .get(&customer_id)
-            .ok_or(LedgerError::NotFound("User"))?;
-        let account_id = customer
-            .default_account
-            .ok_or_else(|| LedgerError::conflict("The user has no credit account"))?;
+            .ok_or(LedgerError::NotFound(Entity::Customer))?;
+        let account_id = customer.default_account.ok_or(LedgerError::NoAccount)?;
         if self.accounts[&account_id].status == AccountStatus::Closed {
-            return Err(LedgerError::conflict("The user's credit account is closed"));
+            return Err(LedgerError::AccountNotOpen(AccountStatus::Closed));
         }
         let payment_no = self.recharge_counts.get(&customer_id).copied().unwrap_or(0) + 1;
         let payment = RechargePayment {
@@ -78,11 +71,11 @@ impl Ledger {
         self.settled_recharge(id)?
             .filter(|s| s.provider == provider)
             .map(|s| Found::Settled(s.state, s.amount))
-            .ok_or(LedgerError::NotFound("Payment"))
+            .ok_or(LedgerError::NotFound(Entity::Recharge))
     }
 
     fn settled_conflict(state: RechargeState) -> LedgerError {
-        LedgerError::conflict(format!("The payment is already {}", state.as_str()))
+        LedgerError::RechargeSettled(state)
     }
 
     pub fn patch_recharge(
@@ -98,10 +91,7 @@ impl Ledger {
             Found::Created(_) => {}
         }
         if amount <= Amount::ZERO {
-            return Err(LedgerError::invalid(
-                "params.amount",
-                "must be greater than 0",
-            ));
+            return Err(LedgerError::NotPositive(Quantity::Amount));
         }
         let p = self.recharges.get_mut(&id).expect("found above");
         p.amount = amount;
@@ -150,9 +140,7 @@ impl Ledger {
         match self.find_recharge(provider, id)? {
             Found::Settled(RechargeState::Canceled, _) => return Ok(()),
             Found::Settled(_, _) => {
-                return Err(LedgerError::conflict(
-                    "A completed payment cannot be rolled back; refund it instead",
-                ));
+                return Err(LedgerError::RechargeCompleted);
             }
             Found::Created(_) => {}
         }

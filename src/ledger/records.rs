@@ -32,15 +32,6 @@ impl Resource {
         .into_iter()
         .find(|r| r.stored_kind() == kind)
     }
-
-    pub fn noun(self) -> &'static str {
-        match self {
-            Resource::Authentication => "Authentication",
-            Resource::Split => "Split authorization",
-            Resource::Capture => "Capture",
-            Resource::Reversal => "Reversal",
-        }
-    }
 }
 
 impl Ledger {

@@ -4,7 +4,28 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::LedgerError;
+/// A setting that broke a rule; `setting` is `None` when the settings as a whole are wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingError {
+    pub setting: Option<String>,
+    pub rule: String,
+}
+
+impl SettingError {
+    fn whole(rule: impl Into<String>) -> Self {
+        SettingError {
+            setting: None,
+            rule: rule.into(),
+        }
+    }
+
+    fn named(setting: impl Into<String>, rule: impl Into<String>) -> Self {
+        SettingError {
+            setting: Some(setting.into()),
+            rule: rule.into(),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -119,28 +140,25 @@ impl Settings {
 
     /// Applies a JSON merge patch of settings, refusing unknown keys and bad values whole.
     /// `scale` is the ledger currency's decimals, for the money settings.
-    pub fn patched(&self, patch: &serde_json::Value, scale: u32) -> Result<Settings, LedgerError> {
+    pub fn patched(&self, patch: &serde_json::Value, scale: u32) -> Result<Settings, SettingError> {
         let serde_json::Value::Object(fields) = patch else {
-            return Err(LedgerError::invalid("settings", "must be an object"));
+            return Err(SettingError::whole("must be an object"));
         };
         let mut merged = serde_json::to_value(self).expect("settings serialize");
         let obj = merged.as_object_mut().expect("settings are an object");
         for (key, value) in fields {
             if !obj.contains_key(key) {
-                return Err(LedgerError::invalid(
-                    format!("settings.{key}"),
-                    "is not a known setting",
-                ));
+                return Err(SettingError::named(key, "is not a known setting"));
             }
             obj.insert(key.clone(), value.clone());
         }
-        let next: Settings = serde_json::from_value(merged)
-            .map_err(|e| LedgerError::invalid("settings", e.to_string()))?;
+        let next: Settings =
+            serde_json::from_value(merged).map_err(|e| SettingError::whole(e.to_string()))?;
         next.validate(scale)?;
         Ok(next)
     }
 
-    pub fn validate(&self, scale: u32) -> Result<(), LedgerError> {
+    pub fn validate(&self, scale: u32) -> Result<(), SettingError> {
         for (field, value) in [
             ("maxCreditLimit", &self.max_credit_limit),
             ("debtInterestRate", &self.debt_interest_rate),
@@ -151,28 +169,25 @@ impl Settings {
             ("scaThreshold", &self.sca_threshold),
         ] {
             crate::money::Amount::parse(&value.to_string(), scale)
-                .map_err(|e| LedgerError::invalid(format!("settings.{field}"), e.to_string()))?;
+                .map_err(|e| SettingError::named(field, e.to_string()))?;
         }
         for (field, days) in [
             ("billDueDays", self.bill_due_days),
             ("reminderDueDays", self.reminder_due_days),
         ] {
             if !(1..=365).contains(&days) {
-                return Err(LedgerError::invalid(
-                    format!("settings.{field}"),
-                    "must be between 1 and 365",
-                ));
+                return Err(SettingError::named(field, "must be between 1 and 365"));
             }
         }
         if self.money(&self.minimum_payment_percent, 2) > crate::money::Amount::from_minor(10_000) {
-            return Err(LedgerError::invalid(
-                "settings.minimumPaymentPercent",
+            return Err(SettingError::named(
+                "minimumPaymentPercent",
                 "must be at most 100",
             ));
         }
         if !["BGSE", "BKSE", "PKSE", "PGSE"].contains(&self.bank_account_type.as_str()) {
-            return Err(LedgerError::invalid(
-                "settings.bankAccountType",
+            return Err(SettingError::named(
+                "bankAccountType",
                 "must be BGSE, BKSE, PKSE or PGSE",
             ));
         }
@@ -182,28 +197,28 @@ impl Settings {
             ("iban", &self.iban, 34),
         ] {
             if value.as_ref().is_some_and(|v| v.chars().count() > max) {
-                return Err(LedgerError::invalid(
-                    format!("settings.{field}"),
+                return Err(SettingError::named(
+                    field,
                     format!("must be at most {max} characters"),
                 ));
             }
         }
         if self.session_idle_timeout_seconds == 0 || self.session_idle_timeout_seconds > 86_400 * 30
         {
-            return Err(LedgerError::invalid(
-                "settings.sessionIdleTimeoutSeconds",
+            return Err(SettingError::named(
+                "sessionIdleTimeoutSeconds",
                 "must be between 1 and 2592000",
             ));
         }
         if !super::zone::is_known(&self.time_zone) {
-            return Err(LedgerError::invalid(
-                "settings.timeZone",
+            return Err(SettingError::named(
+                "timeZone",
                 "must be an IANA time zone such as Europe/Stockholm",
             ));
         }
         if self.recharge_expiry_seconds == 0 || self.recharge_expiry_seconds > 86_400 * 365 {
-            return Err(LedgerError::invalid(
-                "settings.rechargeExpirySeconds",
+            return Err(SettingError::named(
+                "rechargeExpirySeconds",
                 "must be between 1 and 31536000",
             ));
         }
@@ -212,8 +227,8 @@ impl Settings {
             .keys()
             .find(|r| !RECHARGE_PROVIDERS.iter().any(|(known, _)| known == r))
         {
-            return Err(LedgerError::invalid(
-                format!("settings.rechargeProviders.{unknown}"),
+            return Err(SettingError::named(
+                format!("rechargeProviders.{unknown}"),
                 "is not a recharge provider (external, voucher)",
             ));
         }

@@ -1,6 +1,9 @@
 //! The real binary, killed with SIGKILL under load, keeps every acknowledged payment.
 
 use reqwest::Method;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use serde_json::{Value, json};
 
 use crate::helpers::{Load, PROCESS_TOKEN as TOKEN, Server, Setup, TestDb, free_port};
@@ -231,4 +234,101 @@ async fn stored_answers_of_an_older_version_become_request_hashes() {
     assert!(text.contains("different request body"), "{text}");
     let left = test_db.count("records WHERE kind = 'idempotency'");
     assert_eq!(left, 0, "no stored answers remain");
+}
+
+/// Kiosks topping up through API B while the server is killed: every recharge whose commit
+/// was acknowledged is posted after the restart, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_recharges_survive_sigkill() {
+    const PAYMENTS: &str = "/api/v3/rechargeProviders/external/payments";
+    let test_db = TestDb::new();
+    let db = test_db.url.clone();
+    let server = Server::start(&db, free_port(), Some(TOKEN)).await;
+    let setup = Setup::ledger("501")
+        .customer("c0", json!({"username": "u0"}), "0")
+        .account_no("A0")
+        .customer("c1", json!({"username": "u1"}), "0")
+        .account_no("A1")
+        .oauth(&["credit", "users"]);
+    let made = setup.provision(&server.admin(), &server.url).await;
+    let acked = Arc::new(AtomicUsize::new(0));
+    let kiosks: Vec<_> = (0..4)
+        .map(|k| {
+            let (url, bearer, acked) = (server.url.clone(), made.bearer.clone(), acked.clone());
+            let user = made.users[&format!("u{}", k % 2)];
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let post = |path: String, body: Option<Value>| {
+                    let mut req = client
+                        .post(format!("{url}{path}"))
+                        .header("authorization", &bearer);
+                    if let Some(body) = body {
+                        req = req.json(&body);
+                    }
+                    async move {
+                        let r = req.send().await.ok()?;
+                        (r.status() == 200).then_some(())?;
+                        r.json::<Value>().await.ok()
+                    }
+                };
+                let mut committed = Vec::new();
+                let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+                while tokio::time::Instant::now() < deadline {
+                    let body = json!({"userId": user, "params": {"amount": 2.5}});
+                    let Some(created) = post(PAYMENTS.into(), Some(body)).await else {
+                        break;
+                    };
+                    let id = created["id"].as_str().unwrap().to_string();
+                    if post(format!("{PAYMENTS}/{id}/commit"), None)
+                        .await
+                        .is_none()
+                    {
+                        break;
+                    }
+                    acked.fetch_add(1, Ordering::Relaxed);
+                    committed.push((k % 2, id));
+                }
+                committed
+            })
+        })
+        .collect();
+    crate::helpers::eventually(
+        std::time::Duration::from_secs(30),
+        "40 recharges acknowledged",
+        || async { (acked.load(Ordering::Relaxed) >= 40).then_some(()) },
+    )
+    .await;
+    server.kill9();
+    let mut committed = Vec::new();
+    for kiosk in kiosks {
+        committed.extend(kiosk.await.unwrap());
+    }
+
+    let server = Server::start(&db, free_port(), Some(TOKEN)).await;
+    for user in 0..2 {
+        let path = format!("/ledgers/501/accounts/A{user}/statement");
+        let statement = server.admin().ok(Method::GET, &path, None).await;
+        let refs: Vec<String> = statement["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["reference"].as_str().unwrap().to_string())
+            .collect();
+        for (_, id) in committed.iter().filter(|(u, _)| *u == user) {
+            let posted = refs
+                .iter()
+                .filter(|r| **r == format!("recharge:{id}"))
+                .count();
+            assert_eq!(
+                posted, 1,
+                "acknowledged recharge {id} of u{user} is posted once"
+            );
+        }
+        // The balance is the sum of what was posted: 2.50 per recharge, nothing else.
+        let account = &statement["account"];
+        assert_eq!(
+            account["totalBalance"].to_string(),
+            format!("{}.{:02}", refs.len() * 250 / 100, refs.len() * 250 % 100)
+        );
+    }
 }

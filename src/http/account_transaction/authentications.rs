@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 use super::{AtProblem, Merchant, once, validation};
 use crate::http::AppState;
 use crate::http::body::{self, BodyError, JsonBody};
+use crate::ledger::Entity;
 use crate::ledger::{
-    AuthStatus, Authentication, Ledger, LedgerError, PreAuthRequest, Resource, personnummer, zone,
+    AuthStatus, Authentication, Ledger, LedgerError, PreAuthRequest, Resource, zone,
 };
 use crate::secret::{self, Secret};
 
@@ -87,7 +88,9 @@ pub async fn create(
                     "must be an ISO 3166-1 alpha-2 code",
                 )
             })?;
-            Some(personnummer::national_id(&value, &country, today, FIELD)?)
+            Some(crate::http::national_id::parse(
+                &value, &country, today, FIELD,
+            )?)
         }
     };
     if customer_no.is_none() && national_id.is_none() {
@@ -159,7 +162,7 @@ pub async fn get(
         .read(meta.id, move |l, _| {
             l.authentication(&id)?
                 .map(|a| render(l, &a))
-                .ok_or(LedgerError::NotFound("Authentication"))
+                .ok_or(LedgerError::NotFound(Entity::Authentication))
         })
         .await??;
     Ok(Json(body))

@@ -18,7 +18,8 @@ use time::OffsetDateTime;
 use super::AppState;
 use super::problem::{Flavor, Problem};
 use crate::engine::{EngineError, LedgerMeta};
-use crate::http::body::BodyError;
+use crate::http::body::{BodyError, Invalid};
+use crate::http::reason::{self, Said};
 use crate::ledger::{Ledger, LedgerError, Resource};
 use crate::secret;
 
@@ -90,7 +91,39 @@ impl IntoResponse for AtProblem {
 
 impl From<LedgerError> for AtProblem {
     fn from(e: LedgerError) -> Self {
-        AtProblem(Problem::from_ledger(FLAVOR, e))
+        use LedgerError as E;
+        let class = reason::class(&e);
+        let (status, code) = match &e {
+            // API D names the rule in the problem's type (seed 004).
+            E::InsufficientCredit | E::NoAccount | E::AccountNotOpen(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "credit-check-rejected")
+            }
+            E::AuthenticationState { .. } | E::AuthenticationUsed(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-authentication-state",
+            ),
+            E::AuthenticationExpired => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "authentication-is-no-longer-valid",
+            ),
+            _ => (class.status(), class.code()),
+        };
+        let said = match &e {
+            E::AccountNotOpen(_) => Said::Message("The account is not open".into()),
+            _ => reason::said(&e),
+        };
+        AtProblem(Problem::from_said(FLAVOR, status, code, said))
+    }
+}
+
+/// 404 for something API D names that is not a ledger's entity.
+fn not_found(what: &str) -> AtProblem {
+    AtProblem(Problem::not_found(FLAVOR, format!("{what} not found")))
+}
+
+impl From<Invalid> for AtProblem {
+    fn from(e: Invalid) -> Self {
+        AtProblem(Problem::from(FLAVOR, e))
     }
 }
 
@@ -185,16 +218,20 @@ where
             l.fault_in(resource, &id)?;
             if let Some(current) = existing(l, now)? {
                 return match l.request_hash(resource, &id) {
-                    Some(Some(stored)) if stored != hash => Err(LedgerError::conflict(format!(
-                        "{} {id} already exists with a different request body",
-                        resource.noun()
+                    Some(Some(stored)) if stored != hash => Err(AtProblem(Problem::conflict(
+                        FLAVOR,
+                        format!(
+                            "{} {} already exists with a different request body",
+                            reason::noun(resource.into()),
+                            id
+                        ),
                     ))),
                     _ => Ok(current),
                 };
             }
             let created = create(l, now)?;
             l.set_request_hash(resource, &id, hash);
-            Ok(created)
+            Ok::<_, AtProblem>(created)
         })
         .await??;
     Ok((StatusCode::CREATED, axum::Json(answer)).into_response())

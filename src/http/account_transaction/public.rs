@@ -9,11 +9,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{AtProblem, Merchant, sca, validation};
+use super::{AtProblem, Merchant, not_found, sca, validation};
 use crate::http::AppState;
+use crate::http::body::Invalid;
 use crate::http::body::{self, BodyError, JsonBody};
 use crate::identity::IdentityStatus;
-use crate::ledger::{Application, Ledger, LedgerError, personnummer};
+use crate::ledger::Entity;
+use crate::ledger::{Application, Ledger, LedgerError};
 
 type Body = Result<JsonBody, BodyError>;
 const PUBLIC: &str = "/ledger/public-account-transaction/v1";
@@ -55,7 +57,9 @@ fn identifier(
             "must be an ISO 3166-1 alpha-2 code",
         )
     })?;
-    Ok(personnummer::national_id(&value, &country, today, field)?)
+    Ok(crate::http::national_id::parse(
+        &value, &country, today, field,
+    )?)
 }
 
 pub async fn begin_bankid(
@@ -93,7 +97,7 @@ pub async fn identity_status(
     let (status, who) = state
         .identity
         .status(meta.id, &order_ref)
-        .ok_or(LedgerError::NotFound("Identity check"))?;
+        .ok_or_else(|| not_found("Identity check"))?;
     Ok(Json(json!({
         "@id": format!("{PUBLIC}/authentications/{order_ref}"),
         "orderRef": order_ref,
@@ -206,9 +210,7 @@ fn text(
     required: bool,
 ) -> Result<Option<String>, AtProblem> {
     match body::opt_string(body, field, max).map_err(|e| e.within(parent))? {
-        None if required => Err(LedgerError::invalid(field, "is required")
-            .within(parent)
-            .into()),
+        None if required => Err(Invalid::new(field, "is required").within(parent).into()),
         value => Ok(value),
     }
 }
@@ -334,7 +336,7 @@ pub async fn get(
         .read(meta.id, move |l, _| {
             l.application(&id)
                 .map(|a| render(l, a))
-                .ok_or(LedgerError::NotFound("Application"))
+                .ok_or(LedgerError::NotFound(Entity::Application))
         })
         .await??;
     Ok(Json(body))
@@ -350,10 +352,10 @@ pub async fn sign(
         .engine
         .execute(meta.id, move |l, now| {
             if l.info.settings.account_offer_profile != profile {
-                return Err(LedgerError::NotFound("Offer"));
+                return Err(not_found("Offer"));
             }
             let a = l.sign_agreement(&id, now)?;
-            Ok(render(l, &a))
+            Ok::<_, AtProblem>(render(l, &a))
         })
         .await??;
     Ok(Json(body))

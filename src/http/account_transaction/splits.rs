@@ -10,6 +10,7 @@ use super::{AtProblem, Merchant, once, validation};
 use crate::http::AppState;
 use crate::http::body::{self, BodyError, JsonBody};
 use crate::http::credit_account::render::account_path;
+use crate::ledger::Entity;
 use crate::ledger::{
     Capture, CaptureRequest, Ledger, LedgerError, Resource, Reversal, SplitAuthorization,
     SplitStatus, zone,
@@ -129,7 +130,7 @@ pub async fn get(
         .execute(meta.id, move |l, now| {
             let split = l
                 .split(&id, now)?
-                .ok_or(LedgerError::NotFound("Split authorization"))?;
+                .ok_or(LedgerError::NotFound(Entity::SplitAuthorization))?;
             Ok::<_, LedgerError>(render_split(l, &split))
         })
         .await??;
@@ -198,7 +199,7 @@ pub async fn get_capture(
         .read(meta.id, move |l, _| {
             l.capture_of(&id, &capture_id)?
                 .map(|c| render_capture(l, &c))
-                .ok_or(LedgerError::NotFound("Capture"))
+                .ok_or(LedgerError::NotFound(Entity::Capture))
         })
         .await??;
     Ok(Json(body))

@@ -10,16 +10,18 @@ use serde_json::{Value, json};
 
 use super::{Admin, AdminError, Body, blocking, ledger_id, ledger_meta, render};
 use crate::http::AppState;
+use crate::http::body::Invalid;
 use crate::http::body::{self, JsonBody};
+use crate::ledger::Entity;
 use crate::ledger::{LedgerError, Transaction, zone};
 use crate::money::Amount;
 
-fn date(text: &str, field: &str) -> Result<time::Date, LedgerError> {
+fn date(text: &str, field: &str) -> Result<time::Date, Invalid> {
     time::Date::parse(
         text,
         time::macros::format_description!("[year]-[month]-[day]"),
     )
-    .map_err(|_| LedgerError::invalid(field, "must be a date YYYY-MM-DD"))
+    .map_err(|_| Invalid::new(field, "must be a date YYYY-MM-DD"))
 }
 
 /// `{"billDate": "2026-11-30"}`: bills every account in debt at that date.
@@ -90,7 +92,7 @@ pub(super) async fn statement(
     let csv = match q.get("format").map(String::as_str) {
         None | Some("json") => false,
         Some("csv") => true,
-        Some(_) => return Err(LedgerError::invalid("format", "must be json or csv").into()),
+        Some(_) => return Err(Invalid::new("format", "must be json or csv").into()),
     };
     let from = q
         .get("from")
@@ -107,7 +109,7 @@ pub(super) async fn statement(
         .execute(id, move |l, _| {
             let a = l
                 .account_by_no(&account)
-                .ok_or(LedgerError::NotFound("Account"))?;
+                .ok_or(LedgerError::NotFound(Entity::Account))?;
             let tz = &l.info.settings.time_zone;
             let holds: Vec<Value> = l
                 .active_holds_of(a.id)

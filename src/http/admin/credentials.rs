@@ -8,9 +8,9 @@ use serde_json::json;
 
 use super::{Admin, AdminError, Body, blocking, ledger_id};
 use crate::http::AppState;
+use crate::http::body::Invalid;
 use crate::http::body::{self, JsonBody};
 use crate::http::credentials::{LEDGER_BEARER, MYQ_BASIC, MYQ_OAUTH, SCOPES};
-use crate::ledger::LedgerError;
 
 pub(super) async fn create(
     State(state): State<AppState>,
@@ -25,7 +25,7 @@ pub(super) async fn create(
         MYQ_BASIC => {
             let login = body::required_string(&body, "login", 64)?;
             if login.contains(':') {
-                return Err(LedgerError::invalid("login", "must not contain ':'").into());
+                return Err(Invalid::new("login", "must not contain ':'").into());
             }
             let credentials = state.credentials.clone();
             let (cred_id, password) = {
@@ -41,14 +41,12 @@ pub(super) async fn create(
         MYQ_OAUTH => {
             let scopes = body::string_list(&body, "scopes", 8, 32)?;
             if scopes.is_empty() {
-                return Err(LedgerError::invalid(
-                    "scopes",
-                    "must name at least one scope (credit, users)",
-                )
-                .into());
+                return Err(
+                    Invalid::new("scopes", "must name at least one scope (credit, users)").into(),
+                );
             }
             if let Some(bad) = scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
-                return Err(LedgerError::invalid(
+                return Err(Invalid::new(
                     "scopes",
                     format!("{bad} is not a scope (credit, users)"),
                 )
@@ -76,7 +74,7 @@ pub(super) async fn create(
             )
                 .into_response())
         }
-        _ => Err(LedgerError::invalid(
+        _ => Err(Invalid::new(
             "kind",
             "must be myq-basic, myq-oauth-client or ledger-bearer",
         )
@@ -92,11 +90,11 @@ pub(super) async fn revoke(
     let id = ledger_id(&state, &ledger)?;
     let cred: i64 = cred
         .parse()
-        .map_err(|_| AdminError::from(LedgerError::NotFound("Credential")))?;
+        .map_err(|_| AdminError::not_found("Credential"))?;
     let credentials = state.credentials.clone();
     if blocking(move || credentials.revoke(id, cred)).await?? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(LedgerError::NotFound("Credential").into())
+        Err(AdminError::not_found("Credential"))
     }
 }

@@ -2,6 +2,7 @@
 
 mod billing;
 mod credentials;
+mod error;
 mod render;
 
 use axum::extract::{FromRequestParts, Path, State};
@@ -14,13 +15,14 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::body::{self, BodyError, JsonBody};
-use super::myq_external::MyqError as AdminError;
+use crate::http::body::Invalid;
+use crate::ledger::Entity;
 use crate::ledger::{
     LedgerError, LedgerInfo, NationalId, NewAccount, NewCustomer, Settings, currency_scale,
 };
 use crate::money::Amount;
 use crate::secret;
-use crate::store::StoreError;
+use error::AdminError;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -104,32 +106,20 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
-impl From<StoreError> for AdminError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Duplicate(_) => AdminError::new(StatusCode::CONFLICT, "already exists"),
-            StoreError::Corrupt(_) | StoreError::Database(_) => {
-                tracing::error!(error = %e, "admin store operation failed");
-                AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error")
-            }
-        }
-    }
-}
-
 /// The ledger a path names, with its currency's scale.
 fn ledger_meta(state: &AppState, ledger_no: &str) -> Result<crate::engine::LedgerMeta, AdminError> {
     state
         .engine
         .ledger_id(ledger_no)
         .and_then(|id| state.engine.meta(id))
-        .ok_or_else(|| LedgerError::NotFound("Ledger").into())
+        .ok_or_else(|| AdminError::not_found("Ledger"))
 }
 
 fn ledger_id(state: &AppState, ledger_no: &str) -> Result<i64, AdminError> {
     state
         .engine
         .ledger_id(ledger_no)
-        .ok_or_else(|| LedgerError::NotFound("Ledger").into())
+        .ok_or_else(|| AdminError::not_found("Ledger"))
 }
 
 type Body = Result<JsonBody, BodyError>;
@@ -150,21 +140,22 @@ async fn create_ledger(
     let JsonBody(body) = body?;
     let ledger_no = body::required_string(&body, "ledgerNo", 16)?;
     if !ledger_no.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(LedgerError::invalid("ledgerNo", "must be a string of digits").into());
+        return Err(Invalid::new("ledgerNo", "must be a string of digits").into());
     }
     let name = body::required_string(&body, "name", 200)?;
     let currency = body::required_string(&body, "currency", 3)?.to_uppercase();
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(
-            LedgerError::invalid("currency", "must be an ISO 4217 code of three letters").into(),
-        );
+        return Err(Invalid::new("currency", "must be an ISO 4217 code of three letters").into());
     }
     let settings = match body.get("settings").filter(|v| !v.is_null()) {
         Some(patch) => Settings::default().patched(patch, currency_scale(&currency))?,
         None => Settings::default(),
     };
     if state.engine.ledger_id(&ledger_no).is_some() {
-        return Err(LedgerError::conflict(format!("ledgerNo {ledger_no} already exists")).into());
+        return Err(AdminError::new(
+            StatusCode::CONFLICT,
+            format!("ledgerNo {ledger_no} already exists"),
+        ));
     }
     let info = LedgerInfo {
         id: 0,
@@ -198,11 +189,9 @@ async fn patch_ledger(
     let JsonBody(body) = body?;
     for key in body.as_object().into_iter().flat_map(|o| o.keys()) {
         if key != "settings" && key != "name" {
-            return Err(LedgerError::invalid(
-                key.as_str(),
-                "cannot be changed (name and settings can)",
-            )
-            .into());
+            return Err(
+                Invalid::new(key.as_str(), "cannot be changed (name and settings can)").into(),
+            );
         }
     }
     let name = body::opt_string(&body, "name", 200)?;
@@ -214,27 +203,27 @@ async fn patch_ledger(
             if let Some(name) = name {
                 l.info.get_mut().name = name;
             }
-            Ok::<_, LedgerError>(l.info.clone())
+            Ok::<_, AdminError>(l.info.clone())
         })
         .await??;
     Ok(Json(render::ledger(&info)))
 }
 
 /// A customer's national identifier, validated (SE: personnummer) and canonical.
-fn national_id(body: &Value, today: time::Date) -> Result<Option<NationalId>, LedgerError> {
+fn national_id(body: &Value, today: time::Date) -> Result<Option<NationalId>, Invalid> {
     const FIELD: &str = "nationalConsumerIdentifier";
     let Some(nid) = body.get(FIELD).filter(|v| !v.is_null()) else {
         return Ok(None);
     };
     let value = body::required_string(nid, "value", 64)
-        .map_err(|_| LedgerError::invalid(format!("{FIELD}.value"), "is required"))?;
+        .map_err(|_| Invalid::new(format!("{FIELD}.value"), "is required"))?;
     let country = body::required_string(nid, "countryCode", 2).map_err(|_| {
-        LedgerError::invalid(
+        Invalid::new(
             format!("{FIELD}.countryCode"),
             "must be an ISO 3166-1 alpha-2 code",
         )
     })?;
-    crate::ledger::personnummer::national_id(&value, &country, today, FIELD).map(Some)
+    crate::http::national_id::parse(&value, &country, today, FIELD).map(Some)
 }
 
 async fn create_customer(
@@ -276,7 +265,7 @@ async fn get_customer(
         .read(id, move |l, _| {
             l.customer_by_no(&customer)
                 .map(|c| render::customer(l, c))
-                .ok_or(LedgerError::NotFound("Customer"))
+                .ok_or(LedgerError::NotFound(Entity::Customer))
         })
         .await??;
     Ok(Json(body))
@@ -323,7 +312,7 @@ async fn get_account(
         .read(id, move |l, _| {
             l.account_by_no(&account)
                 .map(|a| render::account(l, a))
-                .ok_or(LedgerError::NotFound("Account"))
+                .ok_or(LedgerError::NotFound(Entity::Account))
         })
         .await??;
     Ok(Json(account))
@@ -362,9 +351,9 @@ async fn set_recharge_provider(
     let enabled = match body.get("enabled") {
         Some(Value::Bool(b)) => *b,
         None | Some(Value::Null) => {
-            return Err(LedgerError::invalid("enabled", "is required").into());
+            return Err(Invalid::new("enabled", "is required").into());
         }
-        Some(_) => return Err(LedgerError::invalid("enabled", "must be true or false").into()),
+        Some(_) => return Err(Invalid::new("enabled", "must be true or false").into()),
     };
     let info = state
         .engine
@@ -372,12 +361,12 @@ async fn set_recharge_provider(
             l.info
                 .settings
                 .recharge_provider_enabled(&reference)
-                .ok_or(LedgerError::NotFound("Recharge provider"))?;
+                .ok_or(LedgerError::NotFound(Entity::RechargeProvider))?;
             // Settings patch whole top-level keys: send the full map with this one changed.
             let mut providers = l.info.settings.recharge_providers.clone();
             providers.insert(reference, enabled);
             l.update_settings(&json!({ "rechargeProviders": providers }))?;
-            Ok::<_, LedgerError>(l.info.clone())
+            Ok::<_, AdminError>(l.info.clone())
         })
         .await??;
     Ok(Json(render::ledger(&info)))

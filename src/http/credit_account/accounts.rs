@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 
 use super::{CaProblem, LedgerToken, Page, render, validation};
 use crate::http::AppState;
+use crate::http::body::Invalid;
 use crate::http::body::{self, BodyError, JsonBody};
+use crate::ledger::Entity;
 use crate::ledger::{LedgerError, RecurringSetting};
 
 type Body = Result<JsonBody, BodyError>;
@@ -74,7 +76,7 @@ async fn account_after<T: Send + 'static>(
             op(l, &account_no)?;
             let account = l
                 .account_by_no(&account_no)
-                .ok_or(LedgerError::NotFound("Account"))?;
+                .ok_or(LedgerError::NotFound(Entity::Account))?;
             Ok::<_, LedgerError>(render::account(l, account))
         })
         .await??)
@@ -197,7 +199,7 @@ pub async fn recurring(
         .read(meta.id, move |l, _| {
             let a = l
                 .account_by_no(&account)
-                .ok_or(LedgerError::NotFound("Account"))?;
+                .ok_or(LedgerError::NotFound(Entity::Account))?;
             Ok::<_, LedgerError>(recurring_resource(
                 &no,
                 &account,
@@ -240,11 +242,11 @@ pub async fn patch_recurring(
         .execute(meta.id, move |l, _| {
             let a = l
                 .account_by_no(&account)
-                .ok_or(LedgerError::NotFound("Account"))?;
+                .ok_or(LedgerError::NotFound(Entity::Account))?;
             let current = a.recurring.clone();
             let scope = scope
                 .or_else(|| current.as_ref().map(|c| c.scope.clone()))
-                .ok_or_else(|| LedgerError::invalid("recurringPaymentScope", "is required"))?;
+                .ok_or_else(|| Invalid::new("recurringPaymentScope", "is required"))?;
             let fixed_amount = if scope == "fixedRecurring" {
                 fixed.or_else(|| current.as_ref().and_then(|c| c.fixed_amount))
             } else {
@@ -258,7 +260,7 @@ pub async fn patch_recurring(
                 fixed_amount,
             };
             l.set_recurring(&account, setting.clone())?;
-            Ok::<_, LedgerError>(recurring_resource(&no, &account, Some(&setting), scale))
+            Ok::<_, CaProblem>(recurring_resource(&no, &account, Some(&setting), scale))
         })
         .await??;
     Ok(Json(body))

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use super::{CaProblem, LedgerToken, Page, render, validation};
 use crate::http::AppState;
 use crate::http::problem::Problem;
+use crate::ledger::Entity;
 use crate::ledger::{LedgerError, Transaction, TxnType, zone};
 use crate::store::TransactionQuery;
 
@@ -65,7 +66,7 @@ pub async fn transactions(
         .read(meta.id, move |l, _| {
             l.account_by_no(&lookup)
                 .map(|a| a.id)
-                .ok_or(LedgerError::NotFound("Account"))
+                .ok_or(LedgerError::NotFound(Entity::Account))
         })
         .await??;
     let q = TransactionQuery {
@@ -126,7 +127,7 @@ pub async fn reservations(
         .read(meta.id, move |l, _| {
             let a = l
                 .account_by_no(&lookup)
-                .ok_or(LedgerError::NotFound("Account"))?;
+                .ok_or(LedgerError::NotFound(Entity::Account))?;
             let holds = l.active_holds_of(a.id);
             let tz = &l.info.settings.time_zone;
             let items: Vec<Value> = holds

@@ -12,6 +12,7 @@ use super::document::{self, BillParty};
 use super::{CaProblem, FLAVOR, LedgerToken, Page, render, validation};
 use crate::http::AppState;
 use crate::http::problem::Problem;
+use crate::ledger::Entity;
 use crate::ledger::{Bill, BillType, Ledger, LedgerError};
 
 /// `bill-<no>` names a bill, `reminder-<no>` a reminder or collection notice.
@@ -28,14 +29,14 @@ fn bill_no(bill_id: &str) -> Option<(bool, i64)> {
 fn find<'a>(l: &'a Ledger, account_no: &str, bill_id: &str) -> Result<&'a Bill, LedgerError> {
     let account = l
         .account_by_no(account_no)
-        .ok_or(LedgerError::NotFound("Account"))?;
+        .ok_or(LedgerError::NotFound(Entity::Account))?;
     bill_no(bill_id)
         .and_then(|(reminder, no)| {
             l.bill(no).filter(|b| {
                 b.account_id == account.id && (b.bill_type != BillType::Bill) == reminder
             })
         })
-        .ok_or(LedgerError::NotFound("Bill"))
+        .ok_or(LedgerError::NotFound(Entity::Bill))
 }
 
 pub fn bill(l: &Ledger, account_no: &str, b: &Bill) -> Value {
@@ -92,7 +93,7 @@ pub async fn list(
         .read(meta.id, move |l, _| {
             let a = l
                 .account_by_no(&lookup)
-                .ok_or(LedgerError::NotFound("Account"))?;
+                .ok_or(LedgerError::NotFound(Entity::Account))?;
             let bills: Vec<&Bill> = l
                 .bills_of(a.id)
                 .into_iter()

@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::{CaProblem, LedgerToken, Page, render, validation};
 use crate::http::AppState;
 use crate::http::body::{self, BodyError, JsonBody};
-use crate::ledger::personnummer;
+use crate::ledger::Entity;
 use crate::ledger::{LedgerError, NationalId, NewCard};
 
 type Body = Result<JsonBody, BodyError>;
@@ -41,7 +41,7 @@ fn national_id(holder: &Value, today: time::Date) -> Result<Option<NationalId>, 
             "must be an ISO 3166-1 alpha-2 code",
         )
     })?;
-    Ok(Some(personnummer::national_id(
+    Ok(Some(crate::http::national_id::parse(
         &value, &country, today, FIELD,
     )?))
 }
@@ -110,7 +110,7 @@ pub async fn list(
         .read(meta.id, move |l, _| {
             let a = l
                 .account_by_no(&account_no)
-                .ok_or(LedgerError::NotFound("Account"))?;
+                .ok_or(LedgerError::NotFound(Entity::Account))?;
             let cards = l.cards_of(a.id);
             let items: Vec<Value> = cards
                 .iter()
@@ -137,11 +137,11 @@ pub async fn get(
         .read(meta.id, move |l, _| {
             let a = l
                 .account_by_no(&account)
-                .ok_or(LedgerError::NotFound("Account"))?;
+                .ok_or(LedgerError::NotFound(Entity::Account))?;
             let c = l
                 .card(&card)
                 .filter(|c| c.account_id == a.id)
-                .ok_or(LedgerError::NotFound("Card"))?;
+                .ok_or(LedgerError::NotFound(Entity::Card))?;
             Ok::<_, LedgerError>(render::card(&no, &account, c))
         })
         .await??;

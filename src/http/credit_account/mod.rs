@@ -20,7 +20,8 @@ use axum::routing::{get, post};
 use super::AppState;
 use super::problem::{Flavor, Problem};
 use crate::engine::{EngineError, LedgerMeta};
-use crate::http::body::BodyError;
+use crate::http::body::{BodyError, Invalid};
+use crate::http::reason;
 use crate::ledger::LedgerError;
 
 const FLAVOR: Flavor = Flavor::CreditAccount;
@@ -60,7 +61,19 @@ impl IntoResponse for CaProblem {
 
 impl From<LedgerError> for CaProblem {
     fn from(e: LedgerError) -> Self {
-        CaProblem(Problem::from_ledger(FLAVOR, e))
+        let class = reason::class(&e);
+        CaProblem(Problem::from_said(
+            FLAVOR,
+            class.status(),
+            class.code(),
+            reason::said(&e),
+        ))
+    }
+}
+
+impl From<Invalid> for CaProblem {
+    fn from(e: Invalid) -> Self {
+        CaProblem(Problem::from(FLAVOR, e))
     }
 }
 

@@ -5,8 +5,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::engine::EngineError;
-use crate::http::body::BodyError;
-use crate::ledger::LedgerError;
+use crate::http::body::{BodyError, Invalid};
+use crate::http::reason;
+use crate::ledger::{Entity, LedgerError};
 
 #[derive(Debug)]
 pub struct MyqError {
@@ -53,32 +54,24 @@ impl IntoResponse for MyqError {
 
 impl From<LedgerError> for MyqError {
     fn from(e: LedgerError) -> Self {
-        match e {
-            LedgerError::Invalid { .. } => MyqError::new(StatusCode::BAD_REQUEST, e.to_string()),
-            LedgerError::NotFound(what) => {
-                MyqError::new(StatusCode::NOT_FOUND, format!("{what} not found"))
-            }
-            LedgerError::Conflict(message) | LedgerError::InvalidOperation(message) => {
-                MyqError::new(StatusCode::CONFLICT, message)
-            }
-            LedgerError::Unprocessable { message, .. } => {
-                MyqError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
-            }
-            LedgerError::InsufficientCredit => {
-                MyqError::new(StatusCode::PAYMENT_REQUIRED, "Insufficient credit")
-            }
-            LedgerError::Overflow => MyqError::new(
-                StatusCode::BAD_REQUEST,
-                "amount: the result would be out of range",
-            ),
-            LedgerError::Unavailable(cause) => {
-                tracing::error!(%cause, "a point read from the store failed");
-                MyqError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    super::super::STORE_UNAVAILABLE,
-                )
-            }
-        }
+        use LedgerError as E;
+        let status = match &e {
+            E::InsufficientCredit => StatusCode::PAYMENT_REQUIRED,
+            _ => reason::class(&e).status(),
+        };
+        // MyQ X knows customers as users.
+        let message = match &e {
+            E::NotFound(Entity::Customer) => "User not found".into(),
+            E::NoAccount => "The user has no open account".into(),
+            _ => reason::said(&e).line(),
+        };
+        MyqError::new(status, message)
+    }
+}
+
+impl From<Invalid> for MyqError {
+    fn from(e: Invalid) -> Self {
+        MyqError::new(StatusCode::BAD_REQUEST, e.to_string())
     }
 }
 

@@ -15,7 +15,7 @@ use super::body::{self, BodyError, JsonBody};
 use super::credentials::MYQ_BASIC;
 use super::{AppState, record_ledger};
 use crate::engine::LedgerMeta;
-use crate::ledger::{Identification, LedgerError};
+use crate::ledger::{Entity, Identification, LedgerError};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -69,7 +69,7 @@ impl FromRequestParts<AppState> for MyqClient {
 }
 
 /// Ids in paths are positive integers; anything else names no session or payment.
-fn id(raw: &str, what: &'static str) -> Result<i64, MyqError> {
+fn id(raw: &str, what: Entity) -> Result<i64, MyqError> {
     raw.parse::<i64>()
         .ok()
         .filter(|n| *n > 0)
@@ -106,7 +106,7 @@ async fn session_balance(
     MyqClient(ledger): MyqClient,
     Path(session): Path<String>,
 ) -> Result<Json<Value>, MyqError> {
-    let session = id(&session, "Session")?;
+    let session = id(&session, Entity::Session)?;
     let balance = state
         .engine
         .execute(ledger.id, move |l, now| l.session_balance(session, now))
@@ -120,7 +120,7 @@ async fn block(
     Path(session): Path<String>,
     body: Body,
 ) -> Result<StatusCode, MyqError> {
-    let session = id(&session, "Session")?;
+    let session = id(&session, Entity::Session)?;
     let amount = body::amount(&body?.0, "amount", ledger.scale)?;
     state
         .engine
@@ -135,7 +135,7 @@ async fn create_payment(
     Path(session): Path<String>,
     body: Body,
 ) -> Result<Json<Value>, MyqError> {
-    let session = id(&session, "Session")?;
+    let session = id(&session, Entity::Session)?;
     let amount = body::amount(&body?.0, "amount", ledger.scale)?;
     let payment = state
         .engine
@@ -154,7 +154,10 @@ async fn patch_payment(
     Path((session, payment)): Path<(String, String)>,
     body: Body,
 ) -> Result<Json<Value>, MyqError> {
-    let (session, payment) = (id(&session, "Session")?, id(&payment, "Payment")?);
+    let (session, payment) = (
+        id(&session, Entity::Session)?,
+        id(&payment, Entity::SessionPayment)?,
+    );
     let amount = body::amount(&body?.0, "amount", ledger.scale)?;
     let payment = state
         .engine
@@ -172,7 +175,10 @@ async fn commit_payment(
     MyqClient(ledger): MyqClient,
     Path((session, payment)): Path<(String, String)>,
 ) -> Result<StatusCode, MyqError> {
-    let (session, payment) = (id(&session, "Session")?, id(&payment, "Payment")?);
+    let (session, payment) = (
+        id(&session, Entity::Session)?,
+        id(&payment, Entity::SessionPayment)?,
+    );
     state
         .engine
         .execute(ledger.id, move |l, now| {
@@ -187,7 +193,10 @@ async fn rollback_payment(
     MyqClient(ledger): MyqClient,
     Path((session, payment)): Path<(String, String)>,
 ) -> Result<StatusCode, MyqError> {
-    let (session, payment) = (id(&session, "Session")?, id(&payment, "Payment")?);
+    let (session, payment) = (
+        id(&session, Entity::Session)?,
+        id(&payment, Entity::SessionPayment)?,
+    );
     state
         .engine
         .execute(ledger.id, move |l, now| {
@@ -202,7 +211,7 @@ async fn end_session(
     MyqClient(ledger): MyqClient,
     Path(session): Path<String>,
 ) -> Result<StatusCode, MyqError> {
-    let session = id(&session, "Session")?;
+    let session = id(&session, Entity::Session)?;
     state
         .engine
         .execute(ledger.id, move |l, now| l.end_session(session, now))

@@ -5,8 +5,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::engine::EngineError;
-use crate::http::body::BodyError;
-use crate::ledger::LedgerError;
+use crate::http::body::{BodyError, Invalid};
+use crate::http::reason;
+use crate::ledger::{AccountStatus, Entity, LedgerError, Quantity};
 
 #[derive(Debug)]
 pub struct V3Error {
@@ -55,28 +56,29 @@ impl IntoResponse for V3Error {
 
 impl From<LedgerError> for V3Error {
     fn from(e: LedgerError) -> Self {
-        match e {
-            LedgerError::Invalid { .. } | LedgerError::Overflow => {
-                V3Error::bad_request(e.to_string())
+        use LedgerError as E;
+        let status = match &e {
+            // MyQ X answers a disabled provider with 400 (seed 001).
+            E::ProviderDisabled => StatusCode::BAD_REQUEST,
+            _ => reason::class(&e).status(),
+        };
+        // MyQ X knows customers as users, and a recharge's amount as `params.amount`.
+        let message = match &e {
+            E::NotFound(Entity::Customer) => "User not found".into(),
+            E::NoAccount => "The user has no credit account".into(),
+            E::AccountNotOpen(AccountStatus::Closed) => {
+                "The user's credit account is closed".into()
             }
-            LedgerError::NotFound(what) => {
-                V3Error::new(StatusCode::NOT_FOUND, format!("{what} not found"))
-            }
-            LedgerError::Conflict(message) => V3Error::new(StatusCode::CONFLICT, message),
-            LedgerError::InsufficientCredit => V3Error::new(StatusCode::CONFLICT, e.to_string()),
-            LedgerError::Unprocessable { message, .. } => {
-                V3Error::new(StatusCode::UNPROCESSABLE_ENTITY, message)
-            }
-            // MyQ X answers a disabled provider with 400 and this exact message (seed 001).
-            LedgerError::InvalidOperation(message) => V3Error::bad_request(message),
-            LedgerError::Unavailable(cause) => {
-                tracing::error!(%cause, "a point read from the store failed");
-                V3Error::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    super::super::STORE_UNAVAILABLE,
-                )
-            }
-        }
+            E::NotPositive(Quantity::Amount) => "params.amount: must be greater than 0".into(),
+            _ => reason::said(&e).line(),
+        };
+        V3Error::new(status, message)
+    }
+}
+
+impl From<Invalid> for V3Error {
+    fn from(e: Invalid) -> Self {
+        V3Error::bad_request(e.to_string())
     }
 }
 

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::{V3Client, V3Error, page, path_id};
 use crate::http::AppState;
+use crate::ledger::Entity;
 use crate::ledger::{Customer, Ledger, LedgerError, RECHARGE_PROVIDERS, UserFilter};
 
 fn user(c: &Customer) -> Value {
@@ -70,7 +71,9 @@ async fn with_user<T: Send + 'static>(
     Ok(state
         .engine
         .read(client.ledger.id, move |l, _| {
-            let customer = l.customer(id).ok_or(LedgerError::NotFound("User"))?;
+            let customer = l
+                .customer(id)
+                .ok_or(LedgerError::NotFound(Entity::Customer))?;
             render(l, customer)
         })
         .await??)
@@ -129,7 +132,7 @@ pub async fn balance(
             .into_iter()
             .find(|a| a.account_no == reference)
             .map(|a| a.available())
-            .ok_or(LedgerError::NotFound("Account"))
+            .ok_or(LedgerError::NotFound(Entity::Account))
     })
     .await?;
     Ok(Json(json!({ "amount": amount.plain_json(scale) })))

@@ -611,10 +611,7 @@ impl Store for PostgresStore {
             Box::pin(async move {
                 c.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await?;
-                let mut input = BillRunInput {
-                    bill_date: Some(bill_date),
-                    ..BillRunInput::default()
-                };
+                let mut input = BillRunInput::new(bill_date);
                 let balances = c
                     .query(
                         "SELECT account_id, SUM(amount)::bigint FROM transactions

@@ -410,10 +410,7 @@ impl Store for SqliteStore {
         let mut conn = self.reader();
         let tx = conn.transaction()?;
         let date = bill_date.to_string();
-        let mut input = BillRunInput {
-            bill_date: Some(bill_date),
-            ..BillRunInput::default()
-        };
+        let mut input = BillRunInput::new(bill_date);
         {
             let mut stmt = tx.prepare(
                 "SELECT account_id, SUM(amount) FROM transactions
