@@ -229,6 +229,8 @@ impl Model {
 struct MemArchive {
     sessions: std::sync::Mutex<HashMap<i64, i64>>,
     recharges: std::sync::Mutex<HashMap<i64, saldo::ledger::SettledRecharge>>,
+    /// Each customer's highest stored recharge number.
+    recharge_nos: std::sync::Mutex<HashMap<i64, i64>>,
     records: std::sync::Mutex<HashMap<(String, String), String>>,
 }
 
@@ -243,6 +245,10 @@ impl MemArchive {
         }
         for id in &dirty.recharges {
             let r = ledger.recharge(*id).unwrap();
+            let mut nos = self.recharge_nos.lock().unwrap();
+            let last = nos.entry(r.customer_id).or_default();
+            *last = (*last).max(r.payment_no);
+            drop(nos);
             if r.state != saldo::ledger::RechargeState::Created {
                 let settled = saldo::ledger::SettledRecharge {
                     provider: r.provider.clone(),
@@ -276,6 +282,15 @@ impl saldo::ledger::Archive for MemArchive {
         id: i64,
     ) -> Result<Option<saldo::ledger::SettledRecharge>, String> {
         Ok(self.recharges.lock().unwrap().get(&id).cloned())
+    }
+    fn last_recharge_no(&self, _: i64, customer_id: i64) -> Result<i64, String> {
+        Ok(self
+            .recharge_nos
+            .lock()
+            .unwrap()
+            .get(&customer_id)
+            .copied()
+            .unwrap_or(0))
     }
 }
 

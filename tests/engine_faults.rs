@@ -121,6 +121,9 @@ impl Store for Faulty {
     ) -> StoreResult<Option<saldo::ledger::SettledRecharge>> {
         self.inner.archived_recharge(ledger_id, id)
     }
+    fn last_recharge_no(&self, ledger_id: i64, customer_id: i64) -> StoreResult<i64> {
+        self.inner.last_recharge_no(ledger_id, customer_id)
+    }
     fn begin(&self, ledger_id: i64) -> StoreResult<Box<dyn Batch + '_>> {
         if take_one(&self.failing_begins) {
             return Err(StoreError::Database(

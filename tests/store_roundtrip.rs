@@ -306,6 +306,7 @@ fn roundtrip(handle: &Arc<dyn Store>, ops: &[Op]) {
         let mut restored =
             Ledger::restore((*l.info).clone(), store.load(l.info.id).unwrap()).unwrap();
         assert_same(&l, &restored);
+        restored.set_archive(Arc::new(saldo::store::StoreArchive(handle.clone())));
         // The counters continue where they were: the same next step gives the same ids.
         let next = |ledger: &mut Ledger| {
             let who = Identification {

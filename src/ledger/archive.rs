@@ -19,6 +19,8 @@ pub trait Archive: Send + Sync {
     fn ended_session(&self, ledger_id: i64, id: i64) -> Result<Option<i64>, String>;
     /// A completed or canceled recharge payment.
     fn settled_recharge(&self, ledger_id: i64, id: i64) -> Result<Option<SettledRecharge>, String>;
+    /// The highest payment number of a customer's stored recharges; 0 if there are none.
+    fn last_recharge_no(&self, ledger_id: i64, customer_id: i64) -> Result<i64, String>;
 }
 
 /// The ledger's way to its archive, and what it read back from it; not part of the ledger's
@@ -163,6 +165,20 @@ impl Ledger {
         Ok(account.map(|a| (super::SessionStatus::Ended, a)))
     }
 
+    /// The customer's last recharge payment number: counted in memory once known, read from
+    /// the store the first time (start-up does not count every customer's recharges).
+    pub(super) fn last_recharge_no(&self, customer_id: i64) -> Result<i64, LedgerError> {
+        if let Some(n) = self.recharge_counts.get(&customer_id) {
+            return Ok(*n);
+        }
+        match &self.cold.archive {
+            Some(archive) => archive
+                .last_recharge_no(self.info.id, customer_id)
+                .map_err(unavailable),
+            None => Ok(0),
+        }
+    }
+
     /// A completed or canceled recharge payment, from the store.
     pub(super) fn settled_recharge(&self, id: i64) -> Result<Option<SettledRecharge>, LedgerError> {
         match &self.cold.archive {
@@ -194,6 +210,9 @@ mod tests {
         }
         fn settled_recharge(&self, _: i64, _: i64) -> Result<Option<SettledRecharge>, String> {
             Ok(None)
+        }
+        fn last_recharge_no(&self, _: i64, _: i64) -> Result<i64, String> {
+            Ok(0)
         }
     }
 

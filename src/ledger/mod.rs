@@ -133,8 +133,6 @@ pub struct Snapshot {
     pub sessions: Vec<Session>,
     /// Recharge payments still `created`.
     pub recharges: Vec<RechargePayment>,
-    /// Each customer's highest recharge `paymentNo`.
-    pub recharge_counts: Vec<(i64, i64)>,
     pub cards: Vec<Card>,
     pub bills: Vec<Bill>,
     /// JSON records as (kind, key, body).
@@ -195,6 +193,8 @@ pub struct Ledger {
     sessions: Table<i64, Session>,
     /// Recharge payments still `created`, and settled ones until persisted.
     recharges: Table<i64, RechargePayment>,
+    /// Customers' last recharge `paymentNo`, read from the store on a customer's first recharge
+    /// since the ledger was loaded; at most one entry per customer.
     recharge_counts: Table<i64, i64>,
     /// Cards by token.
     cards: Table<String, Card>,
@@ -356,9 +356,6 @@ impl Ledger {
         }
         for recharge in snapshot.recharges {
             ledger.recharges.load(recharge.id, recharge);
-        }
-        for (customer, count) in snapshot.recharge_counts {
-            ledger.recharge_counts.load(customer, count);
         }
         for (kind, key, json) in &snapshot.records {
             if let Err(e) = ledger.restore_record(kind, key, json) {

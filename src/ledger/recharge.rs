@@ -43,7 +43,7 @@ impl Ledger {
         if self.accounts[&account_id].status == AccountStatus::Closed {
             return Err(LedgerError::AccountNotOpen(AccountStatus::Closed));
         }
-        let payment_no = self.recharge_counts.get(&customer_id).copied().unwrap_or(0) + 1;
+        let payment_no = self.last_recharge_no(customer_id)? + 1;
         let payment = RechargePayment {
             id: Self::next_id(&mut self.last_id.recharge),
             customer_id,

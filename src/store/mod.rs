@@ -130,6 +130,8 @@ pub trait Store: Send + Sync + 'static {
     fn archived_session(&self, ledger_id: i64, id: i64) -> StoreResult<Option<i64>>;
     /// A completed or canceled recharge payment.
     fn archived_recharge(&self, ledger_id: i64, id: i64) -> StoreResult<Option<SettledRecharge>>;
+    /// The highest `payment_no` of the customer's stored recharges, 0 if none.
+    fn last_recharge_no(&self, ledger_id: i64, customer_id: i64) -> StoreResult<i64>;
     /// The full audit's expensive half, for `saldo verify`: numbers of the accounts whose
     /// balance differs from the sum of their postings (at most 100), read in one snapshot.
     fn unbalanced_accounts(&self, ledger_id: i64) -> StoreResult<Vec<String>>;
@@ -180,6 +182,12 @@ impl crate::ledger::Archive for StoreArchive {
     fn settled_recharge(&self, ledger_id: i64, id: i64) -> Result<Option<SettledRecharge>, String> {
         self.0
             .archived_recharge(ledger_id, id)
+            .map_err(|e| e.to_string())
+    }
+
+    fn last_recharge_no(&self, ledger_id: i64, customer_id: i64) -> Result<i64, String> {
+        self.0
+            .last_recharge_no(ledger_id, customer_id)
             .map_err(|e| e.to_string())
     }
 }

@@ -252,13 +252,5 @@ pub(super) async fn snapshot(c: &ClientWrapper, ledger_id: i64) -> StoreResult<S
         )
         .await?;
     snap.recharges = rows(found, recharge)?;
-    let found = c
-        .query(
-            "SELECT customer_id, MAX(payment_no) FROM recharge_payments
-             WHERE ledger_id = $1 GROUP BY customer_id",
-            &id,
-        )
-        .await?;
-    snap.recharge_counts = rows(found, |r| Ok((r.try_get(0)?, r.try_get(1)?)))?;
     Ok(snap)
 }

@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0003_last_batch.sql"),
     include_str!("../../../migrations/postgres/0004_request_hash.sql"),
     include_str!("../../../migrations/postgres/0005_records_live.sql"),
+    include_str!("../../../migrations/postgres/0006_recharge_numbers.sql"),
 ];
 
 /// Connections a process keeps at most: one per writer mid-batch, plus readers.
@@ -689,6 +690,21 @@ impl Store for PostgresStore {
                     .await?;
                 let row = c.query_opt(&statement, &[&ledger_id, &id]).await?;
                 Ok(row.map(|r| r.try_get(0)).transpose()?)
+            })
+        })
+    }
+
+    fn last_recharge_no(&self, ledger_id: i64, customer_id: i64) -> StoreResult<i64> {
+        self.read(move |c| {
+            Box::pin(async move {
+                let statement = c
+                    .prepare_cached(
+                        "SELECT COALESCE(MAX(payment_no), 0) FROM recharge_payments
+                         WHERE ledger_id = $1 AND customer_id = $2",
+                    )
+                    .await?;
+                let row = c.query_one(&statement, &[&ledger_id, &customer_id]).await?;
+                Ok(row.try_get(0)?)
             })
         })
     }

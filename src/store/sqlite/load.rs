@@ -224,13 +224,6 @@ pub(super) fn snapshot(tx: &Connection, ledger_id: i64) -> StoreResult<Snapshot>
         ))?;
         let rows = stmt.query_map([ledger_id], recharge)?;
         snap.recharges = rows.collect::<Result<_, _>>()?;
-
-        let mut stmt = tx.prepare(
-            "SELECT customer_id, MAX(payment_no) FROM recharge_payments
-             WHERE ledger_id = ?1 GROUP BY customer_id",
-        )?;
-        let rows = stmt.query_map([ledger_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        snap.recharge_counts = rows.collect::<Result<_, _>>()?;
     }
     Ok(snap)
 }

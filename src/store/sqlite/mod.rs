@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0008_last_batch.sql"),
     include_str!("../../../migrations/sqlite/0009_request_hash.sql"),
     include_str!("../../../migrations/sqlite/0010_records_live.sql"),
+    include_str!("../../../migrations/sqlite/0011_recharge_numbers.sql"),
 ];
 
 pub struct SqliteStore {
@@ -490,6 +491,15 @@ impl Store for SqliteStore {
                 })
             })
             .transpose()
+    }
+
+    fn last_recharge_no(&self, ledger_id: i64, customer_id: i64) -> StoreResult<i64> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT COALESCE(MAX(payment_no), 0) FROM recharge_payments
+             WHERE ledger_id = ?1 AND customer_id = ?2",
+        )?;
+        Ok(stmt.query_row([ledger_id, customer_id], |r| r.get(0))?)
     }
 
     fn unbalanced_accounts(&self, ledger_id: i64) -> StoreResult<Vec<String>> {
