@@ -12,8 +12,8 @@ use saldo::ledger::{
     BillRunInput, Dirty, Ledger, LedgerInfo, RechargePayment, Settings, Snapshot, Transaction,
 };
 use saldo::store::{
-    Batch, CredentialRow, RechargeQuery, SqliteStore, Store, StoreError, StoreResult,
-    StoredVersion, TokenRow, TransactionQuery,
+    Batch, CredentialRow, RechargeQuery, SqliteStore, Store, StoreError, StoreResult, TokenRow,
+    TransactionQuery,
 };
 use time::OffsetDateTime;
 
@@ -97,8 +97,11 @@ impl Store for Faulty {
     fn load(&self, ledger_id: i64) -> StoreResult<Snapshot> {
         self.inner.load(ledger_id)
     }
-    fn stored_version(&self, ledger_id: i64) -> StoreResult<StoredVersion> {
+    fn stored_version(&self, ledger_id: i64) -> StoreResult<i64> {
         self.inner.stored_version(ledger_id)
+    }
+    fn batch_version(&self, ledger_id: i64, token: i64) -> StoreResult<Option<i64>> {
+        self.inner.batch_version(ledger_id, token)
     }
     fn unbalanced_accounts(&self, ledger_id: i64) -> StoreResult<Vec<String>> {
         self.inner.unbalanced_accounts(ledger_id)

@@ -401,10 +401,55 @@ fn batches_exclude_each_other_across_handles() {
     a_batch_excludes_other_handles_until_it_commits(open(&db), open(&db));
 }
 
+/// A writer whose commit answer was lost finds its batch in the log even after another
+/// process has committed since; a batch that never committed is not there.
+#[test]
+fn a_committed_batch_is_found_after_other_handles_commit() {
+    let db = TestDb::new();
+    let (first, second) = (open(&db), open(&db));
+    let start = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+    let mut ledger = setup(&*first, start);
+    let id = ledger.info.id;
+    let batch = first.begin(id).unwrap();
+    let mine = batch.token();
+    let dirty = ledger.take_dirty();
+    let made = batch.commit(&ledger, &dirty).unwrap();
+    // Another process commits twice after it.
+    let mut later = Vec::new();
+    for i in 0..2 {
+        let mut batch = second.begin(id).unwrap();
+        let (info, snapshot) = batch.load().unwrap();
+        let mut theirs = Ledger::restore(info, snapshot).unwrap();
+        let account_no = ledger.accounts().next().unwrap().account_no.clone();
+        theirs
+            .receive_payment(
+                &account_no,
+                Amount::from_minor(100 + i),
+                Some(format!("later-{i}")),
+                None,
+                start,
+            )
+            .unwrap();
+        let token = batch.token();
+        let dirty = theirs.take_dirty();
+        later.push((token, batch.commit(&theirs, &dirty).unwrap()));
+    }
+    assert_eq!(first.batch_version(id, mine).unwrap(), Some(made));
+    assert_eq!(later[1].1, made + 2);
+    for (token, version) in later {
+        assert_eq!(first.batch_version(id, token).unwrap(), Some(version));
+    }
+    // A batch that was rolled back (dropped without commit) never made a version.
+    let abandoned = first.begin(id).unwrap();
+    let token = abandoned.token();
+    drop(abandoned);
+    assert_eq!(second.batch_version(id, token).unwrap(), None);
+}
+
 /// A process that stops mid-batch with its connection still open (cut off, frozen, or its
 /// side of the TCP connection gone) must not hold its ledger's lock for ever: PostgreSQL ends
 /// the idle transaction. PostgreSQL only, whatever `SALDO_TEST_STORE` says; saldo asks for
-/// 15 s, and this test's URL shortens it to 1 s (options in the URL win).
+/// 5 s, and this test's URL shortens it to 1 s (options in the URL win).
 #[test]
 fn postgres_ends_an_abandoned_batch_and_frees_its_ledger() {
     let db = database::TestDatabase::create();

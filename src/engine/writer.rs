@@ -123,7 +123,7 @@ impl Writer {
         let Some(mine) = self.version else {
             return false;
         };
-        matches!(self.store.stored_version(self.ledger.info.id), Ok(stored) if stored.version == mine)
+        matches!(self.store.stored_version(self.ledger.info.id), Ok(stored) if stored == mine)
     }
 
     /// Runs one job against the ledger; what it returns answers it once its fate is known.
@@ -218,14 +218,14 @@ impl Writer {
         }
     }
 
-    /// The version the batch with `token` made, if it is the last that changed the ledger;
-    /// asks again while the store does not answer, for up to `SETTLE_COMMIT`.
+    /// The version the batch with `token` made, if it committed; asks again while the store
+    /// does not answer, for up to `SETTLE_COMMIT`.
     fn landed(&self, token: i64) -> Option<i64> {
         let started = std::time::Instant::now();
         let mut wait = FIRST_RETRY;
         loop {
-            match self.store.stored_version(self.ledger.info.id) {
-                Ok(stored) => return (stored.last_batch == token).then_some(stored.version),
+            match self.store.batch_version(self.ledger.info.id, token) {
+                Ok(landed) => return landed,
                 Err(e) if started.elapsed() >= SETTLE_COMMIT => {
                     tracing::error!(ledger = %self.ledger.info.ledger_no, error = %e, "whether a failed commit landed is unknown");
                     return None;

@@ -92,19 +92,27 @@ const UNBALANCED_ACCOUNTS: &str = "SELECT a.account_no FROM accounts a
          WHERE t.ledger_id = a.ledger_id AND t.account_id = a.id)
      ORDER BY a.account_no LIMIT 100";
 
-/// A ledger's stored version and the token of the batch that made it.
-const STORED_VERSION: &str = "SELECT version, last_batch FROM ledgers WHERE id = $1";
+/// A ledger's stored version.
+const STORED_VERSION: &str = "SELECT version FROM ledgers WHERE id = $1";
 
-/// A ledger's row as last committed, read without any lock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StoredVersion {
-    pub version: i64,
-    /// The token of the batch that made `version` (see `Batch::token`).
-    pub last_batch: i64,
+/// The version a batch made, from the batch log.
+const BATCH_VERSION: &str =
+    "SELECT version FROM ledger_batches WHERE ledger_id = $1 AND token = $2";
+
+/// How many of a ledger's latest batches the batch log keeps: far more than all processes
+/// commit while a writer asks whether its commit landed (`SETTLE_COMMIT`).
+pub const BATCH_LOG_KEEP: i64 = 65_536;
+
+/// The log is pruned when a version is a multiple of this, not at every commit.
+pub(crate) const BATCH_LOG_PRUNE_EVERY: i64 = 1024;
+
+/// Whether the commit that made `version` also prunes the batch log.
+fn prunes_batch_log(version: i64) -> bool {
+    version % BATCH_LOG_PRUNE_EVERY == 0
 }
 
 /// A fresh token for a batch, written with its changes so a lost commit answer can be
-/// settled (`Store::stored_version`).
+/// settled (`Store::batch_version`).
 fn batch_token() -> i64 {
     rand::random::<i64>()
 }
@@ -119,10 +127,13 @@ pub trait Store: Send + Sync + 'static {
     fn ledgers(&self) -> StoreResult<Vec<LedgerInfo>>;
     /// Everything the writer needs in memory.
     fn load(&self, ledger_id: i64) -> StoreResult<Snapshot>;
-    /// The ledger's version as committed now and the batch that made it, read without taking
-    /// any lock: whether memory is current, and after a commit whose answer was lost, whether
-    /// that batch landed.
-    fn stored_version(&self, ledger_id: i64) -> StoreResult<StoredVersion>;
+    /// The ledger's version as committed now, read without taking any lock: whether memory
+    /// is current.
+    fn stored_version(&self, ledger_id: i64) -> StoreResult<i64>;
+    /// The version the batch with `token` made, if it committed (and is among the last
+    /// `BATCH_LOG_KEEP`): after a commit whose answer was lost, whether that batch landed,
+    /// whichever process committed since.
+    fn batch_version(&self, ledger_id: i64, token: i64) -> StoreResult<Option<i64>>;
     /// The stored JSON of a record, read without any lock (`ledger::Archive`).
     fn archived_record(&self, ledger_id: i64, kind: &str, key: &str)
     -> StoreResult<Option<String>>;
@@ -198,7 +209,7 @@ pub trait Batch {
     /// The ledger's version as stored when the lock was taken. Every committed batch that
     /// changed something advances it, whichever process wrote it.
     fn version(&self) -> i64;
-    /// This batch's token, written with its changes (see `Store::stored_version`).
+    /// This batch's token, written with its changes (see `Store::batch_version`).
     fn token(&self) -> i64;
     /// The ledger as stored now (its settings and state), read under the lock.
     fn load(&mut self) -> StoreResult<(LedgerInfo, Snapshot)>;

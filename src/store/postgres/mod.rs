@@ -31,21 +31,26 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0004_request_hash.sql"),
     include_str!("../../../migrations/postgres/0005_records_live.sql"),
     include_str!("../../../migrations/postgres/0006_recharge_numbers.sql"),
+    include_str!("../../../migrations/postgres/0007_batch_log.sql"),
 ];
 
 /// Connections a process keeps at most: one per writer mid-batch, plus readers.
 pub const DEFAULT_POOL_SIZE: usize = 16;
 
-/// Server-side limits on every connection. A lock wait longer than 30 s is a stuck peer: the
-/// batch fails instead of hanging. A transaction left idle 15 s is one whose client is gone or
-/// cut off (its side of the connection may look open for hours): the server ends it, and so
-/// releases the ledger's lock for the other processes. Options in the URL come after these and
-/// win.
-const SERVER_LIMITS: &str = "-c lock_timeout=30s -c idle_in_transaction_session_timeout=15s";
+/// Server-side limits on every connection. A batch holds a ledger's lock for milliseconds, so
+/// a lock wait longer than 10 s is a stuck peer: the batch fails instead of hanging. A
+/// transaction left idle 5 s is one whose client is gone or cut off (its side of the
+/// connection may look open for hours): the server ends it, and so releases the ledger's lock
+/// for the other processes. Options in the URL come after these and win.
+const SERVER_LIMITS: &str = "-c lock_timeout=10s -c idle_in_transaction_session_timeout=5s";
 
 /// No database call waits longer than this for its answer (a silent connection, a server that
-/// stopped answering): it fails, and its connection is closed rather than reused.
-const CALL_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+/// stopped answering): it fails, and its connection is closed rather than reused. Together
+/// with the idle limit above, writes resume within about 10 s of a connection going silent.
+const CALL_DEADLINE: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// Migrations may build indexes over large tables: they get longer.
+const MIGRATION_DEADLINE: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Key of the session-level advisory lock that serializes migrations across processes.
 const MIGRATION_LOCK: i64 = 0x5341_4C44_4F00_0001;
@@ -133,13 +138,28 @@ impl PostgresStore {
             pool,
             runtime: Some(runtime),
         };
-        store.run(|pool| async move { migrate(&pool).await })?;
+        store.run_within(
+            MIGRATION_DEADLINE,
+            |pool| async move { migrate(&pool).await },
+        )?;
         Ok(store)
     }
 
-    /// Runs `work` on the store's runtime and waits for it, at most `CALL_DEADLINE`. Past the
-    /// deadline `work` is dropped, and with it any `Conn` it held: closed, not pooled.
+    /// Runs `work` on the store's runtime and waits for it, at most `CALL_DEADLINE`.
     fn run<T, F, Fut>(&self, work: F) -> StoreResult<T>
+    where
+        F: FnOnce(Pool) -> Fut,
+        Fut: Future<Output = StoreResult<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run_within(CALL_DEADLINE, work)
+    }
+
+    /// Runs `work` on the store's runtime and waits for it, at most `deadline`. Past the
+    /// deadline `work` is dropped, and with it any `Conn` it held: closed, not pooled. The
+    /// pool's idle connections go too: they likely share the silent path to the server, and
+    /// each would cost a deadline of its own to find out.
+    fn run_within<T, F, Fut>(&self, deadline: std::time::Duration, work: F) -> StoreResult<T>
     where
         F: FnOnce(Pool) -> Fut,
         Fut: Future<Output = StoreResult<T>> + Send + 'static,
@@ -149,15 +169,13 @@ impl PostgresStore {
             .runtime
             .as_ref()
             .expect("runtime lives as long as the store");
-        let work = work(self.pool.clone());
+        let pool = self.pool.clone();
+        let work = work(pool.clone());
         let task = runtime.spawn(async move {
-            tokio::time::timeout(CALL_DEADLINE, work)
-                .await
-                .map_err(|_| {
-                    StoreError::Database(format!(
-                        "no answer from the database within {CALL_DEADLINE:?}"
-                    ))
-                })?
+            tokio::time::timeout(deadline, work).await.map_err(|_| {
+                pool.retain(|_, _| false);
+                StoreError::Database(format!("no answer from the database within {deadline:?}"))
+            })?
         });
         futures::executor::block_on(task)
             .map_err(|e| StoreError::Database(format!("database task failed: {e}")))?
@@ -646,15 +664,22 @@ impl Store for PostgresStore {
         self.transactions_by(ledger_id, "billed", bill_no)
     }
 
-    fn stored_version(&self, ledger_id: i64) -> StoreResult<super::StoredVersion> {
+    fn stored_version(&self, ledger_id: i64) -> StoreResult<i64> {
         self.read(move |c| {
             Box::pin(async move {
                 let statement = c.prepare_cached(super::STORED_VERSION).await?;
                 let row = c.query_one(&statement, &[&ledger_id]).await?;
-                Ok(super::StoredVersion {
-                    version: row.try_get(0)?,
-                    last_batch: row.try_get(1)?,
-                })
+                Ok(row.try_get(0)?)
+            })
+        })
+    }
+
+    fn batch_version(&self, ledger_id: i64, token: i64) -> StoreResult<Option<i64>> {
+        self.read(move |c| {
+            Box::pin(async move {
+                let statement = c.prepare_cached(super::BATCH_VERSION).await?;
+                let row = c.query_opt(&statement, &[&ledger_id, &token]).await?;
+                Ok(row.map(|r| r.try_get(0)).transpose()?)
             })
         })
     }
@@ -879,7 +904,7 @@ mod tests {
         let plain = connection_config("postgres://u@h/db").unwrap();
         assert_eq!(
             plain.get_options(),
-            Some("-c lock_timeout=30s -c idle_in_transaction_session_timeout=15s")
+            Some("-c lock_timeout=10s -c idle_in_transaction_session_timeout=5s")
         );
         assert!(plain.get_keepalives());
         assert_eq!(plain.get_keepalives_idle(), Duration::from_secs(5));

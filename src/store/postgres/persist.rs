@@ -478,10 +478,21 @@ pub(super) async fn execute(
     for w in writes {
         prepared.push(c.prepare_cached(&w.sql).await?);
     }
+    // One round trip: the version advances, the batch is logged under it, and every
+    // `BATCH_LOG_PRUNE_EVERY` versions the oldest entries go.
     let bump = c
         .prepare_cached(
-            "UPDATE ledgers SET version = version + 1, last_batch = $2 WHERE id = $1
-             RETURNING version",
+            "WITH bumped AS (
+                 UPDATE ledgers SET version = version + 1 WHERE id = $1 RETURNING version
+             ), logged AS (
+                 INSERT INTO ledger_batches (ledger_id, version, token)
+                 SELECT $1, version, $2 FROM bumped RETURNING version
+             ), pruned AS (
+                 DELETE FROM ledger_batches
+                 WHERE ledger_id = $1 AND version <= (SELECT version FROM bumped) - $3
+                   AND (SELECT version FROM bumped) % $4 = 0
+             )
+             SELECT version FROM logged",
         )
         .await?;
     let runs = writes.iter().zip(&prepared).map(|(w, stmt)| {
@@ -494,7 +505,15 @@ pub(super) async fn execute(
     });
     let (_, version) = futures::future::try_join(
         futures::future::try_join_all(runs),
-        c.query_one(&bump, &[&ledger_id, &token]),
+        c.query_one(
+            &bump,
+            &[
+                &ledger_id,
+                &token,
+                &super::super::BATCH_LOG_KEEP,
+                &super::super::BATCH_LOG_PRUNE_EVERY,
+            ],
+        ),
     )
     .await?;
     Ok(version.try_get(0)?)

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0009_request_hash.sql"),
     include_str!("../../../migrations/sqlite/0010_records_live.sql"),
     include_str!("../../../migrations/sqlite/0011_recharge_numbers.sql"),
+    include_str!("../../../migrations/sqlite/0012_batch_log.sql"),
 ];
 
 pub struct SqliteStore {
@@ -200,11 +201,21 @@ impl Batch for SqliteBatch<'_> {
         if !dirty.is_empty() {
             persist::rows(&self.conn, ledger, dirty)?;
             self.version = self.conn.query_row(
-                "UPDATE ledgers SET version = version + 1, last_batch = ?2 WHERE id = ?1
-                 RETURNING version",
-                [self.ledger_id, self.token],
+                "UPDATE ledgers SET version = version + 1 WHERE id = ?1 RETURNING version",
+                [self.ledger_id],
                 |r| r.get(0),
             )?;
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO ledger_batches (ledger_id, version, token) VALUES (?1, ?2, ?3)",
+                )?
+                .execute([self.ledger_id, self.version, self.token])?;
+            if super::prunes_batch_log(self.version) {
+                self.conn.execute(
+                    "DELETE FROM ledger_batches WHERE ledger_id = ?1 AND version <= ?2",
+                    [self.ledger_id, self.version - super::BATCH_LOG_KEEP],
+                )?;
+            }
         }
         self.conn.execute_batch("COMMIT")?;
         self.open = false;
@@ -437,15 +448,18 @@ impl Store for SqliteStore {
         Ok(input)
     }
 
-    fn stored_version(&self, ledger_id: i64) -> StoreResult<super::StoredVersion> {
+    fn stored_version(&self, ledger_id: i64) -> StoreResult<i64> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(super::STORED_VERSION)?;
-        Ok(stmt.query_row([ledger_id], |r| {
-            Ok(super::StoredVersion {
-                version: r.get(0)?,
-                last_batch: r.get(1)?,
-            })
-        })?)
+        Ok(stmt.query_row([ledger_id], |r| r.get(0))?)
+    }
+
+    fn batch_version(&self, ledger_id: i64, token: i64) -> StoreResult<Option<i64>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(super::BATCH_VERSION)?;
+        Ok(stmt
+            .query_row([ledger_id, token], |r| r.get(0))
+            .optional()?)
     }
 
     fn archived_record(

@@ -23,7 +23,7 @@ pub use process::{Load, PROCESS_TOKEN, Server, free_port};
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
 #[path = "../../support/database.rs"]
-mod database;
+pub mod database;
 #[path = "../../support/tools.rs"]
 pub mod tools;
 
