@@ -164,142 +164,170 @@ proptest! {
     }
 }
 
+/// Applies operations to a ledger as requests would, remembering the ids they made.
+struct Driver {
+    now: OffsetDateTime,
+    sessions: Vec<i64>,
+    payments: Vec<(i64, i64)>,
+    recharges: Vec<i64>,
+    bill_day: time::Date,
+}
+
+impl Driver {
+    fn new(start: OffsetDateTime) -> Driver {
+        Driver {
+            now: start,
+            sessions: Vec::new(),
+            payments: Vec::new(),
+            recharges: Vec::new(),
+            bill_day: start.date(),
+        }
+    }
+
+    /// Applies `op` to `l`; `Persist` is the caller's.
+    fn apply(&mut self, l: &mut Ledger, store: &dyn Store, op: &Op) {
+        let mut now = self.now;
+        let Driver {
+            sessions,
+            payments,
+            recharges,
+            bill_day,
+            ..
+        } = self;
+        let account_no = |a: usize| format!("777{:07}", a + 1);
+        match *op {
+            Op::Open(c) => {
+                let who = Identification {
+                    cards: vec![format!("card{c}")],
+                    ..Default::default()
+                };
+                // A closed account takes no sessions.
+                if let Ok(id) = l.open_session(&who, now) {
+                    sessions.push(id);
+                }
+            }
+            Op::Block(s, a) => {
+                if let Some(&sid) = sessions.get(s) {
+                    let _ = l.block(sid, Amount::from_minor(a), now);
+                }
+            }
+            Op::Pay(s, a) => {
+                if let Some(&sid) = sessions.get(s)
+                    && let Ok(p) = l.create_payment(sid, Amount::from_minor(a), now)
+                {
+                    payments.push((sid, p.id));
+                }
+            }
+            Op::Patch(p, a) => {
+                if let Some(&(sid, pid)) = payments.get(p) {
+                    let _ = l.patch_payment(sid, pid, Amount::from_minor(a), now);
+                }
+            }
+            Op::Commit(p) => {
+                if let Some(&(sid, pid)) = payments.get(p) {
+                    let _ = l.commit_payment(sid, pid, now);
+                }
+            }
+            Op::Rollback(p) => {
+                if let Some(&(sid, pid)) = payments.get(p) {
+                    let _ = l.rollback_payment(sid, pid, now);
+                }
+            }
+            Op::End(s) => {
+                if let Some(&sid) = sessions.get(s) {
+                    l.end_session(sid, now).unwrap();
+                }
+            }
+            Op::Deposit(a, x) => {
+                let no = l
+                    .accounts()
+                    .find(|acc| acc.id == a as i64 + 1)
+                    .unwrap()
+                    .account_no
+                    .clone();
+                l.receive_payment(&no, Amount::from_minor(x), None, None, now)
+                    .unwrap();
+            }
+            Op::Idle(secs) => {
+                now += Duration::seconds(secs);
+                l.end_idle_sessions(now);
+            }
+            Op::Recharge(c, x) => {
+                if let Ok(p) = l.create_recharge(
+                    "external",
+                    c as i64 + 1,
+                    Amount::from_minor(x),
+                    Some(format!("r{c}")),
+                    now,
+                ) {
+                    recharges.push(p.id);
+                }
+            }
+            Op::RechargeCommit(r) => {
+                if let Some(&id) = recharges.get(r) {
+                    let _ = l.commit_recharge("external", id, now);
+                }
+            }
+            Op::RechargeRollback(r) => {
+                if let Some(&id) = recharges.get(r) {
+                    let _ =
+                        l.rollback_recharge("external", id, Some("changed my mind".into()), now);
+                }
+            }
+            Op::Card(a, main) => {
+                let card = NewCard {
+                    token: format!("00000000-0000-4000-8000-{:012}", l.cards().count()),
+                    pan_trunc: Some("1234******5678".into()),
+                    deleted: false,
+                    main_card: main,
+                    holder_number: Some(format!("c{a}")),
+                    holder_name: None,
+                    holder_national_id: None,
+                };
+                let _ = l.add_card(&account_no(a), card);
+            }
+            Op::Close(a) => {
+                l.request_close(&account_no(a)).unwrap();
+            }
+            Op::Recurring(a, x) => {
+                let setting = RecurringSetting {
+                    method: "autogiro".into(),
+                    scope: "fixedRecurring".into(),
+                    fixed_amount: Some(Amount::from_minor(x)),
+                };
+                l.set_recurring(&account_no(a), setting).unwrap();
+            }
+            Op::BillRun(days) => {
+                // Billing reads the store, so what the writer holds goes to disk first.
+                let dirty = l.take_dirty();
+                store.persist(l, &dirty).unwrap();
+                l.compact(&dirty);
+                *bill_day += Duration::days(days);
+                let input = store.bill_run_input(l.info.id, *bill_day).unwrap();
+                l.bill_run(input, now).unwrap();
+            }
+            Op::Persist => {
+                let dirty = l.take_dirty();
+                store.persist(l, &dirty).unwrap();
+                l.compact(&dirty);
+            }
+        }
+        self.now = now;
+    }
+}
+
 fn roundtrip(handle: &Arc<dyn Store>, ops: &[Op]) {
     let store = &**handle;
     {
         let start = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
-        let mut now = start;
         let mut l = setup(store, start);
         // What reached a final state leaves memory; later calls naming it read the store.
         l.set_archive(Arc::new(saldo::store::StoreArchive(handle.clone())));
-        let mut sessions: Vec<i64> = Vec::new();
-        let mut payments: Vec<(i64, i64)> = Vec::new();
-        let mut recharges: Vec<i64> = Vec::new();
-        let mut bill_day = start.date();
-        let account_no = |a: usize| format!("777{:07}", a + 1);
+        let mut driver = Driver::new(start);
         for op in ops {
-            match *op {
-                Op::Open(c) => {
-                    let who = Identification {
-                        cards: vec![format!("card{c}")],
-                        ..Default::default()
-                    };
-                    // A closed account takes no sessions.
-                    if let Ok(id) = l.open_session(&who, now) {
-                        sessions.push(id);
-                    }
-                }
-                Op::Block(s, a) => {
-                    if let Some(&sid) = sessions.get(s) {
-                        let _ = l.block(sid, Amount::from_minor(a), now);
-                    }
-                }
-                Op::Pay(s, a) => {
-                    if let Some(&sid) = sessions.get(s)
-                        && let Ok(p) = l.create_payment(sid, Amount::from_minor(a), now)
-                    {
-                        payments.push((sid, p.id));
-                    }
-                }
-                Op::Patch(p, a) => {
-                    if let Some(&(sid, pid)) = payments.get(p) {
-                        let _ = l.patch_payment(sid, pid, Amount::from_minor(a), now);
-                    }
-                }
-                Op::Commit(p) => {
-                    if let Some(&(sid, pid)) = payments.get(p) {
-                        let _ = l.commit_payment(sid, pid, now);
-                    }
-                }
-                Op::Rollback(p) => {
-                    if let Some(&(sid, pid)) = payments.get(p) {
-                        let _ = l.rollback_payment(sid, pid, now);
-                    }
-                }
-                Op::End(s) => {
-                    if let Some(&sid) = sessions.get(s) {
-                        l.end_session(sid, now).unwrap();
-                    }
-                }
-                Op::Deposit(a, x) => {
-                    let no = l
-                        .accounts()
-                        .find(|acc| acc.id == a as i64 + 1)
-                        .unwrap()
-                        .account_no
-                        .clone();
-                    l.receive_payment(&no, Amount::from_minor(x), None, None, now)
-                        .unwrap();
-                }
-                Op::Idle(secs) => {
-                    now += Duration::seconds(secs);
-                    l.end_idle_sessions(now);
-                }
-                Op::Recharge(c, x) => {
-                    if let Ok(p) = l.create_recharge(
-                        "external",
-                        c as i64 + 1,
-                        Amount::from_minor(x),
-                        Some(format!("r{c}")),
-                        now,
-                    ) {
-                        recharges.push(p.id);
-                    }
-                }
-                Op::RechargeCommit(r) => {
-                    if let Some(&id) = recharges.get(r) {
-                        let _ = l.commit_recharge("external", id, now);
-                    }
-                }
-                Op::RechargeRollback(r) => {
-                    if let Some(&id) = recharges.get(r) {
-                        let _ = l.rollback_recharge(
-                            "external",
-                            id,
-                            Some("changed my mind".into()),
-                            now,
-                        );
-                    }
-                }
-                Op::Card(a, main) => {
-                    let card = NewCard {
-                        token: format!("00000000-0000-4000-8000-{:012}", l.cards().count()),
-                        pan_trunc: Some("1234******5678".into()),
-                        deleted: false,
-                        main_card: main,
-                        holder_number: Some(format!("c{a}")),
-                        holder_name: None,
-                        holder_national_id: None,
-                    };
-                    let _ = l.add_card(&account_no(a), card);
-                }
-                Op::Close(a) => {
-                    l.request_close(&account_no(a)).unwrap();
-                }
-                Op::Recurring(a, x) => {
-                    let setting = RecurringSetting {
-                        method: "autogiro".into(),
-                        scope: "fixedRecurring".into(),
-                        fixed_amount: Some(Amount::from_minor(x)),
-                    };
-                    l.set_recurring(&account_no(a), setting).unwrap();
-                }
-                Op::BillRun(days) => {
-                    // Billing reads the store, so what the writer holds goes to disk first.
-                    let dirty = l.take_dirty();
-                    store.persist(&l, &dirty).unwrap();
-                    l.compact(&dirty);
-                    bill_day += Duration::days(days);
-                    let input = store.bill_run_input(l.info.id, bill_day).unwrap();
-                    l.bill_run(input, now).unwrap();
-                }
-                Op::Persist => {
-                    let dirty = l.take_dirty();
-                    store.persist(&l, &dirty).unwrap();
-                    l.compact(&dirty);
-                }
-            }
+            driver.apply(&mut l, store, op);
         }
+        let now = driver.now;
         let dirty = l.take_dirty();
         store.persist(&l, &dirty).unwrap();
         l.compact(&dirty);
@@ -470,5 +498,82 @@ fn postgres_ends_an_abandoned_batch_and_frees_its_ledger() {
     assert!(
         waited < std::time::Duration::from_secs(10),
         "freed by the idle limit: {waited:?}"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: if database::selected() { 30 } else { 100 },
+        ..ProptestConfig::default()
+    })]
+
+    /// Two processes take turns writing one ledger, each through its own handle, batch by
+    /// batch; each catches up from the batch log at its turn. Whoever caught up must equal the
+    /// ledger restored whole from the store.
+    #[test]
+    fn a_process_catches_up_key_by_key_to_what_another_committed(
+        ops in prop::collection::vec(op(), 1..80)
+    ) {
+        let db = TestDb::new();
+        alternate([open(&db), open(&db)], &ops);
+    }
+}
+
+fn alternate(handles: [Arc<dyn Store>; 2], ops: &[Op]) {
+    let start = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+    let mut first = setup(&*handles[0], start);
+    let id = first.info.id;
+    let batch = handles[0].begin(id).unwrap();
+    let dirty = first.take_dirty();
+    let mut versions = [Some(batch.commit(&first, &dirty).unwrap()), None];
+    first.compact(&dirty);
+    let mut batch = handles[1].begin(id).unwrap();
+    let (info, snapshot) = batch.load().unwrap();
+    versions[1] = Some(snapshot.version);
+    drop(batch);
+    let mut ledgers = [first, Ledger::restore(info, snapshot).unwrap()];
+    for (ledger, handle) in ledgers.iter_mut().zip(&handles) {
+        ledger.set_archive(Arc::new(saldo::store::StoreArchive(handle.clone())));
+    }
+    let mut driver = Driver::new(start);
+    // Bill runs read the store outside a batch: not part of this test.
+    let batches = ops
+        .split(|op| matches!(op, Op::Persist))
+        .map(|b| b.iter().filter(|op| !matches!(op, Op::BillRun(_))));
+    let (mut caught_up, mut behind) = (0, 0);
+    for (turn, ops) in batches.enumerate() {
+        let me = turn % 2;
+        let (ledger, handle) = (&mut ledgers[me], &handles[me]);
+        let mut batch = handle.begin(id).unwrap();
+        if versions[me] != Some(batch.version()) {
+            let since = versions[me].expect("known");
+            let (info, changes) = batch.catch_up(since).unwrap().expect("the log has it");
+            let rows = batch.load_changed(&changes).unwrap();
+            ledger.catch_up(info, &changes, rows).unwrap();
+            let (info, snapshot) = batch.load().unwrap();
+            let whole = Ledger::restore(info, snapshot).unwrap();
+            assert_same(ledger, &whole);
+            assert!(*ledger == whole, "caught up equals restored whole");
+            caught_up += 1;
+        }
+        for op in ops {
+            driver.apply(ledger, &**handle, op);
+        }
+        let dirty = ledger.take_dirty();
+        let before = batch.version();
+        versions[me] = Some(batch.commit(ledger, &dirty).unwrap());
+        ledger.compact(&dirty);
+        // The other process is behind now, unless it is already (it catches up once).
+        if versions[me] != Some(before) && versions[1 - me] == Some(before) {
+            behind += 1;
+        }
+    }
+    // Every batch that changed something put the other process behind; it caught up at its
+    // next turn, unless the run ended first.
+    let still_behind = usize::from(versions[0] != versions[1]);
+    assert_eq!(
+        caught_up + still_behind,
+        behind,
+        "each time it was behind, it caught up"
     );
 }

@@ -20,6 +20,10 @@ pub struct BenchArgs {
     pub scenario: String,
     #[arg(long, env = "SALDO_URL", default_value = "http://127.0.0.1:8080")]
     pub url: String,
+    /// Another server on the same database: each client then alternates its requests
+    /// between `--url` and these, as a load balancer would spread them over processes.
+    #[arg(long)]
+    pub also_url: Vec<String>,
     /// Admin token, to provision the bench ledger.
     #[arg(long, env = "SALDO_ADMIN_TOKEN", hide_env_values = true)]
     pub token: Secret,
@@ -65,21 +69,27 @@ struct Tally {
     committed: u64,
 }
 
-/// One client's view of the server: its connection pool, auth header and user.
+/// One client's view of the servers: its connection pool, auth header and user.
 #[derive(Clone)]
 struct Client {
     http: reqwest::Client,
-    base: String,
+    /// The servers, taken in turn, one request each.
+    bases: Vec<String>,
+    calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     auth: String,
     user: Value,
 }
 
 impl Client {
-    /// Sends a request; `Some(body)` on a 2xx.
+    /// Sends a request to the next server; `Some(body)` on a 2xx.
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Option<Value> {
+        let turn = self
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let base = &self.bases[turn % self.bases.len()];
         let mut request = self
             .http
-            .request(method, format!("{}{path}", self.base))
+            .request(method, format!("{base}{path}"))
             .header("authorization", &self.auth);
         if let Some(body) = body {
             request = request.json(&body);
@@ -99,16 +109,24 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         _ => Scenario::Myq,
     };
     let base = args.url.trim_end_matches('/').to_string();
+    let bases: Vec<String> = std::iter::once(base.clone())
+        .chain(
+            args.also_url
+                .iter()
+                .map(|u| u.trim_end_matches('/').to_string()),
+        )
+        .collect();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(args.terminals)
         .build()?;
     let (auth, users) = provision(&http, &base, &args, scenario).await?;
     println!(
-        "bench {}: {} clients on {} account(s), {} s measured, against {base}",
+        "bench {}: {} clients on {} account(s), {} s measured, against {}",
         args.scenario,
         args.terminals,
         users.len(),
-        args.duration_secs
+        args.duration_secs,
+        bases.join(" and ")
     );
     let warmup_end = Instant::now() + Duration::from_secs(1);
     let end = warmup_end + Duration::from_secs(args.duration_secs);
@@ -116,7 +134,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     for t in 0..args.terminals {
         let client = Client {
             http: http.clone(),
-            base: base.clone(),
+            bases: bases.clone(),
+            calls: Default::default(),
             auth: auth.clone(),
             user: users[t % users.len()].clone(),
         };

@@ -260,19 +260,30 @@ fn begin<'s>(
 ) -> Result<Box<dyn Batch + 's>, StoreError> {
     catch_unwind(AssertUnwindSafe(|| {
         let mut batch = store.begin(ledger.info.id)?;
-        if *version != Some(batch.version()) {
-            // Until the reload succeeds, memory reflects no stored version.
-            *version = None;
+        if *version == Some(batch.version()) {
+            return Ok(batch);
+        }
+        // Until memory is brought up to date, it reflects no stored version.
+        let known = version.take();
+        let stored = batch.version();
+        if let Some(since) = known
+            && let Some((info, changes)) = batch.catch_up(since)?
+        {
+            let rows = batch.load_changed(&changes)?;
+            ledger
+                .catch_up(info, &changes, rows)
+                .map_err(StoreError::Corrupt)?;
+            metrics::counter!("saldo_ledger_catch_ups_total").increment(1);
+        } else {
             let (info, snapshot) = batch.load()?;
-            let stored = snapshot.version;
             let archive = ledger.archive();
             *ledger = Ledger::restore(info, snapshot).map_err(StoreError::Corrupt)?;
             if let Some(archive) = archive {
                 ledger.set_archive(archive);
             }
-            *version = Some(stored);
             metrics::counter!("saldo_ledger_reloads_total").increment(1);
         }
+        *version = Some(stored);
         Ok(batch)
     }))
     .unwrap_or_else(|_| {

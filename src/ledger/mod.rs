@@ -8,6 +8,7 @@ mod archive;
 mod authorization;
 mod billing;
 mod capture;
+mod catch_up;
 mod customer;
 mod error;
 mod invariants;
@@ -32,6 +33,7 @@ pub use account::{LimitDecision, NewCard, RECURRING_SCOPES};
 pub use archive::Archive;
 pub use authorization::*;
 pub use billing::BillRunInput;
+pub use catch_up::Changes;
 pub use error::{Entity, Expected, Identity, LedgerError, Quantity, RecurringRule};
 pub use model::*;
 pub use myq::Identification;
@@ -108,7 +110,8 @@ impl Dirty {
     }
 }
 
-#[derive(Debug, Default, Clone, Copy, PartialEq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Counters {
     pub customer: i64,
     pub account: i64,
@@ -385,8 +388,21 @@ impl Ledger {
                 ledger.info.ledger_no
             ));
         }
+        ledger.forget_derived_marks();
         ledger.keep_job();
         Ok(ledger)
+    }
+
+    /// Indexes and compacted summaries are rebuilt from the rows; nothing of theirs is stored,
+    /// so what was written to them owes the store nothing.
+    fn forget_derived_marks(&mut self) {
+        self.customer_by_no.take_dirty();
+        self.by_handle.take_dirty();
+        self.by_card.take_dirty();
+        self.by_personal_number.take_dirty();
+        self.account_by_no.take_dirty();
+        self.used_links.take_dirty();
+        self.recharge_counts.take_dirty();
     }
 
     /// Everything changed since the last call, for the store; call between jobs.
@@ -400,14 +416,7 @@ impl Ledger {
         add("capture", self.captures.take_dirty());
         add("reversal", self.reversals.take_dirty());
         add("application", self.applications.take_dirty());
-        // Indexes and compacted summaries are rebuilt from the rows; nothing of theirs is stored.
-        self.customer_by_no.take_dirty();
-        self.by_handle.take_dirty();
-        self.by_card.take_dirty();
-        self.by_personal_number.take_dirty();
-        self.account_by_no.take_dirty();
-        self.used_links.take_dirty();
-        self.recharge_counts.take_dirty();
+        self.forget_derived_marks();
         let dirty = Dirty {
             info: self.info.take_dirty(),
             customers: self.customers.take_dirty(),

@@ -96,6 +96,19 @@ impl Ledger {
         Some(json.expect("records serialize"))
     }
 
+    /// Drops a record from memory, whatever it was.
+    pub(super) fn forget_record(&mut self, kind: &str, key: &str) {
+        let key = key.to_string();
+        match kind {
+            "authentication" => drop(self.authentications.forget(&key)),
+            "split" => drop(self.splits.forget(&key)),
+            "capture" => drop(self.captures.forget(&key)),
+            "reversal" => drop(self.reversals.forget(&key)),
+            "application" => drop(self.applications.forget(&key)),
+            _ => {}
+        }
+    }
+
     /// Puts back a stored record; `Err` names what could not be read.
     pub fn restore_record(&mut self, kind: &str, key: &str, json: &str) -> Result<(), String> {
         let bad = |e: serde_json::Error| format!("{kind} {key}: {e}");

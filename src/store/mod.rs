@@ -14,7 +14,7 @@ use std::fmt;
 use time::OffsetDateTime;
 
 use crate::ledger::{
-    BillRunInput, Dirty, Ledger, LedgerInfo, RechargePayment, Snapshot, Transaction,
+    BillRunInput, Changes, Dirty, Ledger, LedgerInfo, RechargePayment, Snapshot, Transaction,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +105,29 @@ pub const BATCH_LOG_KEEP: i64 = 65_536;
 
 /// The log is pruned when a version is a multiple of this, not at every commit.
 pub(crate) const BATCH_LOG_PRUNE_EVERY: i64 = 1024;
+
+/// A process at most this many batches behind catches up key by key; further behind, it
+/// reloads the whole ledger.
+pub const CATCH_UP_BATCHES: i64 = 4096;
+
+/// A catch-up of more keys than this reloads the whole ledger instead.
+pub const CATCH_UP_KEYS: usize = 50_000;
+
+/// The logged changes of the `expected` batches since a version, merged; `None` if some are
+/// missing (pruned), unreadable (written by a newer saldo), or too many to be worth it.
+fn merged(logged: Vec<String>, expected: i64) -> Option<Changes> {
+    if logged.len() as i64 != expected {
+        return None;
+    }
+    let mut all = Changes::default();
+    for json in logged {
+        all.merge(Changes::from_json(&json)?);
+        if all.len() > CATCH_UP_KEYS {
+            return None;
+        }
+    }
+    Some(all)
+}
 
 /// Whether the commit that made `version` also prunes the batch log.
 fn prunes_batch_log(version: i64) -> bool {
@@ -212,6 +235,12 @@ pub trait Batch {
     /// This batch's token, written with its changes (see `Store::batch_version`).
     fn token(&self) -> i64;
     /// The ledger as stored now (its settings and state), read under the lock.
+    /// What the batches committed since version `since` changed, merged, and the ledger's
+    /// info as stored now; `None` if the batch log cannot tell (too far behind, pruned, or
+    /// too much): then `load` the whole ledger.
+    fn catch_up(&mut self, since: i64) -> StoreResult<Option<(LedgerInfo, Changes)>>;
+    /// The live rows among `changes`' keys (see `Ledger::catch_up`).
+    fn load_changed(&mut self, changes: &Changes) -> StoreResult<Snapshot>;
     fn load(&mut self) -> StoreResult<(LedgerInfo, Snapshot)>;
     /// Writes the changes, advances the version if there were any, and commits; returns the
     /// version now stored.

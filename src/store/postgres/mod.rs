@@ -14,6 +14,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use time::OffsetDateTime;
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
 
 use super::{
     Batch, CredentialRow, RechargeQuery, Store, StoreError, StoreResult, TokenRow, TransactionQuery,
@@ -870,16 +871,65 @@ impl Batch for PgBatch<'_> {
         loaded
     }
 
+    fn catch_up(&mut self, since: i64) -> StoreResult<Option<(LedgerInfo, Changes)>> {
+        if self.version - since > super::CATCH_UP_BATCHES {
+            return Ok(None);
+        }
+        let conn = self.conn.take().expect("an open batch has its connection");
+        let id = self.ledger_id;
+        let (conn, found) = self.store.run(move |_| async move {
+            let found = async {
+                let (log, info) = tokio::try_join!(
+                    conn.prepare_cached(
+                        "SELECT changes FROM ledger_batches WHERE ledger_id = $1 AND version > $2
+                         ORDER BY version",
+                    ),
+                    conn.prepare_cached(
+                        "SELECT id, ledger_no, name, currency, settings FROM ledgers
+                         WHERE id = $1",
+                    )
+                )?;
+                let (since_params, id_params): (
+                    [&(dyn ToSql + Sync); 2],
+                    [&(dyn ToSql + Sync); 1],
+                ) = ([&id, &since], [&id]);
+                let (logged, info) = tokio::try_join!(
+                    conn.query(&log, &since_params),
+                    conn.query_one(&info, &id_params)
+                )?;
+                let logged: Vec<String> = rows(logged, |r| Ok(r.try_get(0)?))?;
+                Ok::<_, StoreError>((ledger_info(&info)?, logged))
+            }
+            .await;
+            Ok((conn, found))
+        })?;
+        self.conn = Some(conn);
+        let (info, logged) = found?;
+        Ok(super::merged(logged, self.version - since).map(|changes| (info, changes)))
+    }
+
+    fn load_changed(&mut self, changes: &Changes) -> StoreResult<Snapshot> {
+        let conn = self.conn.take().expect("an open batch has its connection");
+        let (id, changes) = (self.ledger_id, changes.clone());
+        let (conn, loaded) = self.store.run(move |_| async move {
+            let loaded = load::rows_of(&conn, id, load::Scope::Changed(&changes)).await;
+            Ok((conn, loaded))
+        })?;
+        self.conn = Some(conn);
+        loaded
+    }
+
     fn commit(mut self: Box<Self>, ledger: &Ledger, dirty: &Dirty) -> StoreResult<i64> {
         let conn = self.conn.take().expect("an open batch has its connection");
         let statements = persist::statements(ledger, dirty);
+        let changes = Changes::of(dirty, ledger.counters()).to_json();
         let (id, version, token) = (self.ledger_id, self.version, self.token);
         self.store.run(move |_| async move {
             let committed = async {
                 let version = if statements.is_empty() {
                     version
                 } else {
-                    persist::execute(&conn, id, token, &statements).await?
+                    persist::execute(&conn, id, token, &changes, &statements).await?
                 };
                 conn.batch_execute("COMMIT").await?;
                 Ok::<_, StoreError>(version)

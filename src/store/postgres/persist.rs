@@ -472,6 +472,7 @@ pub(super) async fn execute(
     c: &ClientWrapper,
     ledger_id: i64,
     token: i64,
+    changes: &str,
     writes: &[Write],
 ) -> StoreResult<i64> {
     let mut prepared = Vec::with_capacity(writes.len());
@@ -485,8 +486,8 @@ pub(super) async fn execute(
             "WITH bumped AS (
                  UPDATE ledgers SET version = version + 1 WHERE id = $1 RETURNING version
              ), logged AS (
-                 INSERT INTO ledger_batches (ledger_id, version, token)
-                 SELECT $1, version, $2 FROM bumped RETURNING version
+                 INSERT INTO ledger_batches (ledger_id, version, token, changes)
+                 SELECT $1, version, $2, $5 FROM bumped RETURNING version
              ), pruned AS (
                  DELETE FROM ledger_batches
                  WHERE ledger_id = $1 AND version <= (SELECT version FROM bumped) - $3
@@ -512,6 +513,7 @@ pub(super) async fn execute(
                 &token,
                 &super::super::BATCH_LOG_KEEP,
                 &super::super::BATCH_LOG_PRUNE_EVERY,
+                &changes,
             ],
         ),
     )

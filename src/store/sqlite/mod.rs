@@ -197,6 +197,32 @@ impl Batch for SqliteBatch<'_> {
         Ok((info, load::snapshot(&self.conn, self.ledger_id)?))
     }
 
+    fn catch_up(&mut self, since: i64) -> StoreResult<Option<(LedgerInfo, Changes)>> {
+        if self.version - since > super::CATCH_UP_BATCHES {
+            return Ok(None);
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT changes FROM ledger_batches WHERE ledger_id = ?1 AND version > ?2
+             ORDER BY version",
+        )?;
+        let logged = stmt
+            .query_map([self.ledger_id, since], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let Some(changes) = super::merged(logged, self.version - since) else {
+            return Ok(None);
+        };
+        let info = self.conn.query_row(
+            "SELECT id, ledger_no, name, currency, settings FROM ledgers WHERE id = ?1",
+            [self.ledger_id],
+            ledger_info,
+        )?;
+        Ok(Some((info, changes)))
+    }
+
+    fn load_changed(&mut self, changes: &Changes) -> StoreResult<Snapshot> {
+        load::rows(&self.conn, self.ledger_id, load::Scope::Changed(changes))
+    }
+
     fn commit(mut self: Box<Self>, ledger: &Ledger, dirty: &Dirty) -> StoreResult<i64> {
         if !dirty.is_empty() {
             persist::rows(&self.conn, ledger, dirty)?;
@@ -205,11 +231,13 @@ impl Batch for SqliteBatch<'_> {
                 [self.ledger_id],
                 |r| r.get(0),
             )?;
+            let changes = Changes::of(dirty, ledger.counters()).to_json();
             self.conn
                 .prepare_cached(
-                    "INSERT INTO ledger_batches (ledger_id, version, token) VALUES (?1, ?2, ?3)",
+                    "INSERT INTO ledger_batches (ledger_id, version, token, changes)
+                     VALUES (?1, ?2, ?3, ?4)",
                 )?
-                .execute([self.ledger_id, self.version, self.token])?;
+                .execute(params![self.ledger_id, self.version, self.token, changes])?;
             if super::prunes_batch_log(self.version) {
                 self.conn.execute(
                     "DELETE FROM ledger_batches WHERE ledger_id = ?1 AND version <= ?2",
