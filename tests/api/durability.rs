@@ -200,9 +200,20 @@ async fn stored_answers_of_an_older_version_become_request_hashes() {
 
     // Back to what the schema before request hashes held: the hash in a stored answer, not on
     // the resource, no `live` column, and none of the later migrations' changes.
-    let later_migrations_undone = "DROP INDEX recharge_payments_customer; \
+    let mut later_migrations_undone = String::from(
+        "DROP INDEX recharge_payments_customer; \
          DROP TABLE ledger_batches; \
-         ALTER TABLE ledgers ADD COLUMN last_batch BIGINT NOT NULL DEFAULT 0";
+         ALTER TABLE ledgers ADD COLUMN last_batch BIGINT NOT NULL DEFAULT 0;",
+    );
+    if !crate::helpers::on_postgres() {
+        later_migrations_undone.push_str(
+            "DROP INDEX holds_active; CREATE INDEX holds_active ON holds(ledger_id, status); \
+             DROP INDEX myq_sessions_open; \
+             CREATE INDEX myq_sessions_status ON myq_sessions(ledger_id, status); \
+             DROP INDEX recharge_payments_created; \
+             CREATE INDEX recharge_payments_state ON recharge_payments(ledger_id, state);",
+        );
+    }
     let (json_hash, without_hash, version_back) = if crate::helpers::on_postgres() {
         (
             "body::jsonb ->> 'request_sha256'",
@@ -227,7 +238,7 @@ async fn stored_answers_of_an_older_version_become_request_hashes() {
     test_db.execute(&format!(
         "UPDATE records SET body = {without_hash} WHERE kind = 'authentication'"
     ));
-    test_db.execute(later_migrations_undone);
+    test_db.execute(&later_migrations_undone);
     test_db.execute(version_back);
 
     let server = Server::start(&db, free_port(), Some(TOKEN)).await;

@@ -9,6 +9,9 @@ use rusqlite::types::ToSql;
 
 use super::*;
 
+// The live rows are read through partial indexes, named: without statistics SQLite would
+// rather scan a ledger's whole history by primary key.
+
 /// Which rows of a ledger a read takes.
 #[derive(Clone, Copy)]
 pub(super) enum Scope<'a> {
@@ -156,7 +159,7 @@ pub(super) fn rows(tx: &Connection, ledger_id: i64, scope: Scope<'_>) -> StoreRe
             ledger_id,
             "SELECT id, account_id, kind, amount, remaining, status, created_at, expires_at,
                     description
-             FROM holds WHERE ledger_id = ?1 AND status = 'active'",
+             FROM holds INDEXED BY holds_active WHERE ledger_id = ?1 AND status = 'active'",
             holds.map(|k| ("id", k)),
             HOLD,
         )?;
@@ -168,7 +171,7 @@ pub(super) fn rows(tx: &Connection, ledger_id: i64, scope: Scope<'_>) -> StoreRe
             tx,
             ledger_id,
             &format!(
-                "SELECT {RECHARGE_COLUMNS} FROM recharge_payments
+                "SELECT {RECHARGE_COLUMNS} FROM recharge_payments INDEXED BY recharge_payments_created
                  WHERE ledger_id = ?1 AND state = 'created'"
             ),
             recharges.map(|k| ("id", k)),
@@ -187,12 +190,13 @@ fn sessions(
     snap: &mut Snapshot,
 ) -> StoreResult<()> {
     const OPEN: &str = "SELECT id, account_id, created_at, last_activity, block_hold
-         FROM myq_sessions WHERE ledger_id = ?1 AND status = 'open'";
+         FROM myq_sessions INDEXED BY myq_sessions_open WHERE ledger_id = ?1 AND status = 'open'";
     const PAYMENTS: &str =
         "SELECT id, session_id, requested, permitted, from_block, hold_id, status
          FROM myq_payments
          WHERE ledger_id = ?1 AND session_id IN
-             (SELECT id FROM myq_sessions WHERE ledger_id = ?1 AND status = 'open')";
+             (SELECT id FROM myq_sessions INDEXED BY myq_sessions_open
+              WHERE ledger_id = ?1 AND status = 'open')";
     match scope {
         Scope::Whole => {
             snap.sessions = select::<_, ()>(tx, ledger_id, OPEN, None, SESSION)?;

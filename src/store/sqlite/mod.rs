@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0010_records_live.sql"),
     include_str!("../../../migrations/sqlite/0011_recharge_numbers.sql"),
     include_str!("../../../migrations/sqlite/0012_batch_log.sql"),
+    include_str!("../../../migrations/sqlite/0013_live_indexes.sql"),
 ];
 
 pub struct SqliteStore {
