@@ -149,6 +149,9 @@ impl SqliteStore {
         let mut write = connect(path)?;
         migrate(&mut write)?;
         let read = connect(path)?;
+        // The read connection's cache is thrown away whenever the writer commits (SQLite's WAL
+        // mode), and throwing away a big one walks all of it: keep it small.
+        read.pragma_update(None, "cache_size", -2_048)?;
         Ok(SqliteStore {
             write: Mutex::new(write),
             read: Mutex::new(read),
