@@ -13,7 +13,7 @@ use saldo::ledger::{
 };
 use saldo::store::{
     Batch, CredentialRow, RechargeQuery, SqliteStore, Store, StoreError, StoreResult, TokenRow,
-    TransactionQuery,
+    TransactionQuery, View,
 };
 use time::OffsetDateTime;
 
@@ -50,12 +50,9 @@ struct FaultyBatch<'a> {
     store: &'a Faulty,
 }
 
-impl Batch for FaultyBatch<'_> {
+impl View for FaultyBatch<'_> {
     fn version(&self) -> i64 {
         self.inner.version() + self.shift
-    }
-    fn token(&self) -> i64 {
-        self.inner.token()
     }
     fn load(&mut self) -> StoreResult<(LedgerInfo, Snapshot)> {
         assert!(!self.panics, "an unreadable row");
@@ -74,6 +71,12 @@ impl Batch for FaultyBatch<'_> {
     }
     fn load_changed(&mut self, changes: &saldo::ledger::Changes) -> StoreResult<Snapshot> {
         self.inner.load_changed(changes)
+    }
+}
+
+impl Batch for FaultyBatch<'_> {
+    fn token(&self) -> i64 {
+        self.inner.token()
     }
     fn commit(self: Box<Self>, ledger: &Ledger, dirty: &Dirty) -> StoreResult<i64> {
         if take_one(&self.store.failing_commits) {
@@ -159,6 +162,15 @@ impl Store for Faulty {
             panics: self.panicking_loads.load(Ordering::SeqCst),
             store: self,
         }))
+    }
+    /// Reads outside the lock fail while the database is away, like batches.
+    fn view(&self, ledger_id: i64) -> StoreResult<Box<dyn View + '_>> {
+        if self.failing_begins.load(Ordering::SeqCst) > 0 {
+            return Err(StoreError::Database(
+                "injected: the database is away".into(),
+            ));
+        }
+        self.inner.view(ledger_id)
     }
     fn create_credential(&self, row: &CredentialRow) -> StoreResult<i64> {
         self.inner.create_credential(row)

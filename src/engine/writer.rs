@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 
 use super::{Clock, EngineError};
 use crate::ledger::Ledger;
-use crate::store::{Batch, Store, StoreError};
+use crate::store::{Batch, Store, StoreError, View};
 
 /// Called once the batch that contained the job is durable (or has failed).
 pub(super) type Reply = Box<dyn FnOnce(Result<(), EngineError>) + Send>;
@@ -92,11 +92,11 @@ impl Writer {
             if first.reads_only {
                 let (reads, next) = self.take_reads(first);
                 pending = next;
-                if self.is_current() {
+                if self.is_current() || self.caught_up_unlocked() {
                     self.answer_reads(reads);
                     continue;
                 }
-                // Another process wrote since: read after a reload, under the lock.
+                // The store could not be read without the lock: read under it.
                 self.write_batch(reads, false);
                 continue;
             }
@@ -124,6 +124,30 @@ impl Writer {
             return false;
         };
         matches!(self.store.stored_version(self.ledger.info.id), Ok(stored) if stored == mine)
+    }
+
+    /// Brings memory up to what other processes committed, through a read-only view: reads
+    /// never wait for the ledger's lock. `false` if that failed (memory then reflects no
+    /// version, and the next batch reloads it under the lock).
+    fn caught_up_unlocked(&mut self) -> bool {
+        let store = self.store.clone();
+        let (ledger, version) = (&mut self.ledger, &mut self.version);
+        let done = catch_unwind(AssertUnwindSafe(|| {
+            let mut view = store.view(ledger.info.id)?;
+            up_to_date(&mut *view, ledger, version)
+        }));
+        match done {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                tracing::warn!(ledger = %self.ledger.info.ledger_no, error = %e, "catching up for a read failed");
+                self.version = None;
+                false
+            }
+            Err(_) => {
+                self.version = None;
+                false
+            }
+        }
     }
 
     /// Runs one job against the ledger; what it returns answers it once its fate is known.
@@ -251,6 +275,40 @@ impl Writer {
     }
 }
 
+/// Brings `ledger` up to the version `view` sees: the keys changed since `version` if the
+/// batch log tells them, else the whole ledger.
+fn up_to_date(
+    view: &mut dyn View,
+    ledger: &mut Ledger,
+    version: &mut Option<i64>,
+) -> Result<(), StoreError> {
+    if *version == Some(view.version()) {
+        return Ok(());
+    }
+    // Until memory is brought up to date, it reflects no stored version.
+    let known = version.take();
+    let stored = view.version();
+    if let Some(since) = known
+        && let Some((info, changes)) = view.catch_up(since)?
+    {
+        let rows = view.load_changed(&changes)?;
+        ledger
+            .catch_up(info, &changes, rows)
+            .map_err(StoreError::Corrupt)?;
+        metrics::counter!("saldo_ledger_catch_ups_total").increment(1);
+    } else {
+        let (info, snapshot) = view.load()?;
+        let archive = ledger.archive();
+        *ledger = Ledger::restore(info, snapshot).map_err(StoreError::Corrupt)?;
+        if let Some(archive) = archive {
+            ledger.set_archive(archive);
+        }
+        metrics::counter!("saldo_ledger_reloads_total").increment(1);
+    }
+    *version = Some(stored);
+    Ok(())
+}
+
 /// Takes the ledger's lock and brings `ledger` up to the stored version. Whatever goes wrong,
 /// a store error, an unreadable row or a panic while loading, is an error: the writer lives.
 fn begin<'s>(
@@ -260,30 +318,7 @@ fn begin<'s>(
 ) -> Result<Box<dyn Batch + 's>, StoreError> {
     catch_unwind(AssertUnwindSafe(|| {
         let mut batch = store.begin(ledger.info.id)?;
-        if *version == Some(batch.version()) {
-            return Ok(batch);
-        }
-        // Until memory is brought up to date, it reflects no stored version.
-        let known = version.take();
-        let stored = batch.version();
-        if let Some(since) = known
-            && let Some((info, changes)) = batch.catch_up(since)?
-        {
-            let rows = batch.load_changed(&changes)?;
-            ledger
-                .catch_up(info, &changes, rows)
-                .map_err(StoreError::Corrupt)?;
-            metrics::counter!("saldo_ledger_catch_ups_total").increment(1);
-        } else {
-            let (info, snapshot) = batch.load()?;
-            let archive = ledger.archive();
-            *ledger = Ledger::restore(info, snapshot).map_err(StoreError::Corrupt)?;
-            if let Some(archive) = archive {
-                ledger.set_archive(archive);
-            }
-            metrics::counter!("saldo_ledger_reloads_total").increment(1);
-        }
-        *version = Some(stored);
+        up_to_date(&mut *batch, ledger, version)?;
         Ok(batch)
     }))
     .unwrap_or_else(|_| {

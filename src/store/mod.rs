@@ -137,7 +137,8 @@ fn prunes_batch_log(version: i64) -> bool {
 /// A fresh token for a batch, written with its changes so a lost commit answer can be
 /// settled (`Store::batch_version`).
 fn batch_token() -> i64 {
-    rand::random::<i64>()
+    // Never 0, which marks a read view.
+    rand::random::<i64>() | 1
 }
 
 pub trait Store: Send + Sync + 'static {
@@ -172,6 +173,9 @@ pub trait Store: Send + Sync + 'static {
     /// Starts one writer batch: takes the ledger's write lock, which is held (across
     /// processes) until the batch commits or is dropped, and reads the stored version.
     fn begin(&self, ledger_id: i64) -> StoreResult<Box<dyn Batch + '_>>;
+    /// A read-only view of the ledger as committed now, without its lock: a GET in one
+    /// process brings memory up to what other processes committed without waiting for them.
+    fn view(&self, ledger_id: i64) -> StoreResult<Box<dyn View + '_>>;
     /// Writes one batch of changes atomically and durably, outside any writer's lock; for
     /// tools and tests that own the ledger.
     fn persist(&self, ledger: &Ledger, dirty: &Dirty) -> StoreResult<()> {
@@ -226,22 +230,28 @@ impl crate::ledger::Archive for StoreArchive {
     }
 }
 
-/// One writer batch in a store transaction, under the ledger's lock. Dropping it without
-/// `commit` rolls everything back and releases the lock.
-pub trait Batch {
-    /// The ledger's version as stored when the lock was taken. Every committed batch that
-    /// changed something advances it, whichever process wrote it.
+/// A consistent view of one ledger as committed at one version: every read through it sees
+/// that version and nothing later. A batch is one (under the ledger's lock); `Store::view`
+/// opens one without the lock, for reads.
+pub trait View {
+    /// The ledger's version this view sees. Every committed batch that changed something
+    /// advances it, whichever process wrote it.
     fn version(&self) -> i64;
-    /// This batch's token, written with its changes (see `Store::batch_version`).
-    fn token(&self) -> i64;
-    /// The ledger as stored now (its settings and state), read under the lock.
+    /// The ledger as stored (its settings and state).
+    fn load(&mut self) -> StoreResult<(LedgerInfo, Snapshot)>;
     /// What the batches committed since version `since` changed, merged, and the ledger's
-    /// info as stored now; `None` if the batch log cannot tell (too far behind, pruned, or
-    /// too much): then `load` the whole ledger.
+    /// info; `None` if the batch log cannot tell (too far behind, pruned, or too much): then
+    /// `load` the whole ledger.
     fn catch_up(&mut self, since: i64) -> StoreResult<Option<(LedgerInfo, Changes)>>;
     /// The live rows among `changes`' keys (see `Ledger::catch_up`).
     fn load_changed(&mut self, changes: &Changes) -> StoreResult<Snapshot>;
-    fn load(&mut self) -> StoreResult<(LedgerInfo, Snapshot)>;
+}
+
+/// One writer batch in a store transaction, under the ledger's lock. Dropping it without
+/// `commit` rolls everything back and releases the lock.
+pub trait Batch: View {
+    /// This batch's token, written with its changes (see `Store::batch_version`).
+    fn token(&self) -> i64;
     /// Writes the changes, advances the version if there were any, and commits; returns the
     /// version now stored.
     fn commit(self: Box<Self>, ledger: &Ledger, dirty: &Dirty) -> StoreResult<i64>;

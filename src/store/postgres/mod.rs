@@ -17,7 +17,8 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
 use super::{
-    Batch, CredentialRow, RechargeQuery, Store, StoreError, StoreResult, TokenRow, TransactionQuery,
+    Batch, CredentialRow, RechargeQuery, Store, StoreError, StoreResult, TokenRow,
+    TransactionQuery, View,
 };
 use crate::ledger::*;
 use crate::money::Amount;
@@ -499,28 +500,23 @@ impl Store for PostgresStore {
     }
 
     fn begin(&self, ledger_id: i64) -> StoreResult<Box<dyn Batch + '_>> {
-        let (conn, version) = self.run(move |pool| async move {
-            let conn = Conn::get(&pool).await?;
-            let lock = conn
-                .prepare_cached("SELECT version FROM ledgers WHERE id = $1 FOR NO KEY UPDATE")
-                .await?;
-            // Both in one round trip: the lock is taken inside the transaction.
-            let started = futures::future::try_join(
-                conn.batch_execute("BEGIN"),
-                conn.query_one(&lock, &[&ledger_id]),
-            )
-            .await;
-            // On an error `conn` is dropped, so closed: it may be mid-transaction.
-            let ((), row) = started?;
-            Ok((conn, row.get::<_, i64>(0)))
-        })?;
-        Ok(Box::new(PgBatch {
-            store: self,
-            conn: Some(conn),
+        self.started(
             ledger_id,
-            version,
-            token: super::batch_token(),
-        }))
+            "BEGIN",
+            "SELECT version FROM ledgers WHERE id = $1 FOR NO KEY UPDATE",
+            super::batch_token(),
+        )
+        .map(|batch| Box::new(batch) as Box<dyn Batch + '_>)
+    }
+
+    fn view(&self, ledger_id: i64) -> StoreResult<Box<dyn View + '_>> {
+        self.started(
+            ledger_id,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            "SELECT version FROM ledgers WHERE id = $1",
+            0,
+        )
+        .map(|view| Box::new(view) as Box<dyn View + '_>)
     }
 
     fn create_credential(&self, row: &CredentialRow) -> StoreResult<i64> {
@@ -837,15 +833,63 @@ struct PgBatch<'a> {
     ledger_id: i64,
     version: i64,
     token: i64,
+    /// A read view: never commits, and goes back to the pool when dropped.
+    read_only: bool,
 }
 
-impl Batch for PgBatch<'_> {
+impl PostgresStore {
+    /// A transaction begun with `begin` and the ledger's version read by `version_sql` (the
+    /// lock, for a batch), both in one round trip; token 0 makes it a read view.
+    fn started(
+        &self,
+        ledger_id: i64,
+        begin: &'static str,
+        version_sql: &'static str,
+        token: i64,
+    ) -> StoreResult<PgBatch<'_>> {
+        let (conn, version) = self.run(move |pool| async move {
+            let conn = Conn::get(&pool).await?;
+            let read = conn.prepare_cached(version_sql).await?;
+            let started = futures::future::try_join(
+                conn.batch_execute(begin),
+                conn.query_one(&read, &[&ledger_id]),
+            )
+            .await;
+            // On an error `conn` is dropped, so closed: it may be mid-transaction.
+            let ((), row) = started?;
+            Ok((conn, row.get::<_, i64>(0)))
+        })?;
+        Ok(PgBatch {
+            store: self,
+            conn: Some(conn),
+            ledger_id,
+            version,
+            token,
+            read_only: token == 0,
+        })
+    }
+}
+
+/// A read view ends its transaction and goes back to the pool; a batch dropped without commit
+/// closes its connection (it may hold the ledger's lock mid-transaction).
+impl Drop for PgBatch<'_> {
+    fn drop(&mut self) {
+        if !self.read_only {
+            return;
+        }
+        if let Some(conn) = self.conn.take() {
+            let _ = self.store.run(move |_| async move {
+                conn.batch_execute("ROLLBACK").await?;
+                conn.release();
+                Ok(())
+            });
+        }
+    }
+}
+
+impl View for PgBatch<'_> {
     fn version(&self) -> i64 {
         self.version
-    }
-
-    fn token(&self) -> i64 {
-        self.token
     }
 
     fn load(&mut self) -> StoreResult<(LedgerInfo, Snapshot)> {
@@ -917,6 +961,12 @@ impl Batch for PgBatch<'_> {
         })?;
         self.conn = Some(conn);
         loaded
+    }
+}
+
+impl Batch for PgBatch<'_> {
+    fn token(&self) -> i64 {
+        self.token
     }
 
     fn commit(mut self: Box<Self>, ledger: &Ledger, dirty: &Dirty) -> StoreResult<i64> {

@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{
-    Batch, CredentialRow, RechargeQuery, Store, StoreError, StoreResult, TokenRow, TransactionQuery,
+    Batch, CredentialRow, RechargeQuery, Store, StoreError, StoreResult, TokenRow,
+    TransactionQuery, View,
 };
 use crate::ledger::*;
 use crate::money::Amount;
@@ -174,7 +175,8 @@ impl SqliteStore {
     }
 }
 
-/// A writer batch: an IMMEDIATE transaction on the write connection, rolled back on drop.
+/// A writer batch: an IMMEDIATE transaction on the write connection, rolled back on drop. A
+/// read view is the same over a read transaction on the read connection, never committed.
 struct SqliteBatch<'a> {
     conn: std::sync::MutexGuard<'a, Connection>,
     ledger_id: i64,
@@ -183,13 +185,9 @@ struct SqliteBatch<'a> {
     open: bool,
 }
 
-impl Batch for SqliteBatch<'_> {
+impl View for SqliteBatch<'_> {
     fn version(&self) -> i64 {
         self.version
-    }
-
-    fn token(&self) -> i64 {
-        self.token
     }
 
     fn load(&mut self) -> StoreResult<(LedgerInfo, Snapshot)> {
@@ -226,6 +224,12 @@ impl Batch for SqliteBatch<'_> {
     fn load_changed(&mut self, changes: &Changes) -> StoreResult<Snapshot> {
         load::rows(&self.conn, self.ledger_id, load::Scope::Changed(changes))
     }
+}
+
+impl Batch for SqliteBatch<'_> {
+    fn token(&self) -> i64 {
+        self.token
+    }
 
     fn commit(mut self: Box<Self>, ledger: &Ledger, dirty: &Dirty) -> StoreResult<i64> {
         if !dirty.is_empty() {
@@ -252,6 +256,29 @@ impl Batch for SqliteBatch<'_> {
         self.conn.execute_batch("COMMIT")?;
         self.open = false;
         Ok(self.version)
+    }
+}
+
+impl<'a> SqliteBatch<'a> {
+    /// The transaction `conn` has begun, at the ledger's version as it sees it.
+    fn started(
+        conn: std::sync::MutexGuard<'a, Connection>,
+        ledger_id: i64,
+        token: i64,
+    ) -> StoreResult<Self> {
+        let mut txn = SqliteBatch {
+            conn,
+            ledger_id,
+            version: 0,
+            token,
+            open: true,
+        };
+        txn.version = txn.conn.query_row(
+            "SELECT version FROM ledgers WHERE id = ?1",
+            [ledger_id],
+            |r| r.get(0),
+        )?;
+        Ok(txn)
     }
 }
 
@@ -342,19 +369,18 @@ impl Store for SqliteStore {
         // IMMEDIATE takes SQLite's write lock now, so another process sharing the file waits
         // here (busy_timeout) instead of failing at commit.
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        let mut batch = SqliteBatch {
+        Ok(Box::new(SqliteBatch::started(
             conn,
             ledger_id,
-            version: 0,
-            token: super::batch_token(),
-            open: true,
-        };
-        batch.version = batch.conn.query_row(
-            "SELECT version FROM ledgers WHERE id = ?1",
-            [ledger_id],
-            |r| r.get(0),
-        )?;
-        Ok(Box::new(batch))
+            super::batch_token(),
+        )?))
+    }
+
+    fn view(&self, ledger_id: i64) -> StoreResult<Box<dyn View + '_>> {
+        let conn = self.reader();
+        // A deferred transaction: its snapshot is taken at the first read, the version's.
+        conn.execute_batch("BEGIN")?;
+        Ok(Box::new(SqliteBatch::started(conn, ledger_id, 0)?))
     }
 
     fn create_credential(&self, row: &CredentialRow) -> StoreResult<i64> {
