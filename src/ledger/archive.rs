@@ -82,9 +82,9 @@ impl Ledger {
         else {
             return Ok(None);
         };
-        serde_json::from_str(&json)
+        super::records::parse_record(kind.stored_kind(), key, &json)
             .map(Some)
-            .map_err(|e| unavailable(format!("{} {key} is unreadable: {e}", kind.stored_kind())))
+            .map_err(|e| unavailable(format!("unreadable: {e}")))
     }
 
     /// Brings the record of `kind` under `key` back into memory if it is stored but not held,

@@ -34,6 +34,31 @@ impl Resource {
     }
 }
 
+/// The format of stored records this saldo writes. Records without `v` predate it and read as
+/// format 1; a later format is refused by name rather than misread.
+const RECORD_FORMAT: u32 = 1;
+
+/// A stored record of `kind` under `key`, parsed; `Err` names what could not be read.
+pub(super) fn parse_record<T: serde::de::DeserializeOwned>(
+    kind: &str,
+    key: &str,
+    json: &str,
+) -> Result<T, String> {
+    let mut value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| format!("{kind} {key}: {e}"))?;
+    let format = value
+        .as_object_mut()
+        .and_then(|o| o.remove("v"))
+        .map_or(Some(1), |v| v.as_u64());
+    match format {
+        Some(1) => serde_json::from_value(value).map_err(|e| format!("{kind} {key}: {e}")),
+        Some(n) => Err(format!(
+            "{kind} {key} is in record format {n}, written by a newer saldo (this one reads {RECORD_FORMAT})"
+        )),
+        None => Err(format!("{kind} {key}: the record format is not a number")),
+    }
+}
+
 impl Ledger {
     /// The request hash of the resource of `kind` under `key`: `None` if there is no such
     /// resource, `Some(None)` if it predates request hashes.
@@ -83,17 +108,22 @@ impl Ledger {
         }
     }
 
-    /// A record as stored: JSON of the entity of `kind` under `key`.
+    /// A record as stored: JSON of the entity of `kind` under `key`, with its format (`v`).
     pub fn record_json(&self, kind: &str, key: &str) -> Option<String> {
-        let json = match kind {
-            "authentication" => serde_json::to_string(self.authentications.get(key)?),
-            "split" => serde_json::to_string(self.splits.get(key)?),
-            "capture" => serde_json::to_string(self.captures.get(key)?),
-            "reversal" => serde_json::to_string(self.reversals.get(key)?),
-            "application" => serde_json::to_string(self.applications.get(key)?),
+        let value = match kind {
+            "authentication" => serde_json::to_value(self.authentications.get(key)?),
+            "split" => serde_json::to_value(self.splits.get(key)?),
+            "capture" => serde_json::to_value(self.captures.get(key)?),
+            "reversal" => serde_json::to_value(self.reversals.get(key)?),
+            "application" => serde_json::to_value(self.applications.get(key)?),
             _ => return None,
         };
-        Some(json.expect("records serialize"))
+        let mut value = value.expect("records serialize");
+        value
+            .as_object_mut()
+            .expect("records are objects")
+            .insert("v".into(), RECORD_FORMAT.into());
+        Some(value.to_string())
     }
 
     /// Drops a record from memory, whatever it was.
@@ -111,32 +141,47 @@ impl Ledger {
 
     /// Puts back a stored record; `Err` names what could not be read.
     pub fn restore_record(&mut self, kind: &str, key: &str, json: &str) -> Result<(), String> {
-        let bad = |e: serde_json::Error| format!("{kind} {key}: {e}");
+        let key_owned = key.to_string();
         match kind {
             "authentication" => {
-                self.authentications
-                    .load(key.to_string(), serde_json::from_str(json).map_err(bad)?);
+                let record = parse_record(kind, key, json)?;
+                self.authentications.load(key_owned, record);
             }
-            "split" => {
-                self.splits
-                    .load(key.to_string(), serde_json::from_str(json).map_err(bad)?);
-            }
-            "capture" => {
-                self.captures
-                    .load(key.to_string(), serde_json::from_str(json).map_err(bad)?);
-            }
-            "reversal" => {
-                self.reversals
-                    .load(key.to_string(), serde_json::from_str(json).map_err(bad)?);
-            }
+            "split" => self.splits.load(key_owned, parse_record(kind, key, json)?),
+            "capture" => self
+                .captures
+                .load(key_owned, parse_record(kind, key, json)?),
+            "reversal" => self
+                .reversals
+                .load(key_owned, parse_record(kind, key, json)?),
             // Stored answers of older versions; migrations remove them.
             "idempotency" => {}
             "application" => {
-                self.applications
-                    .load(key.to_string(), serde_json::from_str(json).map_err(bad)?);
+                let record = parse_record(kind, key, json)?;
+                self.applications.load(key_owned, record);
             }
             other => return Err(format!("unknown record kind {other}")),
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_record;
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Thing {
+        a: i64,
+    }
+
+    #[test]
+    fn records_carry_their_format_and_a_newer_one_is_refused_by_name() {
+        let read = |json: &str| parse_record::<Thing>("split", "s1", json);
+        assert_eq!(read(r#"{"a":1}"#), Ok(Thing { a: 1 }), "before formats: 1");
+        assert_eq!(read(r#"{"a":2,"v":1}"#), Ok(Thing { a: 2 }));
+        let newer = read(r#"{"a":3,"v":2}"#).unwrap_err();
+        assert!(newer.contains("split s1 is in record format 2"), "{newer}");
+        assert!(read(r#"{"a":4,"v":"x"}"#).is_err());
     }
 }
