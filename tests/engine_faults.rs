@@ -172,6 +172,14 @@ impl Store for Faulty {
         }
         self.inner.view(ledger_id)
     }
+    fn records_page(
+        &self,
+        ledger_id: i64,
+        kind: &str,
+        page: (i64, i64),
+    ) -> StoreResult<(Vec<(String, String)>, i64)> {
+        self.inner.records_page(ledger_id, kind, page)
+    }
     fn create_credential(&self, row: &CredentialRow) -> StoreResult<i64> {
         self.inner.create_credential(row)
     }

@@ -10,6 +10,7 @@ pub mod metrics;
 mod myq_external;
 mod myq_v3;
 mod national_id;
+mod page;
 mod problem;
 mod reason;
 

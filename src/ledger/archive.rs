@@ -65,7 +65,7 @@ impl Ledger {
     }
 
     /// A stored record of `kind` under `key`, parsed.
-    fn archived<T: DeserializeOwned>(
+    pub(super) fn archived<T: DeserializeOwned>(
         &self,
         kind: Resource,
         key: &str,
@@ -90,13 +90,7 @@ impl Ledger {
     /// Brings the record of `kind` under `key` back into memory if it is stored but not held,
     /// so an operation can act on it.
     pub fn fault_in(&mut self, kind: Resource, key: &str) -> Result<(), LedgerError> {
-        let held = match kind {
-            Resource::Authentication => self.authentications.contains_key(key),
-            Resource::Split => self.splits.contains_key(key),
-            Resource::Capture => self.captures.contains_key(key),
-            Resource::Reversal => self.reversals.contains_key(key),
-        };
-        if held {
+        if self.holds_record(kind, key) {
             return Ok(());
         }
         let key = key.to_string();
@@ -113,6 +107,9 @@ impl Ledger {
             Resource::Reversal => self
                 .archived(kind, &key)?
                 .map(|r| self.reversals.load(key.clone(), r)),
+            Resource::Application => self
+                .archived(kind, &key)?
+                .map(|r| self.applications.load(key.clone(), r)),
         };
         if found.is_some() {
             self.cold.faulted.push((kind, key));

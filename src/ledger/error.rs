@@ -142,6 +142,7 @@ impl From<super::Resource> for Entity {
             super::Resource::Split => Entity::SplitAuthorization,
             super::Resource::Capture => Entity::Capture,
             super::Resource::Reversal => Entity::Reversal,
+            super::Resource::Application => Entity::Application,
         }
     }
 }

@@ -479,12 +479,7 @@ impl Ledger {
             if self.record_is_live(kind.stored_kind(), &key) {
                 continue;
             }
-            match kind {
-                Resource::Authentication => self.authentications.forget(&key).map(drop),
-                Resource::Split => self.splits.forget(&key).map(drop),
-                Resource::Capture => self.captures.forget(&key).map(drop),
-                Resource::Reversal => self.reversals.forget(&key).map(drop),
-            };
+            self.forget_record(kind.stored_kind(), &key);
         }
     }
 

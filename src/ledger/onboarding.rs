@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::personnummer::Personnummer;
-use super::{BillType, Ledger, LedgerError, NationalId, NewAccount, NewCustomer};
+use super::{BillType, Ledger, LedgerError, NationalId, NewAccount, NewCustomer, Resource};
 use crate::money::Amount;
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Application {
@@ -33,6 +34,7 @@ impl Ledger {
         &mut self,
         application: Application,
     ) -> Result<Application, LedgerError> {
+        self.fault_in(Resource::Application, &application.id)?;
         if self.applications.contains_key(&application.id) {
             return Err(LedgerError::DuplicateId(
                 Entity::Application,
@@ -44,15 +46,17 @@ impl Ledger {
         Ok(application)
     }
 
-    pub fn application(&self, id: &str) -> Option<&Application> {
-        self.applications.get(id)
+    /// An application, held (awaiting signature) or stored (decided).
+    pub fn application(&self, id: &str) -> Result<Option<Cow<'_, Application>>, LedgerError> {
+        match self.applications.get(id) {
+            Some(a) => Ok(Some(Cow::Borrowed(a))),
+            None => Ok(self.archived(Resource::Application, id)?.map(Cow::Owned)),
+        }
     }
 
-    /// Applications, oldest first.
-    pub fn applications(&self) -> Vec<&Application> {
-        let mut all: Vec<&Application> = self.applications.values().collect();
-        all.sort_by_key(|a| (a.created_at, a.id.clone()));
-        all
+    /// A stored application record, read outside the ledger (a listing from the store).
+    pub fn stored_application(key: &str, json: &str) -> Result<Application, String> {
+        super::records::parse_record("application", key, json)
     }
 
     /// Runs the credit policy: adult applicant, limit within the ledger's maximum, no account
@@ -63,6 +67,7 @@ impl Ledger {
         id: &str,
         now: OffsetDateTime,
     ) -> Result<Application, LedgerError> {
+        self.fault_in(Resource::Application, id)?;
         let app = self
             .applications
             .get(id)

@@ -2,13 +2,14 @@
 
 use super::*;
 
-/// The resources a merchant creates under an id of its own choosing.
+/// The resources stored as records, each under an id its creator chose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Resource {
     Authentication,
     Split,
     Capture,
     Reversal,
+    Application,
 }
 
 impl Resource {
@@ -19,6 +20,7 @@ impl Resource {
             Resource::Split => "split",
             Resource::Capture => "capture",
             Resource::Reversal => "reversal",
+            Resource::Application => "application",
         }
     }
 
@@ -28,6 +30,7 @@ impl Resource {
             Resource::Split,
             Resource::Capture,
             Resource::Reversal,
+            Resource::Application,
         ]
         .into_iter()
         .find(|r| r.stored_kind() == kind)
@@ -68,6 +71,8 @@ impl Ledger {
             Resource::Split => &self.splits.get(key)?.request_sha256,
             Resource::Capture => &self.captures.get(key)?.request_sha256,
             Resource::Reversal => &self.reversals.get(key)?.request_sha256,
+            // Applications are not retried by id.
+            Resource::Application => return self.applications.get(key).map(|_| None),
         };
         Some(hash.as_deref())
     }
@@ -83,6 +88,7 @@ impl Ledger {
             Resource::Split => self.splits.get_mut(key).map(|r| &mut r.request_sha256),
             Resource::Capture => self.captures.get_mut(key).map(|r| &mut r.request_sha256),
             Resource::Reversal => self.reversals.get_mut(key).map(|r| &mut r.request_sha256),
+            Resource::Application => None,
         };
         if let Some(slot) = slot {
             *slot = Some(hash);
@@ -104,6 +110,11 @@ impl Ledger {
             // A part-payment plan is read by every bill run until it ends.
             Some(Resource::Capture) => self.captures.get(key).is_some_and(|c| c.months > 0),
             Some(Resource::Reversal) => false,
+            // A decided application never changes again.
+            Some(Resource::Application) => self
+                .applications
+                .get(key)
+                .is_some_and(|a| a.status == "awaiting-sign"),
             None => true,
         }
     }
@@ -124,6 +135,17 @@ impl Ledger {
             .expect("records are objects")
             .insert("v".into(), RECORD_FORMAT.into());
         Some(value.to_string())
+    }
+
+    /// Whether the record of `kind` under `key` is held in memory now.
+    pub fn holds_record(&self, kind: Resource, key: &str) -> bool {
+        match kind {
+            Resource::Authentication => self.authentications.contains_key(key),
+            Resource::Split => self.splits.contains_key(key),
+            Resource::Capture => self.captures.contains_key(key),
+            Resource::Reversal => self.reversals.contains_key(key),
+            Resource::Application => self.applications.contains_key(key),
+        }
     }
 
     /// Drops a record from memory, whatever it was.

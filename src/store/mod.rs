@@ -189,6 +189,14 @@ pub trait Store: Send + Sync + 'static {
     fn transactions(&self, ledger_id: i64, account_id: i64) -> StoreResult<Vec<Transaction>>;
     /// A page of recharge payments and how many match in all.
     fn recharge_payments(&self, query: &RechargeQuery) -> StoreResult<(Vec<RechargePayment>, i64)>;
+    /// A page of the ledger's records of `kind` as (key, body), by key, and how many there
+    /// are in all.
+    fn records_page(
+        &self,
+        ledger_id: i64,
+        kind: &str,
+        page: (i64, i64),
+    ) -> StoreResult<(Vec<(String, String)>, i64)>;
     /// A page of transactions and how many match in all.
     fn transactions_page(&self, query: &TransactionQuery) -> StoreResult<(Vec<Transaction>, i64)>;
     /// Balances at the bill date and the unbilled transactions up to it, in one snapshot.

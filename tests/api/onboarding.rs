@@ -365,3 +365,89 @@ async fn an_applicant_in_collection_is_rejected() {
         )
     );
 }
+
+/// A decided application never changes again: it leaves memory once its batch commits, and
+/// is read back from the store when named: by a GET, by the paged list, by signing again.
+#[tokio::test]
+async fn a_decided_application_leaves_memory_and_is_still_served_from_the_store() {
+    let f = setup().await;
+    let adult = pnr("19800101", "123");
+    let waiting: Value = f
+        .call(
+            Method::POST,
+            &format!("{PUBLIC}/account-applications"),
+            Some(application(&adult, "951753456", 5000.0, false)),
+        )
+        .await
+        .json();
+    let (decided, href) = apply_and_sign(&f, application(&adult, "951753456", 3000.0, false)).await;
+    assert_eq!(decided["status"], "approved");
+    let key = |app: &Value| {
+        app["@id"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let (waiting_id, decided_id) = (key(&waiting), key(&decided));
+
+    let id = f.app.engine.ledger_id(L).unwrap();
+    let held = |key: String| {
+        f.app.engine.read(id, move |l, _| {
+            Ok::<_, std::convert::Infallible>(
+                l.holds_record(saldo::ledger::Resource::Application, &key),
+            )
+        })
+    };
+    assert!(
+        held(waiting_id.clone()).await.unwrap().unwrap(),
+        "awaiting signature: in memory"
+    );
+    assert!(
+        !held(decided_id.clone()).await.unwrap().unwrap(),
+        "decided: only in the store"
+    );
+
+    let get = f
+        .call(
+            Method::GET,
+            &format!("{PUBLIC}/account-applications/{decided_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (get.status, get.json()["status"].clone()),
+        (200, json!("approved"))
+    );
+    let again = f.call(Method::POST, &href, None).await;
+    assert_eq!(
+        (again.status, again.json()["account"].clone()),
+        (200, decided["account"].clone()),
+        "signing again changes nothing"
+    );
+    assert!(
+        !held(decided_id.clone()).await.unwrap().unwrap(),
+        "and it left again"
+    );
+
+    // The list pages through the store: both, by id, one per page here.
+    let list = |skip: u32| format!("{PUBLIC}/account-applications?$top=1&$skip={skip}");
+    let first = f.call(Method::GET, &list(0), None).await.json();
+    let second = f.call(Method::GET, &list(1), None).await.json();
+    let mut ids = vec![key(&first["items"][0]), key(&second["items"][0])];
+    assert!(first["view"]["next"].is_string() && second["view"]["next"].is_null());
+    ids.sort();
+    let mut expected = vec![waiting_id, decided_id];
+    expected.sort();
+    assert_eq!(ids, expected);
+    let refused = f
+        .call(
+            Method::GET,
+            &format!("{PUBLIC}/account-applications?$top=0"),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.text);
+}

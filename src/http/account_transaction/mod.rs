@@ -116,6 +116,13 @@ impl From<LedgerError> for AtProblem {
     }
 }
 
+impl AtProblem {
+    /// 500 for a read of the store that failed; the cause is logged by the caller.
+    fn internal() -> AtProblem {
+        AtProblem(Problem::from_engine(FLAVOR, EngineError::Internal))
+    }
+}
+
 /// 404 for something API D names that is not a ledger's entity.
 fn not_found(what: &str) -> AtProblem {
     AtProblem(Problem::not_found(FLAVOR, format!("{what} not found")))

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -13,9 +13,10 @@ use super::{AtProblem, Merchant, not_found, sca, validation};
 use crate::http::AppState;
 use crate::http::body::Invalid;
 use crate::http::body::{self, BodyError, JsonBody};
+use crate::http::page::Page;
 use crate::identity::IdentityStatus;
 use crate::ledger::Entity;
-use crate::ledger::{Application, Ledger, LedgerError};
+use crate::ledger::{Application, Ledger, LedgerError, LedgerInfo};
 
 type Body = Result<JsonBody, BodyError>;
 const PUBLIC: &str = "/ledger/public-account-transaction/v1";
@@ -145,18 +146,15 @@ fn application_path(ledger_no: &str, profile: &str, id: &str) -> String {
     format!("/ledger/credit-account-onboardings/v1/{ledger_no}/offers/{profile}/applications/{id}")
 }
 
-fn render(l: &Ledger, a: &Application) -> Value {
-    let profile = &l.info.settings.account_offer_profile;
-    let id = application_path(&l.info.ledger_no, profile, &a.id);
+fn render(l: &LedgerInfo, a: &Application) -> Value {
+    let profile = &l.settings.account_offer_profile;
+    let id = application_path(&l.ledger_no, profile, &a.id);
     let mut resource = a.request.clone();
     let obj = resource
         .as_object_mut()
         .expect("stored requests are objects");
     obj.insert("nationalConsumerIdentifier".into(), json!(a.national_id));
-    obj.insert(
-        "creditLimit".into(),
-        a.credit_limit.fixed_json(l.info.scale()),
-    );
+    obj.insert("creditLimit".into(), a.credit_limit.fixed_json(l.scale()));
     obj.insert("status".into(), json!(a.status));
     if let Some(reason) = &a.reason {
         obj.insert("reason".into(), json!(reason));
@@ -166,7 +164,7 @@ fn render(l: &Ledger, a: &Application) -> Value {
         json!(
             a.account_no
                 .as_ref()
-                .map(|no| crate::http::credit_account::render::account_path(&l.info.ledger_no, no))
+                .map(|no| crate::http::credit_account::render::account_path(&l.ledger_no, no))
         ),
     );
     obj.insert("@id".into(), json!(id));
@@ -174,7 +172,7 @@ fn render(l: &Ledger, a: &Application) -> Value {
         "parentHREF".into(),
         json!(format!(
             "/ledger/credit-account-onboardings/v1/{}/offers/{profile}",
-            l.info.ledger_no
+            l.ledger_no
         )),
     );
     let operations = if a.status == "awaiting-sign" {
@@ -302,28 +300,41 @@ pub async fn apply(
     let body = state
         .engine
         .execute(meta.id, move |l, _| {
-            l.add_application(application).map(|a| render(l, &a))
+            l.add_application(application).map(|a| render(&l.info, &a))
         })
         .await??;
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
+/// Applications by id, a page at a time, from the store: decided ones are not in memory.
 pub async fn list(
     State(state): State<AppState>,
     Merchant(meta): Merchant,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, AtProblem> {
-    let items = state
-        .engine
-        .read(meta.id, |l, _| {
-            l.applications()
-                .into_iter()
-                .map(|a| render(l, a))
-                .collect::<Vec<_>>()
-        })
-        .await?;
-    Ok(Json(
-        json!({"@id": format!("{PUBLIC}/account-applications"), "items": items}),
-    ))
+    let page = Page::from_query(&query)?;
+    // Everything acknowledged is committed, so the store lists it; the info renders it.
+    let info = state.engine.read(meta.id, |l, _| (*l.info).clone()).await?;
+    let store = state.engine.store().clone();
+    let (id, window) = (meta.id, (page.top, page.skip));
+    let (stored, total) =
+        tokio::task::spawn_blocking(move || store.records_page(id, "application", window))
+            .await
+            .map_err(|_| AtProblem::internal())?
+            .map_err(|e| {
+                tracing::error!(error = %e, "listing applications failed");
+                AtProblem::internal()
+            })?;
+    let mut items = Vec::with_capacity(stored.len());
+    for (key, json) in &stored {
+        let application = Ledger::stored_application(key, json).map_err(|e| {
+            tracing::error!(error = %e, "a stored application is unreadable");
+            AtProblem::internal()
+        })?;
+        items.push(render(&info, &application));
+    }
+    let path = format!("{PUBLIC}/account-applications");
+    Ok(Json(page.list(&path, &[], items, total)))
 }
 
 pub async fn get(
@@ -334,8 +345,8 @@ pub async fn get(
     let body = state
         .engine
         .read(meta.id, move |l, _| {
-            l.application(&id)
-                .map(|a| render(l, a))
+            l.application(&id)?
+                .map(|a| render(&l.info, &a))
                 .ok_or(LedgerError::NotFound(Entity::Application))
         })
         .await??;
@@ -355,7 +366,7 @@ pub async fn sign(
                 return Err(not_found("Offer"));
             }
             let a = l.sign_agreement(&id, now)?;
-            Ok::<_, AtProblem>(render(l, &a))
+            Ok::<_, AtProblem>(render(&l.info, &a))
         })
         .await??;
     Ok(Json(body))

@@ -9,8 +9,6 @@ mod cards;
 mod document;
 pub mod render;
 
-use std::collections::HashMap;
-
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -18,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use super::AppState;
+use super::page::Page;
 use super::problem::{Flavor, Problem};
 use crate::engine::{EngineError, LedgerMeta};
 use crate::http::body::{BodyError, Invalid};
@@ -110,55 +109,5 @@ impl LedgerToken {
     /// The token's ledger, which must be the one the URL names.
     fn ledger(&self, ledger_no: &str) -> Result<&LedgerMeta, CaProblem> {
         super::problem::same_ledger(&self.0, ledger_no, FLAVOR).map_err(CaProblem)
-    }
-}
-
-/// `$top` (default 50, at most 1000) and `$skip` of a list.
-struct Page {
-    top: i64,
-    skip: i64,
-}
-
-impl Page {
-    fn from_query(query: &HashMap<String, String>) -> Result<Page, CaProblem> {
-        let number = |name: &str, default: i64, min: i64, max: i64| match query.get(name) {
-            None => Ok(default),
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (min..=max).contains(n))
-                .ok_or_else(|| validation(name, format!("must be an integer from {min} to {max}"))),
-        };
-        Ok(Page {
-            top: number("$top", 50, 1, 1000)?,
-            skip: number("$skip", 0, 0, i64::MAX)?,
-        })
-    }
-
-    /// `{"@id", "items", "view"}` for one page of `total` items; `filters` repeat in links.
-    fn list(
-        &self,
-        path: &str,
-        filters: &[(&str, String)],
-        items: Vec<serde_json::Value>,
-        total: i64,
-    ) -> serde_json::Value {
-        let query: Vec<String> = filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let with = |extra: String| {
-            let mut all = query.clone();
-            all.push(extra);
-            format!("{path}?{}", all.join("&"))
-        };
-        let id = if query.is_empty() {
-            path.to_string()
-        } else {
-            format!("{path}?{}", query.join("&"))
-        };
-        let mut view =
-            serde_json::json!({ "@id": with(format!("$top={}&$skip={}", self.top, self.skip)) });
-        if self.skip + self.top < total {
-            view["next"] = with(format!("$top={}&$skip={}", self.top, self.skip + self.top)).into();
-        }
-        serde_json::json!({ "@id": id, "operations": null, "items": items, "view": view })
     }
 }

@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0005_records_live.sql"),
     include_str!("../../../migrations/postgres/0006_recharge_numbers.sql"),
     include_str!("../../../migrations/postgres/0007_batch_log.sql"),
+    include_str!("../../../migrations/postgres/0008_decided_applications.sql"),
 ];
 
 /// Connections a process keeps at most: one per writer mid-batch, plus readers.
@@ -599,6 +600,35 @@ impl Store for PostgresStore {
                     recharge,
                 )
                 .await
+            })
+        })
+    }
+
+    fn records_page(
+        &self,
+        ledger_id: i64,
+        kind: &str,
+        page_window: (i64, i64),
+    ) -> StoreResult<(Vec<(String, String)>, i64)> {
+        let kind = kind.to_string();
+        self.read(move |c| {
+            Box::pin(async move {
+                let (count, page) = tokio::try_join!(
+                    c.prepare_cached(
+                        "SELECT COUNT(*) FROM records WHERE ledger_id = $1 AND kind = $2"
+                    ),
+                    c.prepare_cached(
+                        "SELECT key, body FROM records WHERE ledger_id = $1 AND kind = $2
+                         ORDER BY key LIMIT $3 OFFSET $4",
+                    )
+                )?;
+                let (limit, offset) = page_window;
+                let counted: [&(dyn ToSql + Sync); 2] = [&ledger_id, &kind];
+                let paged: [&(dyn ToSql + Sync); 4] = [&ledger_id, &kind, &limit, &offset];
+                let (total, found) =
+                    tokio::try_join!(c.query_one(&count, &counted), c.query(&page, &paged))?;
+                let total: i64 = total.try_get(0)?;
+                Ok((rows(found, |r| Ok((r.try_get(0)?, r.try_get(1)?)))?, total))
             })
         })
     }

@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0011_recharge_numbers.sql"),
     include_str!("../../../migrations/sqlite/0012_batch_log.sql"),
     include_str!("../../../migrations/sqlite/0013_live_indexes.sql"),
+    include_str!("../../../migrations/sqlite/0014_decided_applications.sql"),
 ];
 
 pub struct SqliteStore {
@@ -451,6 +452,28 @@ impl Store for SqliteStore {
             ],
             recharge,
         )?;
+        Ok((rows.collect::<Result<_, _>>()?, total))
+    }
+
+    fn records_page(
+        &self,
+        ledger_id: i64,
+        kind: &str,
+        (limit, offset): (i64, i64),
+    ) -> StoreResult<(Vec<(String, String)>, i64)> {
+        let conn = self.reader();
+        let total: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM records WHERE ledger_id = ?1 AND kind = ?2",
+            params![ledger_id, kind],
+            |r| r.get(0),
+        )?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT key, body FROM records WHERE ledger_id = ?1 AND kind = ?2
+             ORDER BY key LIMIT ?3 OFFSET ?4",
+        )?;
+        let rows = stmt.query_map(params![ledger_id, kind, limit, offset], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
         Ok((rows.collect::<Result<_, _>>()?, total))
     }
 
