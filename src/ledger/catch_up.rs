@@ -139,36 +139,7 @@ impl Ledger {
     ) -> Result<(), String> {
         self.info = Tracked::new(info);
         self.forget_changed(changes);
-        for customer in rows.customers {
-            self.index_customer(&customer);
-            self.customers.load(customer.id, customer);
-        }
-        for account in rows.accounts {
-            self.account_by_no
-                .load(account.account_no.clone(), account.id);
-            self.accounts.load(account.id, account);
-        }
-        for hold in rows.holds {
-            self.holds.load(hold.id, hold);
-        }
-        for session in rows.sessions {
-            self.sessions.load(session.id, session);
-        }
-        for payment in rows.payments {
-            self.payments.load(payment.id, payment);
-        }
-        for recharge in rows.recharges {
-            self.recharges.load(recharge.id, recharge);
-        }
-        for card in rows.cards {
-            self.cards.load(card.token.clone(), card);
-        }
-        for bill in rows.bills {
-            self.bills.load(bill.bill_no, bill);
-        }
-        for (kind, key, json) in &rows.records {
-            self.restore_record(kind, key, json)?;
-        }
+        self.load_rows(rows)?;
         self.last_id = self.last_id.max(changes.counters);
         // Other processes may have numbered recharges: read the numbers again when needed.
         self.recharge_counts = Default::default();

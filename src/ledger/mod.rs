@@ -336,51 +336,58 @@ impl Ledger {
         self.billed.truncate(self.mark.billed);
     }
 
+    /// Puts stored rows into memory, untracked (they owe the store nothing), with the indexes
+    /// they need; `Err` names a record that could not be read.
+    fn load_rows(&mut self, rows: Snapshot) -> Result<(), String> {
+        for customer in rows.customers {
+            self.index_customer(&customer);
+            self.customers.load(customer.id, customer);
+        }
+        for account in rows.accounts {
+            self.account_by_no
+                .load(account.account_no.clone(), account.id);
+            self.accounts.load(account.id, account);
+        }
+        for hold in rows.holds {
+            self.holds.load(hold.id, hold);
+        }
+        for session in rows.sessions {
+            self.sessions.load(session.id, session);
+        }
+        for payment in rows.payments {
+            self.payments.load(payment.id, payment);
+        }
+        for recharge in rows.recharges {
+            self.recharges.load(recharge.id, recharge);
+        }
+        for card in rows.cards {
+            self.cards.load(card.token.clone(), card);
+        }
+        for bill in rows.bills {
+            self.bills.load(bill.bill_no, bill);
+        }
+        for (kind, key, json) in &rows.records {
+            self.restore_record(kind, key, json)?;
+        }
+        Ok(())
+    }
+
     /// Rebuilds a ledger from what a store loaded, checking the invariants on the way in. An
     /// unreadable record or a broken invariant is an error naming the ledger, never a panic:
     /// the writer must survive it.
     pub fn restore(info: LedgerInfo, snapshot: Snapshot) -> Result<Self, String> {
         let mut ledger = Ledger::new(info);
-        for customer in snapshot.customers {
-            ledger.index_customer(&customer);
-            ledger.customers.load(customer.id, customer);
-        }
-        for account in snapshot.accounts {
-            ledger
-                .account_by_no
-                .load(account.account_no.clone(), account.id);
-            ledger.accounts.load(account.id, account);
-        }
-        for hold in snapshot.holds {
-            ledger.holds.load(hold.id, hold);
-        }
-        for session in snapshot.sessions {
-            ledger.sessions.load(session.id, session);
-        }
-        for recharge in snapshot.recharges {
-            ledger.recharges.load(recharge.id, recharge);
-        }
-        for (kind, key, json) in &snapshot.records {
-            if let Err(e) = ledger.restore_record(kind, key, json) {
-                return Err(format!(
-                    "ledger {} has an unreadable record: {e}",
-                    ledger.info.ledger_no
-                ));
-            }
-        }
-        for bill in snapshot.bills {
-            ledger.bills.load(bill.bill_no, bill);
-        }
-        for card in snapshot.cards {
-            ledger.cards.load(card.token.clone(), card);
-        }
-        for payment in snapshot.payments {
-            ledger.payments.load(payment.id, payment);
+        let max_ids = snapshot.max_ids;
+        if let Err(e) = ledger.load_rows(snapshot) {
+            return Err(format!(
+                "ledger {} has an unreadable record: {e}",
+                ledger.info.ledger_no
+            ));
         }
         ledger.last_id = Counters {
             bill: ledger.bills.keys().max().copied().unwrap_or(0),
             card: ledger.cards.values().map(|c| c.seq).max().unwrap_or(0),
-            ..snapshot.max_ids
+            ..max_ids
         };
         if let Err(broken) = ledger.check_invariants() {
             return Err(format!(
