@@ -66,6 +66,7 @@ pub fn class(e: &LedgerError) -> Class {
         | E::CreditLimitRaise
         | E::CreditLimitBelowOwed { .. }
         | E::MainCardExists
+        | E::CardLimit { .. }
         | E::SessionEnded
         | E::PaymentSettled(_)
         | E::RechargeSettled(_)
@@ -178,6 +179,9 @@ pub fn said(e: &LedgerError) -> Said {
             "must be greater than 0 when recurringPaymentScope is fixedRecurring",
         ),
         E::MainCardExists => message("The account already has a main card"),
+        E::CardLimit { max } => message(format!(
+            "The account has {max} cards already (deleted ones count): it takes no more"
+        )),
         E::SessionEnded => message("Session ended"),
         E::PaymentSettled(PaymentStatus::Committed) => message("Payment is committed"),
         E::PaymentSettled(_) => message("Payment was rolled back"),

@@ -27,6 +27,9 @@ pub struct NewCard {
 
 pub const RECURRING_SCOPES: [&str; 3] = ["fixedRecurring", "totalDebt", "billedAmount"];
 
+/// Cards an account may have, deleted ones included: every card is held in memory.
+pub const MAX_CARDS_PER_ACCOUNT: usize = 100;
+
 impl Ledger {
     fn account_id(&self, account_no: &str) -> Result<i64, LedgerError> {
         self.account_by_no
@@ -167,6 +170,11 @@ impl Ledger {
     pub fn add_card(&mut self, account_no: &str, new: NewCard) -> Result<Card, LedgerError> {
         let id = self.account_id(account_no)?;
         self.ensure_account_open(id)?;
+        if self.cards_of(id).len() >= MAX_CARDS_PER_ACCOUNT {
+            return Err(LedgerError::CardLimit {
+                max: MAX_CARDS_PER_ACCOUNT,
+            });
+        }
         if self.cards.contains_key(&new.token) {
             return Err(LedgerError::DuplicateId(Entity::Card, new.token));
         }

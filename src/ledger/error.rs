@@ -93,6 +93,9 @@ pub enum LedgerError {
     Recurring(RecurringRule),
     #[error("the account already has a main card")]
     MainCardExists,
+    /// Cards stay in memory, deleted ones too: an account holds at most `max`.
+    #[error("the account has {max} cards already")]
+    CardLimit { max: usize },
     #[error("the MyQ session has ended")]
     SessionEnded,
     #[error("the payment is {0:?}")]

@@ -29,7 +29,7 @@ use std::collections::BTreeSet;
 
 use time::OffsetDateTime;
 
-pub use account::{LimitDecision, NewCard, RECURRING_SCOPES};
+pub use account::{LimitDecision, MAX_CARDS_PER_ACCOUNT, NewCard, RECURRING_SCOPES};
 pub use archive::Archive;
 pub use authorization::*;
 pub use billing::BillRunInput;

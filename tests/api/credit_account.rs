@@ -765,3 +765,35 @@ async fn unknown_routes_and_methods_are_problems() {
     assert_eq!(r.status, 405);
     r.problem(T, "validation");
 }
+
+/// Every card stays in memory, deleted ones too, so an account holds a bounded number.
+#[tokio::test]
+async fn an_account_takes_at_most_its_limit_of_cards() {
+    let f = setup().await;
+    let cards = format!("{A1}/cards");
+    let token = |n: usize| format!("00000000-0000-4000-8000-{n:012}");
+    for n in 0..saldo::ledger::MAX_CARDS_PER_ACCOUNT {
+        let mut body = card(&token(n), false, "19101010-1010");
+        // Deleted cards count like the others.
+        body["deleted"] = json!(n % 2 == 0);
+        let r = f.call(Method::POST, &cards, Some(body)).await;
+        assert_eq!(r.status, 201, "card {n}: {}", r.text);
+    }
+    let over = token(saldo::ledger::MAX_CARDS_PER_ACCOUNT);
+    let r = f
+        .call(
+            Method::POST,
+            &cards,
+            Some(card(&over, false, "19101010-1010")),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    r.problem(T, "conflict");
+    assert!(r.text.contains("100 cards already"), "{}", r.text);
+    let listed = f.get(&format!("{cards}?$top=1000")).await;
+    assert_eq!(
+        listed["items"].as_array().unwrap().len(),
+        saldo::ledger::MAX_CARDS_PER_ACCOUNT,
+        "the refused one is not there"
+    );
+}
