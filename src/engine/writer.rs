@@ -127,8 +127,8 @@ impl Writer {
     }
 
     /// Brings memory up to what other processes committed, through a read-only view: reads
-    /// never wait for the ledger's lock. `false` if that failed (memory then reflects no
-    /// version, and the next batch reloads it under the lock).
+    /// never wait for the ledger's lock. `false` if that failed; `up_to_date` has then let go
+    /// of the version if it had touched memory, so the next batch reloads it.
     fn caught_up_unlocked(&mut self) -> bool {
         let store = self.store.clone();
         let (ledger, version) = (&mut self.ledger, &mut self.version);
@@ -140,13 +140,9 @@ impl Writer {
             Ok(Ok(())) => true,
             Ok(Err(e)) => {
                 tracing::warn!(ledger = %self.ledger.info.ledger_no, error = %e, "catching up for a read failed");
-                self.version = None;
                 false
             }
-            Err(_) => {
-                self.version = None;
-                false
-            }
+            Err(_) => false,
         }
     }
 
@@ -288,7 +284,9 @@ fn up_to_date(
     // Until memory is brought up to date, it reflects no stored version.
     let known = version.take();
     let stored = view.version();
-    if let Some(since) = known
+    // Far behind, reading the log costs more than reading the ledger.
+    let near = known.filter(|since| stored - since <= crate::store::CATCH_UP_BATCHES);
+    if let Some(since) = near
         && let Some((info, changes)) = view.catch_up(since)?
     {
         let rows = view.load_changed(&changes)?;

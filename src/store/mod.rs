@@ -92,6 +92,10 @@ const UNBALANCED_ACCOUNTS: &str = "SELECT a.account_no FROM accounts a
          WHERE t.ledger_id = a.ledger_id AND t.account_id = a.id)
      ORDER BY a.account_no LIMIT 100";
 
+/// A ledger's info row, for `ledger_info` of either store (SQLite binds `$1` by position too).
+const LEDGER_INFO: &str =
+    "SELECT id, ledger_no, name, currency, settings FROM ledgers WHERE id = $1";
+
 /// A ledger's stored version.
 const STORED_VERSION: &str = "SELECT version FROM ledgers WHERE id = $1";
 
@@ -248,8 +252,8 @@ pub trait View {
     /// The ledger as stored (its settings and state).
     fn load(&mut self) -> StoreResult<(LedgerInfo, Snapshot)>;
     /// What the batches committed since version `since` changed, merged, and the ledger's
-    /// info; `None` if the batch log cannot tell (too far behind, pruned, or too much): then
-    /// `load` the whole ledger.
+    /// info; `None` if the batch log cannot tell (entries pruned or from a newer saldo, or
+    /// too many keys): then `load` the whole ledger.
     fn catch_up(&mut self, since: i64) -> StoreResult<Option<(LedgerInfo, Changes)>>;
     /// The live rows among `changes`' keys (see `Ledger::catch_up`).
     fn load_changed(&mut self, changes: &Changes) -> StoreResult<Snapshot>;
@@ -285,4 +289,31 @@ pub fn open_with(url: &str, pool_size: usize) -> StoreResult<std::sync::Arc<dyn 
         "unsupported database URL scheme (expected sqlite://PATH or postgres://…): {}",
         url.split("://").next().unwrap_or_default()
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CATCH_UP_KEYS, Changes, merged};
+
+    fn logged(ids: &[i64]) -> String {
+        let changes = Changes {
+            customers: ids.iter().copied().collect(),
+            ..Changes::default()
+        };
+        changes.to_json()
+    }
+
+    #[test]
+    fn the_log_is_merged_only_when_it_tells_everything() {
+        let both = merged(vec![logged(&[1, 2]), logged(&[2, 3])], 2).expect("two batches");
+        assert_eq!(both.customers.into_iter().collect::<Vec<_>>(), [1, 2, 3]);
+        assert!(
+            merged(vec![logged(&[1])], 2).is_none(),
+            "a batch was pruned"
+        );
+        let newer = r#"{"v":2,"changes":{}}"#.to_string();
+        assert!(merged(vec![newer], 1).is_none(), "a newer saldo's format");
+        let many: Vec<i64> = (0..=CATCH_UP_KEYS as i64).collect();
+        assert!(merged(vec![logged(&many)], 1).is_none(), "too many keys");
+    }
 }

@@ -900,6 +900,23 @@ impl PostgresStore {
     }
 }
 
+impl PgBatch<'_> {
+    /// Runs `work` on the batch's connection, inside its transaction, and keeps the
+    /// connection for the batch's next step.
+    fn within<T, F, Fut>(&mut self, work: F) -> StoreResult<T>
+    where
+        F: FnOnce(Conn) -> Fut,
+        Fut: Future<Output = (Conn, StoreResult<T>)> + Send + 'static,
+        T: Send + 'static,
+    {
+        let conn = self.conn.take().expect("an open batch has its connection");
+        let work = work(conn);
+        let (conn, result) = self.store.run(move |_| async move { Ok(work.await) })?;
+        self.conn = Some(conn);
+        result
+    }
+}
+
 /// A read view ends its transaction and goes back to the pool; a batch dropped without commit
 /// closes its connection (it may hold the ledger's lock mid-transaction).
 impl Drop for PgBatch<'_> {
@@ -923,45 +940,27 @@ impl View for PgBatch<'_> {
     }
 
     fn load(&mut self) -> StoreResult<(LedgerInfo, Snapshot)> {
-        let conn = self.conn.take().expect("an open batch has its connection");
         let id = self.ledger_id;
-        let (conn, loaded) = self.store.run(move |_| async move {
+        self.within(move |conn| async move {
             let loaded = async {
-                let info = ledger_info(
-                    &conn
-                        .query_one(
-                            "SELECT id, ledger_no, name, currency, settings FROM ledgers
-                             WHERE id = $1",
-                            &[&id],
-                        )
-                        .await?,
-                )?;
+                let info = ledger_info(&conn.query_one(super::LEDGER_INFO, &[&id]).await?)?;
                 Ok::<_, StoreError>((info, load::snapshot(&conn, id).await?))
             }
             .await;
-            Ok((conn, loaded))
-        })?;
-        self.conn = Some(conn);
-        loaded
+            (conn, loaded)
+        })
     }
 
     fn catch_up(&mut self, since: i64) -> StoreResult<Option<(LedgerInfo, Changes)>> {
-        if self.version - since > super::CATCH_UP_BATCHES {
-            return Ok(None);
-        }
-        let conn = self.conn.take().expect("an open batch has its connection");
         let id = self.ledger_id;
-        let (conn, found) = self.store.run(move |_| async move {
+        let (info, logged) = self.within(move |conn| async move {
             let found = async {
                 let (log, info) = tokio::try_join!(
                     conn.prepare_cached(
                         "SELECT changes FROM ledger_batches WHERE ledger_id = $1 AND version > $2
                          ORDER BY version",
                     ),
-                    conn.prepare_cached(
-                        "SELECT id, ledger_no, name, currency, settings FROM ledgers
-                         WHERE id = $1",
-                    )
+                    conn.prepare_cached(super::LEDGER_INFO)
                 )?;
                 let (since_params, id_params): (
                     [&(dyn ToSql + Sync); 2],
@@ -975,22 +974,17 @@ impl View for PgBatch<'_> {
                 Ok::<_, StoreError>((ledger_info(&info)?, logged))
             }
             .await;
-            Ok((conn, found))
+            (conn, found)
         })?;
-        self.conn = Some(conn);
-        let (info, logged) = found?;
         Ok(super::merged(logged, self.version - since).map(|changes| (info, changes)))
     }
 
     fn load_changed(&mut self, changes: &Changes) -> StoreResult<Snapshot> {
-        let conn = self.conn.take().expect("an open batch has its connection");
         let (id, changes) = (self.ledger_id, changes.clone());
-        let (conn, loaded) = self.store.run(move |_| async move {
+        self.within(move |conn| async move {
             let loaded = load::rows_of(&conn, id, load::Scope::Changed(&changes)).await;
-            Ok((conn, loaded))
-        })?;
-        self.conn = Some(conn);
-        loaded
+            (conn, loaded)
+        })
     }
 }
 

@@ -192,18 +192,13 @@ impl View for SqliteBatch<'_> {
     }
 
     fn load(&mut self) -> StoreResult<(LedgerInfo, Snapshot)> {
-        let info = self.conn.query_row(
-            "SELECT id, ledger_no, name, currency, settings FROM ledgers WHERE id = ?1",
-            [self.ledger_id],
-            ledger_info,
-        )?;
+        let info = self
+            .conn
+            .query_row(super::LEDGER_INFO, [self.ledger_id], ledger_info)?;
         Ok((info, load::snapshot(&self.conn, self.ledger_id)?))
     }
 
     fn catch_up(&mut self, since: i64) -> StoreResult<Option<(LedgerInfo, Changes)>> {
-        if self.version - since > super::CATCH_UP_BATCHES {
-            return Ok(None);
-        }
         let mut stmt = self.conn.prepare_cached(
             "SELECT changes FROM ledger_batches WHERE ledger_id = ?1 AND version > ?2
              ORDER BY version",
@@ -214,11 +209,9 @@ impl View for SqliteBatch<'_> {
         let Some(changes) = super::merged(logged, self.version - since) else {
             return Ok(None);
         };
-        let info = self.conn.query_row(
-            "SELECT id, ledger_no, name, currency, settings FROM ledgers WHERE id = ?1",
-            [self.ledger_id],
-            ledger_info,
-        )?;
+        let info = self
+            .conn
+            .query_row(super::LEDGER_INFO, [self.ledger_id], ledger_info)?;
         Ok(Some((info, changes)))
     }
 
