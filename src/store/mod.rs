@@ -2,6 +2,7 @@
 //! one database transaction. It is synchronous: writers own a thread each, and async callers
 //! go through `spawn_blocking`.
 
+mod columns;
 mod postgres;
 mod sqlite;
 
@@ -82,6 +83,32 @@ pub struct RechargeQuery {
     pub customer_id: Option<i64>,
     pub limit: i64,
     pub offset: i64,
+}
+
+/// The rows a batch changed, as memory holds them: a dirty key is held until its batch is
+/// stored, so a missing one is a bug in the core, not a state to store.
+fn held<'a, K: fmt::Debug + 'a, T: 'a>(
+    keys: &'a std::collections::BTreeSet<K>,
+    get: impl Fn(&K) -> Option<&'a T> + 'a,
+) -> impl Iterator<Item = &'a T> + 'a {
+    keys.iter()
+        .map(move |k| get(k).unwrap_or_else(|| panic!("dirty key {k:?} is not held")))
+}
+
+/// The JSON records a batch changed, as rows.
+fn record_rows(ledger: &Ledger, dirty: &Dirty) -> Vec<columns::RecordRow> {
+    dirty
+        .records
+        .iter()
+        .map(|(kind, key)| columns::RecordRow {
+            kind: kind.to_string(),
+            key: key.clone(),
+            body: ledger
+                .record_json(kind, key)
+                .unwrap_or_else(|| panic!("dirty record {kind} {key} is not held")),
+            live: ledger.record_is_live(kind, key),
+        })
+        .collect()
 }
 
 /// Accounts whose balance is not the sum of their postings; the same text on both stores

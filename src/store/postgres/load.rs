@@ -5,18 +5,11 @@
 use std::collections::BTreeSet;
 
 use deadpool_postgres::ClientWrapper;
-use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
+use super::cells;
 use super::*;
-
-fn national_id(json: Option<String>) -> Option<NationalId> {
-    json.and_then(|s| serde_json::from_str(&s).ok())
-}
-
-fn json_list(json: String) -> StoreResult<Vec<String>> {
-    serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("list: {e}")))
-}
+use crate::store::columns::*;
 
 /// Which rows of a ledger a read takes.
 #[derive(Clone, Copy)]
@@ -42,9 +35,9 @@ enum Filter {
 async fn select<T>(
     c: &ClientWrapper,
     ledger_id: i64,
+    stored: &Stored<T>,
     sql: &str,
     filter: Filter,
-    row: fn(&Row) -> StoreResult<T>,
 ) -> StoreResult<Vec<T>> {
     let (sql, params) = match filter {
         Filter::Nothing => return Ok(Vec::new()),
@@ -54,7 +47,7 @@ async fn select<T>(
     let statement = c.prepare_cached(&sql).await?;
     let mut bound: Vec<&(dyn ToSql + Sync)> = vec![&ledger_id];
     bound.extend(params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)));
-    rows(c.query(&statement, &bound).await?, row)
+    cells::read(stored, c.query(&statement, &bound).await?)
 }
 
 /// The filter of a scope on `column` for the keys `pick` chooses.
@@ -112,68 +105,60 @@ pub(super) async fn rows_of(
     ledger_id: i64,
     scope: Scope<'_>,
 ) -> StoreResult<Snapshot> {
+    let (customers_sql, accounts_sql, cards_sql, bills_sql) = (
+        CUSTOMERS.select("$1"),
+        ACCOUNTS.select("$1"),
+        CARDS.select("$1"),
+        BILLS.select("$1"),
+    );
+    let records_sql = format!("{} AND live", RECORDS.select("$1"));
+    let holds_sql = format!("{} AND status = 'active'", HOLDS.select("$1"));
+    let recharges_sql = format!("{} AND state = 'created'", RECHARGES.select("$1"));
     let customers = select(
         c,
         ledger_id,
-        "SELECT id, customer_no, name, email, msisdn, national_id, username, aliases,
-                cards, personal_number, default_account, pep
-         FROM customers WHERE ledger_id = $1",
+        &CUSTOMERS,
+        &customers_sql,
         among(scope, "id", |c| &c.customers),
-        customer,
     );
     let accounts = select(
         c,
         ledger_id,
-        "SELECT id, account_no, customer_id, status, credit_limit, balance, reserved,
-                start_date, profile_type, alias, description, charity_donation,
-                recurring_method, recurring_scope, recurring_amount
-         FROM accounts WHERE ledger_id = $1",
+        &ACCOUNTS,
+        &accounts_sql,
         among(scope, "id", |c| &c.accounts),
-        account,
     );
     let cards = select(
         c,
         ledger_id,
-        "SELECT token, seq, account_id, pan_trunc, deleted, main_card, holder_number,
-                holder_name, holder_national_id
-         FROM cards WHERE ledger_id = $1",
+        &CARDS,
+        &cards_sql,
         among(scope, "token", |c| &c.cards),
-        card,
     );
     let bills = select(
         c,
         ledger_id,
-        "SELECT bill_no, account_id, bill_type, bill_date, due_date, amount, minimum, paid,
-                open, reference, fee
-         FROM bills WHERE ledger_id = $1",
+        &BILLS,
+        &bills_sql,
         among(scope, "bill_no", |c| &c.bills),
-        bill,
     );
-    let records = select(
-        c,
-        ledger_id,
-        "SELECT kind, key, body FROM records WHERE ledger_id = $1 AND live",
-        records_among(scope),
-        |r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)),
-    );
+    let records = async {
+        let rows = select(c, ledger_id, &RECORDS, &records_sql, records_among(scope)).await?;
+        Ok::<_, StoreError>(rows.into_iter().map(|r| (r.kind, r.key, r.body)).collect())
+    };
     let holds = select(
         c,
         ledger_id,
-        "SELECT id, account_id, kind, amount, remaining, status, created_at, expires_at,
-                description
-         FROM holds WHERE ledger_id = $1 AND status = 'active'",
+        &HOLDS,
+        &holds_sql,
         among(scope, "id", |c| &c.holds),
-        hold,
-    );
-    let recharge_sql = format!(
-        "SELECT {RECHARGE_COLUMNS} FROM recharge_payments WHERE ledger_id = $1 AND state = 'created'"
     );
     let recharges = select(
         c,
         ledger_id,
-        &recharge_sql,
+        &RECHARGES,
+        &recharges_sql,
         among(scope, "id", |c| &c.recharges),
-        recharge,
     );
     let (customers, accounts, cards, bills, records, holds, recharges, (sessions, payments)) = tokio::try_join!(
         customers,
@@ -221,13 +206,12 @@ async fn sessions_of(
     ledger_id: i64,
     scope: Scope<'_>,
 ) -> StoreResult<(Vec<Session>, Vec<SessionPayment>)> {
-    const OPEN: &str = "SELECT id, account_id, created_at, last_activity, block_hold
-         FROM myq_sessions WHERE ledger_id = $1 AND status = 'open'";
-    const PAYMENTS: &str =
-        "SELECT id, session_id, requested, permitted, from_block, hold_id, status
-         FROM myq_payments
-         WHERE ledger_id = $1 AND session_id IN
-             (SELECT id FROM myq_sessions WHERE ledger_id = $1 AND status = 'open')";
+    let open = format!("{} AND status = 'open'", SESSIONS.select("$1"));
+    let of_open = format!(
+        "{} AND session_id IN
+             (SELECT id FROM myq_sessions WHERE ledger_id = $1 AND status = 'open')",
+        PAYMENTS.select("$1")
+    );
     let payments_filter = match scope {
         Scope::Whole => Filter::All,
         Scope::Changed(changes) if changes.sessions.is_empty() && changes.payments.is_empty() => {
@@ -246,11 +230,11 @@ async fn sessions_of(
         select(
             c,
             ledger_id,
-            OPEN,
-            among(scope, "id", |c| &c.sessions),
-            session
+            &SESSIONS,
+            &open,
+            among(scope, "id", |c| &c.sessions)
         ),
-        select(c, ledger_id, PAYMENTS, payments_filter, payment)
+        select(c, ledger_id, &PAYMENTS, &of_open, payments_filter)
     )?;
     payments.sort_by_key(|p| p.id);
     let mut by_session: std::collections::HashMap<i64, Vec<i64>> = Default::default();
@@ -261,122 +245,4 @@ async fn sessions_of(
         s.payments = by_session.remove(&s.id).unwrap_or_default();
     }
     Ok((sessions, payments))
-}
-
-fn customer(r: &Row) -> StoreResult<Customer> {
-    Ok(Customer {
-        id: r.try_get(0)?,
-        customer_no: r.try_get(1)?,
-        name: r.try_get(2)?,
-        email: r.try_get(3)?,
-        msisdn: r.try_get(4)?,
-        national_id: national_id(r.try_get(5)?),
-        username: r.try_get(6)?,
-        aliases: json_list(r.try_get(7)?)?,
-        cards: json_list(r.try_get(8)?)?,
-        personal_number: r.try_get(9)?,
-        default_account: r.try_get(10)?,
-        pep: r.try_get(11)?,
-    })
-}
-
-fn account(r: &Row) -> StoreResult<Account> {
-    let status: String = r.try_get(3)?;
-    Ok(Account {
-        id: r.try_get(0)?,
-        account_no: r.try_get(1)?,
-        customer_id: r.try_get(2)?,
-        status: AccountStatus::parse(&status).ok_or_else(|| corrupt("account status", &status))?,
-        credit_limit: Amount::from_minor(r.try_get(4)?),
-        balance: Amount::from_minor(r.try_get(5)?),
-        reserved: Amount::from_minor(r.try_get(6)?),
-        start_date: r.try_get(7)?,
-        profile_type: r.try_get(8)?,
-        alias: r.try_get(9)?,
-        description: r.try_get(10)?,
-        charity_donation: r.try_get(11)?,
-        recurring: match (
-            r.try_get::<_, Option<String>>(12)?,
-            r.try_get::<_, Option<String>>(13)?,
-        ) {
-            (Some(method), Some(scope)) => Some(RecurringSetting {
-                method,
-                scope,
-                fixed_amount: r.try_get::<_, Option<i64>>(14)?.map(Amount::from_minor),
-            }),
-            _ => None,
-        },
-    })
-}
-
-fn card(r: &Row) -> StoreResult<Card> {
-    Ok(Card {
-        token: r.try_get(0)?,
-        seq: r.try_get(1)?,
-        account_id: r.try_get(2)?,
-        pan_trunc: r.try_get(3)?,
-        deleted: r.try_get(4)?,
-        main_card: r.try_get(5)?,
-        holder_number: r.try_get(6)?,
-        holder_name: r.try_get(7)?,
-        holder_national_id: national_id(r.try_get(8)?),
-    })
-}
-
-fn bill(r: &Row) -> StoreResult<Bill> {
-    let kind: String = r.try_get(2)?;
-    Ok(Bill {
-        bill_no: r.try_get(0)?,
-        account_id: r.try_get(1)?,
-        bill_type: BillType::parse(&kind).ok_or_else(|| corrupt("bill type", &kind))?,
-        bill_date: r.try_get(3)?,
-        due_date: r.try_get(4)?,
-        amount: Amount::from_minor(r.try_get(5)?),
-        minimum: Amount::from_minor(r.try_get(6)?),
-        paid: Amount::from_minor(r.try_get(7)?),
-        open: r.try_get(8)?,
-        reference: r.try_get(9)?,
-        fee: Amount::from_minor(r.try_get(10)?),
-    })
-}
-
-fn hold(r: &Row) -> StoreResult<Hold> {
-    let kind: String = r.try_get(2)?;
-    let status: String = r.try_get(5)?;
-    Ok(Hold {
-        id: r.try_get(0)?,
-        account_id: r.try_get(1)?,
-        kind: HoldKind::parse(&kind).ok_or_else(|| corrupt("hold kind", &kind))?,
-        amount: Amount::from_minor(r.try_get(3)?),
-        remaining: Amount::from_minor(r.try_get(4)?),
-        status: HoldStatus::parse(&status).ok_or_else(|| corrupt("hold status", &status))?,
-        created_at: r.try_get(6)?,
-        expires_at: r.try_get(7)?,
-        description: r.try_get(8)?,
-    })
-}
-
-fn payment(r: &Row) -> StoreResult<SessionPayment> {
-    let status: String = r.try_get(6)?;
-    Ok(SessionPayment {
-        id: r.try_get(0)?,
-        session_id: r.try_get(1)?,
-        requested: Amount::from_minor(r.try_get(2)?),
-        permitted: Amount::from_minor(r.try_get(3)?),
-        from_block: Amount::from_minor(r.try_get(4)?),
-        hold_id: r.try_get(5)?,
-        status: PaymentStatus::parse(&status).ok_or_else(|| corrupt("payment status", &status))?,
-    })
-}
-
-fn session(r: &Row) -> StoreResult<Session> {
-    Ok(Session {
-        id: r.try_get(0)?,
-        account_id: r.try_get(1)?,
-        status: SessionStatus::Open,
-        created_at: r.try_get(2)?,
-        last_activity: r.try_get(3)?,
-        block_hold: r.try_get(4)?,
-        payments: Vec::new(),
-    })
 }

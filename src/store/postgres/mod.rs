@@ -22,7 +22,9 @@ use super::{
 };
 use crate::ledger::*;
 use crate::money::Amount;
+use crate::store::columns::{RECHARGES, Stored, TRANSACTIONS};
 
+mod cells;
 mod load;
 mod persist;
 
@@ -107,10 +109,6 @@ impl From<deadpool_postgres::PoolError> for StoreError {
             other => StoreError::Database(format!("connection pool: {other}")),
         }
     }
-}
-
-fn corrupt(what: &str, value: &str) -> StoreError {
-    StoreError::Corrupt(format!("unknown {what} {value:?}"))
 }
 
 impl PostgresStore {
@@ -248,13 +246,13 @@ impl PostgresStore {
                 let found = c
                     .query(
                         &format!(
-                            "SELECT {TRANSACTION_COLUMNS} FROM transactions
-                             WHERE ledger_id = $1 AND {column} = $2 ORDER BY id"
+                            "{} AND {column} = $2 ORDER BY id",
+                            TRANSACTIONS.select("$1")
                         ),
                         &[&ledger_id, &value],
                     )
                     .await?;
-                rows(found, transaction)
+                cells::read(&TRANSACTIONS, found)
             })
         })
     }
@@ -333,56 +331,16 @@ fn ledger_info(row: &tokio_postgres::Row) -> StoreResult<LedgerInfo> {
     })
 }
 
-const TRANSACTION_COLUMNS: &str = "id, account_id, type, amount, date, created_at, description,
-     reserve_date, billed, hold_id, reference";
-
-fn transaction(row: &tokio_postgres::Row) -> StoreResult<Transaction> {
-    let kind: String = row.try_get(2)?;
-    Ok(Transaction {
-        id: row.try_get(0)?,
-        account_id: row.try_get(1)?,
-        kind: TxnType::parse(&kind).ok_or_else(|| corrupt("transaction type", &kind))?,
-        amount: Amount::from_minor(row.try_get(3)?),
-        date: row.try_get(4)?,
-        created_at: row.try_get(5)?,
-        description: row.try_get(6)?,
-        reserve_date: row.try_get(7)?,
-        billed: row.try_get(8)?,
-        hold_id: row.try_get(9)?,
-        reference: row.try_get(10)?,
-    })
-}
-
-const RECHARGE_COLUMNS: &str = "id, customer_id, account_id, provider, amount, description, state,
-     created_at, updated_at, payment_no";
-
-fn recharge(r: &tokio_postgres::Row) -> StoreResult<RechargePayment> {
-    let state: String = r.try_get(6)?;
-    Ok(RechargePayment {
-        id: r.try_get(0)?,
-        customer_id: r.try_get(1)?,
-        account_id: r.try_get(2)?,
-        provider: r.try_get(3)?,
-        amount: Amount::from_minor(r.try_get(4)?),
-        description: r.try_get(5)?,
-        state: RechargeState::parse(&state).ok_or_else(|| corrupt("recharge state", &state))?,
-        created_at: r.try_get(7)?,
-        updated_at: r.try_get(8)?,
-        payment_no: r.try_get(9)?,
-    })
-}
-
 /// A page of `table`'s rows matching `filter` over `params`, newest first, and how many match
 /// in all.
 async fn page<T>(
     c: &deadpool_postgres::ClientWrapper,
-    table: &str,
-    columns: &str,
+    stored: &Stored<T>,
     filter: &str,
     params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     (limit, offset): (i64, i64),
-    map: impl Fn(&tokio_postgres::Row) -> StoreResult<T>,
 ) -> StoreResult<(Vec<T>, i64)> {
+    let table = stored.table;
     let total: i64 = c
         .query_one(
             &format!("SELECT COUNT(*) FROM {table} WHERE {filter}"),
@@ -396,15 +354,16 @@ async fn page<T>(
     let found = c
         .query(
             &format!(
-                "SELECT {columns} FROM {table} WHERE {filter}
+                "SELECT {} FROM {table} WHERE {filter}
                  ORDER BY id DESC LIMIT ${} OFFSET ${}",
+                stored.names(),
                 params.len() + 1,
                 params.len() + 2
             ),
             &all,
         )
         .await?;
-    Ok((rows(found, map)?, total))
+    Ok((cells::read(stored, found)?, total))
 }
 
 fn rows<T>(
@@ -591,13 +550,11 @@ impl Store for PostgresStore {
             Box::pin(async move {
                 page(
                     c,
-                    "recharge_payments",
-                    RECHARGE_COLUMNS,
+                    &RECHARGES,
                     "ledger_id = $1 AND provider = $2
                      AND ($3::bigint IS NULL OR customer_id = $3)",
                     &[&q.ledger_id, &q.provider, &q.customer_id],
                     (q.limit, q.offset),
-                    recharge,
                 )
                 .await
             })
@@ -639,13 +596,11 @@ impl Store for PostgresStore {
             Box::pin(async move {
                 page(
                     c,
-                    "transactions",
-                    TRANSACTION_COLUMNS,
+                    &TRANSACTIONS,
                     "ledger_id = $1 AND account_id = $2
                      AND ($3::date IS NULL OR date >= $3) AND ($4::date IS NULL OR date <= $4)",
                     &[&q.ledger_id, &q.account_id, &q.from, &q.to],
                     (q.limit, q.offset),
-                    transaction,
                 )
                 .await
             })

@@ -5,7 +5,10 @@
 use deadpool_postgres::ClientWrapper;
 use tokio_postgres::types::ToSql;
 
+use super::cells;
 use super::*;
+use crate::store::columns::*;
+use crate::store::{held, record_rows};
 
 type Param = Box<dyn ToSql + Sync + Send>;
 
@@ -22,53 +25,54 @@ where
     Box::new(rows.iter().map(f).collect::<Vec<T>>())
 }
 
-fn json_id(id: &Option<NationalId>) -> Option<String> {
-    id.as_ref()
-        .map(|n| serde_json::to_string(n).expect("id serializes"))
-}
-
-/// `INSERT … SELECT $1, * FROM UNNEST(…) ON CONFLICT (key) DO UPDATE` over `columns`, each
-/// given with its SQL type; the key columns come first.
-fn upsert(
-    table: &str,
-    key: usize,
-    columns: &[(&str, &str)],
+/// `INSERT … SELECT $1, * FROM UNNEST(…) ON CONFLICT (key) DO UPDATE` of `rows`, one array
+/// per column; `None` without rows. Append-only rows are inserted without `ON CONFLICT`, so
+/// a key collision is an error, never an update.
+fn upsert<'a, T: 'a>(
+    stored: &Stored<T>,
     ledger_id: i64,
-    values: Vec<Param>,
-) -> Write {
-    let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
-    let arrays: Vec<String> = columns
+    rows: impl IntoIterator<Item = &'a T>,
+) -> Option<Write> {
+    let rows: Vec<Vec<Cell>> = rows.into_iter().map(stored.to_row).collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = stored.columns.iter().map(|(n, _)| *n).collect();
+    let arrays: Vec<String> = stored
+        .columns
         .iter()
         .enumerate()
-        .map(|(i, (_, ty))| format!("${}::{ty}[]", i + 2))
+        .map(|(i, (_, ty))| format!("${}::{}[]", i + 2, cells::sql_type(*ty)))
         .collect();
-    let updates: Vec<String> = names[key..]
-        .iter()
-        .map(|n| format!("{n} = EXCLUDED.{n}"))
-        .collect();
-    let conflict = if updates.is_empty() {
+    let conflict = if stored.append_only {
         String::new()
     } else {
+        let updates: Vec<String> = names[stored.key..]
+            .iter()
+            .map(|n| format!("{n} = EXCLUDED.{n}"))
+            .collect();
         format!(
             " ON CONFLICT (ledger_id, {}) DO UPDATE SET {}",
-            names[..key].join(", "),
+            names[..stored.key].join(", "),
             updates.join(", ")
         )
     };
     let mut params: Vec<Param> = vec![Box::new(ledger_id)];
-    params.extend(values);
-    Write {
+    params.extend(cells::arrays(stored.columns, rows));
+    Some(Write {
         sql: format!(
-            "INSERT INTO {table} (ledger_id, {}) SELECT $1, * FROM UNNEST({}){conflict}",
+            "INSERT INTO {} (ledger_id, {}) SELECT $1, * FROM UNNEST({}){conflict}",
+            stored.table,
             names.join(", "),
             arrays.join(", ")
         ),
         params,
-    }
+    })
 }
 
 pub(super) fn statements(ledger: &Ledger, dirty: &Dirty) -> Vec<Write> {
     let lid = ledger.info.id;
+    let l = ledger;
     let mut out = Vec::new();
     if dirty.info {
         out.push(Write {
@@ -80,375 +84,36 @@ pub(super) fn statements(ledger: &Ledger, dirty: &Dirty) -> Vec<Write> {
             ],
         });
     }
-    if !dirty.customers.is_empty() {
-        let rows: Vec<&Customer> = dirty
-            .customers
-            .iter()
-            .map(|id| ledger.customer(*id).expect("dirty customer exists"))
-            .collect();
-        out.push(upsert(
-            "customers",
-            1,
-            &[
-                ("id", "bigint"),
-                ("customer_no", "text"),
-                ("name", "text"),
-                ("email", "text"),
-                ("msisdn", "text"),
-                ("national_id", "text"),
-                ("username", "text"),
-                // Arrays of arrays do not UNNEST row by row: lists are JSON text.
-                ("aliases", "text"),
-                ("cards", "text"),
-                ("personal_number", "text"),
-                ("default_account", "bigint"),
-                ("pep", "bool"),
-            ],
-            lid,
-            vec![
-                col(&rows, |c| c.id),
-                col(&rows, |c| c.customer_no.clone()),
-                col(&rows, |c| c.name.clone()),
-                col(&rows, |c| c.email.clone()),
-                col(&rows, |c| c.msisdn.clone()),
-                col(&rows, |c| json_id(&c.national_id)),
-                col(&rows, |c| c.username.clone()),
-                col(&rows, |c| {
-                    serde_json::to_string(&c.aliases).expect("list serializes")
-                }),
-                col(&rows, |c| {
-                    serde_json::to_string(&c.cards).expect("list serializes")
-                }),
-                col(&rows, |c| c.personal_number.clone()),
-                col(&rows, |c| c.default_account),
-                col(&rows, |c| c.pep),
-            ],
-        ));
-    }
-    if !dirty.accounts.is_empty() {
-        let rows: Vec<&Account> = dirty
-            .accounts
-            .iter()
-            .map(|id| ledger.account(*id).expect("dirty account exists"))
-            .collect();
-        out.push(upsert(
-            "accounts",
-            1,
-            &[
-                ("id", "bigint"),
-                ("account_no", "text"),
-                ("customer_id", "bigint"),
-                ("status", "text"),
-                ("credit_limit", "bigint"),
-                ("balance", "bigint"),
-                ("reserved", "bigint"),
-                ("start_date", "date"),
-                ("profile_type", "text"),
-                ("alias", "text"),
-                ("description", "text"),
-                ("charity_donation", "bool"),
-                ("recurring_method", "text"),
-                ("recurring_scope", "text"),
-                ("recurring_amount", "bigint"),
-            ],
-            lid,
-            vec![
-                col(&rows, |a| a.id),
-                col(&rows, |a| a.account_no.clone()),
-                col(&rows, |a| a.customer_id),
-                col(&rows, |a| a.status.as_str()),
-                col(&rows, |a| a.credit_limit.minor()),
-                col(&rows, |a| a.balance.minor()),
-                col(&rows, |a| a.reserved.minor()),
-                col(&rows, |a| a.start_date),
-                col(&rows, |a| a.profile_type.clone()),
-                col(&rows, |a| a.alias.clone()),
-                col(&rows, |a| a.description.clone()),
-                col(&rows, |a| a.charity_donation),
-                col(&rows, |a| a.recurring.as_ref().map(|r| r.method.clone())),
-                col(&rows, |a| a.recurring.as_ref().map(|r| r.scope.clone())),
-                col(&rows, |a| {
-                    a.recurring
-                        .as_ref()
-                        .and_then(|r| r.fixed_amount)
-                        .map(Amount::minor)
-                }),
-            ],
-        ));
-    }
-    if !dirty.records.is_empty() {
-        let rows: Vec<(&str, &String, String, bool)> = dirty
-            .records
-            .iter()
-            .map(|(kind, key)| {
-                let body = ledger.record_json(kind, key).expect("dirty record exists");
-                (*kind, key, body, ledger.record_is_live(kind, key))
-            })
-            .collect();
-        out.push(upsert(
-            "records",
-            2,
-            &[
-                ("kind", "text"),
-                ("key", "text"),
-                ("body", "text"),
-                ("live", "boolean"),
-            ],
-            lid,
-            vec![
-                col(&rows, |r| r.0.to_string()),
-                col(&rows, |r| r.1.clone()),
-                col(&rows, |r| r.2.clone()),
-                col(&rows, |r| r.3),
-            ],
-        ));
-    }
-    if !dirty.bills.is_empty() {
-        let rows: Vec<&Bill> = dirty
-            .bills
-            .iter()
-            .map(|no| ledger.bill(*no).expect("dirty bill exists"))
-            .collect();
-        out.push(upsert(
-            "bills",
-            1,
-            &[
-                ("bill_no", "bigint"),
-                ("account_id", "bigint"),
-                ("bill_type", "text"),
-                ("bill_date", "date"),
-                ("due_date", "date"),
-                ("amount", "bigint"),
-                ("minimum", "bigint"),
-                ("paid", "bigint"),
-                ("open", "bool"),
-                ("reference", "text"),
-                ("fee", "bigint"),
-            ],
-            lid,
-            vec![
-                col(&rows, |b| b.bill_no),
-                col(&rows, |b| b.account_id),
-                col(&rows, |b| b.bill_type.as_str()),
-                col(&rows, |b| b.bill_date),
-                col(&rows, |b| b.due_date),
-                col(&rows, |b| b.amount.minor()),
-                col(&rows, |b| b.minimum.minor()),
-                col(&rows, |b| b.paid.minor()),
-                col(&rows, |b| b.open),
-                col(&rows, |b| b.reference.clone()),
-                col(&rows, |b| b.fee.minor()),
-            ],
-        ));
-    }
-    if !dirty.cards.is_empty() {
-        let rows: Vec<&Card> = dirty
-            .cards
-            .iter()
-            .map(|token| ledger.card(token).expect("dirty card exists"))
-            .collect();
-        out.push(upsert(
-            "cards",
-            1,
-            &[
-                ("token", "text"),
-                ("seq", "bigint"),
-                ("account_id", "bigint"),
-                ("pan_trunc", "text"),
-                ("deleted", "bool"),
-                ("main_card", "bool"),
-                ("holder_number", "text"),
-                ("holder_name", "text"),
-                ("holder_national_id", "text"),
-            ],
-            lid,
-            vec![
-                col(&rows, |c| c.token.clone()),
-                col(&rows, |c| c.seq),
-                col(&rows, |c| c.account_id),
-                col(&rows, |c| c.pan_trunc.clone()),
-                col(&rows, |c| c.deleted),
-                col(&rows, |c| c.main_card),
-                col(&rows, |c| c.holder_number.clone()),
-                col(&rows, |c| c.holder_name.clone()),
-                col(&rows, |c| json_id(&c.holder_national_id)),
-            ],
-        ));
-    }
-    if !dirty.holds.is_empty() {
-        let rows: Vec<&Hold> = dirty
-            .holds
-            .iter()
-            .map(|id| ledger.hold(*id).expect("dirty hold exists until persisted"))
-            .collect();
-        out.push(upsert(
-            "holds",
-            1,
-            &[
-                ("id", "bigint"),
-                ("account_id", "bigint"),
-                ("kind", "text"),
-                ("amount", "bigint"),
-                ("remaining", "bigint"),
-                ("status", "text"),
-                ("created_at", "timestamptz"),
-                ("expires_at", "timestamptz"),
-                ("description", "text"),
-            ],
-            lid,
-            vec![
-                col(&rows, |h| h.id),
-                col(&rows, |h| h.account_id),
-                col(&rows, |h| h.kind.as_str()),
-                col(&rows, |h| h.amount.minor()),
-                col(&rows, |h| h.remaining.minor()),
-                col(&rows, |h| h.status.as_str()),
-                col(&rows, |h| h.created_at),
-                col(&rows, |h| h.expires_at),
-                col(&rows, |h| h.description.clone()),
-            ],
-        ));
-    }
-    if !dirty.sessions.is_empty() {
-        let rows: Vec<&Session> = dirty
-            .sessions
-            .iter()
-            .map(|id| ledger.session(*id).expect("dirty session exists"))
-            .collect();
-        out.push(upsert(
-            "myq_sessions",
-            1,
-            &[
-                ("id", "bigint"),
-                ("account_id", "bigint"),
-                ("status", "text"),
-                ("created_at", "timestamptz"),
-                ("last_activity", "timestamptz"),
-                ("block_hold", "bigint"),
-            ],
-            lid,
-            vec![
-                col(&rows, |s| s.id),
-                col(&rows, |s| s.account_id),
-                col(&rows, |s| match s.status {
-                    SessionStatus::Open => "open",
-                    SessionStatus::Ended => "ended",
-                }),
-                col(&rows, |s| s.created_at),
-                col(&rows, |s| s.last_activity),
-                col(&rows, |s| s.block_hold),
-            ],
-        ));
-    }
-    if !dirty.payments.is_empty() {
-        let rows: Vec<&SessionPayment> = dirty
-            .payments
-            .iter()
-            .map(|id| {
-                ledger
-                    .payment(*id)
-                    .expect("dirty payment exists until persisted")
-            })
-            .collect();
-        out.push(upsert(
-            "myq_payments",
-            1,
-            &[
-                ("id", "bigint"),
-                ("session_id", "bigint"),
-                ("requested", "bigint"),
-                ("permitted", "bigint"),
-                ("from_block", "bigint"),
-                ("hold_id", "bigint"),
-                ("status", "text"),
-            ],
-            lid,
-            vec![
-                col(&rows, |p| p.id),
-                col(&rows, |p| p.session_id),
-                col(&rows, |p| p.requested.minor()),
-                col(&rows, |p| p.permitted.minor()),
-                col(&rows, |p| p.from_block.minor()),
-                col(&rows, |p| p.hold_id),
-                col(&rows, |p| p.status.as_str()),
-            ],
-        ));
-    }
-    if !dirty.recharges.is_empty() {
-        let rows: Vec<&RechargePayment> = dirty
-            .recharges
-            .iter()
-            .map(|id| {
-                ledger
-                    .recharge(*id)
-                    .expect("dirty recharge exists until persisted")
-            })
-            .collect();
-        out.push(upsert(
-            "recharge_payments",
-            1,
-            &[
-                ("id", "bigint"),
-                ("customer_id", "bigint"),
-                ("account_id", "bigint"),
-                ("provider", "text"),
-                ("amount", "bigint"),
-                ("description", "text"),
-                ("state", "text"),
-                ("created_at", "timestamptz"),
-                ("updated_at", "timestamptz"),
-                ("payment_no", "bigint"),
-            ],
-            lid,
-            vec![
-                col(&rows, |p| p.id),
-                col(&rows, |p| p.customer_id),
-                col(&rows, |p| p.account_id),
-                col(&rows, |p| p.provider.clone()),
-                col(&rows, |p| p.amount.minor()),
-                col(&rows, |p| p.description.clone()),
-                col(&rows, |p| p.state.as_str()),
-                col(&rows, |p| p.created_at),
-                col(&rows, |p| p.updated_at),
-                col(&rows, |p| p.payment_no),
-            ],
-        ));
-    }
-    if !dirty.transactions.is_empty() {
-        let rows = &dirty.transactions;
-        // Postings are append-only: a key collision is an error, never an update.
-        out.push(upsert(
-            "transactions",
-            11,
-            &[
-                ("id", "bigint"),
-                ("account_id", "bigint"),
-                ("type", "text"),
-                ("amount", "bigint"),
-                ("date", "date"),
-                ("created_at", "timestamptz"),
-                ("description", "text"),
-                ("reserve_date", "date"),
-                ("billed", "bigint"),
-                ("hold_id", "bigint"),
-                ("reference", "text"),
-            ],
-            lid,
-            vec![
-                col(rows, |t| t.id),
-                col(rows, |t| t.account_id),
-                col(rows, |t| t.kind.as_str()),
-                col(rows, |t| t.amount.minor()),
-                col(rows, |t| t.date),
-                col(rows, |t| t.created_at),
-                col(rows, |t| t.description.clone()),
-                col(rows, |t| t.reserve_date),
-                col(rows, |t| t.billed),
-                col(rows, |t| t.hold_id),
-                col(rows, |t| t.reference.clone()),
-            ],
-        ));
-    }
+    out.extend(upsert(
+        &CUSTOMERS,
+        lid,
+        held(&dirty.customers, |k| l.customer(*k)),
+    ));
+    out.extend(upsert(
+        &ACCOUNTS,
+        lid,
+        held(&dirty.accounts, |k| l.account(*k)),
+    ));
+    out.extend(upsert(&RECORDS, lid, &record_rows(l, dirty)));
+    out.extend(upsert(&BILLS, lid, held(&dirty.bills, |k| l.bill(*k))));
+    out.extend(upsert(&CARDS, lid, held(&dirty.cards, |k| l.card(k))));
+    out.extend(upsert(&HOLDS, lid, held(&dirty.holds, |k| l.hold(*k))));
+    out.extend(upsert(
+        &SESSIONS,
+        lid,
+        held(&dirty.sessions, |k| l.session(*k)),
+    ));
+    out.extend(upsert(
+        &PAYMENTS,
+        lid,
+        held(&dirty.payments, |k| l.payment(*k)),
+    ));
+    out.extend(upsert(
+        &RECHARGES,
+        lid,
+        held(&dirty.recharges, |k| l.recharge(*k)),
+    ));
+    out.extend(upsert(&TRANSACTIONS, lid, &dirty.transactions));
     // After the postings, so transactions billed in the batch that created them are found.
     let billed: Vec<(i64, i64)> = dirty
         .billed

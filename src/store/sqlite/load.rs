@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use rusqlite::Connection;
 use rusqlite::types::ToSql;
 
+use super::cells;
 use super::*;
+use crate::store::columns::*;
 
 // The live rows are read through partial indexes, named: without statistics SQLite would
 // rather scan a ledger's whole history by primary key.
@@ -21,14 +23,14 @@ pub(super) enum Scope<'a> {
     Changed(&'a Changes),
 }
 
-/// `rows` of `sql` for the ledger; in a changed scope, only those whose `column` is among
-/// `keys` (`AND column IN keys` is appended, so `sql` ends in its own conditions).
+/// `stored` rows of `sql` for the ledger; in a changed scope, only those whose `column` is
+/// among `keys` (`AND column IN keys` is appended, so `sql` ends in its own conditions).
 fn select<T, K: serde::Serialize>(
     tx: &Connection,
     ledger_id: i64,
+    stored: &Stored<T>,
     sql: &str,
     only: Option<(&str, &K)>,
-    row: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
 ) -> StoreResult<Vec<T>> {
     let keys = only.map(|(column, keys)| {
         let json = serde_json::to_string(keys).expect("keys serialize");
@@ -48,9 +50,7 @@ fn select<T, K: serde::Serialize>(
     if let Some((_, json)) = &keys {
         params.push(json);
     }
-    let mut stmt = tx.prepare_cached(&sql)?;
-    let rows = stmt.query_map(&params[..], row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    cells::query(tx, stored, &sql, &params)
 }
 
 /// The keys of a changed scope, or `None` (every row) for the whole ledger; `Some` of an
@@ -95,88 +95,56 @@ pub(super) fn rows(tx: &Connection, ledger_id: i64, scope: Scope<'_>) -> StoreRe
     let mut snap = Snapshot::default();
     let customers = keys(scope, |c| &c.customers);
     if !skip(customers) {
+        let sql = cells::select(&CUSTOMERS, None);
         snap.customers = select(
             tx,
             ledger_id,
-            "SELECT id, customer_no, name, email, msisdn, national_id, username, aliases,
-                    cards, personal_number, default_account, pep
-             FROM customers WHERE ledger_id = ?1",
+            &CUSTOMERS,
+            &sql,
             customers.map(|k| ("id", k)),
-            CUSTOMER,
         )?;
     }
     let accounts = keys(scope, |c| &c.accounts);
     if !skip(accounts) {
-        snap.accounts = select(
-            tx,
-            ledger_id,
-            "SELECT id, account_no, customer_id, status, credit_limit, balance, reserved,
-                    start_date, profile_type, alias, description, charity_donation,
-                    recurring_method, recurring_scope, recurring_amount
-             FROM accounts WHERE ledger_id = ?1",
-            accounts.map(|k| ("id", k)),
-            ACCOUNT,
-        )?;
+        let sql = cells::select(&ACCOUNTS, None);
+        snap.accounts = select(tx, ledger_id, &ACCOUNTS, &sql, accounts.map(|k| ("id", k)))?;
     }
     let cards = keys(scope, |c| &c.cards);
     if !skip(cards) {
-        snap.cards = select(
-            tx,
-            ledger_id,
-            "SELECT token, seq, account_id, pan_trunc, deleted, main_card, holder_number,
-                    holder_name, holder_national_id
-             FROM cards WHERE ledger_id = ?1",
-            cards.map(|k| ("token", k)),
-            CARD,
-        )?;
+        let sql = cells::select(&CARDS, None);
+        snap.cards = select(tx, ledger_id, &CARDS, &sql, cards.map(|k| ("token", k)))?;
     }
     let bills = keys(scope, |c| &c.bills);
     if !skip(bills) {
-        snap.bills = select(
-            tx,
-            ledger_id,
-            "SELECT bill_no, account_id, bill_type, bill_date, due_date, amount, minimum, paid,
-                    open, reference, fee
-             FROM bills WHERE ledger_id = ?1",
-            bills.map(|k| ("bill_no", k)),
-            BILL,
-        )?;
+        let sql = cells::select(&BILLS, None);
+        snap.bills = select(tx, ledger_id, &BILLS, &sql, bills.map(|k| ("bill_no", k)))?;
     }
     let records = keys(scope, |c| &c.records);
     if !skip(records) {
-        snap.records = select(
-            tx,
-            ledger_id,
-            "SELECT kind, key, body FROM records WHERE ledger_id = ?1 AND live = 1",
-            records.map(|k| ("(kind, key)", k)),
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
+        let sql = format!("{} AND live = 1", cells::select(&RECORDS, None));
+        let only = records.map(|k| ("(kind, key)", k));
+        snap.records = select(tx, ledger_id, &RECORDS, &sql, only)?
+            .into_iter()
+            .map(|r| (r.kind, r.key, r.body))
+            .collect();
     }
     let holds = keys(scope, |c| &c.holds);
     if !skip(holds) {
-        snap.holds = select(
-            tx,
-            ledger_id,
-            "SELECT id, account_id, kind, amount, remaining, status, created_at, expires_at,
-                    description
-             FROM holds INDEXED BY holds_active WHERE ledger_id = ?1 AND status = 'active'",
-            holds.map(|k| ("id", k)),
-            HOLD,
-        )?;
+        let sql = format!(
+            "{} AND status = 'active'",
+            cells::select(&HOLDS, Some("holds_active"))
+        );
+        snap.holds = select(tx, ledger_id, &HOLDS, &sql, holds.map(|k| ("id", k)))?;
     }
     sessions(tx, ledger_id, scope, &mut snap)?;
     let recharges = keys(scope, |c| &c.recharges);
     if !skip(recharges) {
-        snap.recharges = select(
-            tx,
-            ledger_id,
-            &format!(
-                "SELECT {RECHARGE_COLUMNS} FROM recharge_payments INDEXED BY recharge_payments_created
-                 WHERE ledger_id = ?1 AND state = 'created'"
-            ),
-            recharges.map(|k| ("id", k)),
-            recharge,
-        )?;
+        let sql = format!(
+            "{} AND state = 'created'",
+            cells::select(&RECHARGES, Some("recharge_payments_created"))
+        );
+        let only = recharges.map(|k| ("id", k));
+        snap.recharges = select(tx, ledger_id, &RECHARGES, &sql, only)?;
     }
     Ok(snap)
 }
@@ -189,25 +157,28 @@ fn sessions(
     scope: Scope<'_>,
     snap: &mut Snapshot,
 ) -> StoreResult<()> {
-    const OPEN: &str = "SELECT id, account_id, created_at, last_activity, block_hold
-         FROM myq_sessions INDEXED BY myq_sessions_open WHERE ledger_id = ?1 AND status = 'open'";
-    const PAYMENTS: &str =
-        "SELECT id, session_id, requested, permitted, from_block, hold_id, status
-         FROM myq_payments
-         WHERE ledger_id = ?1 AND session_id IN
+    let open = format!(
+        "{} AND status = 'open'",
+        cells::select(&SESSIONS, Some("myq_sessions_open"))
+    );
+    let of_open = format!(
+        "{} AND session_id IN
              (SELECT id FROM myq_sessions INDEXED BY myq_sessions_open
-              WHERE ledger_id = ?1 AND status = 'open')";
+              WHERE ledger_id = ?1 AND status = 'open')",
+        cells::select(&PAYMENTS, None)
+    );
+    let (open, of_open) = (open.as_str(), of_open.as_str());
     match scope {
         Scope::Whole => {
-            snap.sessions = select::<_, ()>(tx, ledger_id, OPEN, None, SESSION)?;
-            snap.payments = select::<_, ()>(tx, ledger_id, PAYMENTS, None, PAYMENT)?;
+            snap.sessions = select::<_, ()>(tx, ledger_id, &SESSIONS, open, None)?;
+            snap.payments = select::<_, ()>(tx, ledger_id, &PAYMENTS, of_open, None)?;
         }
         Scope::Changed(changes) => {
             if !changes.sessions.is_empty() {
                 let only = Some(("id", &changes.sessions));
-                snap.sessions = select(tx, ledger_id, OPEN, only, SESSION)?;
+                snap.sessions = select(tx, ledger_id, &SESSIONS, open, only)?;
                 let only = Some(("session_id", &changes.sessions));
-                snap.payments = select(tx, ledger_id, PAYMENTS, only, PAYMENT)?;
+                snap.payments = select(tx, ledger_id, &PAYMENTS, of_open, only)?;
             }
             let others: BTreeSet<i64> = changes
                 .payments
@@ -218,7 +189,7 @@ fn sessions(
             if !others.is_empty() {
                 let only = Some(("id", &others));
                 snap.payments
-                    .extend(select(tx, ledger_id, PAYMENTS, only, PAYMENT)?);
+                    .extend(select(tx, ledger_id, &PAYMENTS, of_open, only)?);
             }
         }
     }
@@ -237,129 +208,3 @@ fn sessions(
 fn skip<K>(keys: Option<&BTreeSet<K>>) -> bool {
     keys.is_some_and(BTreeSet::is_empty)
 }
-
-type Mapper<T> = fn(&Row<'_>) -> rusqlite::Result<T>;
-
-const CUSTOMER: Mapper<Customer> = |r| {
-    let nid: Option<String> = r.get(5)?;
-    Ok(Customer {
-        id: r.get(0)?,
-        customer_no: r.get(1)?,
-        name: r.get(2)?,
-        email: r.get(3)?,
-        msisdn: r.get(4)?,
-        national_id: nid.and_then(|s| serde_json::from_str(&s).ok()),
-        username: r.get(6)?,
-        aliases: json_list(&r.get::<_, String>(7)?)?,
-        cards: json_list(&r.get::<_, String>(8)?)?,
-        personal_number: r.get(9)?,
-        default_account: r.get(10)?,
-        pep: r.get(11)?,
-    })
-};
-
-const ACCOUNT: Mapper<Account> = |r| {
-    let status: String = r.get(3)?;
-    Ok(Account {
-        id: r.get(0)?,
-        account_no: r.get(1)?,
-        customer_id: r.get(2)?,
-        status: AccountStatus::parse(&status).ok_or_else(|| corrupt("account status", &status))?,
-        credit_limit: Amount::from_minor(r.get(4)?),
-        balance: Amount::from_minor(r.get(5)?),
-        reserved: Amount::from_minor(r.get(6)?),
-        start_date: parse_date(&r.get::<_, String>(7)?)?,
-        profile_type: r.get(8)?,
-        alias: r.get(9)?,
-        description: r.get(10)?,
-        charity_donation: r.get(11)?,
-        recurring: match (
-            r.get::<_, Option<String>>(12)?,
-            r.get::<_, Option<String>>(13)?,
-        ) {
-            (Some(method), Some(scope)) => Some(RecurringSetting {
-                method,
-                scope,
-                fixed_amount: r.get::<_, Option<i64>>(14)?.map(Amount::from_minor),
-            }),
-            _ => None,
-        },
-    })
-};
-
-const CARD: Mapper<Card> = |r| {
-    let nid: Option<String> = r.get(8)?;
-    Ok(Card {
-        token: r.get(0)?,
-        seq: r.get(1)?,
-        account_id: r.get(2)?,
-        pan_trunc: r.get(3)?,
-        deleted: r.get(4)?,
-        main_card: r.get(5)?,
-        holder_number: r.get(6)?,
-        holder_name: r.get(7)?,
-        holder_national_id: nid.and_then(|s| serde_json::from_str(&s).ok()),
-    })
-};
-
-const BILL: Mapper<Bill> = |r| {
-    let kind: String = r.get(2)?;
-    Ok(Bill {
-        bill_no: r.get(0)?,
-        account_id: r.get(1)?,
-        bill_type: BillType::parse(&kind).ok_or_else(|| corrupt("bill type", &kind))?,
-        bill_date: parse_date(&r.get::<_, String>(3)?)?,
-        due_date: parse_date(&r.get::<_, String>(4)?)?,
-        amount: Amount::from_minor(r.get(5)?),
-        minimum: Amount::from_minor(r.get(6)?),
-        paid: Amount::from_minor(r.get(7)?),
-        open: r.get(8)?,
-        reference: r.get(9)?,
-        fee: Amount::from_minor(r.get(10)?),
-    })
-};
-
-const HOLD: Mapper<Hold> = |r| {
-    let kind: String = r.get(2)?;
-    let status: String = r.get(5)?;
-    Ok(Hold {
-        id: r.get(0)?,
-        account_id: r.get(1)?,
-        kind: HoldKind::parse(&kind).ok_or_else(|| corrupt("hold kind", &kind))?,
-        amount: Amount::from_minor(r.get(3)?),
-        remaining: Amount::from_minor(r.get(4)?),
-        status: HoldStatus::parse(&status).ok_or_else(|| corrupt("hold status", &status))?,
-        created_at: parse_ts(&r.get::<_, String>(6)?)?,
-        expires_at: r
-            .get::<_, Option<String>>(7)?
-            .as_deref()
-            .map(parse_ts)
-            .transpose()?,
-        description: r.get(8)?,
-    })
-};
-
-const PAYMENT: Mapper<SessionPayment> = |r| {
-    let status: String = r.get(6)?;
-    Ok(SessionPayment {
-        id: r.get(0)?,
-        session_id: r.get(1)?,
-        requested: Amount::from_minor(r.get(2)?),
-        permitted: Amount::from_minor(r.get(3)?),
-        from_block: Amount::from_minor(r.get(4)?),
-        hold_id: r.get(5)?,
-        status: PaymentStatus::parse(&status).ok_or_else(|| corrupt("payment status", &status))?,
-    })
-};
-
-const SESSION: Mapper<Session> = |r| {
-    Ok(Session {
-        id: r.get(0)?,
-        account_id: r.get(1)?,
-        status: SessionStatus::Open,
-        created_at: parse_ts(&r.get::<_, String>(2)?)?,
-        last_activity: parse_ts(&r.get::<_, String>(3)?)?,
-        block_hold: r.get(4)?,
-        payments: Vec::new(),
-    })
-};

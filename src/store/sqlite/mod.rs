@@ -13,7 +13,9 @@ use super::{
 };
 use crate::ledger::*;
 use crate::money::Amount;
+use crate::store::columns::{RECHARGES, TRANSACTIONS};
 
+mod cells;
 mod load;
 mod persist;
 
@@ -79,14 +81,6 @@ fn parse_date(s: &str) -> rusqlite::Result<time::Date> {
     })
 }
 
-fn corrupt(what: &str, value: &str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        0,
-        rusqlite::types::Type::Text,
-        format!("unknown {what} {value:?}").into(),
-    )
-}
-
 fn json_list(s: &str) -> rusqlite::Result<Vec<String>> {
     serde_json::from_str(s).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
@@ -103,46 +97,6 @@ fn ledger_info(row: &Row<'_>) -> rusqlite::Result<LedgerInfo> {
         settings: serde_json::from_str(&settings).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
         })?,
-    })
-}
-
-fn transaction(row: &Row<'_>) -> rusqlite::Result<Transaction> {
-    let kind: String = row.get(2)?;
-    Ok(Transaction {
-        id: row.get(0)?,
-        account_id: row.get(1)?,
-        kind: TxnType::parse(&kind).ok_or_else(|| corrupt("transaction type", &kind))?,
-        amount: Amount::from_minor(row.get(3)?),
-        date: parse_date(&row.get::<_, String>(4)?)?,
-        created_at: parse_ts(&row.get::<_, String>(5)?)?,
-        description: row.get(6)?,
-        reserve_date: row
-            .get::<_, Option<String>>(7)?
-            .as_deref()
-            .map(parse_date)
-            .transpose()?,
-        billed: row.get(8)?,
-        hold_id: row.get(9)?,
-        reference: row.get(10)?,
-    })
-}
-
-const RECHARGE_COLUMNS: &str = "id, customer_id, account_id, provider, amount, description, state,
-     created_at, updated_at, payment_no";
-
-fn recharge(r: &Row<'_>) -> rusqlite::Result<RechargePayment> {
-    let state: String = r.get(6)?;
-    Ok(RechargePayment {
-        id: r.get(0)?,
-        customer_id: r.get(1)?,
-        account_id: r.get(2)?,
-        provider: r.get(3)?,
-        amount: Amount::from_minor(r.get(4)?),
-        description: r.get(5)?,
-        state: RechargeState::parse(&state).ok_or_else(|| corrupt("recharge state", &state))?,
-        created_at: parse_ts(&r.get::<_, String>(7)?)?,
-        updated_at: parse_ts(&r.get::<_, String>(8)?)?,
-        payment_no: r.get(9)?,
     })
 }
 
@@ -431,11 +385,15 @@ impl Store for SqliteStore {
             params![query.ledger_id, query.provider, customer],
             |r| r.get(0),
         )?;
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {RECHARGE_COLUMNS} FROM recharge_payments WHERE {filter}
-             ORDER BY id DESC LIMIT ?4 OFFSET ?5"
-        ))?;
-        let rows = stmt.query_map(
+        let sql = format!(
+            "{} AND provider = ?2 AND (?3 = -1 OR customer_id = ?3)
+             ORDER BY id DESC LIMIT ?4 OFFSET ?5",
+            RECHARGES.select("?1")
+        );
+        let page = cells::query(
+            &conn,
+            &RECHARGES,
+            &sql,
             params![
                 query.ledger_id,
                 query.provider,
@@ -443,9 +401,8 @@ impl Store for SqliteStore {
                 query.limit,
                 query.offset
             ],
-            recharge,
         )?;
-        Ok((rows.collect::<Result<_, _>>()?, total))
+        Ok((page, total))
     }
 
     fn records_page(
@@ -480,16 +437,18 @@ impl Store for SqliteStore {
             params![q.ledger_id, q.account_id, from, to],
             |r| r.get(0),
         )?;
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT id, account_id, type, amount, date, created_at, description, reserve_date,
-                    billed, hold_id, reference
-             FROM transactions WHERE {filter} ORDER BY id DESC LIMIT ?5 OFFSET ?6"
-        ))?;
-        let rows = stmt.query_map(
+        let sql = format!(
+            "{} AND account_id = ?2 AND (?3 IS NULL OR date >= ?3) AND (?4 IS NULL OR date <= ?4)
+             ORDER BY id DESC LIMIT ?5 OFFSET ?6",
+            TRANSACTIONS.select("?1")
+        );
+        let page = cells::query(
+            &conn,
+            &TRANSACTIONS,
+            &sql,
             params![q.ledger_id, q.account_id, from, to, q.limit, q.offset],
-            transaction,
         )?;
-        Ok((rows.collect::<Result<_, _>>()?, total))
+        Ok((page, total))
     }
 
     fn bill_run_input(&self, ledger_id: i64, bill_date: time::Date) -> StoreResult<BillRunInput> {
@@ -599,13 +558,8 @@ impl Store for SqliteStore {
 
     fn billed_transactions(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Vec<Transaction>> {
         let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, account_id, type, amount, date, created_at, description, reserve_date,
-                    billed, hold_id, reference
-             FROM transactions WHERE ledger_id = ?1 AND billed = ?2 ORDER BY id",
-        )?;
-        let rows = stmt.query_map([ledger_id, bill_no], transaction)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let sql = format!("{} AND billed = ?2 ORDER BY id", TRANSACTIONS.select("?1"));
+        cells::query(&conn, &TRANSACTIONS, &sql, params![ledger_id, bill_no])
     }
 
     fn save_token(&self, token: &TokenRow) -> StoreResult<()> {
@@ -655,12 +609,10 @@ impl Store for SqliteStore {
 
     fn transactions(&self, ledger_id: i64, account_id: i64) -> StoreResult<Vec<Transaction>> {
         let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, account_id, type, amount, date, created_at, description, reserve_date,
-                    billed, hold_id, reference
-             FROM transactions WHERE ledger_id = ?1 AND account_id = ?2 ORDER BY id",
-        )?;
-        let rows = stmt.query_map([ledger_id, account_id], transaction)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let sql = format!(
+            "{} AND account_id = ?2 ORDER BY id",
+            TRANSACTIONS.select("?1")
+        );
+        cells::query(&conn, &TRANSACTIONS, &sql, params![ledger_id, account_id])
     }
 }
