@@ -232,6 +232,7 @@ struct MemArchive {
     /// Each customer's highest stored recharge number.
     recharge_nos: std::sync::Mutex<HashMap<i64, i64>>,
     records: std::sync::Mutex<HashMap<(String, String), String>>,
+    bills: std::sync::Mutex<HashMap<i64, saldo::ledger::Bill>>,
 }
 
 impl MemArchive {
@@ -257,6 +258,10 @@ impl MemArchive {
                 };
                 self.recharges.lock().unwrap().insert(*id, settled);
             }
+        }
+        for no in &dirty.bills {
+            let bill = ledger.bill(*no).unwrap().clone();
+            self.bills.lock().unwrap().insert(*no, bill);
         }
         for (kind, key) in &dirty.records {
             let json = ledger.record_json(kind, key).unwrap();
@@ -291,6 +296,18 @@ impl saldo::ledger::Archive for MemArchive {
             .get(&customer_id)
             .copied()
             .unwrap_or(0))
+    }
+    fn bill(&self, _: i64, bill_no: i64) -> Result<Option<saldo::ledger::Bill>, String> {
+        Ok(self.bills.lock().unwrap().get(&bill_no).cloned())
+    }
+    fn last_bill_date(&self, _: i64) -> Result<Option<time::Date>, String> {
+        Ok(self
+            .bills
+            .lock()
+            .unwrap()
+            .values()
+            .map(|b| b.bill_date)
+            .max())
     }
 }
 

@@ -144,6 +144,22 @@ impl Store for Faulty {
     fn last_recharge_no(&self, ledger_id: i64, customer_id: i64) -> StoreResult<i64> {
         self.inner.last_recharge_no(ledger_id, customer_id)
     }
+    fn archived_bill(
+        &self,
+        ledger_id: i64,
+        bill_no: i64,
+    ) -> StoreResult<Option<saldo::ledger::Bill>> {
+        self.inner.archived_bill(ledger_id, bill_no)
+    }
+    fn last_bill_date(&self, ledger_id: i64) -> StoreResult<Option<time::Date>> {
+        self.inner.last_bill_date(ledger_id)
+    }
+    fn bills_page(
+        &self,
+        query: &saldo::store::BillQuery,
+    ) -> StoreResult<(Vec<saldo::ledger::Bill>, i64)> {
+        self.inner.bills_page(query)
+    }
     fn begin(&self, ledger_id: i64) -> StoreResult<Box<dyn Batch + '_>> {
         if take_one(&self.failing_begins) {
             return Err(StoreError::Database(

@@ -334,6 +334,15 @@ fn roundtrip(handle: &Arc<dyn Store>, ops: &[Op]) {
         let mut restored =
             Ledger::restore((*l.info).clone(), store.load(l.info.id).unwrap()).unwrap();
         assert_same(&l, &restored);
+        // Closed bills leave memory and are read back from the store when named.
+        assert!(l.bills().all(|b| b.open), "only open bills are held");
+        for no in 1..=l.counters().bill {
+            let found = l
+                .find_bill(no)
+                .unwrap()
+                .expect("every numbered bill is stored");
+            assert_eq!(found.bill_no, no);
+        }
         restored.set_archive(Arc::new(saldo::store::StoreArchive(handle.clone())));
         // The counters continue where they were: the same next step gives the same ids.
         let next = |ledger: &mut Ledger| {

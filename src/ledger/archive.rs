@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
-use super::{Ledger, LedgerError, Resource, SettledRecharge};
+use time::Date;
+
+use super::{Bill, Ledger, LedgerError, Resource, SettledRecharge};
 
 /// Point reads of committed state, outside the writer's batch: what they find was committed
 /// before the batch began, and nothing else writes it meanwhile (the batch holds the lock).
@@ -21,6 +23,10 @@ pub trait Archive: Send + Sync {
     fn settled_recharge(&self, ledger_id: i64, id: i64) -> Result<Option<SettledRecharge>, String>;
     /// The highest payment number of a customer's stored recharges; 0 if there are none.
     fn last_recharge_no(&self, ledger_id: i64, customer_id: i64) -> Result<i64, String>;
+    /// A stored bill or reminder.
+    fn bill(&self, ledger_id: i64, bill_no: i64) -> Result<Option<Bill>, String>;
+    /// The latest bill date of the stored bills.
+    fn last_bill_date(&self, ledger_id: i64) -> Result<Option<Date>, String>;
 }
 
 /// The ledger's way to its archive, and what it read back from it; not part of the ledger's
@@ -176,6 +182,21 @@ impl Ledger {
         }
     }
 
+    /// A bill from the store (closed ones are not held).
+    pub(super) fn archived_bill(&self, bill_no: i64) -> Result<Option<Bill>, LedgerError> {
+        match &self.cold.archive {
+            Some(archive) => archive.bill(self.info.id, bill_no).map_err(unavailable),
+            None => Ok(None),
+        }
+    }
+
+    pub(super) fn archived_last_bill_date(&self) -> Result<Option<Date>, LedgerError> {
+        match &self.cold.archive {
+            Some(archive) => archive.last_bill_date(self.info.id).map_err(unavailable),
+            None => Ok(None),
+        }
+    }
+
     /// A completed or canceled recharge payment, from the store.
     pub(super) fn settled_recharge(&self, id: i64) -> Result<Option<SettledRecharge>, LedgerError> {
         match &self.cold.archive {
@@ -210,6 +231,12 @@ mod tests {
         }
         fn last_recharge_no(&self, _: i64, _: i64) -> Result<i64, String> {
             Ok(0)
+        }
+        fn bill(&self, _: i64, _: i64) -> Result<Option<Bill>, String> {
+            Ok(None)
+        }
+        fn last_bill_date(&self, _: i64) -> Result<Option<Date>, String> {
+            Ok(None)
         }
     }
 

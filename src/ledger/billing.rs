@@ -1,6 +1,7 @@
 //! Bill runs (SPEC §1.6): overdue bills get a reminder with a fee; every account in debt gets
 //! a bill for its unbilled transactions; payments close bills once their minimum is paid.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use time::{Date, Duration, OffsetDateTime};
@@ -36,7 +37,7 @@ impl Ledger {
         now: OffsetDateTime,
     ) -> Result<Vec<Bill>, LedgerError> {
         let bill_date = input.bill_date;
-        if let Some(last) = self.bills.values().map(|b| b.bill_date).max()
+        if let Some(last) = self.last_bill_date()?
             && bill_date <= last
         {
             return Err(LedgerError::BillRunNotLater { last });
@@ -198,31 +199,53 @@ impl Ledger {
         }
     }
 
-    /// The account whose open bill carries this OCR reference.
-    pub fn account_of_reference(&self, reference: &str) -> Option<i64> {
-        self.bills
-            .values()
-            .find(|b| b.reference == reference)
-            .map(|b| b.account_id)
+    /// The account of the bill that carries this OCR reference, open or closed.
+    pub fn account_of_reference(&self, reference: &str) -> Result<Option<i64>, LedgerError> {
+        if let Some(b) = self.bills.values().find(|b| b.reference == reference) {
+            return Ok(Some(b.account_id));
+        }
+        let Some(bill_no) = ocr::bill_no(&self.info.ledger_no, reference) else {
+            return Ok(None);
+        };
+        Ok(self
+            .find_bill(bill_no)?
+            .filter(|b| b.reference == reference)
+            .map(|b| b.account_id))
     }
 
+    /// The bills held: every open one, and those closed in the current batch.
     pub fn bills(&self) -> impl Iterator<Item = &Bill> {
         self.bills.values()
     }
 
+    /// A held bill (see `bills`); `find_bill` also reads closed ones from the store.
     pub fn bill(&self, bill_no: i64) -> Option<&Bill> {
         self.bills.get(&bill_no)
     }
 
-    /// The account's bills, newest first.
-    pub fn bills_of(&self, account_id: i64) -> Vec<&Bill> {
+    /// A bill, held or stored.
+    pub fn find_bill(&self, bill_no: i64) -> Result<Option<Cow<'_, Bill>>, LedgerError> {
+        if let Some(b) = self.bills.get(&bill_no) {
+            return Ok(Some(Cow::Borrowed(b)));
+        }
+        Ok(self.archived_bill(bill_no)?.map(Cow::Owned))
+    }
+
+    /// The account's open bills, newest first.
+    pub fn open_bills_of(&self, account_id: i64) -> Vec<&Bill> {
         let mut bills: Vec<&Bill> = self
             .bills
             .values()
-            .filter(|b| b.account_id == account_id)
+            .filter(|b| b.account_id == account_id && b.open)
             .collect();
         bills.sort_by_key(|b| std::cmp::Reverse(b.bill_no));
         bills
+    }
+
+    /// The latest bill date of any bill run: held bills, or the store's.
+    fn last_bill_date(&self) -> Result<Option<Date>, LedgerError> {
+        let held = self.bills.values().map(|b| b.bill_date).max();
+        Ok(held.max(self.archived_last_bill_date()?))
     }
 
     /// Whether the account has an open reminder or collection notice.

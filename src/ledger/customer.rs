@@ -162,7 +162,7 @@ impl Ledger {
         now: OffsetDateTime,
     ) -> Result<Transaction, LedgerError> {
         let account_id = self
-            .account_of_reference(reference)
+            .account_of_reference(reference)?
             .ok_or(LedgerError::UnknownPaymentReference)?;
         let account_no = self.accounts[&account_id].account_no.clone();
         self.receive_payment(

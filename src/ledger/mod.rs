@@ -201,7 +201,8 @@ pub struct Ledger {
     recharge_counts: Table<i64, i64>,
     /// Cards by token.
     cards: Table<String, Card>,
-    /// Every bill and reminder, by bill number.
+    /// Open bills and reminders by bill number, and those closed in this batch until it is
+    /// stored; closed ones are read from the store when named.
     bills: Table<i64, Bill>,
     authentications: Table<String, Authentication>,
     /// Hashes of SCA links used lately, until their authentication's validity ends, so a
@@ -385,7 +386,6 @@ impl Ledger {
             ));
         }
         ledger.last_id = Counters {
-            bill: ledger.bills.keys().max().copied().unwrap_or(0),
             card: ledger.cards.values().map(|c| c.seq).max().unwrap_or(0),
             ..max_ids
         };
@@ -474,6 +474,11 @@ impl Ledger {
                 .is_some_and(|r| r.state != RechargeState::Created)
             {
                 self.recharges.forget(id);
+            }
+        }
+        for no in &dirty.bills {
+            if self.bills.get(no).is_some_and(|b| !b.open) {
+                self.bills.forget(no);
             }
         }
         self.cold.absent.clear();

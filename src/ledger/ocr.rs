@@ -10,6 +10,14 @@ pub fn reference(ledger_no: &str, bill_no: i64) -> String {
     format!("{body}{}", luhn::check_digit(&body))
 }
 
+/// The bill number a reference of ledger `ledger_no` names, if it is one of its references.
+pub fn bill_no(ledger_no: &str, reference: &str) -> Option<i64> {
+    let body = reference.strip_prefix(ledger_no)?;
+    let digits = body.get(..body.len().checked_sub(1)?)?;
+    let no: i64 = digits.parse().ok()?;
+    (digits.len() >= 8 && reference == self::reference(ledger_no, no)).then_some(no)
+}
+
 pub fn is_valid(reference: &str) -> bool {
     luhn::is_valid(reference)
 }
@@ -25,6 +33,13 @@ mod tests {
         assert_eq!(&a[..11], "50100000001");
         assert!(is_valid(&a) && is_valid(&b));
         assert_ne!(a, b);
+        assert_eq!(bill_no("501", &a), Some(1));
+        assert_eq!(
+            bill_no("501", &reference("501", 123_456_789)),
+            Some(123_456_789)
+        );
+        assert_eq!(bill_no("502", &a), None, "another ledger's");
+        assert_eq!(bill_no("501", "5010000000"), None, "too short");
         // Any single mistyped digit is caught.
         for i in 0..a.len() {
             let mut wrong = a.clone().into_bytes();

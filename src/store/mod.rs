@@ -15,7 +15,7 @@ use std::fmt;
 use time::OffsetDateTime;
 
 use crate::ledger::{
-    BillRunInput, Changes, Dirty, Ledger, LedgerInfo, RechargePayment, Snapshot, Transaction,
+    Bill, BillRunInput, Changes, Dirty, Ledger, LedgerInfo, RechargePayment, Snapshot, Transaction,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +71,16 @@ pub struct TransactionQuery {
     pub account_id: i64,
     pub from: Option<time::Date>,
     pub to: Option<time::Date>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A page of an account's bills, newest first; only open or only closed ones if `open` says.
+#[derive(Debug, Clone)]
+pub struct BillQuery {
+    pub ledger_id: i64,
+    pub account_id: i64,
+    pub open: Option<bool>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -228,6 +238,12 @@ pub trait Store: Send + Sync + 'static {
         kind: &str,
         page: (i64, i64),
     ) -> StoreResult<(Vec<(String, String)>, i64)>;
+    /// A stored bill or reminder.
+    fn archived_bill(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Option<Bill>>;
+    /// The latest bill date of the ledger's stored bills.
+    fn last_bill_date(&self, ledger_id: i64) -> StoreResult<Option<time::Date>>;
+    /// A page of an account's bills, newest first, and how many match in all.
+    fn bills_page(&self, query: &BillQuery) -> StoreResult<(Vec<Bill>, i64)>;
     /// A page of transactions and how many match in all.
     fn transactions_page(&self, query: &TransactionQuery) -> StoreResult<(Vec<Transaction>, i64)>;
     /// Balances at the bill date and the unbilled transactions up to it, in one snapshot.
@@ -266,6 +282,16 @@ impl crate::ledger::Archive for StoreArchive {
         self.0
             .last_recharge_no(ledger_id, customer_id)
             .map_err(|e| e.to_string())
+    }
+
+    fn bill(&self, ledger_id: i64, bill_no: i64) -> Result<Option<Bill>, String> {
+        self.0
+            .archived_bill(ledger_id, bill_no)
+            .map_err(|e| e.to_string())
+    }
+
+    fn last_bill_date(&self, ledger_id: i64) -> Result<Option<time::Date>, String> {
+        self.0.last_bill_date(ledger_id).map_err(|e| e.to_string())
     }
 }
 

@@ -255,6 +255,26 @@ async fn payments_close_bills_by_reference_or_account() {
         (json!("closed"), Value::Null)
     );
     assert_eq!(f.get(A1).await["openBill"], Value::Null);
+    // A closed bill leaves memory; the store still knows its reference and its bill date.
+    let r = f
+        .app
+        .admin(
+            Method::POST,
+            &format!("/ledgers/{L}/payments"),
+            Some(json!({"amount": 5, "paymentReference": reference})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(f.get(A1).await["totalBalance"], dec("-145.00"));
+    let r = f
+        .app
+        .admin(
+            Method::POST,
+            &format!("/ledgers/{L}/bill-runs"),
+            Some(json!({"billDate": "2027-01-31"})),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text);
     let r = f
         .app
         .admin(
@@ -330,6 +350,10 @@ async fn overdue_bills_get_reminders_with_fees_up_to_collection() {
             .as_str()
             .unwrap()
             .starts_with("Reminder fee")
+    );
+    assert_eq!(
+        fee["billed"], true,
+        "the fee is billed by the run that charged it, in the same batch"
     );
 
     // A bill in reminder blocks a raised limit.

@@ -12,6 +12,7 @@ use super::{Admin, AdminError, Body, blocking, ledger_id, ledger_meta, render};
 use crate::http::AppState;
 use crate::http::body::Invalid;
 use crate::http::body::{self, JsonBody};
+use crate::http::credit_account::{BillContext, bill_json};
 use crate::ledger::Entity;
 use crate::ledger::{LedgerError, Transaction, zone};
 use crate::money::Amount;
@@ -43,12 +44,9 @@ pub(super) async fn bill_run(
             Ok::<_, LedgerError>(
                 bills
                     .iter()
-                    .map(|b| {
-                        let account_no = l
-                            .account(b.account_id)
-                            .map(|a| a.account_no.clone())
-                            .unwrap_or_default();
-                        crate::http::credit_account::bill_json(l, &account_no, b)
+                    .filter_map(|b| {
+                        let a = l.account(b.account_id)?;
+                        Some(bill_json(&BillContext::of(l, a), b))
                     })
                     .collect::<Vec<Value>>(),
             )

@@ -1,5 +1,6 @@
 //! Bills of an account: list, get, and the PDF document.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use axum::Json;
@@ -13,7 +14,8 @@ use super::{CaProblem, FLAVOR, LedgerToken, Page, render, validation};
 use crate::http::AppState;
 use crate::http::problem::Problem;
 use crate::ledger::Entity;
-use crate::ledger::{Bill, BillType, Ledger, LedgerError};
+use crate::ledger::{Account, Bill, BillType, Ledger, LedgerError, LedgerInfo};
+use crate::store::BillQuery;
 
 /// `bill-<no>` names a bill, `reminder-<no>` a reminder or collection notice.
 fn bill_no(bill_id: &str) -> Option<(bool, i64)> {
@@ -25,30 +27,45 @@ fn bill_no(bill_id: &str) -> Option<(bool, i64)> {
     Some((reminder, no.parse().ok()?))
 }
 
-/// The account's bill named by `bill_id`, or 404.
-fn find<'a>(l: &'a Ledger, account_no: &str, bill_id: &str) -> Result<&'a Bill, LedgerError> {
+/// The account's bill named by `bill_id`, held or stored, or 404.
+fn find<'a>(l: &'a Ledger, account_no: &str, bill_id: &str) -> Result<Cow<'a, Bill>, LedgerError> {
     let account = l
         .account_by_no(account_no)
         .ok_or(LedgerError::NotFound(Entity::Account))?;
-    bill_no(bill_id)
-        .and_then(|(reminder, no)| {
-            l.bill(no).filter(|b| {
-                b.account_id == account.id && (b.bill_type != BillType::Bill) == reminder
-            })
-        })
+    let Some((reminder, no)) = bill_no(bill_id) else {
+        return Err(LedgerError::NotFound(Entity::Bill));
+    };
+    l.find_bill(no)?
+        .filter(|b| b.account_id == account.id && (b.bill_type != BillType::Bill) == reminder)
         .ok_or(LedgerError::NotFound(Entity::Bill))
 }
 
-pub fn bill(l: &Ledger, account_no: &str, b: &Bill) -> Value {
-    let scale = l.info.scale();
+/// What a bill's rendering needs of its ledger and account.
+pub struct BillContext {
+    info: LedgerInfo,
+    account_no: String,
+    recurring: bool,
+}
+
+impl BillContext {
+    pub fn of(l: &Ledger, account: &Account) -> BillContext {
+        BillContext {
+            info: (*l.info).clone(),
+            account_no: account.account_no.clone(),
+            recurring: account.recurring.is_some(),
+        }
+    }
+}
+
+pub fn bill(cx: &BillContext, b: &Bill) -> Value {
+    let scale = cx.info.scale();
     let id = format!(
         "{}/bills/{}",
-        render::account_path(&l.info.ledger_no, account_no),
+        render::account_path(&cx.info.ledger_no, &cx.account_no),
         b.bill_type.id(b.bill_no)
     );
-    let s = &l.info.settings;
+    let s = &cx.info.settings;
     let details = b.open.then(|| {
-        let recurring = l.account(b.account_id).is_some_and(|a| a.recurring.is_some());
         json!({
             "minimumAmountToBePayed": b.minimum.checked_sub(b.paid).unwrap_or_default().fixed_json(scale),
             "bankAccountNo": s.bank_account_no,
@@ -56,7 +73,7 @@ pub fn bill(l: &Ledger, account_no: &str, b: &Bill) -> Value {
             "bic": s.bic,
             "iban": s.iban,
             "paymentReference": b.reference,
-            "paymentOrdersExists": recurring,
+            "paymentOrdersExists": cx.recurring,
         })
     });
     json!({
@@ -72,6 +89,7 @@ pub fn bill(l: &Ledger, account_no: &str, b: &Bill) -> Value {
     })
 }
 
+/// A page of the account's bills, read from the store (closed bills are not held in memory).
 pub async fn list(
     State(state): State<AppState>,
     token: LedgerToken,
@@ -86,34 +104,45 @@ pub async fn list(
         Some("closed") => Some(false),
         Some(_) => return Err(validation("status", "must be open or closed")),
     };
-    let (top, skip) = (page.top as usize, page.skip as usize);
     let lookup = account.clone();
-    let (items, total) = state
+    let (cx, account_id) = state
         .engine
         .read(meta.id, move |l, _| {
             let a = l
                 .account_by_no(&lookup)
                 .ok_or(LedgerError::NotFound(Entity::Account))?;
-            let bills: Vec<&Bill> = l
-                .bills_of(a.id)
-                .into_iter()
-                .filter(|b| status.is_none_or(|open| b.open == open))
-                .collect();
-            let items = bills
-                .iter()
-                .skip(skip)
-                .take(top)
-                .map(|b| bill(l, &lookup, b))
-                .collect::<Vec<_>>();
-            Ok::<_, LedgerError>((items, bills.len() as i64))
+            Ok::<_, LedgerError>((BillContext::of(l, a), a.id))
         })
         .await??;
+    let store = state.engine.store().clone();
+    let q = BillQuery {
+        ledger_id: meta.id,
+        account_id,
+        open: status,
+        limit: page.top,
+        offset: page.skip,
+    };
+    let (bills, total) = tokio::task::spawn_blocking(move || store.bills_page(&q))
+        .await
+        .map_err(|e| fatal(e.to_string()))?
+        .map_err(|e| fatal(e.to_string()))?;
+    let items = bills.iter().map(|b| bill(&cx, b)).collect();
     let mut filters = Vec::new();
     if let Some(open) = status {
         filters.push(("status", if open { "open" } else { "closed" }.to_string()));
     }
     let path = format!("{}/bills", render::account_path(&meta.ledger_no, &account));
     Ok(Json(page.list(&path, &filters, items, total)))
+}
+
+fn fatal(e: String) -> CaProblem {
+    tracing::error!(error = %e, "reading bills failed");
+    CaProblem(Problem::new(
+        FLAVOR,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "fatal",
+        "Internal error",
+    ))
 }
 
 pub async fn get(
@@ -125,7 +154,9 @@ pub async fn get(
     let body = state
         .engine
         .read(meta.id, move |l, _| {
-            find(l, &account, &bill_id).map(|b| bill(l, &account, b))
+            let b = find(l, &account, &bill_id)?;
+            let a = l.account(b.account_id).expect("a bill's account");
+            Ok::<_, LedgerError>(bill(&BillContext::of(l, a), &b))
         })
         .await??;
     Ok(Json(body))
@@ -141,7 +172,7 @@ pub async fn document(
     let (found, name, settings, customer) = state
         .engine
         .read(meta.id, move |l, _| {
-            let b = find(l, &account, &bill_id)?.clone();
+            let b = find(l, &account, &bill_id)?.into_owned();
             let a = l.account(b.account_id).expect("a bill's account");
             let c = l
                 .customer(a.customer_id)
@@ -157,15 +188,6 @@ pub async fn document(
         .await??;
     let (b, account_no) = found;
     let store = state.engine.store().clone();
-    let fatal = |e: String| {
-        tracing::error!(error = %e, "rendering a bill document failed");
-        CaProblem(Problem::new(
-            FLAVOR,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "fatal",
-            "Internal error",
-        ))
-    };
     let (ledger_id, bill_no) = (meta.id, b.bill_no);
     let txns = tokio::task::spawn_blocking(move || store.billed_transactions(ledger_id, bill_no))
         .await

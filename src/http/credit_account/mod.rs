@@ -4,7 +4,7 @@
 mod accounts;
 mod activity;
 mod bills;
-pub use bills::bill as bill_json;
+pub use bills::{BillContext, bill as bill_json};
 mod cards;
 mod document;
 pub mod render;

@@ -54,9 +54,8 @@ pub fn account(l: &Ledger, a: &Account) -> Value {
         "reservedAmount": a.reserved.fixed_json(scale),
         "availableAmount": a.available().fixed_json(scale),
         "openBill": l
-            .bills_of(a.id)
-            .into_iter()
-            .find(|b| b.open)
+            .open_bills_of(a.id)
+            .first()
             .map(|b| format!("{base}/bills/{}", b.bill_type.id(b.bill_no))),
         "charityDonation": a.charity_donation,
         "interestRate": {

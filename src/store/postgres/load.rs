@@ -76,7 +76,8 @@ pub(super) async fn snapshot(c: &ClientWrapper, ledger_id: i64) -> StoreResult<S
              (SELECT COALESCE(MAX(id), 0) FROM transactions WHERE ledger_id = $1),
              (SELECT COALESCE(MAX(id), 0) FROM myq_sessions WHERE ledger_id = $1),
              (SELECT COALESCE(MAX(id), 0) FROM myq_payments WHERE ledger_id = $1),
-             (SELECT COALESCE(MAX(id), 0) FROM recharge_payments WHERE ledger_id = $1)
+             (SELECT COALESCE(MAX(id), 0) FROM recharge_payments WHERE ledger_id = $1),
+             (SELECT COALESCE(MAX(bill_no), 0) FROM bills WHERE ledger_id = $1)
          FROM ledgers WHERE id = $1",
         &id,
     );
@@ -93,7 +94,8 @@ pub(super) async fn snapshot(c: &ClientWrapper, ledger_id: i64) -> StoreResult<S
         session: max.try_get(5)?,
         payment: max.try_get(6)?,
         recharge: max.try_get(7)?,
-        // Bill numbers and card order are derived from the loaded rows on restore.
+        bill: max.try_get(8)?,
+        // Card order is derived from the loaded cards on restore.
         ..Counters::default()
     };
     Ok(snap)
@@ -109,7 +111,7 @@ pub(super) async fn rows_of(
         CUSTOMERS.select("$1"),
         ACCOUNTS.select("$1"),
         CARDS.select("$1"),
-        BILLS.select("$1"),
+        format!("{} AND open", BILLS.select("$1")),
     );
     let records_sql = format!("{} AND live", RECORDS.select("$1"));
     let holds_sql = format!("{} AND status = 'active'", HOLDS.select("$1"));

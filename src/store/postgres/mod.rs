@@ -17,12 +17,12 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
 use super::{
-    Batch, CredentialRow, RechargeQuery, Store, StoreError, StoreResult, TokenRow,
+    Batch, BillQuery, CredentialRow, RechargeQuery, Store, StoreError, StoreResult, TokenRow,
     TransactionQuery, View,
 };
 use crate::ledger::*;
 use crate::money::Amount;
-use crate::store::columns::{RECHARGES, Stored, TRANSACTIONS};
+use crate::store::columns::{BILLS, RECHARGES, Stored, TRANSACTIONS};
 
 mod cells;
 mod load;
@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0006_recharge_numbers.sql"),
     include_str!("../../../migrations/postgres/0007_batch_log.sql"),
     include_str!("../../../migrations/postgres/0008_decided_applications.sql"),
+    include_str!("../../../migrations/postgres/0009_open_bills.sql"),
 ];
 
 /// Connections a process keeps at most: one per writer mid-batch, plus readers.
@@ -355,8 +356,9 @@ async fn page<T>(
         .query(
             &format!(
                 "SELECT {} FROM {table} WHERE {filter}
-                 ORDER BY id DESC LIMIT ${} OFFSET ${}",
+                 ORDER BY {} DESC LIMIT ${} OFFSET ${}",
                 stored.names(),
+                stored.columns[0].0,
                 params.len() + 1,
                 params.len() + 2
             ),
@@ -735,6 +737,46 @@ impl Store for PostgresStore {
                         .ok_or_else(|| StoreError::Corrupt(format!("recharge state {state}")))?,
                     amount: crate::money::Amount::from_minor(row.try_get(2)?),
                 }))
+            })
+        })
+    }
+
+    fn archived_bill(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Option<Bill>> {
+        self.read(move |c| {
+            Box::pin(async move {
+                let sql = format!("{} AND bill_no = $2", BILLS.select("$1"));
+                let found = c.query(&sql, &[&ledger_id, &bill_no]).await?;
+                Ok(cells::read(&BILLS, found)?.into_iter().next())
+            })
+        })
+    }
+
+    fn last_bill_date(&self, ledger_id: i64) -> StoreResult<Option<time::Date>> {
+        self.read(move |c| {
+            Box::pin(async move {
+                let row = c
+                    .query_one(
+                        "SELECT MAX(bill_date) FROM bills WHERE ledger_id = $1",
+                        &[&ledger_id],
+                    )
+                    .await?;
+                Ok(row.try_get(0)?)
+            })
+        })
+    }
+
+    fn bills_page(&self, query: &BillQuery) -> StoreResult<(Vec<Bill>, i64)> {
+        let q = query.clone();
+        self.read(move |c| {
+            Box::pin(async move {
+                page(
+                    c,
+                    &BILLS,
+                    "ledger_id = $1 AND account_id = $2 AND ($3::bool IS NULL OR open = $3)",
+                    &[&q.ledger_id, &q.account_id, &q.open],
+                    (q.limit, q.offset),
+                )
+                .await
             })
         })
     }

@@ -70,8 +70,9 @@ pub(super) fn snapshot(tx: &Connection, ledger_id: i64) -> StoreResult<Snapshot>
         |r| r.get(0),
     )?;
     let max = |table: &str| -> rusqlite::Result<i64> {
+        let id = if table == "bills" { "bill_no" } else { "id" };
         tx.query_row(
-            &format!("SELECT COALESCE(MAX(id), 0) FROM {table} WHERE ledger_id = ?1"),
+            &format!("SELECT COALESCE(MAX({id}), 0) FROM {table} WHERE ledger_id = ?1"),
             [ledger_id],
             |r| r.get(0),
         )
@@ -84,7 +85,8 @@ pub(super) fn snapshot(tx: &Connection, ledger_id: i64) -> StoreResult<Snapshot>
         session: max("myq_sessions")?,
         payment: max("myq_payments")?,
         recharge: max("recharge_payments")?,
-        // Bill numbers and card order are derived from the loaded rows on restore.
+        bill: max("bills")?,
+        // Card order is derived from the loaded cards on restore.
         ..Counters::default()
     };
     Ok(snap)
@@ -116,7 +118,7 @@ pub(super) fn rows(tx: &Connection, ledger_id: i64, scope: Scope<'_>) -> StoreRe
     }
     let bills = keys(scope, |c| &c.bills);
     if !skip(bills) {
-        let sql = cells::select(&BILLS, None);
+        let sql = format!("{} AND open = 1", cells::select(&BILLS, Some("bills_open")));
         snap.bills = select(tx, ledger_id, &BILLS, &sql, bills.map(|k| ("bill_no", k)))?;
     }
     let records = keys(scope, |c| &c.records);

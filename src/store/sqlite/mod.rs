@@ -8,12 +8,12 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{
-    Batch, CredentialRow, RechargeQuery, Store, StoreError, StoreResult, TokenRow,
+    Batch, BillQuery, CredentialRow, RechargeQuery, Store, StoreError, StoreResult, TokenRow,
     TransactionQuery, View,
 };
 use crate::ledger::*;
 use crate::money::Amount;
-use crate::store::columns::{RECHARGES, TRANSACTIONS};
+use crate::store::columns::{BILLS, RECHARGES, TRANSACTIONS};
 
 mod cells;
 mod load;
@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0012_batch_log.sql"),
     include_str!("../../../migrations/sqlite/0013_live_indexes.sql"),
     include_str!("../../../migrations/sqlite/0014_decided_applications.sql"),
+    include_str!("../../../migrations/sqlite/0015_open_bills.sql"),
 ];
 
 pub struct SqliteStore {
@@ -547,6 +548,37 @@ impl Store for SqliteStore {
              WHERE ledger_id = ?1 AND customer_id = ?2",
         )?;
         Ok(stmt.query_row([ledger_id, customer_id], |r| r.get(0))?)
+    }
+
+    fn archived_bill(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Option<Bill>> {
+        let sql = format!("{} AND bill_no = ?2", BILLS.select("?1"));
+        let found = cells::query(&self.reader(), &BILLS, &sql, params![ledger_id, bill_no])?;
+        Ok(found.into_iter().next())
+    }
+
+    fn last_bill_date(&self, ledger_id: i64) -> StoreResult<Option<time::Date>> {
+        let date: Option<String> = self.reader().query_row(
+            "SELECT MAX(bill_date) FROM bills WHERE ledger_id = ?1",
+            [ledger_id],
+            |r| r.get(0),
+        )?;
+        Ok(date.as_deref().map(parse_date).transpose()?)
+    }
+
+    fn bills_page(&self, q: &BillQuery) -> StoreResult<(Vec<Bill>, i64)> {
+        let conn = self.reader();
+        let filter = "account_id = ?2 AND (?3 IS NULL OR open = ?3)";
+        let total: i64 = conn.query_row(
+            &format!("SELECT COUNT(*) FROM bills WHERE ledger_id = ?1 AND {filter}"),
+            params![q.ledger_id, q.account_id, q.open],
+            |r| r.get(0),
+        )?;
+        let sql = format!(
+            "{} AND {filter} ORDER BY bill_no DESC LIMIT ?4 OFFSET ?5",
+            BILLS.select("?1")
+        );
+        let params = params![q.ledger_id, q.account_id, q.open, q.limit, q.offset];
+        Ok((cells::query(&conn, &BILLS, &sql, params)?, total))
     }
 
     fn unbalanced_accounts(&self, ledger_id: i64) -> StoreResult<Vec<String>> {
