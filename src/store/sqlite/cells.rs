@@ -44,7 +44,7 @@ fn cells(columns: &[(&str, Type)], row: &Row<'_>) -> rusqlite::Result<Vec<Cell>>
         .collect()
 }
 
-/// Writes `rows` of the ledger: inserted, or replaced by key unless the entity is append-only.
+/// Writes `rows` of the ledger: inserted, or updated by key unless the entity is append-only.
 pub(super) fn write<'a, T: 'a>(
     tx: &Connection,
     ledger_id: i64,
@@ -54,13 +54,24 @@ pub(super) fn write<'a, T: 'a>(
     let marks: Vec<String> = (1..=stored.columns.len() + 1)
         .map(|i| format!("?{i}"))
         .collect();
-    let verb = if stored.append_only {
-        "INSERT"
+    // An upsert updates the row where it is: `INSERT OR REPLACE` would delete it and insert
+    // it again, rewriting every index entry of the row, changed or not.
+    let conflict = if stored.append_only {
+        String::new()
     } else {
-        "INSERT OR REPLACE"
+        let names: Vec<&str> = stored.columns.iter().map(|(n, _)| *n).collect();
+        let updates: Vec<String> = names[stored.key..]
+            .iter()
+            .map(|n| format!("{n} = excluded.{n}"))
+            .collect();
+        format!(
+            " ON CONFLICT (ledger_id, {}) DO UPDATE SET {}",
+            names[..stored.key].join(", "),
+            updates.join(", ")
+        )
     };
     let sql = format!(
-        "{verb} INTO {} (ledger_id, {}) VALUES ({})",
+        "INSERT INTO {} (ledger_id, {}) VALUES ({}){conflict}",
         stored.table,
         stored.names(),
         marks.join(", ")
