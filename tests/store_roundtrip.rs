@@ -390,6 +390,43 @@ fn wal_and_full_synchronous_are_in_force() {
     assert_eq!(version, migrations, "every migration ran");
 }
 
+/// The writer's own checkpoint waits for 16,384 WAL pages; well below that, the checkpoint
+/// thread still copies committed pages into the database file within moments.
+#[test]
+fn committed_pages_reach_the_database_file_without_the_writer_checkpointing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("checkpoint.db");
+    let store = SqliteStore::open(path.to_str().unwrap()).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let before = std::fs::metadata(&path).unwrap().len();
+    for i in 0..2_000 {
+        store
+            .create_ledger(&LedgerInfo {
+                id: 0,
+                ledger_no: format!("{i:04}"),
+                name: "x".repeat(200),
+                currency: "SEK".into(),
+                settings: Settings::default(),
+            })
+            .unwrap();
+    }
+    let wal = std::fs::metadata(dir.path().join("checkpoint.db-wal"))
+        .unwrap()
+        .len();
+    assert!(
+        wal < 16_384 * 4_096,
+        "below the writer's threshold: {wal} bytes"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::fs::metadata(&path).unwrap().len() <= before + 400_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the database file did not grow: {before} bytes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// Two handles on one database, as two processes hold them: a batch keeps the ledger's lock
 /// until it commits, and the next batch sees the version it left.
 fn a_batch_excludes_other_handles_until_it_commits(first: Arc<dyn Store>, second: Arc<dyn Store>) {

@@ -324,3 +324,66 @@ fn begin<'s>(
         Err(StoreError::Corrupt("loading the ledger panicked".into()))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{Changes, LedgerInfo, Settings, Snapshot};
+    use crate::store::{CATCH_UP_BATCHES, StoreResult};
+
+    /// A view at `version` that counts how it was read.
+    struct Counted {
+        version: i64,
+        whole: usize,
+        by_keys: usize,
+    }
+
+    fn info() -> LedgerInfo {
+        LedgerInfo {
+            id: 1,
+            ledger_no: "1".into(),
+            name: "n".into(),
+            currency: "SEK".into(),
+            settings: Settings::default(),
+        }
+    }
+
+    impl View for Counted {
+        fn version(&self) -> i64 {
+            self.version
+        }
+        fn load(&mut self) -> StoreResult<(LedgerInfo, Snapshot)> {
+            self.whole += 1;
+            Ok((info(), Snapshot::default()))
+        }
+        fn catch_up(&mut self, _: i64) -> StoreResult<Option<(LedgerInfo, Changes)>> {
+            Ok(Some((info(), Changes::default())))
+        }
+        fn load_changed(&mut self, _: &Changes) -> StoreResult<Snapshot> {
+            self.by_keys += 1;
+            Ok(Snapshot::default())
+        }
+    }
+
+    /// (whole reloads, catch-ups by keys) to bring a ledger at `known` up to `stored`.
+    fn reads(known: Option<i64>, stored: i64) -> (usize, usize) {
+        let mut view = Counted {
+            version: stored,
+            whole: 0,
+            by_keys: 0,
+        };
+        let mut ledger = Ledger::new(info());
+        let mut version = known;
+        up_to_date(&mut view, &mut ledger, &mut version).unwrap();
+        assert_eq!(version, Some(stored));
+        (view.whole, view.by_keys)
+    }
+
+    #[test]
+    fn a_ledger_far_behind_is_reloaded_whole_and_one_near_catches_up_by_keys() {
+        assert_eq!(reads(Some(7), 7), (0, 0), "up to date: nothing read");
+        assert_eq!(reads(Some(0), CATCH_UP_BATCHES), (0, 1));
+        assert_eq!(reads(Some(0), CATCH_UP_BATCHES + 1), (1, 0));
+        assert_eq!(reads(None, 3), (1, 0), "no known version: whole");
+    }
+}
