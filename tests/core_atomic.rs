@@ -197,7 +197,7 @@ fn apply_one(l: &mut Ledger, op: &Op, now: OffsetDateTime) -> Result<(), LedgerE
                 seller_no: "S".into(),
                 amount: minor(x),
                 currency: "SEK".into(),
-                sca_status: "Exempted".into(),
+                sca_status: saldo::ledger::ScaStatus::Exempted,
                 request: serde_json::json!({}),
             };
             // Two steps in one job: a refused split must also take back the authentication.

@@ -696,7 +696,7 @@ impl Harness {
                     seller_no: "S".into(),
                     amount: Amount::from_minor(amount),
                     currency: "SEK".into(),
-                    sca_status: "Exempted".into(),
+                    sca_status: saldo::ledger::ScaStatus::Exempted,
                     request: serde_json::json!({}),
                 };
                 let real = self.ledger.pre_authorize(request, now).and_then(|_| {

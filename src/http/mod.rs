@@ -3,6 +3,7 @@
 mod account_transaction;
 mod admin;
 mod body;
+mod country;
 pub mod credentials;
 pub mod credit_account;
 pub mod listener;

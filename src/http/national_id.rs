@@ -16,7 +16,7 @@ pub fn parse(
     field: &str,
 ) -> Result<NationalId, Invalid> {
     let country = country_code.to_uppercase();
-    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+    if !super::country::is_assigned(&country) {
         return Err(Invalid::new(
             format!("{field}.countryCode"),
             "must be an ISO 3166-1 alpha-2 code",

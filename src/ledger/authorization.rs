@@ -63,8 +63,35 @@ pub struct PreAuthRequest {
     pub seller_no: String,
     pub amount: Amount,
     pub currency: String,
-    pub sca_status: String,
+    pub sca_status: ScaStatus,
     pub request: serde_json::Value,
+}
+
+/// What the merchant's risk assessment says about strong customer authentication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScaStatus {
+    /// No opinion: the ledger's threshold decides.
+    #[default]
+    None,
+    Required,
+    Exempted,
+}
+
+impl ScaStatus {
+    /// The seed's names, matched without regard to case.
+    pub fn parse(s: &str) -> Option<ScaStatus> {
+        [ScaStatus::None, ScaStatus::Required, ScaStatus::Exempted]
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s))
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScaStatus::None => "None",
+            ScaStatus::Required => "Required",
+            ScaStatus::Exempted => "Exempted",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,10 +229,10 @@ impl Ledger {
             .info
             .settings
             .money(&self.info.settings.sca_threshold, self.info.scale());
-        let sca = match req.sca_status.as_str() {
-            "Required" => true,
-            "Exempted" => false,
-            _ => req.amount > threshold,
+        let sca = match req.sca_status {
+            ScaStatus::Required => true,
+            ScaStatus::Exempted => false,
+            ScaStatus::None => req.amount > threshold,
         };
         let auth = Authentication {
             id: req.id,

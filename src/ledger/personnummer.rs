@@ -23,6 +23,8 @@ pub enum PersonnummerError {
     Date,
     #[error("has a wrong check digit")]
     CheckDigit,
+    #[error("has serial number 000, which is never issued")]
+    Serial,
 }
 
 impl Personnummer {
@@ -34,7 +36,9 @@ impl Personnummer {
             10 | 12 => (s.to_string(), false),
             11 | 13 => {
                 let sep = s.as_bytes()[s.len() - 5];
-                if sep != b'-' && sep != b'+' {
+                // `+` marks a 10-digit number of someone 100 or older; a 12-digit number
+                // carries its century and takes only `-`.
+                if sep != b'-' && (sep != b'+' || s.len() == 13) {
                     return Err(PersonnummerError::Format);
                 }
                 (
@@ -61,6 +65,9 @@ impl Personnummer {
             }
             (year, &digits[2..])
         };
+        if &rest[4..7] == "000" {
+            return Err(PersonnummerError::Serial);
+        }
         if !luhn::is_valid(&format!("{:02}{rest}", year.rem_euclid(100))) {
             return Err(PersonnummerError::CheckDigit);
         }
@@ -190,6 +197,18 @@ mod tests {
         ] {
             assert_eq!(parse(input), Err(PersonnummerError::Format), "{input}");
         }
+    }
+
+    #[test]
+    fn serial_000_and_a_plus_in_the_long_form_are_refused() {
+        let serial = with_check("121212000");
+        assert_eq!(parse(&serial), Err(PersonnummerError::Serial), "{serial}");
+        assert_eq!(
+            parse(&format!("19{}-{}", &serial[..6], &serial[6..])),
+            Err(PersonnummerError::Serial)
+        );
+        assert_eq!(parse("19121212+1212"), Err(PersonnummerError::Format));
+        assert!(parse("121212+1212").is_ok(), "the short form takes +");
     }
 
     #[test]

@@ -106,6 +106,15 @@ async fn pre_authorizations_decide_on_sca() {
         f.pre_auth("a4", "900", "Exempted").await["status"],
         "approved"
     );
+    // The seed's names match without regard to case.
+    assert_eq!(
+        f.pre_auth("a6", "10", "required").await["status"],
+        "awaiting-sca"
+    );
+    assert_eq!(
+        f.pre_auth("a7", "900", "EXEMPTED").await["status"],
+        "approved"
+    );
     // The other spelling, and identification by national id alone.
     let mut body = pre_auth_body("10", "Required");
     body["assessment"] = body.as_object_mut().unwrap().remove("assesment").unwrap();
@@ -168,6 +177,26 @@ async fn credit_checks_and_bad_input_are_refused() {
             "customer.nationalConsumerIdentifier.value",
         ),
         (json!({"customer": {}}), "customer"),
+        (
+            json!({"customer": {"nationalConsumerIdentifier": {"value": "121212-0008", "countryCode": "SE"}}}),
+            "customer.nationalConsumerIdentifier.value",
+        ),
+        (
+            json!({"customer": {"nationalConsumerIdentifier": {"value": "19121212+1212", "countryCode": "SE"}}}),
+            "customer.nationalConsumerIdentifier.value",
+        ),
+        (
+            json!({"customer": {"nationalConsumerIdentifier": {"value": "X1", "countryCode": "ZQ"}}}),
+            "customer.nationalConsumerIdentifier.countryCode",
+        ),
+        (
+            json!({"assesment": {"scaStatus": "garbage"}}),
+            "assesment.scaStatus",
+        ),
+        (
+            json!({"assesment": {"scaStatus": 1}}),
+            "assesment.scaStatus",
+        ),
     ] {
         let mut body = pre_auth_body("10", "None");
         for (k, v) in patch.as_object().unwrap() {

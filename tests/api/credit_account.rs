@@ -486,6 +486,9 @@ async fn cards_are_added_listed_and_deleted_with_one_main_card() {
         .await;
     assert_eq!(r.status, 404);
     r.problem(T, "not-found");
+    // A token names its card whatever the case of its hex digits.
+    let upper = f.get(&format!("{cards}/{}", t2.to_uppercase())).await;
+    assert_eq!(upper["token"], json!(t2));
 }
 
 #[tokio::test]
@@ -578,6 +581,9 @@ async fn recurring_payment_settings_follow_their_rules() {
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(f.get(&path).await["fixedRecurringAmount"], Value::Null);
+    // Seed 003 writes the URL with a trailing slash; both forms work.
+    let slashed = f.get(&format!("{path}/")).await;
+    assert_eq!(slashed["recurringPaymentScope"], "billedAmount");
     for (body, field) in [
         (
             json!({"recurringPaymentScope": "sometimes"}),

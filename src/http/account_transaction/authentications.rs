@@ -11,7 +11,7 @@ use crate::http::AppState;
 use crate::http::body::{self, BodyError, JsonBody};
 use crate::ledger::Entity;
 use crate::ledger::{
-    AuthStatus, Authentication, Ledger, LedgerError, PreAuthRequest, Resource, zone,
+    AuthStatus, Authentication, Ledger, LedgerError, PreAuthRequest, Resource, ScaStatus, zone,
 };
 use crate::secret::{self, Secret};
 
@@ -125,8 +125,16 @@ pub async fn create(
     let sca_status = match assessment {
         Some(a) => body::opt_string(a, "scaStatus", 25).map_err(|e| e.within("assesment"))?,
         None => None,
-    }
-    .unwrap_or_default();
+    };
+    let sca_status = match sca_status {
+        None => ScaStatus::None,
+        Some(s) => ScaStatus::parse(&s).ok_or_else(|| {
+            validation(
+                "assesment.scaStatus",
+                "must be one of None, Required, Exempted",
+            )
+        })?,
+    };
     let request = PreAuthRequest {
         id: id.clone(),
         customer_no,

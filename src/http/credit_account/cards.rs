@@ -132,6 +132,8 @@ pub async fn get(
 ) -> Result<Json<Value>, CaProblem> {
     let meta = token.ledger(&ledger)?.clone();
     let no = meta.ledger_no.clone();
+    // Tokens are stored as lower-case UUIDs; a client may write them in upper case.
+    let card = card.to_ascii_lowercase();
     let body = state
         .engine
         .read(meta.id, move |l, _| {
@@ -167,6 +169,7 @@ pub async fn patch(
         Some(_) => return Err(validation("deleted", "must be true or false")),
     };
     let no = meta.ledger_no.clone();
+    let card = card.to_ascii_lowercase();
     let body = state
         .engine
         .execute(meta.id, move |l, _| {

@@ -39,6 +39,11 @@ pub fn router() -> Router<AppState> {
             &format!("{base}/{{account}}/recurring-payment-setting"),
             get(accounts::recurring).patch(accounts::patch_recurring),
         )
+        // Seed 003 writes this URL with a trailing slash.
+        .route(
+            &format!("{base}/{{account}}/recurring-payment-setting/"),
+            get(accounts::recurring).patch(accounts::patch_recurring),
+        )
         .route(&format!("{base}/{{account}}/cards"), get(cards::list).post(cards::add))
         .route(&format!("{base}/{{account}}/cards/{{token}}"), get(cards::get).patch(cards::patch))
         .route(&format!("{base}/{{account}}/transactions"), get(activity::transactions))
