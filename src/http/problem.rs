@@ -88,6 +88,8 @@ impl Problem {
             "conflict" | "claimant-mismatch" => "Conflict",
             "fatal" => "An internal error occurred",
             "not-implemented" => "Not implemented",
+            "method-not-allowed" => "Method not allowed",
+            "payload-too-large" => "Payload too large",
             _ => "The request could not be processed",
         }
     }
@@ -127,7 +129,7 @@ impl Problem {
             BodyError::TooLarge => Problem::new(
                 flavor,
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "validation",
+                "payload-too-large",
                 e.message(),
             ),
             BodyError::Malformed(_) | BodyError::Unreadable => {
@@ -182,11 +184,13 @@ impl IntoResponse for Problem {
 /// A problem for an error that left the router without a body (404 route, 405, 413…).
 pub fn for_status(flavor: Flavor, status: StatusCode, message: String) -> Response {
     let code = match status.as_u16() {
-        400 | 413 => "validation",
+        400 => "validation",
         401 => "unauthorized",
         403 => "forbidden",
         404 => "not-found",
+        405 => "method-not-allowed",
         409 => "conflict",
+        413 => "payload-too-large",
         422 => "unprocessable",
         501 => "not-implemented",
         s if s >= 500 => "fatal",

@@ -769,7 +769,13 @@ async fn unknown_routes_and_methods_are_problems() {
     r.problem(T, "not-found");
     let r = f.call(Method::DELETE, A1, None).await;
     assert_eq!(r.status, 405);
-    r.problem(T, "validation");
+    r.problem(T, "method-not-allowed");
+    let huge = json!({"panTrunc": "x".repeat(2_000_000)});
+    let r = f
+        .call(Method::POST, &format!("{A1}/cards"), Some(huge))
+        .await;
+    assert_eq!(r.status, 413);
+    r.problem(T, "payload-too-large");
 }
 
 /// Every card stays in memory, deleted ones too, so an account holds a bounded number.

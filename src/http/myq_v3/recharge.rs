@@ -33,8 +33,9 @@ pub async fn providers(
                 .collect()
         })
         .await?;
+    // MyQ X answers the list before its count.
     Ok(Json(
-        json!({ "count": providers.len(), "providers": providers }),
+        json!({ "providers": providers, "count": providers.len() }),
     ))
 }
 
