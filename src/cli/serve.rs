@@ -34,6 +34,10 @@ pub struct ServeArgs {
     /// a slower client, or a keep-alive connection idle that long, is closed.
     #[arg(long, env = "SALDO_HEADER_TIMEOUT_SECS", default_value_t = 5)]
     pub header_timeout_secs: u64,
+    /// The base URL consumers reach this server at (for example https://pay.example.com),
+    /// used in the links saldo hands out, such as the SCA page; default: http://<listen>.
+    #[arg(long = "public-url", env = "SALDO_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -109,6 +113,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         credentials,
         admin_token_sha256: Arc::new(admin),
         identity: Arc::new(crate::identity::TestIdentityProvider::default()),
+        public_url: args
+            .public_url
+            .as_deref()
+            .unwrap_or(&base_url)
+            .trim_end_matches('/')
+            .into(),
     };
     tracing::info!(listen = %base_url, database = %redact_url(&args.db.url), "saldo is serving");
     let header_timeout = std::time::Duration::from_secs(args.header_timeout_secs.max(1));

@@ -46,6 +46,9 @@ pub struct AppState {
     pub credentials: Arc<Credentials>,
     pub admin_token_sha256: Arc<[u8; 32]>,
     pub identity: Arc<dyn crate::identity::IdentityProvider>,
+    /// Where consumers reach this server, without a trailing slash: links handed to them are
+    /// built from it, never from a request's `Host` header (which a client chooses).
+    pub public_url: Arc<str>,
 }
 
 /// The whole HTTP surface.

@@ -355,6 +355,32 @@ async fn redirect(f: &Fixture, id: &str, return_url: &str) -> String {
         .to_string()
 }
 
+/// The link to the SCA page carries a one-time token: it is built from the configured
+/// public URL, never from the request's `Host` header, which the caller chooses.
+#[tokio::test]
+async fn the_sca_link_ignores_a_forged_host_header() {
+    let f = setup().await;
+    f.pre_auth("h1", "500", "Required").await;
+    let body = json!({"returnUrl": "https://shop.example/back", "redirectOptions": {}});
+    let r = f
+        .app
+        .request(
+            Method::POST,
+            &format!("{BASE}/authentications/h1/redirect"),
+            &[
+                ("authorization", &f.bearer),
+                ("content-type", "application/json"),
+                ("host", "evil.example"),
+                ("x-forwarded-proto", "https"),
+            ],
+            Some(&body.to_string()),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let url = r.json()["redirectUrl"].as_str().unwrap().to_string();
+    assert!(url.starts_with(&format!("{}/ledger/", f.app.url)), "{url}");
+}
+
 #[tokio::test]
 async fn the_sca_page_approves_or_declines_once() {
     let f = setup().await;

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -181,7 +181,6 @@ pub async fn get(
 pub async fn redirect(
     State(state): State<AppState>,
     merchant: Merchant,
-    headers: HeaderMap,
     Path((ledger, id)): Path<(String, String)>,
     body: Body,
 ) -> Result<Response, AtProblem> {
@@ -208,17 +207,9 @@ pub async fn redirect(
             l.start_sca(&auth_id, return_url, hash, now)
         })
         .await??;
-    let host = headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1:8080");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| *p == "https")
-        .unwrap_or("http");
     let url = format!(
-        "{scheme}://{host}/ledger/public-account-transaction/v1/sca/{}",
+        "{}/ledger/public-account-transaction/v1/sca/{}",
+        state.public_url,
         token.expose()
     );
     let body =

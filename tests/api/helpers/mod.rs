@@ -110,15 +110,16 @@ impl TestApp {
             OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap(),
         ));
         let engine = Engine::start(store.clone(), clock.clone()).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
         let state = AppState {
             engine: engine.clone(),
             credentials: Arc::new(Credentials::load(store, clock.clone()).unwrap()),
             admin_token_sha256: Arc::new(secret::sha256(ADMIN_TOKEN.as_bytes())),
             identity: Arc::new(saldo::identity::TestIdentityProvider::default()),
+            public_url: url.as_str().into(),
         };
         let router = app(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let served = router.clone();
         tokio::spawn(async move { axum::serve(listener, served).await.unwrap() });
         TestApp {
