@@ -40,6 +40,34 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// 60 s each), so that a 503 from here never hides a change that still lands.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(200);
 
+/// A read of the store failed. It is logged where it failed; each API answers it as its own
+/// 500, nothing having changed.
+#[derive(Debug)]
+pub struct Unread;
+
+/// Runs a read of the (synchronous) store on a blocking thread; a failure is logged with
+/// `what` and comes back as `Unread`.
+pub async fn read_store<T: Send + 'static>(
+    state: &AppState,
+    what: &'static str,
+    read: impl FnOnce(&dyn crate::store::Store) -> crate::store::StoreResult<T> + Send + 'static,
+) -> Result<T, Unread> {
+    let store = state.engine.store().clone();
+    let failed =
+        |e: &dyn std::fmt::Display| tracing::error!(error = %e, what, "a store read failed");
+    match tokio::task::spawn_blocking(move || read(&*store)).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => {
+            failed(&e);
+            Err(Unread)
+        }
+        Err(e) => {
+            failed(&e);
+            Err(Unread)
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Arc<Engine>,

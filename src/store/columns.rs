@@ -76,6 +76,32 @@ impl<T> Stored<T> {
         )
     }
 
+    /// ` ON CONFLICT (ledger_id, <key>) DO UPDATE SET <other columns>`, the same in both
+    /// stores' SQL; empty for append-only rows, whose key collision must stay an error.
+    pub fn on_conflict(&self) -> String {
+        if self.append_only {
+            return String::new();
+        }
+        let names: Vec<&str> = self.columns.iter().map(|(n, _)| *n).collect();
+        let updates: Vec<String> = names[self.key..]
+            .iter()
+            .map(|n| format!("{n} = excluded.{n}"))
+            .collect();
+        format!(
+            " ON CONFLICT (ledger_id, {}) DO UPDATE SET {}",
+            names[..self.key].join(", "),
+            updates.join(", ")
+        )
+    }
+
+    /// The ledger's highest first key column (the last id used), 0 without rows.
+    pub fn max_key(&self, ledger: &str) -> String {
+        format!(
+            "SELECT COALESCE(MAX({}), 0) FROM {} WHERE ledger_id = {ledger}",
+            self.columns[0].0, self.table
+        )
+    }
+
     /// Reads one row's cells back into a value.
     pub fn read(&self, cells: Vec<Cell>) -> Result<T, StoreError> {
         let mut cells = Cells {

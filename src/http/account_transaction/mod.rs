@@ -123,6 +123,12 @@ impl AtProblem {
     }
 }
 
+impl From<crate::http::Unread> for AtProblem {
+    fn from(_: crate::http::Unread) -> Self {
+        AtProblem::internal()
+    }
+}
+
 /// 404 for something API D names that is not a ledger's entity.
 fn not_found(what: &str) -> AtProblem {
     AtProblem(Problem::not_found(FLAVOR, format!("{what} not found")))

@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::{AtProblem, Merchant, not_found, sca, validation};
-use crate::http::AppState;
 use crate::http::body::Invalid;
 use crate::http::body::{self, BodyError, JsonBody};
 use crate::http::page::Page;
+use crate::http::{AppState, read_store};
 use crate::identity::IdentityStatus;
 use crate::ledger::Entity;
 use crate::ledger::{Application, Ledger, LedgerError, LedgerInfo};
@@ -315,16 +315,11 @@ pub async fn list(
     let page = Page::from_query(&query)?;
     // Everything acknowledged is committed, so the store lists it; the info renders it.
     let info = state.engine.read(meta.id, |l, _| (*l.info).clone()).await?;
-    let store = state.engine.store().clone();
     let (id, window) = (meta.id, (page.top, page.skip));
-    let (stored, total) =
-        tokio::task::spawn_blocking(move || store.records_page(id, "application", window))
-            .await
-            .map_err(|_| AtProblem::internal())?
-            .map_err(|e| {
-                tracing::error!(error = %e, "listing applications failed");
-                AtProblem::internal()
-            })?;
+    let (stored, total) = read_store(&state, "listing applications", move |s| {
+        s.records_page(id, "application", window)
+    })
+    .await?;
     let mut items = Vec::with_capacity(stored.len());
     for (key, json) in &stored {
         let application = Ledger::stored_application(key, json).map_err(|e| {

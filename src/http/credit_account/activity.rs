@@ -4,12 +4,10 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::{CaProblem, LedgerToken, Page, render, validation};
-use crate::http::AppState;
-use crate::http::problem::Problem;
+use crate::http::{AppState, read_store};
 use crate::ledger::Entity;
 use crate::ledger::{LedgerError, Transaction, TxnType, zone};
 use crate::store::TransactionQuery;
@@ -77,26 +75,10 @@ pub async fn transactions(
         limit: page.top,
         offset: page.skip,
     };
-    let store = state.engine.store().clone();
-    let (rows, total) = tokio::task::spawn_blocking(move || store.transactions_page(&q))
-        .await
-        .map_err(|_| {
-            CaProblem(Problem::new(
-                super::FLAVOR,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "fatal",
-                "Internal error",
-            ))
-        })?
-        .map_err(|e| {
-            tracing::error!(error = %e, "listing transactions failed");
-            CaProblem(Problem::new(
-                super::FLAVOR,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "fatal",
-                "Internal error",
-            ))
-        })?;
+    let (rows, total) = read_store(&state, "listing transactions", move |s| {
+        s.transactions_page(&q)
+    })
+    .await?;
     let mut filters = Vec::new();
     if let Some(d) = from {
         filters.push(("fromDate", d.to_string()));

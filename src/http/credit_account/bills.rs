@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 
 use super::document::{self, BillParty};
 use super::{CaProblem, FLAVOR, LedgerToken, Page, render, validation};
-use crate::http::AppState;
 use crate::http::problem::Problem;
+use crate::http::{AppState, read_store};
 use crate::ledger::Entity;
 use crate::ledger::{Account, Bill, BillType, Ledger, LedgerError, LedgerInfo};
 use crate::store::BillQuery;
@@ -114,7 +114,6 @@ pub async fn list(
             Ok::<_, LedgerError>((BillContext::of(l, a), a.id))
         })
         .await??;
-    let store = state.engine.store().clone();
     let q = BillQuery {
         ledger_id: meta.id,
         account_id,
@@ -122,10 +121,7 @@ pub async fn list(
         limit: page.top,
         offset: page.skip,
     };
-    let (bills, total) = tokio::task::spawn_blocking(move || store.bills_page(&q))
-        .await
-        .map_err(|e| fatal(e.to_string()))?
-        .map_err(|e| fatal(e.to_string()))?;
+    let (bills, total) = read_store(&state, "listing bills", move |s| s.bills_page(&q)).await?;
     let items = bills.iter().map(|b| bill(&cx, b)).collect();
     let mut filters = Vec::new();
     if let Some(open) = status {
@@ -133,16 +129,6 @@ pub async fn list(
     }
     let path = format!("{}/bills", render::account_path(&meta.ledger_no, &account));
     Ok(Json(page.list(&path, &filters, items, total)))
-}
-
-fn fatal(e: String) -> CaProblem {
-    tracing::error!(error = %e, "reading bills failed");
-    CaProblem(Problem::new(
-        FLAVOR,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "fatal",
-        "Internal error",
-    ))
 }
 
 pub async fn get(
@@ -187,12 +173,20 @@ pub async fn document(
         })
         .await??;
     let (b, account_no) = found;
-    let store = state.engine.store().clone();
     let (ledger_id, bill_no) = (meta.id, b.bill_no);
-    let txns = tokio::task::spawn_blocking(move || store.billed_transactions(ledger_id, bill_no))
-        .await
-        .map_err(|e| fatal(e.to_string()))?
-        .map_err(|e| fatal(e.to_string()))?;
+    let txns = read_store(&state, "reading a bill's transactions", move |s| {
+        s.billed_transactions(ledger_id, bill_no)
+    })
+    .await?;
+    let fatal = |e: String| {
+        tracing::error!(error = %e, "rendering a bill document failed");
+        CaProblem(Problem::new(
+            FLAVOR,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "fatal",
+            "Internal error",
+        ))
+    };
     let currency = meta.currency.clone();
     let pdf = tokio::task::spawn_blocking(move || {
         let party = BillParty {

@@ -57,6 +57,15 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug)]
 pub struct CaProblem(pub Problem);
 
+impl From<crate::http::Unread> for CaProblem {
+    fn from(_: crate::http::Unread) -> Self {
+        CaProblem(Problem::from_engine(
+            FLAVOR,
+            crate::engine::EngineError::Internal,
+        ))
+    }
+}
+
 impl IntoResponse for CaProblem {
     fn into_response(self) -> Response {
         self.0.into_response()

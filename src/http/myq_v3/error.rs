@@ -15,6 +15,12 @@ pub struct V3Error {
     pub message: String,
 }
 
+impl From<crate::http::Unread> for V3Error {
+    fn from(_: crate::http::Unread) -> Self {
+        V3Error::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error")
+    }
+}
+
 impl V3Error {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
         V3Error {

@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::{V3Client, V3Error, page, path_id};
-use crate::http::AppState;
 use crate::http::body::{self, BodyError, JsonBody};
+use crate::http::{AppState, read_store};
 use crate::ledger::{RECHARGE_PROVIDERS, RechargePayment, zone};
 use crate::money::Amount;
 use crate::store::RechargeQuery;
@@ -200,14 +200,10 @@ pub async fn list(
         limit,
         offset,
     };
-    let store = state.engine.store().clone();
-    let (payments, count) = tokio::task::spawn_blocking(move || store.recharge_payments(&query))
-        .await
-        .map_err(|_| V3Error::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error"))?
-        .map_err(|e| {
-            tracing::error!(error = %e, "listing recharge payments failed");
-            V3Error::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error")
-        })?;
+    let (payments, count) = read_store(&state, "listing recharge payments", move |s| {
+        s.recharge_payments(&query)
+    })
+    .await?;
     let scale = client.ledger.scale;
     let payments: Vec<Value> = payments
         .iter()

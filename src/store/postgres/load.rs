@@ -68,19 +68,25 @@ fn among<K: Clone + ToSql + Sync + Send + 'static>(
 
 pub(super) async fn snapshot(c: &ClientWrapper, ledger_id: i64) -> StoreResult<Snapshot> {
     let id = [&ledger_id as &(dyn ToSql + Sync)];
-    let counters = c.query_one(
-        "SELECT version,
-             (SELECT COALESCE(MAX(id), 0) FROM customers WHERE ledger_id = $1),
-             (SELECT COALESCE(MAX(id), 0) FROM accounts WHERE ledger_id = $1),
-             (SELECT COALESCE(MAX(id), 0) FROM holds WHERE ledger_id = $1),
-             (SELECT COALESCE(MAX(id), 0) FROM transactions WHERE ledger_id = $1),
-             (SELECT COALESCE(MAX(id), 0) FROM myq_sessions WHERE ledger_id = $1),
-             (SELECT COALESCE(MAX(id), 0) FROM myq_payments WHERE ledger_id = $1),
-             (SELECT COALESCE(MAX(id), 0) FROM recharge_payments WHERE ledger_id = $1),
-             (SELECT COALESCE(MAX(bill_no), 0) FROM bills WHERE ledger_id = $1)
-         FROM ledgers WHERE id = $1",
-        &id,
+    // The last id of each kind, in the order `max_ids` takes them below.
+    let maxima: Vec<String> = [
+        CUSTOMERS.max_key("$1"),
+        ACCOUNTS.max_key("$1"),
+        HOLDS.max_key("$1"),
+        TRANSACTIONS.max_key("$1"),
+        SESSIONS.max_key("$1"),
+        PAYMENTS.max_key("$1"),
+        RECHARGES.max_key("$1"),
+        BILLS.max_key("$1"),
+    ]
+    .iter()
+    .map(|sql| format!("({sql})"))
+    .collect();
+    let sql = format!(
+        "SELECT version, {} FROM ledgers WHERE id = $1",
+        maxima.join(", ")
     );
+    let counters = c.query_one(&sql, &id);
     let (max, mut snap) = tokio::try_join!(
         async { Ok::<_, StoreError>(counters.await?) },
         self::rows_of(c, ledger_id, Scope::Whole)

@@ -44,19 +44,7 @@ fn upsert<'a, T: 'a>(
         .enumerate()
         .map(|(i, (_, ty))| format!("${}::{}[]", i + 2, cells::sql_type(*ty)))
         .collect();
-    let conflict = if stored.append_only {
-        String::new()
-    } else {
-        let updates: Vec<String> = names[stored.key..]
-            .iter()
-            .map(|n| format!("{n} = EXCLUDED.{n}"))
-            .collect();
-        format!(
-            " ON CONFLICT (ledger_id, {}) DO UPDATE SET {}",
-            names[..stored.key].join(", "),
-            updates.join(", ")
-        )
-    };
+    let conflict = stored.on_conflict();
     let mut params: Vec<Param> = vec![Box::new(ledger_id)];
     params.extend(cells::arrays(stored.columns, rows));
     Some(Write {

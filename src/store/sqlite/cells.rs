@@ -56,20 +56,7 @@ pub(super) fn write<'a, T: 'a>(
         .collect();
     // An upsert updates the row where it is: `INSERT OR REPLACE` would delete it and insert
     // it again, rewriting every index entry of the row, changed or not.
-    let conflict = if stored.append_only {
-        String::new()
-    } else {
-        let names: Vec<&str> = stored.columns.iter().map(|(n, _)| *n).collect();
-        let updates: Vec<String> = names[stored.key..]
-            .iter()
-            .map(|n| format!("{n} = excluded.{n}"))
-            .collect();
-        format!(
-            " ON CONFLICT (ledger_id, {}) DO UPDATE SET {}",
-            names[..stored.key].join(", "),
-            updates.join(", ")
-        )
-    };
+    let conflict = stored.on_conflict();
     let sql = format!(
         "INSERT INTO {} (ledger_id, {}) VALUES ({}){conflict}",
         stored.table,

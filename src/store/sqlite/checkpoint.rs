@@ -47,14 +47,8 @@ fn run(conn: &Connection, stop: &(Mutex<bool>, Condvar)) {
             .wait_timeout(stopped, EVERY)
             .unwrap_or_else(|p| p.into_inner())
             .0;
-        // (busy, WAL frames, frames copied): a busy or failed round is tried again later.
-        let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        });
+        // A busy round (a reader holds old frames) copies what it can; the next one the rest.
+        let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
         if let Err(e) = done {
             tracing::warn!(error = %e, "a WAL checkpoint failed; trying again");
         }

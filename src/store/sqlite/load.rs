@@ -69,23 +69,18 @@ pub(super) fn snapshot(tx: &Connection, ledger_id: i64) -> StoreResult<Snapshot>
         [ledger_id],
         |r| r.get(0),
     )?;
-    let max = |table: &str| -> rusqlite::Result<i64> {
-        let id = if table == "bills" { "bill_no" } else { "id" };
-        tx.query_row(
-            &format!("SELECT COALESCE(MAX({id}), 0) FROM {table} WHERE ledger_id = ?1"),
-            [ledger_id],
-            |r| r.get(0),
-        )
+    let max = |stored_max: String| -> rusqlite::Result<i64> {
+        tx.query_row(&stored_max, [ledger_id], |r| r.get(0))
     };
     snap.max_ids = Counters {
-        customer: max("customers")?,
-        account: max("accounts")?,
-        hold: max("holds")?,
-        transaction: max("transactions")?,
-        session: max("myq_sessions")?,
-        payment: max("myq_payments")?,
-        recharge: max("recharge_payments")?,
-        bill: max("bills")?,
+        customer: max(CUSTOMERS.max_key("?1"))?,
+        account: max(ACCOUNTS.max_key("?1"))?,
+        hold: max(HOLDS.max_key("?1"))?,
+        transaction: max(TRANSACTIONS.max_key("?1"))?,
+        session: max(SESSIONS.max_key("?1"))?,
+        payment: max(PAYMENTS.max_key("?1"))?,
+        recharge: max(RECHARGES.max_key("?1"))?,
+        bill: max(BILLS.max_key("?1"))?,
         // Card order is derived from the loaded cards on restore.
         ..Counters::default()
     };
