@@ -142,13 +142,11 @@ impl Ledger {
         split_id: &str,
         capture_id: &str,
     ) -> Result<Option<Cow<'_, super::Capture>>, LedgerError> {
-        let capture = match self.captures.get(capture_id) {
+        let key = super::capture_key(split_id, capture_id);
+        Ok(match self.captures.get(&key) {
             Some(c) => Some(Cow::Borrowed(c)),
-            None => self
-                .archived(Resource::Capture, capture_id)?
-                .map(Cow::Owned),
-        };
-        Ok(capture.filter(|c| c.split_id == split_id))
+            None => self.archived(Resource::Capture, &key)?.map(Cow::Owned),
+        })
     }
 
     /// A session's status and account, held (open, or ended in this batch) or stored.

@@ -13,8 +13,9 @@ impl Ledger {
         req: CaptureRequest,
         now: OffsetDateTime,
     ) -> Result<Capture, LedgerError> {
-        self.fault_in(Resource::Capture, capture_id)?;
-        if self.captures.contains_key(capture_id) {
+        let key = capture_key(split_id, capture_id);
+        self.fault_in(Resource::Capture, &key)?;
+        if self.captures.contains_key(&key) {
             return Err(LedgerError::DuplicateId(
                 Entity::Capture,
                 capture_id.to_string(),
@@ -61,7 +62,7 @@ impl Ledger {
             created_at: now,
             request_sha256: None,
         };
-        self.captures.insert(capture.id.clone(), capture.clone());
+        self.captures.insert(key, capture.clone());
         Ok(capture)
     }
 
@@ -72,12 +73,8 @@ impl Ledger {
         capture_id: &str,
         reversal_id: &str,
     ) -> Option<&Reversal> {
-        self.captures
-            .get(capture_id)
-            .filter(|c| c.split_id == split_id)?;
         self.reversals
-            .get(reversal_id)
-            .filter(|r| r.capture_id == capture_id)
+            .get(&reversal_key(split_id, capture_id, reversal_id))
     }
 
     pub fn reverse(
@@ -89,10 +86,12 @@ impl Ledger {
         seller_transaction_id: String,
         now: OffsetDateTime,
     ) -> Result<Reversal, LedgerError> {
-        self.fault_in(Resource::Reversal, reversal_id)?;
-        self.fault_in(Resource::Capture, capture_id)?;
+        let key = reversal_key(split_id, capture_id, reversal_id);
+        let of_capture = capture_key(split_id, capture_id);
+        self.fault_in(Resource::Reversal, &key)?;
+        self.fault_in(Resource::Capture, &of_capture)?;
         self.fault_in(Resource::Split, split_id)?;
-        if self.reversals.contains_key(reversal_id) {
+        if self.reversals.contains_key(&key) {
             return Err(LedgerError::DuplicateId(
                 Entity::Reversal,
                 reversal_id.to_string(),
@@ -100,8 +99,7 @@ impl Ledger {
         }
         let capture = self
             .captures
-            .get(capture_id)
-            .filter(|c| c.split_id == split_id)
+            .get(&of_capture)
             .ok_or(LedgerError::NotFound(Entity::Capture))?
             .clone();
         if amount <= Amount::ZERO {
@@ -124,7 +122,7 @@ impl Ledger {
         };
         self.post(posting, now)?;
         self.captures
-            .get_mut(capture_id)
+            .get_mut(&of_capture)
             .expect("found above")
             .reversed = capture.reversed.checked_add(amount)?;
         let reversal = Reversal {
@@ -135,7 +133,7 @@ impl Ledger {
             created_at: now,
             request_sha256: None,
         };
-        self.reversals.insert(reversal.id.clone(), reversal.clone());
+        self.reversals.insert(key, reversal.clone());
         Ok(reversal)
     }
 

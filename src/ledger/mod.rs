@@ -38,7 +38,7 @@ pub use error::{Entity, Expected, Identity, LedgerError, Quantity, RecurringRule
 pub use model::*;
 pub use myq::Identification;
 pub use onboarding::Application;
-pub use records::Resource;
+pub use records::{Resource, capture_key, reversal_key};
 pub use settings::{RECHARGE_PROVIDERS, SettingError, Settings};
 pub use users::UserFilter;
 

@@ -37,6 +37,17 @@ impl Resource {
     }
 }
 
+/// The key of a capture: its id is the client's, unique only under its split authorization.
+/// Client ids hold no `/` (the API refuses them), so the key is unambiguous.
+pub fn capture_key(split_id: &str, capture_id: &str) -> String {
+    format!("{split_id}/{capture_id}")
+}
+
+/// The key of a reversal: its id is unique only under its capture.
+pub fn reversal_key(split_id: &str, capture_id: &str, reversal_id: &str) -> String {
+    format!("{split_id}/{capture_id}/{reversal_id}")
+}
+
 /// The format of stored records this saldo writes. Records without `v` predate it and read as
 /// format 1; a later format is refused by name rather than misread.
 const RECORD_FORMAT: u32 = 1;

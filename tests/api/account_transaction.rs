@@ -333,12 +333,71 @@ async fn a_retry_gets_the_resource_as_it_is_now_and_numbers_compare_by_value() {
     // A capture id names a capture only under its own split authorization.
     f.pre_auth("n2", "10", "None").await;
     assert_eq!(f.split("n2s", "n2").await.status, 201);
-    let elsewhere = f.capture("n2s", "n1c", "100").await;
-    assert_ne!(
+    let elsewhere = f.capture("n2s", "n1c", "10").await;
+    assert_eq!(
         elsewhere.status, 201,
-        "not n1s's capture: {}",
+        "another split's own n1c: {}",
         elsewhere.text
     );
+    assert_eq!(elsewhere.json()["totalAmount"], dec("10.00"));
+    let first = f
+        .get(&format!("{BASE}/split-authorizations/n1s/captures/n1c"))
+        .await;
+    assert_eq!(
+        first["totalAmount"],
+        dec("100.00"),
+        "n1s's n1c is untouched"
+    );
+}
+
+#[tokio::test]
+async fn ids_are_unique_under_their_parent_and_unknown_parents_are_404() {
+    let f = setup().await;
+    for n in ["1", "2"] {
+        f.pre_auth(&format!("p{n}"), "100", "None").await;
+        assert_eq!(
+            f.split(&format!("s{n}"), &format!("p{n}")).await.status,
+            201
+        );
+        let c = f.capture(&format!("s{n}"), "c1", "50").await;
+        assert_eq!(c.status, 201, "capture c1 under s{n}: {}", c.text);
+        let r = f
+            .post(
+                &format!("{BASE}/split-authorizations/s{n}/captures/c1/reversals/r1"),
+                json!({"reversalId": "r1", "currency": "SEK", "amount": dec("5"), "sellerTransactionId": "t"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "reversal r1 under s{n}/c1: {}", r.text);
+    }
+    assert_eq!(
+        f.get(A1).await["totalBalance"],
+        dec("-90.00"),
+        "two captures, two reversals"
+    );
+
+    let unknown_split = f.capture("nope", "c1", "1").await;
+    assert_eq!(unknown_split.status, 404, "{}", unknown_split.text);
+    unknown_split.problem(T, "not-found");
+    let unknown_capture = f
+        .post(
+            &format!("{BASE}/split-authorizations/s1/captures/c9/reversals/r1"),
+            json!({"reversalId": "r1", "currency": "SEK", "amount": dec("1"), "sellerTransactionId": "t"}),
+        )
+        .await;
+    assert_eq!(unknown_capture.status, 404, "{}", unknown_capture.text);
+    let reversal = f
+        .get(&format!("{BASE}/split-authorizations/s2/captures/c1"))
+        .await;
+    assert_eq!(reversal["reversedAmount"], dec("5.00"));
+
+    let slash = f
+        .post(
+            &format!("{BASE}/split-authorizations/s1/captures/a%2Fb"),
+            json!({"captureId": "a/b"}),
+        )
+        .await;
+    assert_eq!(slash.status, 400, "{}", slash.text);
+    assert!(slash.text.contains("captureId"), "{}", slash.text);
 }
 
 async fn redirect(f: &Fixture, id: &str, return_url: &str) -> String {

@@ -251,6 +251,127 @@ async fn stored_answers_of_an_older_version_become_request_hashes() {
     assert_eq!(left, 0, "no stored answers remain");
 }
 
+/// A database written when capture and reversal ids were unique across the ledger is migrated:
+/// each capture moves under its split authorization and each reversal under its capture, and
+/// the stored resources are still found, retried and refused as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn captures_and_reversals_of_an_older_version_move_under_their_parent() {
+    let test_db = TestDb::new();
+    let db = test_db.url.clone();
+    let server = Server::start(&db, free_port(), Some(TOKEN)).await;
+    let setup = Setup::ledger("501")
+        .customer("C1", json!({}), "1000")
+        .account_no("A1")
+        .ledger_bearer();
+    let bearer = setup.provision(&server.admin(), &server.url).await.bearer;
+    const BASE: &str = "/ledger/account-transaction/v1/501";
+    let send = |url: String, method: Method, path: String, body: Option<Value>| {
+        let bearer = bearer.clone();
+        async move {
+            let mut request = reqwest::Client::new()
+                .request(method, format!("{url}{BASE}{path}"))
+                .header("authorization", bearer);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let r = request.send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let reversal =
+        json!({"reversalId": "r1", "currency": "SEK", "amount": 10, "sellerTransactionId": "t"});
+    let steps = [
+        (
+            "/authentications/m1",
+            json!({"customer": {"customerNo": "C1"}, "sellerNo": "S",
+            "authorizationAmount": 300, "currency": "SEK", "assesment": {"scaStatus": "Exempted"}}),
+        ),
+        (
+            "/split-authorizations/s1",
+            json!({"splitAuthorizationId": "s1", "preAuthorizationId": "m1"}),
+        ),
+        (
+            "/split-authorizations/s1/captures/c1",
+            json!({"captureId": "c1", "sellerTransactionId": "t",
+            "currency": "SEK", "monthlyBillingAmount": 0, "months": 0, "totalAmount": 100, "productName": "P"}),
+        ),
+        (
+            "/split-authorizations/s1/captures/c1/reversals/r1",
+            reversal.clone(),
+        ),
+    ];
+    for (path, body) in steps {
+        let (status, text) = send(server.url.clone(), Method::POST, path.into(), Some(body)).await;
+        assert_eq!(status, 201, "{path}: {text}");
+    }
+    server.kill9();
+
+    // Back to the keys and schema version of the older saldo.
+    let (capture_id, reversal_id, version_back) = if crate::helpers::on_postgres() {
+        (
+            "split_part(key, '/', 2)",
+            "split_part(key, '/', 3)",
+            "DELETE FROM saldo_migrations WHERE version >= 10",
+        )
+    } else {
+        (
+            "substr(key, instr(key, '/') + 1)",
+            "substr(substr(key, instr(key, '/') + 1), instr(substr(key, instr(key, '/') + 1), '/') + 1)",
+            "PRAGMA user_version = 15",
+        )
+    };
+    test_db.execute(&format!(
+        "UPDATE records SET key = {capture_id} WHERE kind = 'capture'"
+    ));
+    test_db.execute(&format!(
+        "UPDATE records SET key = {reversal_id} WHERE kind = 'reversal'"
+    ));
+    assert_eq!(
+        test_db.count("records WHERE key IN ('c1', 'r1')"),
+        2,
+        "old keys in place"
+    );
+    test_db.execute(version_back);
+
+    let server = Server::start(&db, free_port(), Some(TOKEN)).await;
+    let (status, text) = send(
+        server.url.clone(),
+        Method::GET,
+        "/split-authorizations/s1/captures/c1".into(),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("\"reversedAmount\":10.00"), "{text}");
+    let retry = "/split-authorizations/s1/captures/c1/reversals/r1".to_string();
+    let (status, text) = send(
+        server.url.clone(),
+        Method::POST,
+        retry.clone(),
+        Some(reversal),
+    )
+    .await;
+    assert_eq!(status, 201, "the same reversal is still a retry: {text}");
+    let other =
+        json!({"reversalId": "r1", "currency": "SEK", "amount": 11, "sellerTransactionId": "t"});
+    let (status, text) = send(server.url.clone(), Method::POST, retry, Some(other)).await;
+    assert_eq!(status, 409, "another body is still a conflict: {text}");
+    assert_eq!(
+        test_db.count("records WHERE key IN ('c1', 'r1')"),
+        0,
+        "keys migrated"
+    );
+    let account = server
+        .admin()
+        .ok(Method::GET, "/ledgers/501/accounts/A1", None)
+        .await;
+    assert_eq!(
+        account["totalBalance"].to_string(),
+        "-90.00",
+        "reversed once"
+    );
+}
+
 /// Kiosks topping up through API B while the server is killed: every recharge whose commit
 /// was acknowledged is posted after the restart, once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -250,6 +250,15 @@ where
     Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
 }
 
+/// A client-chosen id from the path: it becomes part of its children's keys, so it may not
+/// hold the `/` that separates them (a `%2F` in the path would put one there).
+fn client_id(field: &str, id: &str) -> Result<(), AtProblem> {
+    if id.is_empty() || id.chars().count() > 64 || id.contains('/') {
+        return Err(validation(field, "must be 1 to 64 characters without '/'"));
+    }
+    Ok(())
+}
+
 fn validation(field: &str, rule: impl Into<String>) -> AtProblem {
     AtProblem(Problem::validation(FLAVOR, field, rule))
 }

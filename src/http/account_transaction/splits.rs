@@ -13,7 +13,7 @@ use crate::http::credit_account::render::account_path;
 use crate::ledger::Entity;
 use crate::ledger::{
     Capture, CaptureRequest, Ledger, LedgerError, Resource, Reversal, SplitAuthorization,
-    SplitStatus, zone,
+    SplitStatus, capture_key, reversal_key, zone,
 };
 use crate::money::Amount;
 
@@ -76,6 +76,7 @@ fn render_capture(l: &Ledger, c: &Capture) -> Value {
 
 /// The body's `field`, if present, must repeat the id in the path.
 fn same_id(body: &Value, field: &str, id: &str) -> Result<(), AtProblem> {
+    super::client_id(field, id)?;
     match body::opt_string(body, field, 64)? {
         Some(v) if v != id => Err(validation(field, "must be the id in the path")),
         _ => Ok(()),
@@ -177,7 +178,7 @@ pub async fn capture(
     once(
         &state,
         meta.id,
-        (Resource::Capture, capture_id.clone()),
+        (Resource::Capture, capture_key(&id, &capture_id)),
         &body,
         move |l, _| Ok(l.capture_of(&split, &known)?.map(|c| render_capture(l, &c))),
         move |l, now| {
@@ -221,10 +222,12 @@ pub async fn reverse(
     once(
         &state,
         meta.id,
-        (Resource::Reversal, reversal_id.clone()),
+        (
+            Resource::Reversal,
+            reversal_key(&id, &capture_id, &reversal_id),
+        ),
         &body,
         move |l, _| {
-            l.fault_in(Resource::Capture, &capture)?;
             Ok(l.reversal_of(&split, &capture, &known)
                 .map(|r| render_reversal(l, &split, r)))
         },

@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0007_batch_log.sql"),
     include_str!("../../../migrations/postgres/0008_decided_applications.sql"),
     include_str!("../../../migrations/postgres/0009_open_bills.sql"),
+    include_str!("../../../migrations/postgres/0010_ids_under_parent.sql"),
 ];
 
 /// Connections a process keeps at most: one per writer mid-batch, plus readers.

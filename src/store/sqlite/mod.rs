@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0013_live_indexes.sql"),
     include_str!("../../../migrations/sqlite/0014_decided_applications.sql"),
     include_str!("../../../migrations/sqlite/0015_open_bills.sql"),
+    include_str!("../../../migrations/sqlite/0016_ids_under_parent.sql"),
 ];
 
 pub struct SqliteStore {
