@@ -336,9 +336,11 @@ async fn run_client(
                 // Client-chosen ids: unique per client and iteration (and per run, by ledger).
                 let id = format!("{}-{iteration}", client.user["client"]);
                 let pre_auth = json!({
-                    "customer": {"customerNo": client.user["customerNo"]},
-                    "sellerNo": "bench", "authorizationAmount": 100, "currency": "SEK",
-                    "assesment": {"scaStatus": "Exempted"},
+                    "@id": "", "customer": {"nationalConsumerIdentifier": {"value": "", "countryCode": ""},
+                        "email": "", "msisdn": "", "customerNo": client.user["customerNo"]},
+                    "sellerNo": "bench", "sellerReferenceId": "", "profileName": "",
+                    "authorizationAmount": 100, "currency": "SEK", "externalReference": "",
+                    "assesment": {"assessmentUrl": "", "scaStatus": "Exempted"},
                 });
                 let path = format!("{base}/authentications/p{id}");
                 if timed!(0, client.call(Method::POST, &path, Some(pre_auth))).is_none() {

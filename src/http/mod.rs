@@ -11,9 +11,11 @@ pub mod metrics;
 mod myq_external;
 mod myq_v3;
 mod national_id;
+mod openapi;
 mod page;
 mod problem;
 mod reason;
+pub mod wire;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -88,6 +90,7 @@ pub fn app(state: AppState) -> Router {
         .merge(credit_account::router())
         .merge(account_transaction::router())
         .merge(admin::router())
+        .merge(openapi::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::render))

@@ -4,7 +4,10 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::engine::{EngineError, LedgerMeta};
 use crate::http::body::{BodyError, Invalid};
@@ -149,24 +152,21 @@ impl IntoResponse for Problem {
         } else {
             tracing::info!(instance = %instance, status = self.status.as_u16(), code = self.code, detail = %self.detail, problems = ?self.problems, "problem");
         }
-        let problems: Vec<Value> = self
+        let problems = self
             .problems
             .iter()
-            .map(|(field, rule)| {
-                let mut entry = Map::new();
-                entry.insert(field.clone(), Value::String(rule.clone()));
-                Value::Object(entry)
-            })
+            .map(|(field, rule)| BTreeMap::from([(field.clone(), rule.clone())]))
             .collect();
-        let body = json!({
-            "Type": self.flavor.type_of(self.code),
-            "Title": self.title(),
-            "Status": self.status.as_u16(),
-            "Instance": instance,
-            "Detail": self.detail,
-            "Problems": problems,
-        });
-        let mut response = (self.status, body.to_string()).into_response();
+        let body = ProblemBody {
+            kind: self.flavor.type_of(self.code),
+            title: self.title(),
+            status: self.status.as_u16(),
+            instance,
+            detail: self.detail.clone(),
+            problems,
+        };
+        let body = serde_json::to_string(&body).expect("problems serialize");
+        let mut response = (self.status, body).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
@@ -179,6 +179,27 @@ impl IntoResponse for Problem {
         }
         response
     }
+}
+
+/// A problem as APIs C and D send it (`application/problem+json`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemBody {
+    /// `ledger/credit-account/v1/problems/<code>` (API C) or
+    /// `ledger.account-transaction.<code>` (API D).
+    #[serde(rename = "Type")]
+    pub kind: String,
+    #[serde(rename = "Title")]
+    pub title: &'static str,
+    #[serde(rename = "Status")]
+    pub status: u16,
+    /// Logged with the cause: quote it to support.
+    #[serde(rename = "Instance")]
+    pub instance: String,
+    #[serde(rename = "Detail")]
+    pub detail: String,
+    /// One `{"<field path>": "<rule it broke>"}` per problem of a validation error.
+    #[serde(rename = "Problems")]
+    pub problems: Vec<BTreeMap<String, String>>,
 }
 
 /// A problem for an error that left the router without a body (404 route, 405, 413…).

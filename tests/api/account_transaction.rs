@@ -43,7 +43,7 @@ impl Fixture {
 
 pub(crate) fn pre_auth_body(amount: &str, sca: &str) -> Value {
     json!({
-        "customer": {"nationalConsumerIdentifier": {"value": "19121212-1212", "countryCode": "SE"},
+        "@id": "", "customer": {"nationalConsumerIdentifier": {"value": "19121212-1212", "countryCode": "SE"},
                      "email": "alice@example.com", "msisdn": "+46701234567", "customerNo": "C1"},
         "sellerNo": "S-77", "sellerReferenceId": "order-9", "profileName": "standard",
         "authorizationAmount": dec(amount), "currency": "SEK", "externalReference": "ext-1",
@@ -118,10 +118,7 @@ async fn pre_authorizations_decide_on_sca() {
     // The other spelling, and identification by national id alone.
     let mut body = pre_auth_body("10", "Required");
     body["assessment"] = body.as_object_mut().unwrap().remove("assesment").unwrap();
-    body["customer"]
-        .as_object_mut()
-        .unwrap()
-        .remove("customerNo");
+    body["customer"]["customerNo"] = json!("");
     let r = f.post(&format!("{BASE}/authentications/a5"), body).await;
     assert_eq!(
         (r.status, r.json()["status"].clone()),
@@ -161,57 +158,159 @@ async fn credit_checks_and_bad_input_are_refused() {
             .contains("Insufficient credit")
     );
     let mut stranger = pre_auth_body("10", "None");
-    stranger["customer"] = json!({"customerNo": "nobody"});
+    stranger["customer"]["customerNo"] = json!("nobody");
+    stranger["customer"]["nationalConsumerIdentifier"]["value"] = json!("");
     let r = f
         .post(&format!("{BASE}/authentications/s1"), stranger)
         .await;
-    assert_eq!(r.status, 422);
+    assert_eq!(r.status, 422, "{}", r.text);
     r.problem(T, "credit-check-rejected");
-    for (patch, field) in [
-        (json!({"sellerNo": null}), "sellerNo"),
-        (json!({"authorizationAmount": 0}), "authorizationAmount"),
-        (json!({"authorizationAmount": "ten"}), "authorizationAmount"),
-        (json!({"currency": "EUR"}), "currency"),
+    const NCI: &str = "/customer/nationalConsumerIdentifier";
+    for (pointer, value, field) in [
+        ("/sellerNo", json!(null), "sellerNo"),
+        ("/sellerNo", json!(""), "sellerNo"),
+        ("/authorizationAmount", json!(0), "authorizationAmount"),
+        ("/authorizationAmount", json!("ten"), "authorizationAmount"),
+        ("/currency", json!("EUR"), "currency"),
         (
-            json!({"customer": {"nationalConsumerIdentifier": {"value": "19121212-1213", "countryCode": "SE"}}}),
-            "customer.nationalConsumerIdentifier.value",
-        ),
-        (json!({"customer": {}}), "customer"),
-        (
-            json!({"customer": {"nationalConsumerIdentifier": {"value": "121212-0008", "countryCode": "SE"}}}),
-            "customer.nationalConsumerIdentifier.value",
-        ),
-        (
-            json!({"customer": {"nationalConsumerIdentifier": {"value": "19121212+1212", "countryCode": "SE"}}}),
+            &format!("{NCI}/value"),
+            json!("19121212-1213"),
             "customer.nationalConsumerIdentifier.value",
         ),
         (
-            json!({"customer": {"nationalConsumerIdentifier": {"value": "X1", "countryCode": "ZQ"}}}),
+            &format!("{NCI}/value"),
+            json!("121212-0008"),
+            "customer.nationalConsumerIdentifier.value",
+        ),
+        (
+            &format!("{NCI}/value"),
+            json!("19121212+1212"),
+            "customer.nationalConsumerIdentifier.value",
+        ),
+        (
+            &format!("{NCI}/countryCode"),
+            json!("ZQ"),
             "customer.nationalConsumerIdentifier.countryCode",
         ),
         (
-            json!({"assesment": {"scaStatus": "garbage"}}),
-            "assesment.scaStatus",
+            "/customer",
+            json!({}),
+            "customer.nationalConsumerIdentifier",
         ),
         (
-            json!({"assesment": {"scaStatus": 1}}),
+            "/assesment/scaStatus",
+            json!("garbage"),
             "assesment.scaStatus",
         ),
+        ("/assesment/scaStatus", json!(1), "assesment.scaStatus"),
+        ("/customer/email", json!(5), "customer.email"),
     ] {
         let mut body = pre_auth_body("10", "None");
-        for (k, v) in patch.as_object().unwrap() {
-            body[k] = v.clone();
-        }
+        *body.pointer_mut(pointer).unwrap() = value.clone();
         let r = f.post(&format!("{BASE}/authentications/v1"), body).await;
-        assert_eq!(r.status, 400, "{patch}");
+        assert_eq!(r.status, 400, "{pointer} = {value}: {}", r.text);
         assert!(
             r.problem(T, "validation")["Problems"][0]
                 .get(field)
                 .is_some(),
-            "{patch}: {}",
+            "{pointer} = {value}: {}",
             r.text
         );
     }
+    let mut nobody = pre_auth_body("10", "None");
+    nobody["customer"]["customerNo"] = json!("");
+    nobody["customer"]["nationalConsumerIdentifier"]["value"] = json!("");
+    let r = f.post(&format!("{BASE}/authentications/v1"), nobody).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(
+        r.text
+            .contains("needs customerNo or nationalConsumerIdentifier"),
+        "{}",
+        r.text
+    );
+}
+
+/// Every field seed 004 marks required is required: each one left out is a 400 naming it,
+/// and nothing is created.
+#[tokio::test]
+async fn every_field_the_seed_requires_is_required() {
+    let f = setup().await;
+    let required = [
+        (
+            "/authentications/r1",
+            pre_auth_body("10", "None"),
+            vec![
+                "@id",
+                "customer",
+                "customer.nationalConsumerIdentifier",
+                "customer.nationalConsumerIdentifier.value",
+                "customer.nationalConsumerIdentifier.countryCode",
+                "customer.email",
+                "customer.msisdn",
+                "customer.customerNo",
+                "sellerNo",
+                "sellerReferenceId",
+                "profileName",
+                "authorizationAmount",
+                "currency",
+                "externalReference",
+                "assesment",
+                "assesment.assessmentUrl",
+                "assesment.scaStatus",
+            ],
+        ),
+        (
+            "/split-authorizations/s1",
+            json!({"splitAuthorizationId": "s1", "preAuthorizationId": "a1"}),
+            vec!["splitAuthorizationId", "preAuthorizationId"],
+        ),
+        (
+            "/split-authorizations/s1/captures/c1",
+            capture_body("c1", "5", 0, "0"),
+            vec![
+                "captureId",
+                "sellerTransactionId",
+                "currency",
+                "monthlyBillingAmount",
+                "months",
+                "totalAmount",
+                "productName",
+            ],
+        ),
+        (
+            "/split-authorizations/s1/captures/c1/reversals/r1",
+            json!({"reversalId": "r1", "currency": "SEK", "amount": 1, "sellerTransactionId": "t"}),
+            vec!["reversalId", "currency", "amount", "sellerTransactionId"],
+        ),
+    ];
+    f.pre_auth("a1", "100", "None").await;
+    for (path, body, fields) in required {
+        for field in fields {
+            let mut partial = body.clone();
+            let (parent, name) = match field.rsplit_once('.') {
+                Some((parent, name)) => (format!("/{}", parent.replace('.', "/")), name),
+                None => (String::new(), field),
+            };
+            partial
+                .pointer_mut(&parent)
+                .unwrap()
+                .as_object_mut()
+                .unwrap()
+                .remove(name);
+            let r = f.post(&format!("{BASE}{path}"), partial).await;
+            assert_eq!(r.status, 400, "{path} without {field}: {}", r.text);
+            let problem = r.problem(T, "validation");
+            assert_eq!(
+                problem["Problems"][0][field], "is required",
+                "{path}: {}",
+                r.text
+            );
+        }
+    }
+    let r = f
+        .call(Method::GET, &format!("{BASE}/authentications/r1"), None)
+        .await;
+    assert_eq!(r.status, 404, "nothing was created: {}", r.text);
 }
 
 #[tokio::test]
@@ -393,7 +492,7 @@ async fn ids_are_unique_under_their_parent_and_unknown_parents_are_404() {
     let slash = f
         .post(
             &format!("{BASE}/split-authorizations/s1/captures/a%2Fb"),
-            json!({"captureId": "a/b"}),
+            capture_body("a/b", "1", 0, "0"),
         )
         .await;
     assert_eq!(slash.status, 400, "{}", slash.text);
@@ -420,7 +519,7 @@ async fn redirect(f: &Fixture, id: &str, return_url: &str) -> String {
 async fn the_sca_link_ignores_a_forged_host_header() {
     let f = setup().await;
     f.pre_auth("h1", "500", "Required").await;
-    let body = json!({"returnUrl": "https://shop.example/back", "redirectOptions": {}});
+    let body = json!({"returnUrl": "https://shop.example/back", "redirectOptions": {"nativeAppSwitchingUrl": "", "autostartAction": "", "languageCode": "en"}});
     let r = f
         .app
         .request(
@@ -498,7 +597,7 @@ async fn the_sca_page_approves_or_declines_once() {
     let r = f
         .post(
             &format!("{BASE}/authentications/big/redirect"),
-            json!({"returnUrl": "https://shop.example/"}),
+            json!({"returnUrl": "https://shop.example/", "redirectOptions": {"nativeAppSwitchingUrl": "", "autostartAction": "", "languageCode": "en"}}),
         )
         .await;
     assert_eq!(r.status, 422, "no redirect once approved");
@@ -540,10 +639,32 @@ async fn the_sca_page_approves_or_declines_once() {
     let r = f
         .post(
             &format!("{BASE}/authentications/big/redirect"),
-            json!({"returnUrl": "not a url"}),
+            json!({"returnUrl": "not a url", "redirectOptions": {"nativeAppSwitchingUrl": "", "autostartAction": "", "languageCode": "en"}}),
         )
         .await;
     assert_eq!(r.status, 400);
+    assert!(
+        r.problem(T, "validation")["Problems"][0]
+            .get("returnUrl")
+            .is_some(),
+        "{}",
+        r.text
+    );
+    let r = f
+        .post(
+            &format!("{BASE}/authentications/big/redirect"),
+            json!({"returnUrl": "https://shop.example/", "redirectOptions": {"languageCode": "en"}}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let field = "redirectOptions.nativeAppSwitchingUrl";
+    assert!(
+        r.problem(T, "validation")["Problems"][0]
+            .get(field)
+            .is_some(),
+        "{}",
+        r.text
+    );
 }
 
 #[tokio::test]

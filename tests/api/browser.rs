@@ -64,10 +64,8 @@ async fn browser(driver: &str, profile: &std::path::Path) -> fantoccini::Client 
 /// Pre-authorizes 450.00 (so SCA is needed) and returns the consumer's link.
 async fn sca_link(app: &TestApp, bearer: &str, id: &str) -> String {
     let base = "/ledger/account-transaction/v1/501/authentications";
-    let body = json!({
-        "customer": {"customerNo": "C1"}, "sellerNo": "Möbelhuset", "authorizationAmount": 450,
-        "currency": "SEK", "assesment": {"scaStatus": "None"},
-    });
+    let mut body = crate::helpers::pre_authorization("C1", json!(450), "None");
+    body["sellerNo"] = json!("Möbelhuset");
     let r = app
         .request(
             reqwest::Method::POST,
@@ -77,7 +75,7 @@ async fn sca_link(app: &TestApp, bearer: &str, id: &str) -> String {
         )
         .await;
     assert_eq!(r.json()["status"], "awaiting-sca", "{}", r.text);
-    let body = json!({"returnUrl": format!("{}/healthz?shop=1", app.url), "redirectOptions": {}});
+    let body = json!({"returnUrl": format!("{}/healthz?shop=1", app.url), "redirectOptions": {"nativeAppSwitchingUrl": "", "autostartAction": "", "languageCode": "en"}});
     let r = app
         .request(
             reqwest::Method::POST,

@@ -100,8 +100,7 @@ async fn authorizations_and_their_idempotent_answers_survive_sigkill() {
             (r.status().as_u16(), r.text().await.unwrap())
         }
     };
-    let pre = json!({"customer": {"customerNo": "C1"}, "sellerNo": "S", "authorizationAmount": 300,
-                     "currency": "SEK", "assesment": {"scaStatus": "Exempted"}});
+    let pre = crate::helpers::pre_authorization("C1", json!(300), "Exempted");
     assert_eq!(
         post(url.clone(), format!("{base}/authentications/p1"), pre)
             .await
@@ -178,10 +177,7 @@ async fn stored_answers_of_an_older_version_become_request_hashes() {
         .ledger_bearer();
     let bearer = setup.provision(&server.admin(), &server.url).await.bearer;
     let path = "/ledger/account-transaction/v1/501/authentications/m1";
-    let body = |amount: i64| {
-        json!({"customer": {"customerNo": "C1"}, "sellerNo": "S", "authorizationAmount": amount,
-               "currency": "SEK", "assesment": {"scaStatus": "Exempted"}})
-    };
+    let body = |amount: i64| crate::helpers::pre_authorization("C1", json!(amount), "Exempted");
     let post = |url: String, body: Value| {
         let bearer = bearer.clone();
         async move {
@@ -283,8 +279,7 @@ async fn captures_and_reversals_of_an_older_version_move_under_their_parent() {
     let steps = [
         (
             "/authentications/m1",
-            json!({"customer": {"customerNo": "C1"}, "sellerNo": "S",
-            "authorizationAmount": 300, "currency": "SEK", "assesment": {"scaStatus": "Exempted"}}),
+            crate::helpers::pre_authorization("C1", json!(300), "Exempted"),
         ),
         (
             "/split-authorizations/s1",

@@ -310,8 +310,7 @@ async fn an_applicant_in_collection_is_rejected() {
     assert_eq!(first["status"], "approved");
     // A purchase through API D, never paid, runs through every reminder to collection.
     let base = "/ledger/account-transaction/v1/501";
-    let pre = json!({"customer": {"customerNo": "777"}, "sellerNo": "S", "authorizationAmount": 500,
-                     "currency": "SEK", "assesment": {"scaStatus": "Exempted"}});
+    let pre = crate::helpers::pre_authorization("777", json!(500), "Exempted");
     assert_eq!(
         f.call(
             Method::POST,

@@ -386,7 +386,7 @@ async fn account_transaction_api() {
         Some(pre_auth_body("450", "None")),
     )
     .await;
-    let redirect = json!({"returnUrl": "https://shop.example/done", "redirectOptions": {}});
+    let redirect = json!({"returnUrl": "https://shop.example/done", "redirectOptions": {"nativeAppSwitchingUrl": "", "autostartAction": "", "languageCode": "en"}});
     let redirect_path = format!("{AT}/authentications/big/redirect");
     let sca = t
         .send(Method::POST, &redirect_path, b, Some(redirect))

@@ -1,10 +1,11 @@
 //! API D, the PayEx-style Account Transaction API (SPEC §6), under
 //! `/ledger/account-transaction/v1/{ledgerNo}`, and the consumer's SCA page.
 
-mod authentications;
+pub(crate) mod authentications;
 mod public;
 mod sca;
-mod splits;
+pub(crate) mod splits;
+pub mod types;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -35,6 +36,16 @@ pub fn router() -> Router<AppState> {
         .route(
             &format!("{base}/authentications/{{id}}/redirect"),
             post(authentications::redirect),
+        )
+        // The operations advertise the collections; a POST there takes the id from the body.
+        .route(&format!("{base}/split-authorizations"), post(splits::create_in_collection))
+        .route(
+            &format!("{base}/split-authorizations/{{id}}/captures"),
+            post(splits::capture_in_collection),
+        )
+        .route(
+            &format!("{base}/split-authorizations/{{id}}/captures/{{capture}}/reversals"),
+            post(splits::reverse_in_collection),
         )
         .route(
             &format!("{base}/split-authorizations/{{id}}"),
@@ -77,6 +88,50 @@ pub fn router() -> Router<AppState> {
             "/ledger/credit-account-onboardings/v1/{ledger}/offers/{profile}/applications/{id}/sign-agreement",
             post(public::sign),
         )
+}
+
+/// API D's reference: every operation of the Account Transaction API.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        authentications::create,
+        authentications::get,
+        authentications::redirect,
+        splits::create_in_collection,
+        splits::create,
+        splits::get,
+        splits::capture_in_collection,
+        splits::capture,
+        splits::get_capture,
+        splits::reverse_in_collection,
+        splits::reverse,
+        splits::cancel,
+    ),
+    components(schemas(super::problem::ProblemBody)),
+    tags((name = "Account Transaction API", description = "Merchant pre-authorizations with SCA, split authorizations, captures with part payment, reversals and cancellations (SPEC §6, seed 004)"))
+)]
+pub struct ApiDoc;
+
+/// API D's errors: each a problem whose `Type` is `ledger.account-transaction.<code>`.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum Errors {
+    /// `validation`: `Problems` names each field and the rule it broke.
+    #[response(status = 400, content_type = "application/problem+json")]
+    Validation(super::problem::ProblemBody),
+    /// `unauthorized`: no or a wrong bearer token.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(super::problem::ProblemBody),
+    /// `not-found`: the resource or its parent does not exist.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(super::problem::ProblemBody),
+    /// `conflict`: the id exists with another body, or the state forbids the operation.
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(super::problem::ProblemBody),
+    /// `credit-check-rejected`, `invalid-authentication-state` or
+    /// `authentication-is-no-longer-valid`.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Unprocessable(super::problem::ProblemBody),
 }
 
 /// API D's error: a problem with `ledger.account-transaction.<code>` types.
@@ -150,6 +205,14 @@ impl From<BodyError> for AtProblem {
     fn from(e: BodyError) -> Self {
         AtProblem(Problem::from_body(FLAVOR, e))
     }
+}
+
+/// A request body of API D, rejected as API D's problem.
+type Body<T> = crate::http::wire::Wire<T, AtProblem>;
+
+/// A typed response as the JSON `once` keeps and compares.
+fn json<T: serde::Serialize>(value: T) -> Value {
+    serde_json::to_value(value).expect("responses serialize")
 }
 
 /// A merchant holding the ledger's bearer token.

@@ -383,3 +383,18 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// A pre-authorization body with every field seed 004 requires, for the customer `customer_no`
+/// (the national identifier left empty, so the customer number finds the account).
+pub fn pre_authorization(
+    customer_no: &str,
+    amount: serde_json::Value,
+    sca: &str,
+) -> serde_json::Value {
+    serde_json::json!({
+        "@id": "", "customer": {"nationalConsumerIdentifier": {"value": "", "countryCode": ""},
+                     "email": "", "msisdn": "", "customerNo": customer_no},
+        "sellerNo": "S", "sellerReferenceId": "", "profileName": "", "authorizationAmount": amount,
+        "currency": "SEK", "externalReference": "", "assesment": {"assessmentUrl": "", "scaStatus": sca},
+    })
+}
