@@ -140,7 +140,7 @@ fn error_response(path: &str, status: StatusCode, message: String) -> Response {
         || path.starts_with("/ledger/public-account-transaction")
     {
         problem::for_status(problem::Flavor::AccountTransaction, status, message)
-    } else if path.starts_with("/ledger/credit-account") {
+    } else if path.starts_with("/ledger/credit-account") || path.starts_with("/ledger/customers/") {
         problem::for_status(problem::Flavor::CreditAccount, status, message)
     } else {
         myq_external::error(status, message)

@@ -149,6 +149,20 @@ impl Ledger {
         })
     }
 
+    /// The reversal `reversal_id` of the capture `capture_id` of `split_id`, held or stored.
+    pub fn reversal(
+        &self,
+        split_id: &str,
+        capture_id: &str,
+        reversal_id: &str,
+    ) -> Result<Option<Cow<'_, super::Reversal>>, LedgerError> {
+        let key = super::reversal_key(split_id, capture_id, reversal_id);
+        Ok(match self.reversals.get(&key) {
+            Some(r) => Some(Cow::Borrowed(r)),
+            None => self.archived(Resource::Reversal, &key)?.map(Cow::Owned),
+        })
+    }
+
     /// A session's status and account, held (open, or ended in this batch) or stored.
     pub fn session_state(
         &self,

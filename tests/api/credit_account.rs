@@ -809,3 +809,62 @@ async fn an_account_takes_at_most_its_limit_of_cards() {
         "the refused one is not there"
     );
 }
+
+/// Seed 003's own to-do: the accounts of a person, found by personnummer.
+#[tokio::test]
+async fn accounts_are_found_by_national_consumer_identifier() {
+    let f = Setup::ledger(L)
+        .customer(
+            "C1",
+            json!({"nationalConsumerIdentifier": {"value": "191212121212", "countryCode": "SE"}}),
+            "100",
+        )
+        .customer("C2", json!({}), "50")
+        .ledger_bearer()
+        .spawn()
+        .await;
+    let list = |query: &str| format!("/ledger/credit-account/v1/{L}/accounts?{query}");
+    // Any of the personnummer's written forms finds the same person (a + marks 100 years).
+    for written in ["19121212-1212", "191212121212", "121212%2B1212"] {
+        let found = f
+            .get(&list(&format!("nationalConsumerIdentifier={written}")))
+            .await;
+        let numbers: Vec<&Value> = found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| &a["customerNo"])
+            .collect();
+        assert_eq!(numbers, [&json!("C1")], "{written}: {found}");
+    }
+    let nobody = f
+        .get(&list("nationalConsumerIdentifier=19101010-1010"))
+        .await;
+    assert_eq!(nobody["items"], json!([]));
+    for (query, field) in [
+        (
+            "nationalConsumerIdentifier=19121212-1213",
+            "nationalConsumerIdentifier",
+        ),
+        (
+            "nationalConsumerIdentifier=X1&countryCode=ZQ",
+            "countryCode",
+        ),
+    ] {
+        let r = f.call(Method::GET, &list(query), None).await;
+        assert_eq!(r.status, 400, "{query}: {}", r.text);
+        let problem = r.problem("ledger/credit-account/v1/problems/", "validation");
+        assert!(
+            problem["Problems"][0].get(field).is_some(),
+            "{query}: {}",
+            r.text
+        );
+    }
+    // The customer the account links to answers.
+    let account = &f.get(&list("customerNo=C1")).await["items"][0];
+    let customer = f.get(account["customer"].as_str().unwrap()).await;
+    assert_eq!(
+        (customer["customerNo"].clone(), customer["@id"].clone()),
+        (json!("C1"), account["customer"].clone())
+    );
+}

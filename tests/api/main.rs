@@ -10,6 +10,7 @@ mod connections;
 mod credit_account;
 mod durability;
 pub(crate) mod helpers;
+mod links;
 mod multiprocess;
 mod myq_external;
 mod myq_v3;

@@ -402,15 +402,43 @@ async fn accounts_and_balances_follow_the_ledger() {
         .await;
     assert_eq!(r.status, 200);
     let account = format!("{L}0000001");
+    let providers = json!([
+        {"name": "External Payment Providers", "reference": "external"},
+        {"name": "Voucher", "reference": "voucher"}]);
+    // The default account is MyQ X's `internalaccount`, with the credit as `limits.price`.
     assert_eq!(
         r.json(),
         json!({"credit": {"enabled": true}, "accounts": [{
-            "name": account, "reference": account, "type": "credit",
-            "rechargeProviders": [
-                {"name": "External Payment Providers", "reference": "external"},
-                {"name": "Voucher", "reference": "voucher"}]}]})
+            "name": account, "reference": "internalaccount", "type": "credit",
+            "limits": {"price": 20}, "rechargeProviders": providers}]})
     );
     assert_eq!(available(&f, f.user("alice"), &account).await, json!(20));
+    assert_eq!(
+        available(&f, f.user("alice"), "internalaccount").await,
+        json!(20)
+    );
+    let second = f
+        .app
+        .admin_create(
+            &format!("/ledgers/{L}/accounts"),
+            json!({"customerNo": "1", "creditLimit": 5, "accountAlias": "Copies"}),
+        )
+        .await;
+    let r = f
+        .app
+        .authorized(
+            &f.bearer,
+            Method::GET,
+            &format!("/api/v3/users/{}/accounts", f.user("alice")),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.json()["accounts"][1],
+        json!({"name": "Copies", "reference": second["accountNo"], "type": "credit",
+               "limits": {"price": 5}, "rechargeProviders": providers}),
+        "another account is listed by its number"
+    );
     // A block through API A lowers what API B reports at once.
     let s = f.app.session(&f.myq, "alice").await;
     f.app
@@ -766,7 +794,16 @@ async fn payments_are_listed_newest_first_with_numbers_and_local_times() {
         (json!("canceled"), json!("Cancelled by user"))
     );
     assert_eq!(p[1]["updated"], "2027-01-15T09:05:00+01:00");
+    assert_eq!(
+        p[1]["expires"],
+        json!(null),
+        "a canceled payment no longer expires"
+    );
     assert_eq!(p[0]["state"], "created");
+    assert_eq!(
+        p[0]["expires"], "2027-01-16T09:05:00+01:00",
+        "a created payment shows when it expires: the ledger's rechargeExpiry, 24 h"
+    );
 
     let r = f
         .app

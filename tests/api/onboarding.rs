@@ -80,6 +80,20 @@ async fn identity_checks_go_through_the_provider() {
     assert_eq!(identity_status(&f, &order).await, "pending");
     let r = f.app.request(Method::GET, &page, &[], None).await;
     assert!(r.text.contains("Confirm your identity"));
+    // A POST without a valid decision is a 400 page, as on the SCA page, and decides nothing.
+    for form in [vec![], vec![("decision", "maybe")]] {
+        let res = f
+            .app
+            .client
+            .post(format!("{}{page}", f.app.url))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{form:?}");
+        assert!(res.text().await.unwrap().contains("Choose an answer"));
+        assert_eq!(identity_status(&f, &order).await, "pending", "{form:?}");
+    }
     let res = f
         .app
         .client

@@ -59,7 +59,7 @@ pub fn router() -> Router<AppState> {
             &format!(
                 "{base}/split-authorizations/{{id}}/captures/{{capture}}/reversals/{{reversal}}"
             ),
-            post(splits::reverse),
+            post(splits::reverse).get(splits::get_reversal),
         )
         .route(
             &format!("{base}/split-authorizations/{{id}}/cancellations"),
@@ -74,6 +74,10 @@ pub fn router() -> Router<AppState> {
             "/ledger/public-account-transaction/v1/authentications/begin-bankid-se-authentication",
             post(public::begin_bankid),
         )
+        .route(
+            "/ledger/public-account-transaction/v1/authentications/onboard-upgrade-account",
+            post(public::onboard_upgrade_account),
+        )
         .route("/ledger/public-account-transaction/v1/authentications/{order}", get(public::identity_status))
         .route(
             "/ledger/public-account-transaction/v1/identity/{order}",
@@ -84,6 +88,15 @@ pub fn router() -> Router<AppState> {
             get(public::list).post(public::apply),
         )
         .route("/ledger/public-account-transaction/v1/account-applications/{id}", get(public::get))
+        .route(
+            "/ledger/credit-account-onboardings/v1/{ledger}/offers/{profile}/applications/{id}",
+            get(public::get_in_offer),
+        )
+        .route(
+            "/ledger/credit-account-onboardings/v1/{ledger}/offers/{profile}",
+            get(public::get_offer),
+        )
+        .route("/ledger/public-account-transaction/offers/{profile}", get(public::get_offer))
         .route(
             "/ledger/credit-account-onboardings/v1/{ledger}/offers/{profile}/applications/{id}/sign-agreement",
             post(public::sign),
@@ -105,6 +118,7 @@ pub fn router() -> Router<AppState> {
         splits::get_capture,
         splits::reverse_in_collection,
         splits::reverse,
+        splits::get_reversal,
         splits::cancel,
     ),
     components(schemas(super::problem::ProblemBody)),
@@ -216,7 +230,7 @@ fn json<T: serde::Serialize>(value: T) -> Value {
 }
 
 /// A merchant holding the ledger's bearer token.
-pub struct Merchant(LedgerMeta);
+pub struct Merchant(pub LedgerMeta);
 
 impl FromRequestParts<AppState> for Merchant {
     type Rejection = AtProblem;

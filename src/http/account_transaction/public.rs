@@ -9,10 +9,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{AtProblem, Merchant, not_found, sca, validation};
+use super::{AtProblem, FLAVOR, Merchant, not_found, sca, validation};
 use crate::http::body::Invalid;
 use crate::http::body::{self, BodyError, JsonBody};
 use crate::http::page::Page;
+use crate::http::problem::Problem;
 use crate::http::{AppState, read_store};
 use crate::identity::IdentityStatus;
 use crate::ledger::Entity;
@@ -125,8 +126,9 @@ pub async fn identity_answer(
     Path(order_ref): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let approve = form.get("decision").is_some_and(|d| d == "approve");
+    let Some(approve) = sca::decision(&body) else {
+        return sca::undecided();
+    };
     match state.identity.answer(&order_ref, approve) {
         Some(status) => {
             let title = format!("Identity check {}", status.as_str());
@@ -346,6 +348,90 @@ pub async fn get(
         })
         .await??;
     Ok(Json(body))
+}
+
+/// An application at its `@id`, under the credit-account onboarding offer it applied to.
+pub async fn get_in_offer(
+    State(state): State<AppState>,
+    merchant: Merchant,
+    Path((ledger, profile, id)): Path<(String, String, String)>,
+) -> Result<Json<Value>, AtProblem> {
+    let meta = merchant.ledger(&ledger)?.clone();
+    let body = state
+        .engine
+        .read(meta.id, move |l, _| {
+            if l.info.settings.account_offer_profile != profile {
+                return Err(not_found("Offer"));
+            }
+            let application = l.application(&id)?;
+            Ok::<_, AtProblem>(
+                application
+                    .map(|a| render(&l.info, &a))
+                    .ok_or(LedgerError::NotFound(Entity::Application))?,
+            )
+        })
+        .await??;
+    Ok(Json(body))
+}
+
+/// The ledger's account offer: what an application applies to. Seed 004 links to it (the
+/// entry point's `accountOffer`, an application's `parentHREF`) without describing it; saldo
+/// answers with the profile, its credit ceiling and the operation that applies.
+fn offer(l: &LedgerInfo, id: String) -> Value {
+    json!({
+        "@id": id,
+        "profile": l.settings.account_offer_profile,
+        "currency": l.currency,
+        "maxCreditLimit": l.settings.max_credit_limit(l.scale()).fixed_json(l.scale()),
+        "operations": [{"rel": "add-application", "method": "POST",
+                        "href": format!("{PUBLIC}/account-applications")}],
+    })
+}
+
+/// `GET /ledger/public-account-transaction/offers/{profile}` (the token's ledger) and
+/// `GET /ledger/credit-account-onboardings/v1/{ledgerNo}/offers/{profile}`.
+pub async fn get_offer(
+    State(state): State<AppState>,
+    merchant: Merchant,
+    Path(path): Path<Vec<(String, String)>>,
+) -> Result<Json<Value>, AtProblem> {
+    let value = |name: &str| path.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let meta = match value("ledger") {
+        Some(ledger) => merchant.ledger(&ledger)?.clone(),
+        None => merchant.0.clone(),
+    };
+    let profile = value("profile").unwrap_or_default();
+    let onboarding = value("ledger").is_some();
+    let body = state
+        .engine
+        .read(meta.id, move |l, _| {
+            if l.info.settings.account_offer_profile != profile {
+                return Err(not_found("Offer"));
+            }
+            let id = if onboarding {
+                format!(
+                    "/ledger/credit-account-onboardings/v1/{}/offers/{profile}",
+                    l.info.ledger_no
+                )
+            } else {
+                format!("/ledger/public-account-transaction/offers/{profile}")
+            };
+            Ok(offer(&l.info, id))
+        })
+        .await??;
+    Ok(Json(body))
+}
+
+/// Advertised by the entry point as seed 004 lists it, but not offered: upgrading an account
+/// through onboarding is not part of saldo (SPEC §6 lists it as 501).
+pub async fn onboard_upgrade_account() -> AtProblem {
+    AtProblem(Problem::new(
+        FLAVOR,
+        StatusCode::NOT_IMPLEMENTED,
+        "not-implemented",
+        "onboard-upgrade-account is not implemented: apply for a new account with \
+         POST /ledger/public-account-transaction/v1/account-applications",
+    ))
 }
 
 pub async fn sign(

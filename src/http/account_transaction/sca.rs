@@ -157,23 +157,34 @@ pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> R
     )
 }
 
+/// The form's `decision`: `Some(true)` to approve, `Some(false)` to decline, `None` for
+/// anything else, which `undecided` answers.
+pub fn decision(body: &[u8]) -> Option<bool> {
+    let form: HashMap<String, String> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+    match form.get("decision").map(String::as_str) {
+        Some("approve") => Some(true),
+        Some("decline") => Some(false),
+        _ => None,
+    }
+}
+
+/// A 400 page asking for one of the two answers; nothing was decided.
+pub fn undecided() -> Response {
+    page_html(
+        StatusCode::BAD_REQUEST,
+        "Choose an answer",
+        "<h1>Choose an answer</h1><p>Please go back and press one of the two buttons.</p>",
+        None,
+    )
+}
+
 pub async fn decide(
     State(state): State<AppState>,
     Path(token): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let approve = match form.get("decision").map(String::as_str) {
-        Some("approve") => true,
-        Some("decline") => false,
-        _ => {
-            return page_html(
-                StatusCode::BAD_REQUEST,
-                "Choose an answer",
-                "<h1>Choose an answer</h1><p>Please go back and press Approve or Decline.</p>",
-                None,
-            );
-        }
+    let Some(approve) = decision(&body) else {
+        return undecided();
     };
     let hash = secret::sha256_hex(token.as_bytes());
     let Some(ledger_id) = ledger_of(&state, &token) else {

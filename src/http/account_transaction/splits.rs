@@ -288,6 +288,27 @@ pub async fn reverse(
     .await
 }
 
+#[utoipa::path(get, operation_id = "getReversal", path = "/ledger/account-transaction/v1/{ledgerNo}/split-authorizations/{splitAuthorizationId}/captures/{captureId}/reversals/{reversalId}", tag = "Account Transaction API",
+    params(("ledgerNo" = String, Path), ("splitAuthorizationId" = String, Path), ("captureId" = String, Path), ("reversalId" = String, Path)),
+    responses((status = 200, description = "The reversal", body = types::Reversal), super::Errors),
+    security(("ledgerBearer" = [])))]
+pub async fn get_reversal(
+    State(state): State<AppState>,
+    merchant: Merchant,
+    Path((ledger, id, capture_id, reversal_id)): Path<(String, String, String, String)>,
+) -> Result<Json<types::Reversal>, AtProblem> {
+    let meta = merchant.ledger(&ledger)?;
+    let body = state
+        .engine
+        .read(meta.id, move |l, _| {
+            l.reversal(&id, &capture_id, &reversal_id)?
+                .map(|r| render_reversal(l, &id, &r))
+                .ok_or(LedgerError::NotFound(Entity::Reversal))
+        })
+        .await??;
+    Ok(Json(body))
+}
+
 fn render_reversal(l: &Ledger, split_id: &str, r: &Reversal) -> types::Reversal {
     let capture_path = format!(
         "{}/captures/{}",

@@ -27,7 +27,25 @@ pub async fn list(
     let page = Page::from_query(&query)?;
     let customer_no = query.get("customerNo").cloned().filter(|v| !v.is_empty());
     let account_no = query.get("accountNo").cloned().filter(|v| !v.is_empty());
+    // Seed 003's to-do: the accounts of a person, by personnummer (or another country's id).
+    let person = match query
+        .get("nationalConsumerIdentifier")
+        .filter(|v| !v.is_empty())
+    {
+        None => None,
+        Some(value) => {
+            let country = query.get("countryCode").map_or("SE", String::as_str);
+            let today = state.engine.now().date();
+            let id = crate::http::national_id::parse(value, country, today, "")
+                .map_err(|e| CaProblem::from(query_field(e)))?;
+            Some(id)
+        }
+    };
     let mut filters = Vec::new();
+    if let Some(id) = &person {
+        filters.push(("nationalConsumerIdentifier", id.value.clone()));
+        filters.push(("countryCode", id.country_code.clone()));
+    }
     if let Some(c) = &customer_no {
         filters.push(("customerNo", c.clone()));
     }
@@ -47,6 +65,12 @@ pub async fn list(
                             .is_some_and(|c| &c.customer_no == no)
                     })
                 })
+                .filter(|a| {
+                    person.as_ref().is_none_or(|id| {
+                        l.customer(a.customer_id)
+                            .is_some_and(|c| c.national_id.as_ref() == Some(id))
+                    })
+                })
                 .collect();
             accounts.sort_by_key(|a| a.id);
             let total = accounts.len();
@@ -61,6 +85,16 @@ pub async fn list(
         .await?;
     let path = format!("/ledger/credit-account/v1/{}/accounts", meta.ledger_no);
     Ok(Json(page.list(&path, &filters, items, total)))
+}
+
+/// A rule broken by the identifier in the query, named by its query parameter (`.value` is
+/// `nationalConsumerIdentifier`, `.countryCode` is `countryCode`).
+fn query_field(e: crate::http::body::Invalid) -> crate::http::body::Invalid {
+    let field = match e.field.as_str() {
+        ".countryCode" => "countryCode",
+        _ => "nationalConsumerIdentifier",
+    };
+    crate::http::body::Invalid::new(field, e.rule)
 }
 
 /// Renders the account after `op` ran on it (in the same batch, so it shows what `op` did).
@@ -91,6 +125,63 @@ pub async fn get(
     Ok(Json(
         account_after(&state, meta.id, account, |_, _| Ok(())).await?,
     ))
+}
+
+/// `GET /ledger/customers/v1/{ledgerNo}/customer/{customerNo}`: the customer an account
+/// links to. Seed 003 links here without describing it; saldo answers with who the customer
+/// is and where their accounts are.
+pub async fn customer(
+    State(state): State<AppState>,
+    token: LedgerToken,
+    Path((ledger, customer_no)): Path<(String, String)>,
+) -> Result<Json<Value>, CaProblem> {
+    let meta = token.ledger(&ledger)?.clone();
+    let body = state
+        .engine
+        .read(meta.id, move |l, _| {
+            let c = l
+                .customer_by_no(&customer_no)
+                .ok_or(LedgerError::NotFound(Entity::Customer))?;
+            let no = &l.info.ledger_no;
+            Ok::<_, LedgerError>(serde_json::json!({
+                "@id": format!("/ledger/customers/v1/{no}/customer/{}", c.customer_no),
+                "customerNo": c.customer_no,
+                "name": c.name,
+                "email": c.email,
+                "msisdn": c.msisdn,
+                "nationalConsumerIdentifier": c.national_id,
+                "accounts": format!("/ledger/credit-account/v1/{no}/accounts?customerNo={}", c.customer_no),
+            }))
+        })
+        .await??;
+    Ok(Json(body))
+}
+
+/// The account's payment orders still to be executed. saldo makes payment orders from the
+/// recurring-payment setting only once bill runs do (issue 13): until then the list is empty,
+/// and it answers for every account the ledger has.
+pub async fn active_payment_orders(
+    State(state): State<AppState>,
+    token: LedgerToken,
+    Path((ledger, account)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, CaProblem> {
+    let meta = token.ledger(&ledger)?.clone();
+    let page = Page::from_query(&query)?;
+    let known = account.clone();
+    state
+        .engine
+        .read(meta.id, move |l, _| {
+            l.account_by_no(&known)
+                .map(|_| ())
+                .ok_or(LedgerError::NotFound(Entity::Account))
+        })
+        .await??;
+    let path = format!(
+        "{}/active-payment-orders",
+        super::render::account_path(&meta.ledger_no, &account)
+    );
+    Ok(Json(page.list(&path, &[], Vec::new(), 0)))
 }
 
 pub async fn patch(

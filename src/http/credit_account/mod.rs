@@ -44,6 +44,11 @@ pub fn router() -> Router<AppState> {
             &format!("{base}/{{account}}/recurring-payment-setting/"),
             get(accounts::recurring).patch(accounts::patch_recurring),
         )
+        .route("/ledger/customers/v1/{ledger}/customer/{customer}", get(accounts::customer))
+        .route(
+            &format!("{base}/{{account}}/active-payment-orders"),
+            get(accounts::active_payment_orders),
+        )
         .route(&format!("{base}/{{account}}/cards"), get(cards::list).post(cards::add))
         .route(&format!("{base}/{{account}}/cards/{{token}}"), get(cards::get).patch(cards::patch))
         .route(&format!("{base}/{{account}}/transactions"), get(activity::transactions))

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::{V3Client, V3Error, page, path_id};
 use crate::http::body::{self, BodyError, JsonBody};
 use crate::http::{AppState, read_store};
-use crate::ledger::{RECHARGE_PROVIDERS, RechargePayment, zone};
+use crate::ledger::{RECHARGE_PROVIDERS, RechargePayment, RechargeState, zone};
 use crate::money::Amount;
 use crate::store::RechargeQuery;
 
@@ -149,7 +149,10 @@ pub async fn rollback(
     Ok(Json(json!(1)))
 }
 
-fn payment(p: &RechargePayment, scale: u32, time_zone: &str) -> Value {
+/// A payment as MyQ X lists it; `expiry` is how long a created payment waits for its commit.
+fn payment(p: &RechargePayment, scale: u32, time_zone: &str, expiry: time::Duration) -> Value {
+    let expires = (p.state == RechargeState::Created)
+        .then(|| zone::rfc3339(time_zone, p.created_at + expiry));
     json!({
         "id": p.id.to_string(),
         "userId": p.customer_id,
@@ -158,7 +161,7 @@ fn payment(p: &RechargePayment, scale: u32, time_zone: &str) -> Value {
         "state": p.state.as_str(),
         "created": zone::rfc3339(time_zone, p.created_at),
         "updated": zone::rfc3339(time_zone, p.updated_at),
-        "expires": null,
+        "expires": expires,
         "paymentNo": p.payment_no.to_string(),
         "provider": p.provider,
         "description": p.description,
@@ -180,15 +183,16 @@ pub async fn list(
                 .map_err(|_| V3Error::bad_request("userId: must be an integer"))?,
         ),
     };
-    let time_zone = {
+    let (time_zone, expiry) = {
         let p = provider.clone();
         state
             .engine
             .read(client.ledger.id, move |l, _| {
-                l.info
-                    .settings
-                    .recharge_provider_enabled(&p)
-                    .map(|_| l.info.settings.time_zone.clone())
+                let settings = &l.info.settings;
+                settings.recharge_provider_enabled(&p).map(|_| {
+                    let expiry = time::Duration::seconds(settings.recharge_expiry_seconds as i64);
+                    (settings.time_zone.clone(), expiry)
+                })
             })
             .await?
             .ok_or_else(|| V3Error::new(StatusCode::NOT_FOUND, "Recharge provider not found"))?
@@ -207,7 +211,7 @@ pub async fn list(
     let scale = client.ledger.scale;
     let payments: Vec<Value> = payments
         .iter()
-        .map(|p| payment(p, scale, &time_zone))
+        .map(|p| payment(p, scale, &time_zone, expiry))
         .collect();
     Ok(Json(json!({ "payments": payments, "count": count })))
 }

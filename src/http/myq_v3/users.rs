@@ -12,6 +12,10 @@ use crate::http::AppState;
 use crate::ledger::Entity;
 use crate::ledger::{Customer, Ledger, LedgerError, RECHARGE_PROVIDERS, UserFilter};
 
+/// MyQ X's name for a user's credit account: its clients look for the account with this
+/// reference and read its `limits.price` as the user's credit. It names the default account.
+const INTERNAL_ACCOUNT: &str = "internalaccount";
+
 fn user(c: &Customer) -> Value {
     json!({
         "id": c.id,
@@ -102,14 +106,21 @@ pub async fn accounts(
             .filter(|(reference, _)| l.info.settings.recharge_provider_enabled(reference) == Some(true))
             .map(|(reference, name)| json!({"name": name, "reference": reference}))
             .collect();
+        let scale = l.info.scale();
         let accounts: Vec<Value> = l
             .accounts_of(c.id)
             .into_iter()
             .map(|a| {
+                let reference = if c.default_account == Some(a.id) {
+                    INTERNAL_ACCOUNT.to_string()
+                } else {
+                    a.account_no.clone()
+                };
                 json!({
                     "name": a.alias.clone().or_else(|| a.description.clone()).unwrap_or_else(|| a.account_no.clone()),
-                    "reference": a.account_no,
+                    "reference": reference,
                     "type": "credit",
+                    "limits": {"price": a.available().plain_json(scale)},
                     "rechargeProviders": providers,
                 })
             })
@@ -130,7 +141,10 @@ pub async fn balance(
     let amount = with_user(&state, &client, &id, move |l, c| {
         l.accounts_of(c.id)
             .into_iter()
-            .find(|a| a.account_no == reference)
+            .find(|a| match reference.as_str() {
+                INTERNAL_ACCOUNT => c.default_account == Some(a.id),
+                number => a.account_no == number,
+            })
             .map(|a| a.available())
             .ok_or(LedgerError::NotFound(Entity::Account))
     })

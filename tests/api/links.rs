@@ -1,0 +1,185 @@
+//! Every link saldo advertises works: after a full flow of APIs C and D and the public API,
+//! every `@id` and link field answers a GET with 200, and every operation answers its own
+//! method with something other than 404 or 405.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::account_transaction::{pre_auth_body, setup};
+use crate::helpers::Fixture;
+use crate::onboarding::{application, pnr};
+
+const AT: &str = "/ledger/account-transaction/v1/501";
+const PUBLIC: &str = "/ledger/public-account-transaction/v1";
+
+/// The links in a response: GET links (`@id`, `next`, `account`, `bills`, …) and operations
+/// (`{rel, method, href}`).
+#[derive(Default)]
+struct Links {
+    get: BTreeSet<String>,
+    operations: BTreeSet<(String, String, String)>,
+}
+
+impl Links {
+    fn collect(&mut self, value: &Value) {
+        match value {
+            Value::Object(map) => {
+                if let (Some(Value::String(href)), Some(Value::String(method))) =
+                    (map.get("href"), map.get("method"))
+                {
+                    let rel = map.get("rel").and_then(Value::as_str).unwrap_or_default();
+                    let op = (method.to_uppercase(), href.clone(), rel.to_string());
+                    self.operations.insert(op);
+                    return;
+                }
+                map.values().for_each(|v| self.collect(v));
+            }
+            Value::Array(items) => items.iter().for_each(|v| self.collect(v)),
+            Value::String(s) if s.starts_with("/ledger/") || s.starts_with("/api/") => {
+                self.get.insert(s.clone());
+            }
+            _ => {}
+        }
+    }
+}
+
+async fn created(f: &Fixture, path: &str, body: Value) -> Value {
+    let r = f.post(path, body).await;
+    assert_eq!(r.status, 201, "{path}: {}", r.text);
+    r.json()
+}
+
+fn href(resource: &Value, rel: &str) -> String {
+    resource["operations"]
+        .as_array()
+        .and_then(|ops| ops.iter().find(|o| o["rel"] == rel))
+        .and_then(|o| o["href"].as_str())
+        .unwrap_or_else(|| panic!("no {rel} operation in {resource}"))
+        .to_string()
+}
+
+#[tokio::test]
+async fn every_advertised_link_answers_as_advertised() {
+    let f = setup().await;
+    let mut links = Links::default();
+    // API D, each step through the link the previous answer advertised.
+    let approved = created(
+        &f,
+        &format!("{AT}/authentications/a1"),
+        pre_auth_body("100", "None"),
+    )
+    .await;
+    let split_body = json!({"splitAuthorizationId": "s1", "preAuthorizationId": "a1"});
+    let split = created(&f, &href(&approved, "add-split-authorization"), split_body).await;
+    let capture_body = json!({"captureId": "c1", "sellerTransactionId": "t1", "currency": "SEK",
+        "monthlyBillingAmount": 0, "months": 0, "totalAmount": 60, "productName": "Lamp"});
+    let capture = created(&f, &href(&split, "capture"), capture_body).await;
+    let reversal_body =
+        json!({"reversalId": "r1", "currency": "SEK", "amount": 10, "sellerTransactionId": "t1"});
+    let reversal = created(&f, &href(&capture, "add-reversal"), reversal_body).await;
+    let waiting = created(
+        &f,
+        &format!("{AT}/authentications/big"),
+        pre_auth_body("450", "None"),
+    )
+    .await;
+    for resource in [&approved, &split, &capture, &reversal, &waiting] {
+        links.collect(resource);
+    }
+    // A bill for the capture, so the account links to an open bill and its document.
+    let r = f
+        .app
+        .admin(
+            Method::POST,
+            "/ledgers/501/bill-runs",
+            Some(json!({"billDate": "2027-01-31"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    // The public API: its entry point and an application.
+    let app = created(
+        &f,
+        &format!("{PUBLIC}/account-applications"),
+        application(&pnr("19700101", "123"), "777", 1000.0, false),
+    )
+    .await;
+    links.collect(&app);
+    for start in [
+        format!("{PUBLIC}/authentications"),
+        format!("{PUBLIC}/account-applications"),
+    ] {
+        links.get.insert(start);
+    }
+
+    // Follow every GET link, collecting what each answer links to in turn.
+    let mut seen = BTreeSet::new();
+    let mut queue: VecDeque<String> = links.get.iter().cloned().collect();
+    while let Some(link) = queue.pop_front() {
+        if !seen.insert(link.clone()) {
+            continue;
+        }
+        assert!(seen.len() < 300, "links do not end: {seen:?}");
+        let r = f.call(Method::GET, &link, None).await;
+        assert_eq!(r.status, 200, "GET {link}: {}", r.text);
+        if r.headers["content-type"]
+            .as_bytes()
+            .starts_with(b"application/json")
+        {
+            let mut more = Links::default();
+            more.collect(&r.json());
+            queue.extend(more.get.into_iter().filter(|l| !seen.contains(l)));
+            links.operations.extend(more.operations);
+        }
+    }
+    for needed in [
+        "/cards",
+        "/bills",
+        "/transactions",
+        "/active-payment-orders",
+        "/document",
+    ] {
+        assert!(
+            seen.iter().any(|l| l.contains(needed)),
+            "no {needed} link was followed"
+        );
+    }
+
+    // Every operation's route takes its method. The bodies are empty: a 4xx other than 404
+    // and 405 (a rule the body breaks, a state) shows the route is there.
+    for (method, href, rel) in &links.operations {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let r = f.call(method.clone(), href, Some(json!({}))).await;
+        assert!(
+            !matches!(r.status, 404 | 405),
+            "{rel}: {method} {href} answered {}: {}",
+            r.status,
+            r.text
+        );
+        if rel == "onboard-upgrade-account" {
+            assert_eq!(r.status, 501, "{}", r.text);
+            assert!(r.text.contains("not-implemented"), "{}", r.text);
+        }
+    }
+    let rels: BTreeSet<&str> = links
+        .operations
+        .iter()
+        .map(|(_, _, rel)| rel.as_str())
+        .collect();
+    for rel in [
+        "add-split-authorization",
+        "capture",
+        "add-reversal",
+        "cancel",
+        "redirect",
+        "sign-agreement",
+        "onboard-upgrade-account",
+        "begin-bankid-se-authentication",
+    ] {
+        assert!(
+            rels.contains(rel),
+            "no {rel} operation was advertised: {rels:?}"
+        );
+    }
+}
