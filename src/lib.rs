@@ -17,3 +17,5 @@ pub mod money;
 pub mod secret;
 /// Persistence: the store trait and its SQLite implementation.
 pub mod store;
+/// Native TLS: loading the server's certificate, and a local certificate authority.
+pub mod tls;

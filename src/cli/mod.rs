@@ -31,10 +31,33 @@ pub enum Command {
     Admin(admin::AdminArgs),
     /// Drive a running server with load and report throughput and latency.
     Bench(bench::BenchArgs),
+    /// Certificates for serving HTTPS.
+    Tls {
+        #[command(subcommand)]
+        command: TlsCommand,
+    },
     /// Exit 0 if the server at --url answers /healthz.
     Healthcheck {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         url: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TlsCommand {
+    /// Create a local certificate authority and a server certificate signed by it, for the
+    /// hosts given: serve with --tls-cert DIR/server.pem --tls-key DIR/server-key.pem, and give
+    /// clients DIR/ca.pem (also served at /api/v3/certificates/ca).
+    Init {
+        /// Where to write ca.pem, ca-key.pem, server.pem and server-key.pem.
+        #[arg(long, default_value = "tls")]
+        dir: std::path::PathBuf,
+        /// A DNS name or IP address clients reach the server at; repeat for several.
+        #[arg(long = "host", required = true)]
+        hosts: Vec<String>,
+        /// Replace files already in --dir.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -69,6 +92,20 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Verify(db)) => verify::run(&db),
         Some(Command::Admin(args)) => admin::run(args).await,
         Some(Command::Bench(args)) => bench::run(args).await,
+        Some(Command::Tls {
+            command: TlsCommand::Init { dir, hosts, force },
+        }) => {
+            let made = crate::tls::init(&dir, &hosts, force)?;
+            println!("certificate authority: {}", made.ca.display());
+            println!("server certificate:    {}", made.cert.display());
+            println!("server key:            {}", made.key.display());
+            println!(
+                "serve with: saldo serve --tls-cert {} --tls-key {}",
+                made.cert.display(),
+                made.key.display()
+            );
+            Ok(())
+        }
         Some(Command::Healthcheck { url }) => {
             let status = reqwest::get(format!("{}/healthz", url.trim_end_matches('/')))
                 .await?

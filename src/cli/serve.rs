@@ -38,6 +38,16 @@ pub struct ServeArgs {
     /// used in the links saldo hands out, such as the SCA page; default: http://<listen>.
     #[arg(long = "public-url", env = "SALDO_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Serve HTTPS with this PEM certificate chain (server first; `saldo tls init` writes one).
+    #[arg(long = "tls-cert", env = "SALDO_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long = "tls-key", env = "SALDO_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// The PEM certificate of the CA that signed --tls-cert, served at
+    /// /api/v3/certificates/ca; default: the last certificate of a --tls-cert chain.
+    #[arg(long = "tls-ca", env = "SALDO_TLS_CA", requires = "tls_cert")]
+    pub tls_ca: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -91,6 +101,10 @@ fn admin_token_hash(store: &dyn Store, given: Option<&Secret>) -> anyhow::Result
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = shutdown_signal()?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::tls::load(cert, key, args.tls_ca.as_deref())?),
+        _ => None,
+    };
     let store = args.db.open()?;
     let admin = admin_token_hash(&*store, args.admin_token.as_ref())?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -101,7 +115,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
-    let base_url = format!("http://{}", listener.local_addr()?);
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let base_url = format!("{scheme}://{}", listener.local_addr()?);
     if args.demo {
         super::demo::seed(&engine, &credentials, &base_url, args.admin_token.as_ref()).await?;
     }
@@ -119,10 +134,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .unwrap_or(&base_url)
             .trim_end_matches('/')
             .into(),
+        ca_pem: tls.as_ref().and_then(|t| t.ca_pem.clone()),
     };
     tracing::info!(listen = %base_url, database = %redact_url(&args.db.url), "saldo is serving");
     let header_timeout = std::time::Duration::from_secs(args.header_timeout_secs.max(1));
-    crate::http::listener::serve(listener, app(state), header_timeout, shutdown).await;
+    let acceptor = tls.map(|t| t.acceptor);
+    crate::http::listener::serve(listener, app(state), header_timeout, acceptor, shutdown).await;
     tracing::info!("draining the ledger writers");
     tokio::task::spawn_blocking(move || engine.shutdown()).await?;
     tracing::info!("stopped");

@@ -79,6 +79,8 @@ pub struct AppState {
     /// Where consumers reach this server, without a trailing slash: links handed to them are
     /// built from it, never from a request's `Host` header (which a client chooses).
     pub public_url: Arc<str>,
+    /// The PEM certificate of the CA behind saldo's TLS certificate, for clients to trust.
+    pub ca_pem: Option<Arc<str>>,
 }
 
 /// The whole HTTP surface.

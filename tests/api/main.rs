@@ -16,4 +16,5 @@ mod myq_external;
 mod myq_v3;
 mod onboarding;
 mod reads;
+mod tls;
 mod wire;

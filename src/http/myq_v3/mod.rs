@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
             "/api/v3/users/{id}/accounts/{reference}/balance",
             get(users::balance),
         )
+        .route("/api/v3/certificates/ca", get(certificate_authority))
         .route("/api/v3/rechargeProviders", get(recharge::providers))
         .route(
             "/api/v3/rechargeProviders/{reference}/payments",
@@ -126,4 +127,23 @@ fn path_id(raw: &str, what: &str) -> Result<i64, V3Error> {
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| V3Error::new(StatusCode::NOT_FOUND, format!("{what} not found")))
+}
+
+/// `GET /api/v3/certificates/ca` (no token: clients fetch it before they can trust saldo): the
+/// PEM certificate of the CA behind saldo's TLS certificate; 404 when there is none.
+async fn certificate_authority(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match &state.ca_pem {
+        Some(pem) => (
+            [(axum::http::header::CONTENT_TYPE, "application/x-pem-file")],
+            pem.to_string(),
+        )
+            .into_response(),
+        None => error(
+            axum::http::StatusCode::NOT_FOUND,
+            "No certificate authority: saldo is not serving TLS".into(),
+        ),
+    }
 }

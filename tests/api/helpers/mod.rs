@@ -118,6 +118,7 @@ impl TestApp {
             admin_token_sha256: Arc::new(secret::sha256(ADMIN_TOKEN.as_bytes())),
             identity: Arc::new(saldo::identity::TestIdentityProvider::default()),
             public_url: url.as_str().into(),
+            ca_pem: None,
         };
         let router = app(state);
         let served = router.clone();
