@@ -14,7 +14,8 @@ use super::AppState;
 
 /// The whole document: each API's part, with the security schemes they name.
 pub fn document() -> Document {
-    let mut doc = super::account_transaction::ApiDoc::openapi();
+    let mut doc = super::myq_v3::ApiDoc::openapi();
+    doc.merge(super::account_transaction::ApiDoc::openapi());
     doc.info = InfoBuilder::new()
         .title("saldo")
         .version(env!("CARGO_PKG_VERSION"))

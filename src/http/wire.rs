@@ -219,6 +219,34 @@ impl<const MAX: u32> ToSchema for Whole<MAX> {
     }
 }
 
+/// An id: a whole number greater than 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PositiveId(pub i64);
+
+impl<'de> Deserialize<'de> for PositiveId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Number(n) => match n.to_string().parse::<i64>() {
+                Ok(id) if id > 0 => Ok(PositiveId(id)),
+                _ => Err(de::Error::custom("must be a positive integer")),
+            },
+            _ => Err(de::Error::custom("must be a positive integer")),
+        }
+    }
+}
+
+impl PartialSchema for PositiveId {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(1))
+            .into()
+    }
+}
+
+impl ToSchema for PositiveId {}
+
 /// An amount in a response: a JSON number written with the currency's decimals (`20.00`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(transparent)]

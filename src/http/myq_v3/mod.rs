@@ -4,6 +4,7 @@
 mod error;
 mod recharge;
 mod token;
+mod types;
 mod users;
 
 use std::collections::HashMap;
@@ -15,6 +16,51 @@ use axum::http::request::Parts;
 use axum::routing::{get, patch, post};
 
 pub use error::{V3Error, error};
+
+/// A request body of API B, rejected in API B's format.
+type Body<T> = crate::http::wire::Wire<T, V3Error>;
+
+/// API B's reference: the MyQ X REST API v3 operations saldo answers.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        token::grant,
+        users::find,
+        users::get,
+        users::accounts,
+        users::balance,
+        recharge::providers,
+        recharge::list,
+        recharge::create,
+        recharge::update,
+        recharge::commit,
+        recharge::rollback,
+    ),
+    components(schemas(types::ErrorBody)),
+    tags((name = "MyQ X REST API v3", description = "OAuth2 client credentials, users, credit balance and credit recharge (SPEC §4, seed 001)"))
+)]
+pub struct ApiDoc;
+
+/// API B's errors: `{"code", "message", "data": []}` for every status.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum Errors {
+    /// A field broke a rule (`<field>: <rule>`), or a disabled provider.
+    #[response(status = 400)]
+    BadRequest(types::ErrorBody),
+    /// No, a wrong or an expired access token; or bad client credentials.
+    #[response(status = 401)]
+    Unauthorized(types::ErrorBody),
+    /// The token lacks the scope.
+    #[response(status = 403)]
+    Forbidden(types::ErrorBody),
+    /// No such user, account, provider or payment.
+    #[response(status = 404)]
+    NotFound(types::ErrorBody),
+    /// The payment's state forbids it.
+    #[response(status = 409)]
+    Conflict(types::ErrorBody),
+}
 
 use super::{AppState, record_ledger};
 use crate::engine::LedgerMeta;

@@ -2,52 +2,47 @@
 
 use std::collections::HashMap;
 
-use axum::Json;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use serde_json::{Value, json};
-
-use super::{V3Client, V3Error, page, path_id};
-use crate::http::body::{self, BodyError, JsonBody};
+use super::{Body, V3Client, V3Error, page, path_id, types};
+use crate::http::wire::Wire;
 use crate::http::{AppState, read_store};
 use crate::ledger::{RECHARGE_PROVIDERS, RechargePayment, RechargeState, zone};
 use crate::money::Amount;
 use crate::store::RechargeQuery;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 
-type Body = Result<JsonBody, BodyError>;
-
+#[utoipa::path(get, operation_id = "listRechargeProviders", path = "/api/v3/rechargeProviders", tag = "MyQ X REST API v3",
+    responses((status = 200, description = "The enabled recharge providers", body = types::Providers), super::Errors),
+    security(("myqOAuth" = ["credit"])))]
 pub async fn providers(
     State(state): State<AppState>,
     client: V3Client,
-) -> Result<Json<Value>, V3Error> {
+) -> Result<Json<types::Providers>, V3Error> {
     client.require("credit")?;
-    let providers: Vec<Value> = state
+    let providers: Vec<types::ProviderEntry> = state
         .engine
         .read(client.ledger.id, |l, _| {
             RECHARGE_PROVIDERS
                 .iter()
                 .filter(|(r, _)| l.info.settings.recharge_provider_enabled(r) == Some(true))
-                .map(|(reference, name)| {
-                    json!({"name": name, "reference": reference, "description": "", "params": []})
+                .map(|(reference, name)| types::ProviderEntry {
+                    name,
+                    reference,
+                    description: "",
+                    params: Vec::new(),
                 })
                 .collect()
         })
         .await?;
     // MyQ X answers the list before its count.
-    Ok(Json(
-        json!({ "providers": providers, "count": providers.len() }),
-    ))
+    let count = providers.len();
+    Ok(Json(types::Providers { providers, count }))
 }
 
-/// `params.amount` of a create or update body: required, positive, exact.
-fn params_amount(body: &Value, scale: u32) -> Result<Amount, V3Error> {
-    let params = match body.get("params") {
-        Some(p @ Value::Object(_)) => p,
-        None | Some(Value::Null) => return Err(V3Error::bad_request("params: is required")),
-        Some(_) => return Err(V3Error::bad_request("params: must be an object")),
-    };
-    let amount = body::amount(params, "amount", scale)
-        .map_err(|e| V3Error::bad_request(format!("params.{e}")))?;
+/// `params.amount`: positive, exact in the ledger's currency.
+fn params_amount(params: &types::PaymentParams, scale: u32) -> Result<Amount, V3Error> {
+    let amount = params.amount.at(scale, "params.amount")?;
     if amount <= Amount::ZERO {
         return Err(V3Error::bad_request(
             "params.amount: must be greater than 0",
@@ -56,25 +51,22 @@ fn params_amount(body: &Value, scale: u32) -> Result<Amount, V3Error> {
     Ok(amount)
 }
 
+#[utoipa::path(post, operation_id = "createRechargePayment", path = "/api/v3/rechargeProviders/{reference}/payments", tag = "MyQ X REST API v3",
+    params(("reference" = String, Path, description = "The recharge provider: external or voucher")),
+    request_body = types::CreatePayment,
+    responses((status = 200, description = "Created: waiting for its commit", body = types::CreatedPayment), super::Errors),
+    security(("myqOAuth" = ["credit"])))]
 pub async fn create(
     State(state): State<AppState>,
     client: V3Client,
     Path(provider): Path<String>,
-    body: Body,
-) -> Result<Json<Value>, V3Error> {
+    Wire { body, .. }: Body<types::CreatePayment>,
+) -> Result<Json<types::CreatedPayment>, V3Error> {
     client.require("credit")?;
-    let JsonBody(body) = body?;
     let scale = client.ledger.scale;
-    let user_id = match body.get("userId") {
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .filter(|id| *id > 0)
-            .ok_or_else(|| V3Error::bad_request("userId: must be a positive integer"))?,
-        None | Some(Value::Null) => return Err(V3Error::bad_request("userId: is required")),
-        Some(_) => return Err(V3Error::bad_request("userId: must be a positive integer")),
-    };
-    let description = body::opt_string(&body, "description", 255)?;
-    let amount = params_amount(&body, scale)?;
+    let user_id = body.user_id.0;
+    let description = body.description.and_then(|d| d.given().map(str::to_string));
+    let amount = params_amount(&body.params, scale)?;
     let payment = state
         .engine
         .execute(client.ledger.id, move |l, now| {
@@ -82,41 +74,51 @@ pub async fn create(
         })
         .await??;
     let amount = payment.amount.plain_json(scale);
-    Ok(Json(json!({
-        "id": payment.id.to_string(),
-        "userId": payment.customer_id,
-        "amount": amount,
-        "description": payment.description,
-        // MyQ X marks payments created through the API with createdBy -2 (seed 001).
-        "params": {"amount": amount, "createdBy": -2},
-    })))
+    Ok(Json(types::CreatedPayment {
+        id: payment.id.to_string(),
+        user_id: payment.customer_id,
+        amount: amount.clone(),
+        description: payment.description,
+        params: types::CreatedParams {
+            amount,
+            created_by: -2,
+        },
+    }))
 }
 
+#[utoipa::path(patch, operation_id = "updateRechargePayment", path = "/api/v3/rechargeProviders/{reference}/payments/{id}", tag = "MyQ X REST API v3",
+    params(("reference" = String, Path), ("id" = String, Path, description = "The payment's id")),
+    request_body = types::UpdatePayment,
+    responses((status = 200, description = "Changed: answers 1", body = i64), super::Errors),
+    security(("myqOAuth" = ["credit"])))]
 pub async fn update(
     State(state): State<AppState>,
     client: V3Client,
     Path((provider, id)): Path<(String, String)>,
-    body: Body,
-) -> Result<Json<Value>, V3Error> {
+    Wire { body, .. }: Body<types::UpdatePayment>,
+) -> Result<Json<i64>, V3Error> {
     client.require("credit")?;
     let id = path_id(&id, "Payment")?;
-    let JsonBody(body) = body?;
-    let description = body::opt_string(&body, "description", 255)?;
-    let amount = params_amount(&body, client.ledger.scale)?;
+    let description = body.description.and_then(|d| d.given().map(str::to_string));
+    let amount = params_amount(&body.params, client.ledger.scale)?;
     state
         .engine
         .execute(client.ledger.id, move |l, now| {
             l.patch_recharge(&provider, id, amount, description, now)
         })
         .await??;
-    Ok(Json(json!(1)))
+    Ok(Json(1))
 }
 
+#[utoipa::path(post, operation_id = "commitRechargePayment", path = "/api/v3/rechargeProviders/{reference}/payments/{id}/commit", tag = "MyQ X REST API v3",
+    params(("reference" = String, Path), ("id" = String, Path)),
+    responses((status = 200, description = "Completed: the amount is credited (once, however often committed)", body = types::AmountOnly), super::Errors),
+    security(("myqOAuth" = ["credit"])))]
 pub async fn commit(
     State(state): State<AppState>,
     client: V3Client,
     Path((provider, id)): Path<(String, String)>,
-) -> Result<Json<Value>, V3Error> {
+) -> Result<Json<types::AmountOnly>, V3Error> {
     client.require("credit")?;
     let id = path_id(&id, "Payment")?;
     let amount = state
@@ -125,55 +127,68 @@ pub async fn commit(
             l.commit_recharge(&provider, id, now)
         })
         .await??;
-    Ok(Json(
-        json!({ "amount": amount.plain_json(client.ledger.scale) }),
-    ))
+    Ok(Json(types::AmountOnly {
+        amount: amount.plain_json(client.ledger.scale),
+    }))
 }
 
+#[utoipa::path(post, operation_id = "rollbackRechargePayment", path = "/api/v3/rechargeProviders/{reference}/payments/{id}/rollback", tag = "MyQ X REST API v3",
+    params(("reference" = String, Path), ("id" = String, Path)),
+    request_body = types::Rollback,
+    responses((status = 200, description = "Canceled: answers 1", body = i64), super::Errors),
+    security(("myqOAuth" = ["credit"])))]
 pub async fn rollback(
     State(state): State<AppState>,
     client: V3Client,
     Path((provider, id)): Path<(String, String)>,
-    body: Body,
-) -> Result<Json<Value>, V3Error> {
+    Wire { body, .. }: Body<types::Rollback>,
+) -> Result<Json<i64>, V3Error> {
     client.require("credit")?;
     let id = path_id(&id, "Payment")?;
-    let JsonBody(body) = body?;
-    let reason = body::opt_string(&body, "reason", 255)?;
+    let reason = body.reason.and_then(|r| r.given().map(str::to_string));
     state
         .engine
         .execute(client.ledger.id, move |l, now| {
             l.rollback_recharge(&provider, id, reason, now)
         })
         .await??;
-    Ok(Json(json!(1)))
+    Ok(Json(1))
 }
 
 /// A payment as MyQ X lists it; `expiry` is how long a created payment waits for its commit.
-fn payment(p: &RechargePayment, scale: u32, time_zone: &str, expiry: time::Duration) -> Value {
-    let expires = (p.state == RechargeState::Created)
-        .then(|| zone::rfc3339(time_zone, p.created_at + expiry));
-    json!({
-        "id": p.id.to_string(),
-        "userId": p.customer_id,
-        "amount": p.amount.plain_json(scale),
-        "currency": null,
-        "state": p.state.as_str(),
-        "created": zone::rfc3339(time_zone, p.created_at),
-        "updated": zone::rfc3339(time_zone, p.updated_at),
-        "expires": expires,
-        "paymentNo": p.payment_no.to_string(),
-        "provider": p.provider,
-        "description": p.description,
-    })
+fn payment(
+    p: &RechargePayment,
+    scale: u32,
+    time_zone: &str,
+    expiry: time::Duration,
+) -> types::Payment {
+    types::Payment {
+        id: p.id.to_string(),
+        user_id: p.customer_id,
+        amount: p.amount.plain_json(scale),
+        currency: None,
+        state: p.state.as_str(),
+        created: zone::rfc3339(time_zone, p.created_at),
+        updated: zone::rfc3339(time_zone, p.updated_at),
+        expires: (p.state == RechargeState::Created)
+            .then(|| zone::rfc3339(time_zone, p.created_at + expiry)),
+        payment_no: p.payment_no.to_string(),
+        provider: p.provider.clone(),
+        description: p.description.clone(),
+    }
 }
 
+#[utoipa::path(get, operation_id = "listRechargePayments", path = "/api/v3/rechargeProviders/{reference}/payments", tag = "MyQ X REST API v3",
+    params(("reference" = String, Path), ("userId" = Option<i64>, Query, description = "Only this user's payments"),
+        ("limit" = Option<u32>, Query, description = "At most 1000; default 100"), ("start" = Option<u32>, Query, description = "How many to skip")),
+    responses((status = 200, description = "Newest first", body = types::Payments), super::Errors),
+    security(("myqOAuth" = ["credit"])))]
 pub async fn list(
     State(state): State<AppState>,
     client: V3Client,
     Path(provider): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, V3Error> {
+) -> Result<Json<types::Payments>, V3Error> {
     client.require("credit")?;
     let (limit, offset) = page(&query)?;
     let customer_id = match query.get("userId").filter(|v| !v.is_empty()) {
@@ -209,9 +224,9 @@ pub async fn list(
     })
     .await?;
     let scale = client.ledger.scale;
-    let payments: Vec<Value> = payments
+    let payments = payments
         .iter()
         .map(|p| payment(p, scale, &time_zone, expiry))
         .collect();
-    Ok(Json(json!({ "payments": payments, "count": count })))
+    Ok(Json(types::Payments { payments, count }))
 }

@@ -3,37 +3,41 @@
 
 use std::collections::HashMap;
 
-use axum::Json;
-use axum::extract::{Path, Query, State};
-use serde_json::{Value, json};
-
-use super::{V3Client, V3Error, page, path_id};
+use super::{V3Client, V3Error, page, path_id, types};
 use crate::http::AppState;
 use crate::ledger::Entity;
 use crate::ledger::{Customer, Ledger, LedgerError, RECHARGE_PROVIDERS, UserFilter};
+use axum::Json;
+use axum::extract::{Path, Query, State};
 
 /// MyQ X's name for a user's credit account: its clients look for the account with this
 /// reference and read its `limits.price` as the user's credit. It names the default account.
 const INTERNAL_ACCOUNT: &str = "internalaccount";
 
-fn user(c: &Customer) -> Value {
-    json!({
-        "id": c.id,
-        "username": c.username,
-        "fullname": c.name,
-        "email": c.email,
-        "code": c.personal_number,
-        "aliases": c.aliases,
-        "phone": c.msisdn,
-        "lang": null,
-    })
+fn user(c: &Customer) -> types::User {
+    types::User {
+        id: c.id,
+        username: c.username.clone(),
+        fullname: c.name.clone(),
+        email: c.email.clone(),
+        code: c.personal_number.clone(),
+        aliases: c.aliases.clone(),
+        phone: c.msisdn.clone(),
+        lang: None,
+    }
 }
 
+#[utoipa::path(get, operation_id = "findUsers", path = "/api/v3/users/find", tag = "MyQ X REST API v3",
+    params(("username" = Option<String>, Query, description = "A username or alias, any case"),
+        ("card" = Option<String>, Query), ("code" = Option<String>, Query, description = "A personal number"),
+        ("email" = Option<String>, Query), ("limit" = Option<u32>, Query), ("start" = Option<u32>, Query)),
+    responses((status = 200, description = "The users matching every filter given (at least one)", body = types::Users), super::Errors),
+    security(("myqOAuth" = ["users"])))]
 pub async fn find(
     State(state): State<AppState>,
     client: V3Client,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, V3Error> {
+) -> Result<Json<types::Users>, V3Error> {
     client.require("users")?;
     let (limit, start) = page(&query)?;
     let filter_value = |name: &str| query.get(name).filter(|v| !v.is_empty()).cloned();
@@ -52,7 +56,7 @@ pub async fn find(
         .engine
         .read(client.ledger.id, move |l, _| {
             let found = l.find_customers(&filter);
-            let page: Vec<Value> = found
+            let page: Vec<types::User> = found
                 .iter()
                 .skip(start as usize)
                 .take(limit as usize)
@@ -61,7 +65,7 @@ pub async fn find(
             (page, found.len())
         })
         .await?;
-    Ok(Json(json!({ "users": users, "count": count })))
+    Ok(Json(types::Users { users, count }))
 }
 
 /// Runs `render` on the user with this path id, or answers 404.
@@ -83,31 +87,43 @@ async fn with_user<T: Send + 'static>(
         .await??)
 }
 
+#[utoipa::path(get, operation_id = "getUser", path = "/api/v3/users/{id}", tag = "MyQ X REST API v3",
+    params(("id" = i64, Path, description = "The user's id")),
+    responses((status = 200, description = "The user", body = types::User), super::Errors),
+    security(("myqOAuth" = ["users"])))]
 pub async fn get(
     State(state): State<AppState>,
     client: V3Client,
     Path(id): Path<String>,
-) -> Result<Json<Value>, V3Error> {
+) -> Result<Json<types::User>, V3Error> {
     client.require("users")?;
     Ok(Json(
         with_user(&state, &client, &id, |_, c| Ok(user(c))).await?,
     ))
 }
 
+#[utoipa::path(get, operation_id = "getUserAccounts", path = "/api/v3/users/{id}/accounts", tag = "MyQ X REST API v3",
+    params(("id" = i64, Path, description = "The user's id")),
+    responses((status = 200, description = "The user's accounts; the default one is internalaccount", body = types::Accounts), super::Errors),
+    security(("myqOAuth" = ["credit"])))]
 pub async fn accounts(
     State(state): State<AppState>,
     client: V3Client,
     Path(id): Path<String>,
-) -> Result<Json<Value>, V3Error> {
+) -> Result<Json<types::Accounts>, V3Error> {
     client.require("credit")?;
     let body = with_user(&state, &client, &id, |l, c| {
-        let providers: Vec<Value> = RECHARGE_PROVIDERS
-            .iter()
-            .filter(|(reference, _)| l.info.settings.recharge_provider_enabled(reference) == Some(true))
-            .map(|(reference, name)| json!({"name": name, "reference": reference}))
-            .collect();
+        let providers = || {
+            RECHARGE_PROVIDERS
+                .iter()
+                .filter(|(reference, _)| {
+                    l.info.settings.recharge_provider_enabled(reference) == Some(true)
+                })
+                .map(|(reference, name)| types::Provider { name, reference })
+                .collect()
+        };
         let scale = l.info.scale();
-        let accounts: Vec<Value> = l
+        let accounts: Vec<types::Account> = l
             .accounts_of(c.id)
             .into_iter()
             .map(|a| {
@@ -116,26 +132,39 @@ pub async fn accounts(
                 } else {
                     a.account_no.clone()
                 };
-                json!({
-                    "name": a.alias.clone().or_else(|| a.description.clone()).unwrap_or_else(|| a.account_no.clone()),
-                    "reference": reference,
-                    "type": "credit",
-                    "limits": {"price": a.available().plain_json(scale)},
-                    "rechargeProviders": providers,
-                })
+                types::Account {
+                    name: a
+                        .alias
+                        .clone()
+                        .or_else(|| a.description.clone())
+                        .unwrap_or_else(|| a.account_no.clone()),
+                    reference,
+                    kind: "credit",
+                    limits: types::Limits {
+                        price: a.available().plain_json(scale),
+                    },
+                    recharge_providers: providers(),
+                }
             })
             .collect();
-        Ok(json!({"credit": {"enabled": true}, "accounts": accounts}))
+        Ok(types::Accounts {
+            credit: types::Enabled { enabled: true },
+            accounts,
+        })
     })
     .await?;
     Ok(Json(body))
 }
 
+#[utoipa::path(get, operation_id = "getAccountBalance", path = "/api/v3/users/{id}/accounts/{reference}/balance", tag = "MyQ X REST API v3",
+    params(("id" = i64, Path), ("reference" = String, Path, description = "internalaccount or an account number")),
+    responses((status = 200, description = "The credit available", body = types::AmountOnly), super::Errors),
+    security(("myqOAuth" = ["credit"])))]
 pub async fn balance(
     State(state): State<AppState>,
     client: V3Client,
     Path((id, reference)): Path<(String, String)>,
-) -> Result<Json<Value>, V3Error> {
+) -> Result<Json<types::AmountOnly>, V3Error> {
     client.require("credit")?;
     let scale = client.ledger.scale;
     let amount = with_user(&state, &client, &id, move |l, c| {
@@ -149,5 +178,7 @@ pub async fn balance(
             .ok_or(LedgerError::NotFound(Entity::Account))
     })
     .await?;
-    Ok(Json(json!({ "amount": amount.plain_json(scale) })))
+    Ok(Json(types::AmountOnly {
+        amount: amount.plain_json(scale),
+    }))
 }
