@@ -15,6 +15,7 @@ use super::AppState;
 /// The whole document: each API's part, with the security schemes they name.
 pub fn document() -> Document {
     let mut doc = super::myq_v3::ApiDoc::openapi();
+    doc.merge(super::credit_account::ApiDoc::openapi());
     doc.merge(super::account_transaction::ApiDoc::openapi());
     doc.info = InfoBuilder::new()
         .title("saldo")

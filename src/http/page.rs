@@ -30,13 +30,17 @@ impl Page {
     }
 
     /// `{"@id", "items", "view"}` for one page of `total` items; `filters` repeat in links.
-    pub fn list(
+    pub fn list<T: serde::Serialize>(
         &self,
         path: &str,
         filters: &[(&str, String)],
-        items: Vec<serde_json::Value>,
+        items: Vec<T>,
         total: i64,
     ) -> serde_json::Value {
+        let items: Vec<serde_json::Value> = items
+            .into_iter()
+            .map(|item| serde_json::to_value(item).expect("resources serialize"))
+            .collect();
         let query: Vec<String> = filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let with = |extra: String| {
             let mut all = query.clone();

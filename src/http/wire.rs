@@ -64,6 +64,21 @@ fn invalid(path: String, message: &str) -> Invalid {
     if let Some(field) = between(message, "missing field `", "`") {
         return Invalid::new(within(field), "is required");
     }
+    if let Some(field) = between(message, "unknown field `", "`") {
+        let allowed = message.split_once("expected ").map_or("", |(_, e)| e);
+        let allowed = allowed.replace('`', "").replace(" or ", ", ");
+        let allowed = allowed.trim_start_matches("one of ");
+        // The path already ends with the unknown key.
+        let field = if path.is_empty() {
+            field.to_string()
+        } else {
+            path.clone()
+        };
+        return Invalid::new(
+            field,
+            format!("cannot be set here; the fields are {allowed}"),
+        );
+    }
     if let Some(rest) = message.strip_prefix("unknown variant `") {
         let allowed = rest.split_once("expected ").map_or("", |(_, e)| e);
         let allowed = allowed.replace('`', "").replace(" or ", ", ");
@@ -315,6 +330,23 @@ mod tests {
         kind: Kind,
         items: Vec<Text<2>>,
         amount: Decimal,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Strict {
+        a: Option<u32>,
+        b: Option<u32>,
+    }
+
+    #[test]
+    fn unknown_fields_are_named_with_the_fields_allowed() {
+        let e = parse::<Strict>(&json!({"a": 1, "c": 2})).unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.rule.as_str()),
+            ("c", "cannot be set here; the fields are a, b")
+        );
     }
 
     #[derive(Debug, Deserialize)]

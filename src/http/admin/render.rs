@@ -32,7 +32,8 @@ pub fn customer(l: &Ledger, c: &Customer) -> Value {
 
 /// The account as API C shows it (SPEC §7).
 pub fn account(l: &Ledger, a: &Account) -> Value {
-    crate::http::credit_account::render::account(l, a)
+    serde_json::to_value(crate::http::credit_account::render::account(l, a))
+        .expect("accounts serialize")
 }
 
 pub fn transaction(t: &Transaction, scale: u32) -> Value {

@@ -6,17 +6,22 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{CaProblem, LedgerToken, Page, render, validation};
+use super::{Body, CaProblem, LedgerToken, Page, render, types};
 use crate::http::AppState;
 use crate::http::body::Invalid;
-use crate::http::body::{self, BodyError, JsonBody};
+use crate::http::wire::{Money, Operation, Text, Wire};
 use crate::ledger::Entity;
 use crate::ledger::{LedgerError, RecurringSetting};
 
-type Body = Result<JsonBody, BodyError>;
-
+#[utoipa::path(get, operation_id = "listAccounts", path = "/ledger/credit-account/v1/{ledgerNo}/accounts", tag = "Credit Account API",
+    params(("ledgerNo" = String, Path), ("customerNo" = Option<String>, Query), ("accountNo" = Option<String>, Query),
+        ("nationalConsumerIdentifier" = Option<String>, Query, description = "A person's accounts, by personnummer"),
+        ("countryCode" = Option<String>, Query, description = "Of nationalConsumerIdentifier; default SE"),
+        ("$top" = Option<u32>, Query), ("$skip" = Option<u32>, Query)),
+    responses((status = 200, description = "A page of accounts: {@id, operations, items, view}"), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     token: LedgerToken,
@@ -74,7 +79,7 @@ pub async fn list(
                 .collect();
             accounts.sort_by_key(|a| a.id);
             let total = accounts.len();
-            let items: Vec<Value> = accounts
+            let items: Vec<types::Account> = accounts
                 .iter()
                 .skip(skip)
                 .take(top)
@@ -103,7 +108,7 @@ async fn account_after<T: Send + 'static>(
     ledger_id: i64,
     account_no: String,
     op: impl FnOnce(&mut crate::ledger::Ledger, &str) -> Result<T, LedgerError> + Send + 'static,
-) -> Result<Value, CaProblem> {
+) -> Result<types::Account, CaProblem> {
     Ok(state
         .engine
         .execute(ledger_id, move |l, _| {
@@ -116,11 +121,15 @@ async fn account_after<T: Send + 'static>(
         .await??)
 }
 
+#[utoipa::path(get, operation_id = "getAccount", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}", tag = "Credit Account API",
+    params(("ledgerNo" = String, Path), ("accountNo" = String, Path)),
+    responses((status = 200, description = "The account", body = types::Account), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     token: LedgerToken,
     Path((ledger, account)): Path<(String, String)>,
-) -> Result<Json<Value>, CaProblem> {
+) -> Result<Json<types::Account>, CaProblem> {
     let meta = token.ledger(&ledger)?;
     Ok(Json(
         account_after(&state, meta.id, account, |_, _| Ok(())).await?,
@@ -181,34 +190,26 @@ pub async fn active_payment_orders(
         "{}/active-payment-orders",
         super::render::account_path(&meta.ledger_no, &account)
     );
-    Ok(Json(page.list(&path, &[], Vec::new(), 0)))
+    Ok(Json(page.list::<Value>(&path, &[], Vec::new(), 0)))
 }
 
+#[utoipa::path(patch, operation_id = "patchAccount", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}", tag = "Credit Account API",
+    params(("ledgerNo" = String, Path), ("accountNo" = String, Path)),
+    request_body = types::AccountPatch,
+    responses((status = 200, description = "The account after the change", body = types::Account), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn patch(
     State(state): State<AppState>,
     token: LedgerToken,
     Path((ledger, account)): Path<(String, String)>,
-    body: Body,
-) -> Result<Json<Value>, CaProblem> {
+    Wire { body, .. }: Body<types::AccountPatch>,
+) -> Result<Json<types::Account>, CaProblem> {
     let meta = token.ledger(&ledger)?.clone();
-    let JsonBody(body) = body?;
-    for key in body.as_object().into_iter().flat_map(|o| o.keys()) {
-        if key != "creditLimit" && key != "charityDonation" {
-            return Err(validation(
-                key,
-                "cannot be changed; only creditLimit and charityDonation can",
-            ));
-        }
-    }
-    let credit_limit = match body.get("creditLimit") {
-        None | Some(Value::Null) => None,
-        Some(_) => Some(body::amount(&body, "creditLimit", meta.scale)?),
+    let credit_limit = match &body.credit_limit {
+        None => None,
+        Some(limit) => Some(limit.at(meta.scale, "creditLimit")?),
     };
-    let charity = match body.get("charityDonation") {
-        None | Some(Value::Null) => None,
-        Some(Value::Bool(b)) => Some(*b),
-        Some(_) => return Err(validation("charityDonation", "must be true or false")),
-    };
+    let charity = body.charity_donation;
     let account = account_after(&state, meta.id, account, move |l, no| {
         l.patch_account(no, credit_limit, charity)
     })
@@ -216,26 +217,34 @@ pub async fn patch(
     Ok(Json(account))
 }
 
+#[utoipa::path(post, operation_id = "requestCloseAccount", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}/request-close-account", tag = "Credit Account API",
+    params(("ledgerNo" = String, Path), ("accountNo" = String, Path)),
+    responses((status = 200, description = "The account, pending-close or closed", body = types::Account), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn request_close(
     State(state): State<AppState>,
     token: LedgerToken,
     Path((ledger, account)): Path<(String, String)>,
-) -> Result<Json<Value>, CaProblem> {
+) -> Result<Json<types::Account>, CaProblem> {
     let meta = token.ledger(&ledger)?;
     Ok(Json(
         account_after(&state, meta.id, account, |l, no| l.request_close(no)).await?,
     ))
 }
 
+#[utoipa::path(post, operation_id = "applyForRaisedCreditLimit", path = "/ledger/credit-account-onboardings/v1/{ledgerNo}/accounts/{accountNo}/apply-for-raised-credit-limit", tag = "Credit Account API",
+    params(("ledgerNo" = String, Path), ("accountNo" = String, Path)),
+    request_body = types::RaiseRequest,
+    responses((status = 201, description = "The decision, by the ledger's credit policy", body = types::RaiseDecision), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn apply_for_raised_limit(
     State(state): State<AppState>,
     token: LedgerToken,
     Path((ledger, account)): Path<(String, String)>,
-    body: Body,
+    Wire { body, .. }: Body<types::RaiseRequest>,
 ) -> Result<Response, CaProblem> {
     let meta = token.ledger(&ledger)?.clone();
-    let JsonBody(body) = body?;
-    let requested = body::amount(&body, "creditLimit", meta.scale)?;
+    let requested = body.credit_limit.at(meta.scale, "creditLimit")?;
     let account_no = account.clone();
     let decision = state
         .engine
@@ -248,15 +257,19 @@ pub async fn apply_for_raised_limit(
         meta.ledger_no,
         uuid::Uuid::new_v4()
     );
-    let body = json!({
-        "@id": path,
-        "accountNo": account,
-        "account": render::account_path(&meta.ledger_no, &account),
-        "creditLimit": requested.fixed_json(meta.scale),
-        "status": if decision.approved { "approved" } else { "rejected" },
-        "reason": decision.reason,
-        "currentCreditLimit": decision.credit_limit.fixed_json(meta.scale),
-    });
+    let body = types::RaiseDecision {
+        id: path,
+        account: render::account_path(&meta.ledger_no, &account),
+        account_no: account,
+        credit_limit: Money::of(requested, meta.scale),
+        status: if decision.approved {
+            "approved"
+        } else {
+            "rejected"
+        },
+        reason: decision.reason,
+        current_credit_limit: Money::of(decision.credit_limit, meta.scale),
+    };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
@@ -265,24 +278,34 @@ fn recurring_resource(
     account_no: &str,
     setting: Option<&RecurringSetting>,
     scale: u32,
-) -> Value {
+) -> types::RecurringSetting {
     let parent = render::account_path(ledger_no, account_no);
     let id = format!("{parent}/recurring-payment-setting");
-    json!({
-        "@id": id,
-        "recurringPaymentMethod": setting.map(|s| &s.method),
-        "recurringPaymentScope": setting.map(|s| &s.scope),
-        "fixedRecurringAmount": setting.and_then(|s| s.fixed_amount).map(|a| a.fixed_json(scale)),
-        "parentHREF": parent,
-        "operations": [{"rel": "partially-update-recurring-payment-setting", "method": "patch", "href": id}],
-    })
+    types::RecurringSetting {
+        operations: vec![Operation {
+            rel: "partially-update-recurring-payment-setting",
+            method: "patch",
+            href: id.clone(),
+        }],
+        id,
+        recurring_payment_method: setting.map(|s| s.method.clone()),
+        recurring_payment_scope: setting.map(|s| s.scope.clone()),
+        fixed_recurring_amount: setting
+            .and_then(|s| s.fixed_amount)
+            .map(|a| Money::of(a, scale)),
+        parent_href: parent,
+    }
 }
 
+#[utoipa::path(get, operation_id = "getRecurringPaymentSetting", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}/recurring-payment-setting", tag = "Credit Account API",
+    params(("ledgerNo" = String, Path), ("accountNo" = String, Path)),
+    responses((status = 200, description = "The setting (nulls when none)", body = types::RecurringSetting), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn recurring(
     State(state): State<AppState>,
     token: LedgerToken,
     Path((ledger, account)): Path<(String, String)>,
-) -> Result<Json<Value>, CaProblem> {
+) -> Result<Json<types::RecurringSetting>, CaProblem> {
     let meta = token.ledger(&ledger)?.clone();
     let (no, scale) = (meta.ledger_no.clone(), meta.scale);
     let body = state
@@ -302,30 +325,24 @@ pub async fn recurring(
     Ok(Json(body))
 }
 
+#[utoipa::path(patch, operation_id = "patchRecurringPaymentSetting", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}/recurring-payment-setting", tag = "Credit Account API",
+    params(("ledgerNo" = String, Path), ("accountNo" = String, Path)),
+    request_body = types::RecurringPatch,
+    responses((status = 200, description = "The setting after the change", body = types::RecurringSetting), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn patch_recurring(
     State(state): State<AppState>,
     token: LedgerToken,
     Path((ledger, account)): Path<(String, String)>,
-    body: Body,
-) -> Result<Json<Value>, CaProblem> {
+    Wire { body, .. }: Body<types::RecurringPatch>,
+) -> Result<Json<types::RecurringSetting>, CaProblem> {
     let meta = token.ledger(&ledger)?.clone();
-    let JsonBody(body) = body?;
-    for key in body.as_object().into_iter().flat_map(|o| o.keys()) {
-        if ![
-            "recurringPaymentMethod",
-            "recurringPaymentScope",
-            "fixedRecurringAmount",
-        ]
-        .contains(&key.as_str())
-        {
-            return Err(validation(key, "is not a recurring payment setting"));
-        }
-    }
-    let method = body::opt_string(&body, "recurringPaymentMethod", 15)?;
-    let scope = body::opt_string(&body, "recurringPaymentScope", 25)?;
-    let fixed = match body.get("fixedRecurringAmount") {
-        None | Some(Value::Null) => None,
-        Some(_) => Some(body::amount(&body, "fixedRecurringAmount", meta.scale)?),
+    let given = |t: Option<Text<25>>| t.and_then(|t| t.given().map(str::to_string));
+    let method = given(body.recurring_payment_method.map(|m| Text(m.0)));
+    let scope = given(body.recurring_payment_scope);
+    let fixed = match &body.fixed_recurring_amount {
+        None => None,
+        Some(amount) => Some(amount.at(meta.scale, "fixedRecurringAmount")?),
     };
     let (no, scale) = (meta.ledger_no.clone(), meta.scale);
     let body = state

@@ -2,83 +2,62 @@
 
 use std::collections::HashMap;
 
+use super::{Body, CaProblem, LedgerToken, Page, render, types, validation};
+use crate::http::AppState;
+use crate::http::wire::{Text, Wire};
+use crate::ledger::Entity;
+use crate::ledger::{LedgerError, NewCard};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
 
-use super::{CaProblem, LedgerToken, Page, render, validation};
-use crate::http::AppState;
-use crate::http::body::{self, BodyError, JsonBody};
-use crate::ledger::Entity;
-use crate::ledger::{LedgerError, NationalId, NewCard};
-
-type Body = Result<JsonBody, BodyError>;
-
-fn flag(body: &Value, field: &str) -> Result<bool, CaProblem> {
-    match body.get(field) {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(_) => Err(validation(field, "must be true or false")),
-    }
+fn given<const N: usize>(text: Option<Text<N>>) -> Option<String> {
+    text.and_then(|t| t.given().map(str::to_string))
 }
 
-/// The card holder's national identifier, validated (SE: personnummer) and canonical.
-fn national_id(holder: &Value, today: time::Date) -> Result<Option<NationalId>, CaProblem> {
-    const FIELD: &str = "cardHolder.nationalConsumerIdentifier";
-    let Some(nci) = holder
-        .get("nationalConsumerIdentifier")
-        .filter(|v| !v.is_null())
-    else {
-        return Ok(None);
-    };
-    let value = body::required_string(nci, "value", 64)
-        .map_err(|_| validation(&format!("{FIELD}.value"), "is required"))?;
-    let country = body::required_string(nci, "countryCode", 2).map_err(|_| {
-        validation(
-            &format!("{FIELD}.countryCode"),
-            "must be an ISO 3166-1 alpha-2 code",
-        )
-    })?;
-    Ok(Some(crate::http::national_id::parse(
-        &value, &country, today, FIELD,
-    )?))
-}
-
+#[utoipa::path(post, operation_id = "addCard", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}/cards", tag = "Credit Account API",
+    params(("ledgerNo" = String, Path), ("accountNo" = String, Path)),
+    request_body = types::CardRequest,
+    responses((status = 201, description = "The card", body = types::Card), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn add(
     State(state): State<AppState>,
     token: LedgerToken,
     Path((ledger, account)): Path<(String, String)>,
-    body: Body,
+    Wire { body, .. }: Body<types::CardRequest>,
 ) -> Result<Response, CaProblem> {
     let meta = token.ledger(&ledger)?.clone();
-    let JsonBody(body) = body?;
-    let card_token = match body::opt_string(&body, "token", 36)? {
+    let card_token = match given(body.token) {
         Some(t) => uuid::Uuid::parse_str(&t)
             .map_err(|_| validation("token", "must be a UUID"))?
             .to_string(),
         None => uuid::Uuid::new_v4().to_string(),
     };
-    // The seed's request writes `PanTrunc`; its property table writes `panTrunc`.
-    let pan_trunc = match body::opt_string(&body, "panTrunc", 32)? {
-        Some(p) => Some(p),
-        None => body::opt_string(&body, "PanTrunc", 32)?,
-    };
-    let holder = body.get("cardHolder").cloned().unwrap_or(Value::Null);
-    if !(holder.is_null() || holder.is_object()) {
-        return Err(validation("cardHolder", "must be an object"));
-    }
     let today = state.engine.now().date();
+    let (holder_number, holder_name, holder_national_id) = match body.card_holder {
+        None => (None, None, None),
+        Some(holder) => {
+            let national_id = match &holder.national_consumer_identifier {
+                None => None,
+                Some(nci) => Some(crate::http::national_id::parse(
+                    &nci.value.0,
+                    &nci.country_code.0,
+                    today,
+                    "cardHolder.nationalConsumerIdentifier",
+                )?),
+            };
+            (given(holder.number), given(holder.name), national_id)
+        }
+    };
     let new = NewCard {
         token: card_token,
-        pan_trunc,
-        deleted: flag(&body, "deleted")?,
-        main_card: flag(&body, "mainCard")?,
-        holder_number: body::opt_string(&holder, "number", 50)
-            .map_err(|e| e.within("cardHolder"))?,
-        holder_name: body::opt_string(&holder, "name", 100).map_err(|e| e.within("cardHolder"))?,
-        holder_national_id: national_id(&holder, today)?,
+        pan_trunc: given(body.pan_trunc),
+        deleted: body.deleted.unwrap_or(false),
+        main_card: body.main_card.unwrap_or(false),
+        holder_number,
+        holder_name,
+        holder_national_id,
     };
     let no = meta.ledger_no.clone();
     let card = state
@@ -91,12 +70,16 @@ pub async fn add(
     Ok((StatusCode::CREATED, Json(card)).into_response())
 }
 
+#[utoipa::path(get, operation_id = "listCards", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}/cards", tag = "Credit Account API",
+    params(("ledgerNo" = String, Path), ("accountNo" = String, Path), ("$top" = Option<u32>, Query), ("$skip" = Option<u32>, Query)),
+    responses((status = 200, description = "A page of the account's cards: {@id, operations, items, view}"), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     token: LedgerToken,
     Path((ledger, account)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, CaProblem> {
+) -> Result<Json<serde_json::Value>, CaProblem> {
     let meta = token.ledger(&ledger)?.clone();
     let page = Page::from_query(&query)?;
     let (no, top, skip) = (
@@ -112,7 +95,7 @@ pub async fn list(
                 .account_by_no(&account_no)
                 .ok_or(LedgerError::NotFound(Entity::Account))?;
             let cards = l.cards_of(a.id);
-            let items: Vec<Value> = cards
+            let items: Vec<types::Card> = cards
                 .iter()
                 .skip(skip)
                 .take(top)
@@ -125,11 +108,15 @@ pub async fn list(
     Ok(Json(page.list(&path, &[], items, total)))
 }
 
+#[utoipa::path(get, operation_id = "getCard", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}/cards/{token}", tag = "Credit Account API",
+    params(("ledgerNo" = String, Path), ("accountNo" = String, Path), ("token" = String, Path, description = "Any case")),
+    responses((status = 200, description = "The card", body = types::Card), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     token: LedgerToken,
     Path((ledger, account, card)): Path<(String, String, String)>,
-) -> Result<Json<Value>, CaProblem> {
+) -> Result<Json<types::Card>, CaProblem> {
     let meta = token.ledger(&ledger)?.clone();
     let no = meta.ledger_no.clone();
     // Tokens are stored as lower-case UUIDs; a client may write them in upper case.
@@ -150,24 +137,19 @@ pub async fn get(
     Ok(Json(body))
 }
 
+#[utoipa::path(patch, operation_id = "patchCard", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}/cards/{token}", tag = "Credit Account API",
+    params(("ledgerNo" = String, Path), ("accountNo" = String, Path), ("token" = String, Path, description = "Any case")),
+    request_body = types::CardPatch,
+    responses((status = 200, description = "The card after the change", body = types::Card), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn patch(
     State(state): State<AppState>,
     token: LedgerToken,
     Path((ledger, account, card)): Path<(String, String, String)>,
-    body: Body,
-) -> Result<Json<Value>, CaProblem> {
+    Wire { body, .. }: Body<types::CardPatch>,
+) -> Result<Json<types::Card>, CaProblem> {
     let meta = token.ledger(&ledger)?.clone();
-    let JsonBody(body) = body?;
-    for key in body.as_object().into_iter().flat_map(|o| o.keys()) {
-        if key != "deleted" {
-            return Err(validation(key, "cannot be changed; only deleted can"));
-        }
-    }
-    let deleted = match body.get("deleted") {
-        Some(Value::Bool(b)) => *b,
-        None | Some(Value::Null) => return Err(validation("deleted", "is required")),
-        Some(_) => return Err(validation("deleted", "must be true or false")),
-    };
+    let deleted = body.deleted;
     let no = meta.ledger_no.clone();
     let card = card.to_ascii_lowercase();
     let body = state

@@ -4,6 +4,7 @@
 mod accounts;
 mod activity;
 mod bills;
+pub mod types;
 pub use bills::{BillContext, bill as bill_json};
 mod cards;
 mod document;
@@ -56,6 +57,47 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{base}/{{account}}/bills"), get(bills::list))
         .route(&format!("{base}/{{account}}/bills/{{bill}}"), get(bills::get))
         .route(&format!("{base}/{{account}}/bills/{{bill}}/document"), get(bills::document))
+}
+
+/// A request body of API C, rejected as API C's problem.
+type Body<T> = crate::http::wire::Wire<T, CaProblem>;
+
+/// API C's reference: the Credit Account API operations on the typed wire layer.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        accounts::list,
+        accounts::get,
+        accounts::patch,
+        accounts::request_close,
+        accounts::apply_for_raised_limit,
+        accounts::recurring,
+        accounts::patch_recurring,
+        cards::list,
+        cards::add,
+        cards::get,
+        cards::patch,
+    ),
+    tags((name = "Credit Account API", description = "Accounts, credit limits, closing, cards and recurring payments (SPEC §5, seed 003)"))
+)]
+pub struct ApiDoc;
+
+/// API C's errors: each a problem whose `Type` is `ledger/credit-account/v1/problems/<code>`.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum Errors {
+    /// `validation`: `Problems` names each field and the rule it broke.
+    #[response(status = 400, content_type = "application/problem+json")]
+    Validation(super::problem::ProblemBody),
+    /// `unauthorized`: no or a wrong bearer token.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(super::problem::ProblemBody),
+    /// `not-found`.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(super::problem::ProblemBody),
+    /// `conflict`: the account's state forbids it.
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(super::problem::ProblemBody),
 }
 
 /// API C's error: a problem with `ledger/credit-account/v1/problems/<code>` types.

@@ -1,0 +1,177 @@
+//! API C's requests and responses, field for field as seed 003 writes them.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::http::wire::{Decimal, Money, Operation, Text};
+use crate::ledger::NationalId;
+
+/// `PATCH …/accounts/{accountNo}`: only these two can change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccountPatch {
+    /// Lower only: raising goes through apply-for-raised-credit-limit.
+    pub credit_limit: Option<Decimal>,
+    pub charity_donation: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RaiseRequest {
+    pub credit_limit: Decimal,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RaiseDecision {
+    #[serde(rename = "@id")]
+    pub id: String,
+    pub account_no: String,
+    pub account: String,
+    pub credit_limit: Money,
+    /// `approved` or `rejected`.
+    pub status: &'static str,
+    pub reason: Option<String>,
+    pub current_credit_limit: Money,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InterestRate {
+    /// Yearly percent.
+    #[schema(value_type = f64)]
+    pub debt_interest: serde_json::Value,
+    /// Yearly percent on the overdue part.
+    #[schema(value_type = f64)]
+    pub penalty_interest: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BankPayment {
+    pub bank_account_no: Option<String>,
+    /// `BGSE`, `BKSE`, `PKSE` or `PGSE`.
+    pub bank_account_type: String,
+    pub bic: Option<String>,
+    pub iban: Option<String>,
+    /// The account's standing OCR reference.
+    pub payment_reference: String,
+}
+
+/// The account as seed 003's example shows it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    #[serde(rename = "@id")]
+    pub id: String,
+    pub account_no: String,
+    #[schema(format = Date)]
+    pub start_date: String,
+    pub description: Option<String>,
+    pub account_profile_type: Option<String>,
+    pub account_alias: Option<String>,
+    pub customer_no: Option<String>,
+    /// `open`, `pending-close` or `closed`.
+    pub status: &'static str,
+    pub credit_limit: Money,
+    pub total_balance: Money,
+    pub reserved_amount: Money,
+    pub available_amount: Money,
+    pub open_bill: Option<String>,
+    pub charity_donation: bool,
+    pub interest_rate: InterestRate,
+    pub bank_payment: BankPayment,
+    pub active_payment_orders: String,
+    pub recurring_payment_consent: String,
+    pub cards: String,
+    pub transactions: String,
+    pub reservations: String,
+    /// Lower case, as the seed writes it.
+    pub currency: String,
+    pub bills: String,
+    pub customer: String,
+    pub operations: Vec<Operation>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecurringPatch {
+    /// `autogiro`.
+    pub recurring_payment_method: Option<Text<15>>,
+    /// `fixedRecurring`, `totalDebt` or `billedAmount`.
+    pub recurring_payment_scope: Option<Text<25>>,
+    /// Required, greater than 0, for `fixedRecurring`.
+    pub fixed_recurring_amount: Option<Decimal>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecurringSetting {
+    #[serde(rename = "@id")]
+    pub id: String,
+    pub recurring_payment_method: Option<String>,
+    pub recurring_payment_scope: Option<String>,
+    pub fixed_recurring_amount: Option<Money>,
+    #[serde(rename = "parentHREF")]
+    pub parent_href: String,
+    pub operations: Vec<Operation>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CardHolder {
+    pub number: Option<String>,
+    pub name: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub national_consumer_identifier: Option<NationalId>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Card {
+    #[serde(rename = "@id")]
+    pub id: String,
+    pub token: String,
+    pub pan_trunc: Option<String>,
+    pub deleted: bool,
+    pub main_card: bool,
+    pub card_holder: CardHolder,
+    #[serde(rename = "parentHREF")]
+    pub parent_href: String,
+    pub operations: Vec<Operation>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CardRequest {
+    /// A UUID; made up when absent.
+    pub token: Option<Text<36>>,
+    /// The seed also writes it `PanTrunc`.
+    #[serde(alias = "PanTrunc")]
+    pub pan_trunc: Option<Text<32>>,
+    pub deleted: Option<bool>,
+    pub main_card: Option<bool>,
+    pub card_holder: Option<CardHolderRequest>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CardHolderRequest {
+    pub number: Option<Text<50>>,
+    pub name: Option<Text<100>>,
+    pub national_consumer_identifier: Option<NationalIdentifierRequest>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NationalIdentifierRequest {
+    pub value: Text<64>,
+    /// ISO 3166-1 alpha-2.
+    pub country_code: Text<2>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CardPatch {
+    pub deleted: bool,
+}
