@@ -12,11 +12,22 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use super::AppState;
 
+/// Each API's part of the document.
+fn parts() -> [Document; 4] {
+    [
+        super::myq_external::ApiDoc::openapi(),
+        super::myq_v3::ApiDoc::openapi(),
+        super::credit_account::ApiDoc::openapi(),
+        super::account_transaction::ApiDoc::openapi(),
+    ]
+}
+
 /// The whole document: each API's part, with the security schemes they name.
 pub fn document() -> Document {
-    let mut doc = super::myq_v3::ApiDoc::openapi();
-    doc.merge(super::credit_account::ApiDoc::openapi());
-    doc.merge(super::account_transaction::ApiDoc::openapi());
+    let [mut doc, rest @ ..] = parts();
+    for part in rest {
+        doc.merge(part);
+    }
     doc.info = InfoBuilder::new()
         .title("saldo")
         .version(env!("CARGO_PKG_VERSION"))
@@ -61,6 +72,29 @@ pub fn router() -> Router<AppState> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two APIs naming different schemas alike would silently lose one in the merge.
+    #[test]
+    fn no_two_apis_give_one_schema_name_two_meanings() {
+        let mut seen = std::collections::BTreeMap::new();
+        for part in parts() {
+            let part = serde_json::to_value(part).unwrap();
+            let schemas = part["components"]["schemas"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            for (name, schema) in schemas {
+                if let Some(before) = seen.insert(name.clone(), schema.clone()) {
+                    assert_eq!(before, schema, "two meanings of the schema {name}");
+                }
+            }
+        }
+        let merged = serde_json::to_value(document()).unwrap();
+        assert_eq!(
+            merged["components"]["schemas"].as_object().unwrap().len(),
+            seen.len()
+        );
+    }
 
     #[test]
     fn the_document_is_openapi_3_1_with_every_security_scheme() {

@@ -170,6 +170,8 @@ impl<'de> Deserialize<'de> for Decimal {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match Value::deserialize(d)? {
             Value::Number(n) => Ok(Decimal(n.to_string())),
+            // A required amount sent as null was not given.
+            Value::Null => Err(de::Error::custom("is required")),
             _ => Err(de::Error::custom("must be a number")),
         }
     }

@@ -414,6 +414,25 @@ async fn a_retry_gets_the_resource_as_it_is_now_and_numbers_compare_by_value() {
     assert_eq!(split.json()["status"], "authorized", "{}", split.text);
     assert_eq!(f.capture("n1s", "n1c", "100").await.status, 201);
 
+    // A retried pre-authorization shows it as it is now: used, so no operation is left.
+    let pre_auth = f
+        .post(
+            &format!("{BASE}/authentications/n1"),
+            pre_auth_body("100", "None"),
+        )
+        .await;
+    assert_eq!(pre_auth.status, 201, "{}", pre_auth.text);
+    assert_eq!(
+        pre_auth.json(),
+        f.get(&format!("{BASE}/authentications/n1")).await
+    );
+    assert_eq!(
+        pre_auth.json()["operations"],
+        json!([]),
+        "{}",
+        pre_auth.text
+    );
+
     // The split was captured since: a retry shows that, as a GET does, with the first status.
     let retried = f.split("n1s", "n1").await;
     assert_eq!(retried.status, 201, "{}", retried.text);

@@ -36,7 +36,7 @@ type Body<T> = crate::http::wire::Wire<T, V3Error>;
         recharge::commit,
         recharge::rollback,
     ),
-    components(schemas(types::ErrorBody)),
+    components(schemas(types::V3ErrorBody)),
     tags((name = "MyQ X REST API v3", description = "OAuth2 client credentials, users, credit balance and credit recharge (SPEC §4, seed 001)"))
 )]
 pub struct ApiDoc;
@@ -47,19 +47,19 @@ pub struct ApiDoc;
 pub enum Errors {
     /// A field broke a rule (`<field>: <rule>`), or a disabled provider.
     #[response(status = 400)]
-    BadRequest(types::ErrorBody),
+    BadRequest(types::V3ErrorBody),
     /// No, a wrong or an expired access token; or bad client credentials.
     #[response(status = 401)]
-    Unauthorized(types::ErrorBody),
+    Unauthorized(types::V3ErrorBody),
     /// The token lacks the scope.
     #[response(status = 403)]
-    Forbidden(types::ErrorBody),
+    Forbidden(types::V3ErrorBody),
     /// No such user, account, provider or payment.
     #[response(status = 404)]
-    NotFound(types::ErrorBody),
+    NotFound(types::V3ErrorBody),
     /// The payment's state forbids it.
     #[response(status = 409)]
-    Conflict(types::ErrorBody),
+    Conflict(types::V3ErrorBody),
 }
 
 use super::{AppState, record_ledger};

@@ -161,8 +161,8 @@ fn payment(
     scale: u32,
     time_zone: &str,
     expiry: time::Duration,
-) -> types::Payment {
-    types::Payment {
+) -> types::RechargePaymentView {
+    types::RechargePaymentView {
         id: p.id.to_string(),
         user_id: p.customer_id,
         amount: p.amount.plain_json(scale),

@@ -79,7 +79,7 @@ pub struct Limits {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Account {
+pub struct UserAccount {
     pub name: String,
     /// `internalaccount` for the user's default account (what MyQ X clients look for), else
     /// the account number.
@@ -100,7 +100,7 @@ pub struct Enabled {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Accounts {
     pub credit: Enabled,
-    pub accounts: Vec<Account>,
+    pub accounts: Vec<UserAccount>,
 }
 
 /// An amount as MyQ X writes it: a plain number (`12.5`).
@@ -174,7 +174,7 @@ pub struct CreatedPayment {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Payment {
+pub struct RechargePaymentView {
     pub id: String,
     pub user_id: i64,
     #[schema(value_type = f64)]
@@ -199,13 +199,13 @@ pub struct Payment {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Payments {
-    pub payments: Vec<Payment>,
+    pub payments: Vec<RechargePaymentView>,
     pub count: i64,
 }
 
 /// API B's error, for every status.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
+pub struct V3ErrorBody {
     /// The HTTP status.
     pub code: u16,
     /// What went wrong; for a field, `<field>: <rule>`.

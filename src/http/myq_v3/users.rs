@@ -123,7 +123,7 @@ pub async fn accounts(
                 .collect()
         };
         let scale = l.info.scale();
-        let accounts: Vec<types::Account> = l
+        let accounts: Vec<types::UserAccount> = l
             .accounts_of(c.id)
             .into_iter()
             .map(|a| {
@@ -132,7 +132,7 @@ pub async fn accounts(
                 } else {
                     a.account_no.clone()
                 };
-                types::Account {
+                types::UserAccount {
                     name: a
                         .alias
                         .clone()
