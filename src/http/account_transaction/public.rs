@@ -350,6 +350,15 @@ pub async fn get(
     Ok(Json(body))
 }
 
+/// The ledger's offer is `profile`, or 404.
+fn offered(info: &LedgerInfo, profile: &str) -> Result<(), AtProblem> {
+    if info.settings.account_offer_profile == profile {
+        Ok(())
+    } else {
+        Err(not_found("Offer"))
+    }
+}
+
 /// An application at its `@id`, under the credit-account onboarding offer it applied to.
 pub async fn get_in_offer(
     State(state): State<AppState>,
@@ -360,9 +369,7 @@ pub async fn get_in_offer(
     let body = state
         .engine
         .read(meta.id, move |l, _| {
-            if l.info.settings.account_offer_profile != profile {
-                return Err(not_found("Offer"));
-            }
+            offered(&l.info, &profile)?;
             let application = l.application(&id)?;
             Ok::<_, AtProblem>(
                 application
@@ -405,9 +412,7 @@ pub async fn get_offer(
     let body = state
         .engine
         .read(meta.id, move |l, _| {
-            if l.info.settings.account_offer_profile != profile {
-                return Err(not_found("Offer"));
-            }
+            offered(&l.info, &profile)?;
             let id = if onboarding {
                 format!(
                     "/ledger/credit-account-onboardings/v1/{}/offers/{profile}",
@@ -416,7 +421,7 @@ pub async fn get_offer(
             } else {
                 format!("/ledger/public-account-transaction/offers/{profile}")
             };
-            Ok(offer(&l.info, id))
+            Ok::<_, AtProblem>(offer(&l.info, id))
         })
         .await??;
     Ok(Json(body))
@@ -443,9 +448,7 @@ pub async fn sign(
     let body = state
         .engine
         .execute(meta.id, move |l, now| {
-            if l.info.settings.account_offer_profile != profile {
-                return Err(not_found("Offer"));
-            }
+            offered(&l.info, &profile)?;
             let a = l.sign_agreement(&id, now)?;
             Ok::<_, AtProblem>(render(&l.info, &a))
         })
