@@ -3,6 +3,9 @@
 
 use std::collections::HashMap;
 
+use serde::Serialize;
+use utoipa::ToSchema;
+
 use super::body::Invalid;
 
 /// `$top` (default 50, at most 1000) and `$skip` of a list.
@@ -29,18 +32,15 @@ impl Page {
         })
     }
 
-    /// `{"@id", "items", "view"}` for one page of `total` items; `filters` repeat in links.
-    pub fn list<T: serde::Serialize>(
+    /// `{"@id", "operations", "items", "view"}` for one page of `total` items; `filters`
+    /// repeat in links.
+    pub fn list<T>(
         &self,
         path: &str,
         filters: &[(&str, String)],
         items: Vec<T>,
         total: i64,
-    ) -> serde_json::Value {
-        let items: Vec<serde_json::Value> = items
-            .into_iter()
-            .map(|item| serde_json::to_value(item).expect("resources serialize"))
-            .collect();
+    ) -> List<T> {
         let query: Vec<String> = filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let with = |extra: String| {
             let mut all = query.clone();
@@ -52,11 +52,36 @@ impl Page {
         } else {
             format!("{path}?{}", query.join("&"))
         };
-        let mut view =
-            serde_json::json!({ "@id": with(format!("$top={}&$skip={}", self.top, self.skip)) });
-        if self.skip + self.top < total {
-            view["next"] = with(format!("$top={}&$skip={}", self.top, self.skip + self.top)).into();
+        List {
+            id,
+            operations: None,
+            items,
+            view: View {
+                id: with(format!("$top={}&$skip={}", self.top, self.skip)),
+                next: (self.skip + self.top < total)
+                    .then(|| with(format!("$top={}&$skip={}", self.top, self.skip + self.top))),
+            },
         }
-        serde_json::json!({ "@id": id, "operations": null, "items": items, "view": view })
     }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct List<T> {
+    #[serde(rename = "@id")]
+    pub id: String,
+    /// Always null: lists offer no operations.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub operations: Option<()>,
+    pub items: Vec<T>,
+    pub view: View,
+}
+
+/// Where this page is, and the next one if there is more.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct View {
+    #[serde(rename = "@id")]
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }

@@ -313,7 +313,7 @@ pub async fn list(
     State(state): State<AppState>,
     Merchant(meta): Merchant,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, AtProblem> {
+) -> Result<Json<crate::http::page::List<Value>>, AtProblem> {
     let page = Page::from_query(&query)?;
     // Everything acknowledged is committed, so the store lists it; the info renders it.
     let info = state.engine.read(meta.id, |l, _| (*l.info).clone()).await?;

@@ -48,7 +48,7 @@ pub(super) async fn bill_run(
                         let a = l.account(b.account_id)?;
                         Some(bill_json(&BillContext::of(l, a), b))
                     })
-                    .collect::<Vec<Value>>(),
+                    .collect::<Vec<_>>(),
             )
         })
         .await??;

@@ -6,11 +6,11 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
 
 use super::{Body, CaProblem, LedgerToken, Page, render, types};
 use crate::http::AppState;
 use crate::http::body::Invalid;
+use crate::http::page::List;
 use crate::http::wire::{Money, Operation, Text, Wire};
 use crate::ledger::Entity;
 use crate::ledger::{LedgerError, RecurringSetting};
@@ -20,14 +20,14 @@ use crate::ledger::{LedgerError, RecurringSetting};
         ("nationalConsumerIdentifier" = Option<String>, Query, description = "A person's accounts, by personnummer"),
         ("countryCode" = Option<String>, Query, description = "Of nationalConsumerIdentifier; default SE"),
         ("$top" = Option<u32>, Query), ("$skip" = Option<u32>, Query)),
-    responses((status = 200, description = "A page of accounts: {@id, operations, items, view}"), super::Errors),
+    responses((status = 200, description = "A page of accounts", body = List<types::Account>), super::Errors),
     security(("ledgerBearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     token: LedgerToken,
     Path(ledger): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, CaProblem> {
+) -> Result<Json<List<types::Account>>, CaProblem> {
     let meta = token.ledger(&ledger)?.clone();
     let page = Page::from_query(&query)?;
     let customer_no = query.get("customerNo").cloned().filter(|v| !v.is_empty());
@@ -139,11 +139,15 @@ pub async fn get(
 /// `GET /ledger/customers/v1/{ledgerNo}/customer/{customerNo}`: the customer an account
 /// links to. Seed 003 links here without describing it; saldo answers with who the customer
 /// is and where their accounts are.
+#[utoipa::path(get, operation_id = "getCustomer", path = "/ledger/customers/v1/{ledgerNo}/customer/{customerNo}", tag = "Credit Account API",
+    params(("ledgerNo" = String, Path), ("customerNo" = String, Path)),
+    responses((status = 200, description = "The customer an account names", body = types::Customer), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn customer(
     State(state): State<AppState>,
     token: LedgerToken,
     Path((ledger, customer_no)): Path<(String, String)>,
-) -> Result<Json<Value>, CaProblem> {
+) -> Result<Json<types::Customer>, CaProblem> {
     let meta = token.ledger(&ledger)?.clone();
     let body = state
         .engine
@@ -152,15 +156,18 @@ pub async fn customer(
                 .customer_by_no(&customer_no)
                 .ok_or(LedgerError::NotFound(Entity::Customer))?;
             let no = &l.info.ledger_no;
-            Ok::<_, LedgerError>(serde_json::json!({
-                "@id": format!("/ledger/customers/v1/{no}/customer/{}", c.customer_no),
-                "customerNo": c.customer_no,
-                "name": c.name,
-                "email": c.email,
-                "msisdn": c.msisdn,
-                "nationalConsumerIdentifier": c.national_id,
-                "accounts": format!("/ledger/credit-account/v1/{no}/accounts?customerNo={}", c.customer_no),
-            }))
+            Ok::<_, LedgerError>(types::Customer {
+                id: format!("/ledger/customers/v1/{no}/customer/{}", c.customer_no),
+                customer_no: c.customer_no.clone(),
+                name: c.name.clone(),
+                email: c.email.clone(),
+                msisdn: c.msisdn.clone(),
+                national_consumer_identifier: c.national_id.clone(),
+                accounts: format!(
+                    "/ledger/credit-account/v1/{no}/accounts?customerNo={}",
+                    c.customer_no
+                ),
+            })
         })
         .await??;
     Ok(Json(body))
@@ -169,12 +176,16 @@ pub async fn customer(
 /// The account's payment orders still to be executed. saldo makes payment orders from the
 /// recurring-payment setting only once bill runs do (issue 13): until then the list is empty,
 /// and it answers for every account the ledger has.
+#[utoipa::path(get, operation_id = "listActivePaymentOrders", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}/active-payment-orders", tag = "Credit Account API",
+    params(("ledgerNo" = String, Path), ("accountNo" = String, Path), ("$top" = Option<u32>, Query), ("$skip" = Option<u32>, Query)),
+    responses((status = 200, description = "Payment orders still to be executed", body = List<types::PaymentOrder>), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn active_payment_orders(
     State(state): State<AppState>,
     token: LedgerToken,
     Path((ledger, account)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, CaProblem> {
+) -> Result<Json<List<types::PaymentOrder>>, CaProblem> {
     let meta = token.ledger(&ledger)?.clone();
     let page = Page::from_query(&query)?;
     let known = account.clone();
@@ -190,7 +201,7 @@ pub async fn active_payment_orders(
         "{}/active-payment-orders",
         super::render::account_path(&meta.ledger_no, &account)
     );
-    Ok(Json(page.list::<Value>(&path, &[], Vec::new(), 0)))
+    Ok(Json(page.list(&path, &[], Vec::new(), 0)))
 }
 
 #[utoipa::path(patch, operation_id = "patchAccount", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}", tag = "Credit Account API",

@@ -2,15 +2,16 @@
 
 use std::collections::HashMap;
 
-use axum::Json;
-use axum::extract::{Path, Query, State};
-use serde_json::{Value, json};
-
-use super::{CaProblem, LedgerToken, Page, render, validation};
+use super::{CaProblem, LedgerToken, Page, render, types, validation};
+use crate::http::page::List;
+use crate::http::wire::Money;
 use crate::http::{AppState, read_store};
 use crate::ledger::Entity;
 use crate::ledger::{LedgerError, Transaction, TxnType, zone};
+use crate::money::Amount;
 use crate::store::TransactionQuery;
+use axum::Json;
+use axum::extract::{Path, Query, State};
 
 /// API C knows three types (seed 003): money in is `payment` or `credit`, money out is
 /// `purchase` (fees and interest too, told apart by their description).
@@ -22,16 +23,16 @@ fn wire_type(kind: TxnType) -> &'static str {
     }
 }
 
-fn transaction(t: &Transaction, scale: u32) -> Value {
-    json!({
-        "type": wire_type(t.kind),
-        "description": t.description,
+fn transaction(t: &Transaction, scale: u32) -> types::Transaction {
+    types::Transaction {
+        kind: wire_type(t.kind),
+        description: t.description.clone(),
         // The seed shows purchases as positive amounts: the type carries the direction.
-        "amount": crate::money::Amount::from_minor(t.amount.minor().abs()).fixed_json(scale),
-        "billed": t.billed.is_some(),
-        "date": t.date.to_string(),
-        "reserveDate": t.reserve_date.map(|d| d.to_string()),
-    })
+        amount: Money::of(Amount::from_minor(t.amount.minor().abs()), scale),
+        billed: t.billed.is_some(),
+        date: t.date.to_string(),
+        reserve_date: t.reserve_date.map(|d| d.to_string()),
+    }
 }
 
 fn date_param(
@@ -46,12 +47,18 @@ fn date_param(
     }
 }
 
+#[utoipa::path(get, operation_id = "listTransactions", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}/transactions", tag = "Credit Account API",
+    params(("ledgerNo" = String, Path), ("accountNo" = String, Path),
+        ("fromDate" = Option<String>, Query, format = Date), ("toDate" = Option<String>, Query, format = Date),
+        ("$top" = Option<u32>, Query), ("$skip" = Option<u32>, Query)),
+    responses((status = 200, description = "Newest first", body = List<types::Transaction>), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn transactions(
     State(state): State<AppState>,
     token: LedgerToken,
     Path((ledger, account)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, CaProblem> {
+) -> Result<Json<List<types::Transaction>>, CaProblem> {
     let meta = token.ledger(&ledger)?.clone();
     let page = Page::from_query(&query)?;
     let (from, to) = (
@@ -94,12 +101,16 @@ pub async fn transactions(
     Ok(Json(page.list(&path, &filters, items, total)))
 }
 
+#[utoipa::path(get, operation_id = "listReservations", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}/reservations", tag = "Credit Account API",
+    params(("ledgerNo" = String, Path), ("accountNo" = String, Path), ("$top" = Option<u32>, Query), ("$skip" = Option<u32>, Query)),
+    responses((status = 200, description = "The active holds", body = List<types::Reservation>), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn reservations(
     State(state): State<AppState>,
     token: LedgerToken,
     Path((ledger, account)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, CaProblem> {
+) -> Result<Json<List<types::Reservation>>, CaProblem> {
     let meta = token.ledger(&ledger)?.clone();
     let page = Page::from_query(&query)?;
     let (top, skip, scale) = (page.top as usize, page.skip as usize, meta.scale);
@@ -112,16 +123,14 @@ pub async fn reservations(
                 .ok_or(LedgerError::NotFound(Entity::Account))?;
             let holds = l.active_holds_of(a.id);
             let tz = &l.info.settings.time_zone;
-            let items: Vec<Value> = holds
+            let items: Vec<types::Reservation> = holds
                 .iter()
                 .skip(skip)
                 .take(top)
-                .map(|h| {
-                    json!({
-                        "amount": h.remaining.fixed_json(scale),
-                        "description": h.description,
-                        "date": zone::date(tz, h.created_at).to_string(),
-                    })
+                .map(|h| types::Reservation {
+                    amount: Money::of(h.remaining, scale),
+                    description: h.description.clone(),
+                    date: zone::date(tz, h.created_at).to_string(),
                 })
                 .collect();
             Ok::<_, LedgerError>((items, holds.len() as i64))

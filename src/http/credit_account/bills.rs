@@ -7,11 +7,12 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
 
 use super::document::{self, BillParty};
-use super::{CaProblem, FLAVOR, LedgerToken, Page, render, validation};
+use super::{CaProblem, FLAVOR, LedgerToken, Page, render, types, validation};
+use crate::http::page::List;
 use crate::http::problem::Problem;
+use crate::http::wire::Money;
 use crate::http::{AppState, read_store};
 use crate::ledger::Entity;
 use crate::ledger::{Account, Bill, BillType, Ledger, LedgerError, LedgerInfo};
@@ -57,7 +58,7 @@ impl BillContext {
     }
 }
 
-pub fn bill(cx: &BillContext, b: &Bill) -> Value {
+pub fn bill(cx: &BillContext, b: &Bill) -> types::Bill {
     let scale = cx.info.scale();
     let id = format!(
         "{}/bills/{}",
@@ -65,37 +66,44 @@ pub fn bill(cx: &BillContext, b: &Bill) -> Value {
         b.bill_type.id(b.bill_no)
     );
     let s = &cx.info.settings;
-    let details = b.open.then(|| {
-        json!({
-            "minimumAmountToBePayed": b.minimum.checked_sub(b.paid).unwrap_or_default().fixed_json(scale),
-            "bankAccountNo": s.bank_account_no,
-            "bankAccountType": s.bank_account_type,
-            "bic": s.bic,
-            "iban": s.iban,
-            "paymentReference": b.reference,
-            "paymentOrdersExists": cx.recurring,
-        })
+    let details = b.open.then(|| types::PaymentDetails {
+        minimum_amount_to_be_payed: Money::of(
+            b.minimum.checked_sub(b.paid).unwrap_or_default(),
+            scale,
+        ),
+        bank_account_no: s.bank_account_no.clone(),
+        bank_account_type: s.bank_account_type.clone(),
+        bic: s.bic.clone(),
+        iban: s.iban.clone(),
+        payment_reference: b.reference.clone(),
+        payment_orders_exists: cx.recurring,
     });
-    json!({
-        "@id": id,
-        "dueDate": b.due_date.to_string(),
-        "billDate": b.bill_date.to_string(),
-        "billNo": b.bill_no.to_string(),
-        "billAmount": b.amount.fixed_json(scale),
-        "billType": b.bill_type.as_str(),
-        "status": if b.open { "open" } else { "closed" },
-        "activePaymentDetails": details,
-        "document": format!("{id}/document"),
-    })
+    types::Bill {
+        document: format!("{id}/document"),
+        id,
+        due_date: b.due_date.to_string(),
+        bill_date: b.bill_date.to_string(),
+        bill_no: b.bill_no.to_string(),
+        bill_amount: Money::of(b.amount, scale),
+        bill_type: b.bill_type.as_str(),
+        status: if b.open { "open" } else { "closed" },
+        active_payment_details: details,
+    }
 }
 
 /// A page of the account's bills, read from the store (closed bills are not held in memory).
+#[utoipa::path(get, operation_id = "listBills", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}/bills", tag = "Credit Account API",
+    params(("ledgerNo" = String, Path), ("accountNo" = String, Path),
+        ("status" = Option<String>, Query, description = "open or closed"),
+        ("$top" = Option<u32>, Query), ("$skip" = Option<u32>, Query)),
+    responses((status = 200, description = "Newest first", body = List<types::Bill>), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     token: LedgerToken,
     Path((ledger, account)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, CaProblem> {
+) -> Result<Json<List<types::Bill>>, CaProblem> {
     let meta = token.ledger(&ledger)?.clone();
     let page = Page::from_query(&query)?;
     let status = match query.get("status").map(String::as_str) {
@@ -131,11 +139,15 @@ pub async fn list(
     Ok(Json(page.list(&path, &filters, items, total)))
 }
 
+#[utoipa::path(get, operation_id = "getBill", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}/bills/{billId}", tag = "Credit Account API",
+    params(("ledgerNo" = String, Path), ("accountNo" = String, Path), ("billId" = String, Path, description = "bill-<billNo> or reminder-<billNo>")),
+    responses((status = 200, description = "The bill or reminder", body = types::Bill), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     token: LedgerToken,
     Path((ledger, account, bill_id)): Path<(String, String, String)>,
-) -> Result<Json<Value>, CaProblem> {
+) -> Result<Json<types::Bill>, CaProblem> {
     let meta = token.ledger(&ledger)?.clone();
     let body = state
         .engine
@@ -148,6 +160,10 @@ pub async fn get(
     Ok(Json(body))
 }
 
+#[utoipa::path(get, operation_id = "getBillDocument", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}/bills/{billId}/document", tag = "Credit Account API",
+    params(("ledgerNo" = String, Path), ("accountNo" = String, Path), ("billId" = String, Path, description = "bill-<billNo> or reminder-<billNo>")),
+    responses((status = 200, description = "The bill as a PDF", content_type = "application/pdf", body = Vec<u8>), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn document(
     State(state): State<AppState>,
     token: LedgerToken,

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use super::{Body, CaProblem, LedgerToken, Page, render, types, validation};
 use crate::http::AppState;
+use crate::http::page::List;
 use crate::http::wire::{Text, Wire};
 use crate::ledger::Entity;
 use crate::ledger::{LedgerError, NewCard};
@@ -72,14 +73,14 @@ pub async fn add(
 
 #[utoipa::path(get, operation_id = "listCards", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}/cards", tag = "Credit Account API",
     params(("ledgerNo" = String, Path), ("accountNo" = String, Path), ("$top" = Option<u32>, Query), ("$skip" = Option<u32>, Query)),
-    responses((status = 200, description = "A page of the account's cards: {@id, operations, items, view}"), super::Errors),
+    responses((status = 200, description = "A page of the account's cards", body = List<types::Card>), super::Errors),
     security(("ledgerBearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     token: LedgerToken,
     Path((ledger, account)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<serde_json::Value>, CaProblem> {
+) -> Result<Json<List<types::Card>>, CaProblem> {
     let meta = token.ledger(&ledger)?.clone();
     let page = Page::from_query(&query)?;
     let (no, top, skip) = (

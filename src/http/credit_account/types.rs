@@ -175,3 +175,89 @@ pub struct NationalIdentifierRequest {
 pub struct CardPatch {
     pub deleted: bool,
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Transaction {
+    /// `payment`, `purchase` or `credit` (fees and interest are purchases, told apart by
+    /// their description).
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub description: String,
+    /// Positive: the type carries the direction.
+    pub amount: Money,
+    pub billed: bool,
+    #[schema(format = Date)]
+    pub date: String,
+    #[schema(format = Date)]
+    pub reserve_date: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Reservation {
+    /// What is still held.
+    pub amount: Money,
+    pub description: String,
+    #[schema(format = Date)]
+    pub date: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentDetails {
+    pub minimum_amount_to_be_payed: Money,
+    pub bank_account_no: Option<String>,
+    pub bank_account_type: String,
+    pub bic: Option<String>,
+    pub iban: Option<String>,
+    /// The bill's OCR reference.
+    pub payment_reference: String,
+    pub payment_orders_exists: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Bill {
+    #[serde(rename = "@id")]
+    pub id: String,
+    #[schema(format = Date)]
+    pub due_date: String,
+    #[schema(format = Date)]
+    pub bill_date: String,
+    pub bill_no: String,
+    pub bill_amount: Money,
+    /// `bill`, `reminder1`, `reminder2` or `collection`.
+    pub bill_type: &'static str,
+    /// `open` or `closed`.
+    pub status: &'static str,
+    /// While the bill is open.
+    pub active_payment_details: Option<PaymentDetails>,
+    /// The PDF.
+    pub document: String,
+}
+
+/// A payment order to be executed from the recurring-payment setting (seed 003).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentOrder {
+    /// `AUTOGIRO`.
+    pub payment_method: String,
+    #[schema(format = Date)]
+    pub execution_date: String,
+    pub amount: Money,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Customer {
+    #[serde(rename = "@id")]
+    pub id: String,
+    pub customer_no: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub msisdn: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub national_consumer_identifier: Option<NationalId>,
+    /// The customer's accounts in this API.
+    pub accounts: String,
+}
