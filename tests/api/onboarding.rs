@@ -158,6 +158,12 @@ async fn applications_are_validated_by_the_seeds_property_table() {
             "legalAddress.zipCode",
         ),
         ("/legalAddress/name", json!(null), "legalAddress.name"),
+        // Two letters, but no assigned ISO 3166-1 code.
+        (
+            "/legalAddress/countryCode",
+            json!("ZQ"),
+            "legalAddress.countryCode",
+        ),
         (
             "/legalAddress/city",
             json!("x".repeat(31)),

@@ -257,7 +257,7 @@ pub async fn apply(
         ));
     }
     let country = text(address, "legalAddress", "countryCode", 2, true)?.unwrap_or_default();
-    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_alphabetic()) {
+    if !crate::http::country::is_assigned(&country.to_uppercase()) {
         return Err(validation(
             "legalAddress.countryCode",
             "must be an ISO 3166-1 alpha-2 code",
