@@ -183,3 +183,47 @@ async fn every_advertised_link_answers_as_advertised() {
         );
     }
 }
+
+/// The API reference is served from inside the binary: the page, its script, and the
+/// document it shows, which names every API and their security schemes.
+#[tokio::test]
+async fn the_api_reference_works_without_internet() {
+    let app = crate::helpers::TestApp::spawn().await;
+    let page = app.request(Method::GET, "/docs/", &[], None).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("swagger-ui-bundle.js"), "{}", page.text);
+    let script = app
+        .request(Method::GET, "/docs/swagger-ui-bundle.js", &[], None)
+        .await;
+    assert_eq!(script.status, 200);
+    assert!(
+        script.text.len() > 100_000,
+        "the whole bundle, not a link to a CDN"
+    );
+    let doc: Value = app
+        .request(Method::GET, "/openapi.json", &[], None)
+        .await
+        .json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let tags: BTreeSet<&str> = doc["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    for api in [
+        "MyQ External Account API",
+        "MyQ X REST API v3",
+        "Credit Account API",
+        "Account Transaction API",
+    ] {
+        assert!(tags.contains(api), "{api} in {tags:?}");
+    }
+    let operations: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| p.as_object().unwrap().len())
+        .sum();
+    assert!(operations >= 50, "{operations} operations documented");
+}
