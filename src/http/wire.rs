@@ -93,6 +93,10 @@ fn invalid(path: String, message: &str) -> Invalid {
     if message == "invalid number" {
         return Invalid::new(path, "must be a whole number in range");
     }
+    // A required field sent as null was not given.
+    if message.starts_with("invalid type: null") {
+        return Invalid::new(path, "is required");
+    }
     if message.starts_with("invalid type") || message.starts_with("invalid value") {
         let expected = message.rsplit_once("expected ").map_or("", |(_, e)| e);
         return Invalid::new(path, expectation(expected));
@@ -407,6 +411,7 @@ mod tests {
             with("/inner", json!([])),
             pair("inner", "must be an object")
         );
+        assert_eq!(with("/inner", json!(null)), pair("inner", "is required"));
         assert_eq!(
             with("/amount", json!("1")),
             pair("amount", "must be a number")

@@ -120,9 +120,16 @@ pub fn router() -> Router<AppState> {
         splits::reverse,
         splits::get_reversal,
         splits::cancel,
+        public::begin_bankid,
+        public::list,
+        public::apply,
+        public::get,
     ),
     components(schemas(super::problem::ProblemBody)),
-    tags((name = "Account Transaction API", description = "Merchant pre-authorizations with SCA, split authorizations, captures with part payment, reversals and cancellations (SPEC §6, seed 004)"))
+    tags(
+        (name = "Account Transaction API", description = "Merchant pre-authorizations with SCA, split authorizations, captures with part payment, reversals and cancellations (SPEC §6, seed 004)"),
+        (name = "Public Account Transaction API", description = "Identity checks and account applications (SPEC §6, seed 004)"),
+    )
 )]
 pub struct ApiDoc;
 

@@ -9,17 +9,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{AtProblem, FLAVOR, Merchant, not_found, sca, validation};
-use crate::http::body::Invalid;
-use crate::http::body::{self, BodyError, JsonBody};
+use super::{AtProblem, FLAVOR, Merchant, not_found, sca, types, validation};
 use crate::http::page::Page;
 use crate::http::problem::Problem;
+use crate::http::wire::{Text, Wire};
 use crate::http::{AppState, read_store};
 use crate::identity::IdentityStatus;
 use crate::ledger::Entity;
 use crate::ledger::{Application, Ledger, LedgerError, LedgerInfo};
 
-type Body = Result<JsonBody, BodyError>;
 const PUBLIC: &str = "/ledger/public-account-transaction/v1";
 
 pub async fn entry(
@@ -42,38 +40,21 @@ pub async fn entry(
     })))
 }
 
-fn identifier(
-    body: &Value,
-    field: &str,
-    today: time::Date,
-) -> Result<crate::ledger::NationalId, AtProblem> {
-    let nci = match body.get(field) {
-        Some(v @ Value::Object(_)) => v,
-        _ => return Err(validation(field, "is required")),
-    };
-    let value = body::required_string(nci, "value", 64)
-        .map_err(|_| validation(&format!("{field}.value"), "is required"))?;
-    let country = body::required_string(nci, "countryCode", 2).map_err(|_| {
-        validation(
-            &format!("{field}.countryCode"),
-            "must be an ISO 3166-1 alpha-2 code",
-        )
-    })?;
-    Ok(crate::http::national_id::parse(
-        &value, &country, today, field,
-    )?)
-}
-
+#[utoipa::path(post, operation_id = "beginBankIdAuthentication", path = "/ledger/public-account-transaction/v1/authentications/begin-bankid-se-authentication", tag = "Public Account Transaction API",
+    request_body = types::BankIdRequest,
+    responses((status = 201, description = "An identity check under way: its orderRef and the page that answers it", body = Object), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn begin_bankid(
     State(state): State<AppState>,
     Merchant(meta): Merchant,
-    body: Body,
+    Wire { body, .. }: super::Body<types::BankIdRequest>,
 ) -> Result<Response, AtProblem> {
-    let JsonBody(body) = body?;
-    let who = identifier(
-        &body,
-        "nationalConsumerIdentifier",
+    let nci = &body.national_consumer_identifier;
+    let who = crate::http::national_id::parse(
+        &nci.value.0,
+        &nci.country_code.0,
         state.engine.now().date(),
+        "nationalConsumerIdentifier",
     )?;
     if who.country_code != "SE" {
         return Err(validation(
@@ -202,84 +183,76 @@ fn ip_ok(s: &str) -> bool {
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b".:/".contains(&b))
 }
 
-fn text(
-    body: &Value,
-    parent: &str,
-    field: &str,
-    max: usize,
-    required: bool,
-) -> Result<Option<String>, AtProblem> {
-    match body::opt_string(body, field, max).map_err(|e| e.within(parent))? {
-        None if required => Err(Invalid::new(field, "is required").within(parent).into()),
-        value => Ok(value),
-    }
+/// A text the property table requires: present and not empty.
+fn required<const N: usize>(field: &str, text: Text<N>) -> Result<String, AtProblem> {
+    text.given()
+        .map(str::to_string)
+        .ok_or_else(|| validation(field, "is required"))
 }
 
+#[utoipa::path(post, operation_id = "applyForAccount", path = "/ledger/public-account-transaction/v1/account-applications", tag = "Public Account Transaction API",
+    request_body = types::ApplicationRequest,
+    responses((status = 201, description = "Awaiting sign: the operation sign-agreement decides it", body = Object), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn apply(
     State(state): State<AppState>,
     Merchant(meta): Merchant,
-    body: Body,
+    Wire {
+        body: request,
+        raw: body,
+        ..
+    }: super::Body<types::ApplicationRequest>,
 ) -> Result<Response, AtProblem> {
-    let JsonBody(body) = body?;
-    let national_id = identifier(
-        &body,
+    let today = state.engine.now().date();
+    let nci = &request.national_consumer_identifier;
+    let national_id = crate::http::national_id::parse(
+        &nci.value.0,
+        &nci.country_code.0,
+        today,
         "nationalConsumerIdentifier",
-        state.engine.now().date(),
     )?;
-    let customer_no = text(&body, "", "customerNo", 15, true)?.unwrap_or_default();
-    let credit_limit = body::amount(&body, "creditLimit", meta.scale)?;
+    let customer_no = required("customerNo", request.customer_no)?;
+    let credit_limit = request.credit_limit.at(meta.scale, "creditLimit")?;
     if credit_limit.minor() <= 0 {
         return Err(validation("creditLimit", "must be greater than 0"));
     }
-    let email = text(&body, "", "emailAddress", 254, true)?.unwrap_or_default();
+    let email = required("emailAddress", request.email_address)?;
     if !email_ok(&email) {
         return Err(validation("emailAddress", "must match [^@]+@[^\\.]+\\..+"));
     }
-    let phone = text(&body, "", "cellPhone", 15, true)?.unwrap_or_default();
-    if let Some(ip) = text(&body, "", "ipAddress", 43, false)?
-        && !ip_ok(&ip)
+    let phone = required("cellPhone", request.cell_phone)?;
+    if let Some(ip) = request.ip_address.as_ref().and_then(|ip| ip.given())
+        && !ip_ok(ip)
     {
         return Err(validation("ipAddress", "must match [a-z0-9.:/]*"));
     }
-    let address = match body.get("legalAddress") {
-        Some(v @ Value::Object(_)) => v,
-        _ => return Err(validation("legalAddress", "is required")),
-    };
-    let name = text(address, "legalAddress", "name", 72, true)?.unwrap_or_default();
-    text(address, "legalAddress", "streetAddress", 35, false)?;
-    text(address, "legalAddress", "city", 30, true)?;
-    text(address, "legalAddress", "coAddress", 35, false)?;
-    let zip = text(address, "legalAddress", "zipCode", 15, true)?.unwrap_or_default();
+    let address = request.legal_address;
+    let name = required("legalAddress.name", address.name)?;
+    required("legalAddress.city", address.city)?;
+    let zip = required("legalAddress.zipCode", address.zip_code)?;
     if zip.chars().any(char::is_whitespace) {
         return Err(validation(
             "legalAddress.zipCode",
             "must not contain whitespace",
         ));
     }
-    let country = text(address, "legalAddress", "countryCode", 2, true)?.unwrap_or_default();
+    let country = required("legalAddress.countryCode", address.country_code)?;
     if !crate::http::country::is_assigned(&country.to_uppercase()) {
         return Err(validation(
             "legalAddress.countryCode",
             "must be an ISO 3166-1 alpha-2 code",
         ));
     }
-    let questions = match body.get("kyc").and_then(|k| k.get("questions")) {
-        Some(Value::Array(q)) if !q.is_empty() => q.clone(),
-        Some(Value::Array(_)) => return Err(validation("kyc.questions", "must not be empty")),
-        _ => return Err(validation("kyc.questions", "is required")),
-    };
+    if request.kyc.questions.is_empty() {
+        return Err(validation("kyc.questions", "must not be empty"));
+    }
     let mut pep = false;
-    for (i, q) in questions.iter().enumerate() {
+    for (i, q) in request.kyc.questions.into_iter().enumerate() {
         let at = format!("kyc.questions[{i}]");
-        let code = text(q, &at, "code", 100, true)?.unwrap_or_default();
-        text(q, &at, "text", 500, true)?;
-        let answer = match q.get("answer") {
-            Some(a @ Value::Object(_)) => a,
-            _ => return Err(validation(&format!("{at}.answer"), "is required")),
-        };
-        let answer_code =
-            text(answer, &format!("{at}.answer"), "code", 100, true)?.unwrap_or_default();
-        text(answer, &format!("{at}.answer"), "text", 500, true)?;
+        let code = required(&format!("{at}.code"), q.code)?;
+        required(&format!("{at}.text"), q.text)?;
+        let answer_code = required(&format!("{at}.answer.code"), q.answer.code)?;
+        required(&format!("{at}.answer.text"), q.answer.text)?;
         if code.eq_ignore_ascii_case("IsPep") && answer_code.eq_ignore_ascii_case("true") {
             pep = true;
         }
@@ -309,6 +282,10 @@ pub async fn apply(
 }
 
 /// Applications by id, a page at a time, from the store: decided ones are not in memory.
+#[utoipa::path(get, operation_id = "listApplications", path = "/ledger/public-account-transaction/v1/account-applications", tag = "Public Account Transaction API",
+    params(("$top" = Option<u32>, Query), ("$skip" = Option<i64>, Query)),
+    responses((status = 200, description = "A page of applications", body = crate::http::page::List<Object>), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     Merchant(meta): Merchant,
@@ -334,6 +311,10 @@ pub async fn list(
     Ok(Json(page.list(&path, &[], items, total)))
 }
 
+#[utoipa::path(get, operation_id = "getApplication", path = "/ledger/public-account-transaction/v1/account-applications/{id}", tag = "Public Account Transaction API",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The application", body = Object), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     Merchant(meta): Merchant,

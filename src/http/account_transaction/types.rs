@@ -227,3 +227,63 @@ pub struct Reversal {
 /// A cancellation carries nothing: `{}`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct Empty {}
+
+/// `POST …/authentications/begin-bankid-se-authentication`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BankIdRequest {
+    pub national_consumer_identifier: NationalIdentifier,
+}
+
+/// `POST /ledger/public-account-transaction/v1/account-applications`, per seed 004's
+/// property table. Text fields the table requires must not be empty.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationRequest {
+    pub national_consumer_identifier: NationalIdentifier,
+    /// Greater than 0, at most the ledger's `maxCreditLimit` when signed.
+    pub credit_limit: Decimal,
+    pub customer_no: Text<15>,
+    /// Matches `[^@]+@[^\.]+\..+`.
+    pub email_address: Text<254>,
+    pub cell_phone: Text<15>,
+    /// Matches `[a-z0-9.:/]*`.
+    pub ip_address: Option<Text<43>>,
+    pub legal_address: LegalAddress,
+    pub kyc: Kyc,
+}
+
+// The optional lines are only checked: the request as sent is what saldo keeps.
+#[allow(dead_code)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LegalAddress {
+    pub name: Text<72>,
+    pub street_address: Option<Text<35>>,
+    pub city: Text<30>,
+    pub co_address: Option<Text<35>>,
+    /// Without whitespace.
+    pub zip_code: Text<15>,
+    /// ISO 3166-1 alpha-2.
+    pub country_code: Text<2>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Kyc {
+    /// At least one.
+    pub questions: Vec<KycQuestion>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct KycQuestion {
+    /// `IsPep` with the answer code `true` marks a politically exposed person.
+    pub code: Text<100>,
+    pub text: Text<500>,
+    pub answer: KycAnswer,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct KycAnswer {
+    pub code: Text<100>,
+    pub text: Text<500>,
+}

@@ -19,7 +19,7 @@ use crate::ledger::{LedgerError, RecurringSetting};
     params(("ledgerNo" = String, Path), ("customerNo" = Option<String>, Query), ("accountNo" = Option<String>, Query),
         ("nationalConsumerIdentifier" = Option<String>, Query, description = "A person's accounts, by personnummer"),
         ("countryCode" = Option<String>, Query, description = "Of nationalConsumerIdentifier; default SE"),
-        ("$top" = Option<u32>, Query), ("$skip" = Option<u32>, Query)),
+        ("$top" = Option<u32>, Query), ("$skip" = Option<i64>, Query)),
     responses((status = 200, description = "A page of accounts", body = List<types::Account>), super::Errors),
     security(("ledgerBearer" = [])))]
 pub async fn list(
@@ -177,7 +177,7 @@ pub async fn customer(
 /// recurring-payment setting only once bill runs do (issue 13): until then the list is empty,
 /// and it answers for every account the ledger has.
 #[utoipa::path(get, operation_id = "listActivePaymentOrders", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}/active-payment-orders", tag = "Credit Account API",
-    params(("ledgerNo" = String, Path), ("accountNo" = String, Path), ("$top" = Option<u32>, Query), ("$skip" = Option<u32>, Query)),
+    params(("ledgerNo" = String, Path), ("accountNo" = String, Path), ("$top" = Option<u32>, Query), ("$skip" = Option<i64>, Query)),
     responses((status = 200, description = "Payment orders still to be executed", body = List<types::PaymentOrder>), super::Errors),
     security(("ledgerBearer" = [])))]
 pub async fn active_payment_orders(

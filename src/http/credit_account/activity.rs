@@ -50,7 +50,7 @@ fn date_param(
 #[utoipa::path(get, operation_id = "listTransactions", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}/transactions", tag = "Credit Account API",
     params(("ledgerNo" = String, Path), ("accountNo" = String, Path),
         ("fromDate" = Option<String>, Query, format = Date), ("toDate" = Option<String>, Query, format = Date),
-        ("$top" = Option<u32>, Query), ("$skip" = Option<u32>, Query)),
+        ("$top" = Option<u32>, Query), ("$skip" = Option<i64>, Query)),
     responses((status = 200, description = "Newest first", body = List<types::Transaction>), super::Errors),
     security(("ledgerBearer" = [])))]
 pub async fn transactions(
@@ -102,7 +102,7 @@ pub async fn transactions(
 }
 
 #[utoipa::path(get, operation_id = "listReservations", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}/reservations", tag = "Credit Account API",
-    params(("ledgerNo" = String, Path), ("accountNo" = String, Path), ("$top" = Option<u32>, Query), ("$skip" = Option<u32>, Query)),
+    params(("ledgerNo" = String, Path), ("accountNo" = String, Path), ("$top" = Option<u32>, Query), ("$skip" = Option<i64>, Query)),
     responses((status = 200, description = "The active holds", body = List<types::Reservation>), super::Errors),
     security(("ledgerBearer" = [])))]
 pub async fn reservations(

@@ -95,7 +95,7 @@ pub fn bill(cx: &BillContext, b: &Bill) -> types::Bill {
 #[utoipa::path(get, operation_id = "listBills", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}/bills", tag = "Credit Account API",
     params(("ledgerNo" = String, Path), ("accountNo" = String, Path),
         ("status" = Option<String>, Query, description = "open or closed"),
-        ("$top" = Option<u32>, Query), ("$skip" = Option<u32>, Query)),
+        ("$top" = Option<u32>, Query), ("$skip" = Option<i64>, Query)),
     responses((status = 200, description = "Newest first", body = List<types::Bill>), super::Errors),
     security(("ledgerBearer" = [])))]
 pub async fn list(

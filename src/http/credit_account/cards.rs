@@ -72,7 +72,7 @@ pub async fn add(
 }
 
 #[utoipa::path(get, operation_id = "listCards", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}/cards", tag = "Credit Account API",
-    params(("ledgerNo" = String, Path), ("accountNo" = String, Path), ("$top" = Option<u32>, Query), ("$skip" = Option<u32>, Query)),
+    params(("ledgerNo" = String, Path), ("accountNo" = String, Path), ("$top" = Option<u32>, Query), ("$skip" = Option<i64>, Query)),
     responses((status = 200, description = "A page of the account's cards", body = List<types::Card>), super::Errors),
     security(("ledgerBearer" = [])))]
 pub async fn list(

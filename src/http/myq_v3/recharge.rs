@@ -180,7 +180,7 @@ fn payment(
 
 #[utoipa::path(get, operation_id = "listRechargePayments", path = "/api/v3/rechargeProviders/{reference}/payments", tag = "MyQ X REST API v3",
     params(("reference" = String, Path), ("userId" = Option<i64>, Query, description = "Only this user's payments"),
-        ("limit" = Option<u32>, Query, description = "At most 1000; default 100"), ("start" = Option<u32>, Query, description = "How many to skip")),
+        ("limit" = Option<u32>, Query, description = "At most 1000; default 100"), ("start" = Option<i64>, Query, description = "How many to skip")),
     responses((status = 200, description = "Newest first", body = types::Payments), super::Errors),
     security(("myqOAuth" = ["credit"])))]
 pub async fn list(

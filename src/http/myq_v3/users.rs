@@ -30,7 +30,7 @@ fn user(c: &Customer) -> types::User {
 #[utoipa::path(get, operation_id = "findUsers", path = "/api/v3/users/find", tag = "MyQ X REST API v3",
     params(("username" = Option<String>, Query, description = "A username or alias, any case"),
         ("card" = Option<String>, Query), ("code" = Option<String>, Query, description = "A personal number"),
-        ("email" = Option<String>, Query), ("limit" = Option<u32>, Query), ("start" = Option<u32>, Query)),
+        ("email" = Option<String>, Query), ("limit" = Option<u32>, Query), ("start" = Option<i64>, Query)),
     responses((status = 200, description = "The users matching every filter given (at least one)", body = types::Users), super::Errors),
     security(("myqOAuth" = ["users"])))]
 pub async fn find(
