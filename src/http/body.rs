@@ -1,11 +1,9 @@
 //! Request bodies: one extractor whose rejections each API renders in its own format, and
-//! field readers whose errors name the field and the rule it broke.
+//! `Invalid`, the field and the rule a request broke.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use serde_json::Value;
-
-use crate::money::Amount;
 
 /// A request field that broke a rule: the field's path (`cardHolder.name`) and the rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,76 +76,6 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             ));
         }
         Ok(JsonBody(value))
-    }
-}
-
-fn present<'a>(body: &'a Value, field: &str) -> Option<&'a Value> {
-    body.get(field).filter(|v| !v.is_null())
-}
-
-/// A required non-negative amount with at most `scale` decimals.
-pub fn amount(body: &Value, field: &str, scale: u32) -> Result<Amount, Invalid> {
-    match present(body, field) {
-        None => Err(Invalid::new(field, "is required")),
-        Some(Value::Number(n)) => {
-            Amount::parse(&n.to_string(), scale).map_err(|e| Invalid::new(field, e.to_string()))
-        }
-        Some(_) => Err(Invalid::new(field, "must be a number")),
-    }
-}
-
-/// An optional string of at most `max_len` characters; empty counts as absent.
-pub fn opt_string(body: &Value, field: &str, max_len: usize) -> Result<Option<String>, Invalid> {
-    match present(body, field) {
-        None => Ok(None),
-        Some(Value::String(s)) if s.chars().count() > max_len => Err(Invalid::new(
-            field,
-            format!("must be at most {max_len} characters"),
-        )),
-        Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(Invalid::new(field, "must be a string")),
-    }
-}
-
-pub fn required_string(body: &Value, field: &str, max_len: usize) -> Result<String, Invalid> {
-    opt_string(body, field, max_len)?.ok_or_else(|| Invalid::new(field, "is required"))
-}
-
-/// An optional list of strings; nulls and empty strings inside are skipped.
-pub fn string_list(
-    body: &Value,
-    field: &str,
-    max_items: usize,
-    max_len: usize,
-) -> Result<Vec<String>, Invalid> {
-    match present(body, field) {
-        None => Ok(Vec::new()),
-        Some(Value::Array(items)) if items.len() > max_items => Err(Invalid::new(
-            field,
-            format!("must have at most {max_items} items"),
-        )),
-        Some(Value::Array(items)) => {
-            let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                match item {
-                    Value::Null => {}
-                    Value::String(s) if s.chars().count() > max_len => {
-                        return Err(Invalid::new(
-                            format!("{field}[{i}]"),
-                            format!("must be at most {max_len} characters"),
-                        ));
-                    }
-                    Value::String(s) if s.is_empty() => {}
-                    Value::String(s) => out.push(s.clone()),
-                    _ => {
-                        return Err(Invalid::new(format!("{field}[{i}]"), "must be a string"));
-                    }
-                }
-            }
-            Ok(out)
-        }
-        Some(_) => Err(Invalid::new(field, "must be an array of strings")),
     }
 }
 

@@ -1,8 +1,11 @@
 //! National consumer identifiers in request bodies (`{value, countryCode}`).
 
+use serde::{Deserialize, Serialize};
 use time::Date;
+use utoipa::ToSchema;
 
 use super::body::Invalid;
+use super::wire::Text;
 use crate::ledger::NationalId;
 use crate::ledger::personnummer::Personnummer;
 
@@ -43,4 +46,21 @@ pub fn parse(
         value,
         country_code: country,
     })
+}
+
+/// A national consumer identifier as every API sends it.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NationalIdentifier {
+    /// A Swedish personnummer: `YYYYMMDD-NNNN`, `YYMMDD-NNNN` or either without the dash.
+    pub value: Text<64>,
+    /// ISO 3166-1 alpha-2; `SE` is the one saldo checks numbers for.
+    pub country_code: Text<2>,
+}
+
+impl NationalIdentifier {
+    /// The identifier validated and canonical, its errors named under `field`.
+    pub fn parse(&self, today: Date, field: &str) -> Result<NationalId, Invalid> {
+        parse(&self.value.0, &self.country_code.0, today, field)
+    }
 }

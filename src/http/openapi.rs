@@ -13,12 +13,13 @@ use utoipa_swagger_ui::SwaggerUi;
 use super::AppState;
 
 /// Each API's part of the document.
-fn parts() -> [Document; 4] {
+fn parts() -> [Document; 5] {
     [
         super::myq_external::ApiDoc::openapi(),
         super::myq_v3::ApiDoc::openapi(),
         super::credit_account::ApiDoc::openapi(),
         super::account_transaction::ApiDoc::openapi(),
+        super::admin::ApiDoc::openapi(),
     ]
 }
 

@@ -165,6 +165,22 @@ impl<const MAX: usize> ToSchema for Text<MAX> {
     }
 }
 
+/// The texts given in a list field of at most 100; nulls and empty texts are skipped.
+pub fn texts<const MAX: usize>(
+    field: &str,
+    list: Option<Vec<Option<Text<MAX>>>>,
+) -> Result<Vec<String>, Invalid> {
+    let list = list.unwrap_or_default();
+    if list.len() > 100 {
+        return Err(Invalid::new(field, "must have at most 100 items"));
+    }
+    Ok(list
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.given().map(str::to_string))
+        .collect())
+}
+
 /// An amount as written in the request: a JSON number with the ledger's decimals at most,
 /// checked against the ledger's scale when the handler knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

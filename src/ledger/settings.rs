@@ -27,7 +27,8 @@ impl SettingError {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A ledger's settings. A patch names only the settings it changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Settings {
     /// Idle MyQ sessions are ended after this many seconds without a call.
@@ -39,9 +40,12 @@ pub struct Settings {
     /// Which recharge providers (by reference) are enabled.
     pub recharge_providers: BTreeMap<String, bool>,
     /// Highest credit limit an application is approved for, in major units.
+    #[schema(value_type = f64)]
     pub max_credit_limit: serde_json::Number,
     /// Yearly interest rates in percent, shown on accounts.
+    #[schema(value_type = f64)]
     pub debt_interest_rate: serde_json::Number,
+    #[schema(value_type = f64)]
     pub penalty_interest_rate: serde_json::Number,
     /// Where customers pay their bills.
     pub bank_account_no: Option<String>,
@@ -54,12 +58,16 @@ pub struct Settings {
     /// Days from a reminder's date to its due date.
     pub reminder_due_days: u32,
     /// Charged with each reminder, in major units.
+    #[schema(value_type = f64)]
     pub reminder_fee: serde_json::Number,
     /// The least minimum payment of a bill, in major units…
+    #[schema(value_type = f64)]
     pub minimum_payment: serde_json::Number,
     /// …or this percentage of the debt, if more.
+    #[schema(value_type = f64)]
     pub minimum_payment_percent: serde_json::Number,
     /// Authorizations above this amount need strong customer authentication.
+    #[schema(value_type = f64)]
     pub sca_threshold: serde_json::Number,
     /// How long a pre-authorization can be used.
     pub authentication_ttl_seconds: u64,
@@ -70,6 +78,7 @@ pub struct Settings {
     /// Settings a newer saldo wrote that this one does not know: kept, and written back
     /// unchanged, so processes of two versions can share a ledger during an upgrade.
     #[serde(flatten)]
+    #[schema(ignore)]
     pub unknown: BTreeMap<String, serde_json::Value>,
 }
 

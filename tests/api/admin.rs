@@ -281,3 +281,79 @@ async fn credentials_are_shown_once_and_unknown_kinds_are_refused() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+/// Admin bodies are typed: a field the endpoint does not know, a kind it does not offer or a
+/// field of another kind is refused by name, and nothing changes.
+#[tokio::test]
+async fn admin_bodies_refuse_what_they_do_not_know() {
+    let app = Setup::ledger("501").spawn().await.app;
+    let before = app.admin(Method::GET, "/ledgers/501", None).await.json();
+    for (method, path, body, message) in [
+        (
+            Method::POST,
+            "/ledgers",
+            json!({"ledgerNo": "7", "name": "x", "currency": "SEK", "setings": {}}),
+            "setings: cannot be set here; the fields are ledgerNo, name, currency, settings",
+        ),
+        (
+            Method::PATCH,
+            "/ledgers/501",
+            json!({"name": ""}),
+            "name: must not be empty",
+        ),
+        (
+            Method::POST,
+            "/ledgers/501/credentials",
+            json!({"kind": "root"}),
+            "kind: must be one of myq-basic, myq-oauth-client, ledger-bearer",
+        ),
+        (
+            Method::POST,
+            "/ledgers/501/credentials",
+            json!({"kind": "ledger-bearer", "login": "printer"}),
+            "login: is only for kind myq-basic",
+        ),
+        (
+            Method::POST,
+            "/ledgers/501/credentials",
+            json!({"kind": "myq-basic", "scopes": ["credit"], "login": "p"}),
+            "scopes: is only for kind myq-oauth-client",
+        ),
+        (
+            Method::PATCH,
+            "/ledgers/501/recharge-providers/voucher",
+            json!({"enabled": "yes"}),
+            "enabled: must be true or false",
+        ),
+        (
+            Method::POST,
+            "/ledgers/501/customers",
+            json!({"customerNo": "C1", "name": "A", "aliases": ["a", 7]}),
+            "aliases[1]: must be a string",
+        ),
+        (
+            Method::POST,
+            "/ledgers/501/bill-runs",
+            json!({"billDate": "30/11/2026"}),
+            "billDate: must be a date YYYY-MM-DD",
+        ),
+    ] {
+        let r = app.admin(method, path, Some(body.clone())).await;
+        assert_eq!(
+            (r.status, r.error_message()),
+            (400, message.to_string()),
+            "{path} {body}"
+        );
+    }
+    assert_eq!(
+        app.admin(Method::GET, "/ledgers/501", None).await.json(),
+        before
+    );
+    assert_eq!(app.admin(Method::GET, "/ledgers/7", None).await.status, 404);
+    assert_eq!(
+        app.admin(Method::GET, "/ledgers/501/customers/C1", None)
+            .await
+            .status,
+        404
+    );
+}

@@ -50,12 +50,7 @@ pub async fn begin_bankid(
     Wire { body, .. }: super::Body<types::BankIdRequest>,
 ) -> Result<Response, AtProblem> {
     let nci = &body.national_consumer_identifier;
-    let who = crate::http::national_id::parse(
-        &nci.value.0,
-        &nci.country_code.0,
-        state.engine.now().date(),
-        "nationalConsumerIdentifier",
-    )?;
+    let who = nci.parse(state.engine.now().date(), "nationalConsumerIdentifier")?;
     if who.country_code != "SE" {
         return Err(validation(
             "nationalConsumerIdentifier.countryCode",
@@ -205,12 +200,7 @@ pub async fn apply(
 ) -> Result<Response, AtProblem> {
     let today = state.engine.now().date();
     let nci = &request.national_consumer_identifier;
-    let national_id = crate::http::national_id::parse(
-        &nci.value.0,
-        &nci.country_code.0,
-        today,
-        "nationalConsumerIdentifier",
-    )?;
+    let national_id = nci.parse(today, "nationalConsumerIdentifier")?;
     let customer_no = required("customerNo", request.customer_no)?;
     let credit_limit = request.credit_limit.at(meta.scale, "creditLimit")?;
     if credit_limit.minor() <= 0 {

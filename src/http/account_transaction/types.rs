@@ -39,14 +39,7 @@ pub struct CustomerReference {
     pub customer_no: Text<50>,
 }
 
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct NationalIdentifier {
-    /// A Swedish personnummer: `YYYYMMDD-NNNN`, `YYMMDD-NNNN` or either without the dash.
-    pub value: Text<64>,
-    /// ISO 3166-1 alpha-2; `SE` is the one saldo checks numbers for.
-    pub country_code: Text<2>,
-}
+pub use crate::http::national_id::NationalIdentifier;
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -6,13 +6,12 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
 
-use super::{Admin, AdminError, Body, blocking, ledger_id, ledger_meta, render};
+use super::{Admin, AdminError, Body, Errors, blocking, ledger_id, ledger_meta, render, types};
 use crate::http::AppState;
 use crate::http::body::Invalid;
-use crate::http::body::{self, JsonBody};
 use crate::http::credit_account::{BillContext, bill_json};
+use crate::http::wire::{Money, Wire};
 use crate::ledger::Entity;
 use crate::ledger::{LedgerError, Transaction, zone};
 use crate::money::Amount;
@@ -26,15 +25,19 @@ fn date(text: &str, field: &str) -> Result<time::Date, Invalid> {
 }
 
 /// `{"billDate": "2026-11-30"}`: bills every account in debt at that date.
+#[utoipa::path(post, operation_id = "adminBillRun", path = "/admin/v1/ledgers/{ledger}/bill-runs", tag = "Admin API",
+    params(("ledger" = String, Path)),
+    request_body = types::BillRun,
+    responses((status = 201, description = "The bills made", body = types::Bills), Errors),
+    security(("adminBearer" = [])))]
 pub(super) async fn bill_run(
     State(state): State<AppState>,
     _: Admin,
     Path(ledger): Path<String>,
-    body: Body,
+    Wire { body, .. }: Body<types::BillRun>,
 ) -> Result<Response, AdminError> {
     let id = ledger_id(&state, &ledger)?;
-    let JsonBody(body) = body?;
-    let bill_date = date(&body::required_string(&body, "billDate", 10)?, "billDate")?;
+    let bill_date = date(&body.bill_date.0, "billDate")?;
     let store = state.engine.store().clone();
     let input = blocking(move || store.bill_run_input(id, bill_date)).await??;
     let bills = state
@@ -52,22 +55,26 @@ pub(super) async fn bill_run(
             )
         })
         .await??;
-    Ok((StatusCode::CREATED, Json(json!({ "bills": bills }))).into_response())
+    Ok((StatusCode::CREATED, Json(types::Bills { bills })).into_response())
 }
 
-/// Money received with a bill's OCR reference: `{"amount", "paymentReference", "description"?}`.
+/// Money received with a bill's OCR reference.
+#[utoipa::path(post, operation_id = "adminPaymentByReference", path = "/admin/v1/ledgers/{ledger}/payments", tag = "Admin API",
+    params(("ledger" = String, Path)),
+    request_body = types::PaymentByReference,
+    responses((status = 201, description = "The payment's posting", body = types::Transaction), Errors),
+    security(("adminBearer" = [])))]
 pub(super) async fn payment_by_reference(
     State(state): State<AppState>,
     _: Admin,
     Path(ledger): Path<String>,
-    body: Body,
+    Wire { body, .. }: Body<types::PaymentByReference>,
 ) -> Result<Response, AdminError> {
     let meta = ledger_meta(&state, &ledger)?;
     let (id, scale) = (meta.id, meta.scale);
-    let JsonBody(body) = body?;
-    let amount = body::amount(&body, "amount", scale)?;
-    let reference = body::required_string(&body, "paymentReference", 50)?;
-    let description = body::opt_string(&body, "description", 200)?;
+    let amount = body.amount.at(scale, "amount")?;
+    let reference = super::required("paymentReference", body.payment_reference)?;
+    let description = super::optional(body.description);
     let txn = state
         .engine
         .execute(id, move |l, now| {
@@ -79,6 +86,18 @@ pub(super) async fn payment_by_reference(
 
 /// Every posting of the account in `from..=to` with the running balance after it, the
 /// balance brought forward, and the holds active now. JSON, or CSV with `format=csv`.
+#[utoipa::path(get, operation_id = "adminStatement", path = "/admin/v1/ledgers/{ledger}/accounts/{account}/statement", tag = "Admin API",
+    params(("ledger" = String, Path), ("account" = String, Path, description = "The accountNo"),
+        ("from" = Option<String>, Query, format = Date, description = "First day; the balance before it is brought forward"),
+        ("to" = Option<String>, Query, format = Date, description = "Last day"),
+        ("format" = Option<String>, Query, description = "`json` (the default) or `csv`")),
+    responses(
+        (status = 200, description = "The statement", content(
+            (types::Statement = "application/json"),
+            (String = "text/csv", example = "date,type,description,amount,balance,reference")
+        )),
+        Errors),
+    security(("adminBearer" = [])))]
 pub(super) async fn statement(
     State(state): State<AppState>,
     _: Admin,
@@ -109,17 +128,15 @@ pub(super) async fn statement(
                 .account_by_no(&account)
                 .ok_or(LedgerError::NotFound(Entity::Account))?;
             let tz = &l.info.settings.time_zone;
-            let holds: Vec<Value> = l
+            let holds: Vec<types::Hold> = l
                 .active_holds_of(a.id)
                 .iter()
-                .map(|h| {
-                    json!({
-                        "kind": h.kind.as_str(),
-                        "amount": h.amount.fixed_json(scale),
-                        "remaining": h.remaining.fixed_json(scale),
-                        "createdAt": zone::rfc3339(tz, h.created_at),
-                        "description": h.description,
-                    })
+                .map(|h| types::Hold {
+                    kind: h.kind.as_str(),
+                    amount: Money::of(h.amount, scale),
+                    remaining: Money::of(h.remaining, scale),
+                    created_at: zone::rfc3339(tz, h.created_at),
+                    description: h.description.clone(),
                 })
                 .collect();
             Ok::<_, LedgerError>((a.id, render::account(l, a), holds))
@@ -130,14 +147,14 @@ pub(super) async fn statement(
     let overflow = || AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error");
     let mut running = Amount::ZERO;
     let mut opening = Amount::ZERO;
-    let mut lines: Vec<(Value, &Transaction, Amount)> = Vec::new();
+    let mut lines: Vec<(types::Transaction, &Transaction, Amount)> = Vec::new();
     for t in &txns {
         running = running.checked_add(t.amount).map_err(|_| overflow())?;
         if from.is_some_and(|f| t.date < f) {
             opening = running;
         } else if to.is_none_or(|end| t.date <= end) {
             let mut line = render::transaction(t, scale);
-            line["balance"] = running.fixed_json(scale);
+            line.balance = Some(Money::of(running, scale));
             lines.push((line, t, running));
         }
     }
@@ -161,13 +178,13 @@ pub(super) async fn statement(
         );
         return Ok(response);
     }
-    Ok(Json(json!({
-        "account": current,
-        "from": from.map(|d| d.to_string()),
-        "to": to.map(|d| d.to_string()),
-        "openingBalance": opening.fixed_json(scale),
-        "transactions": lines.into_iter().map(|(l, _, _)| l).collect::<Vec<_>>(),
-        "holds": holds,
-    }))
+    Ok(Json(types::Statement {
+        account: current,
+        from: from.map(|d| d.to_string()),
+        to: to.map(|d| d.to_string()),
+        opening_balance: Money::of(opening, scale),
+        transactions: lines.into_iter().map(|(l, _, _)| l).collect(),
+        holds,
+    })
     .into_response())
 }

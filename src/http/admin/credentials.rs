@@ -4,42 +4,98 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
-use super::{Admin, AdminError, Body, blocking, ledger_id};
+use super::types::{Credential, CredentialKind, NewCredential};
+use super::{Admin, AdminError, Body, Errors, blocking, ledger_id};
 use crate::http::AppState;
 use crate::http::body::Invalid;
-use crate::http::body::{self, JsonBody};
 use crate::http::credentials::{LEDGER_BEARER, MYQ_BASIC, MYQ_OAUTH, SCOPES};
+use crate::http::wire::{self, Wire};
 
+impl CredentialKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::MyqBasic => MYQ_BASIC,
+            CredentialKind::MyqOauthClient => MYQ_OAUTH,
+            CredentialKind::LedgerBearer => LEDGER_BEARER,
+        }
+    }
+}
+
+/// A credential of `kind` with none of its secrets filled in yet.
+fn shown(id: i64, kind: CredentialKind) -> Credential {
+    Credential {
+        id,
+        kind: kind.as_str(),
+        login: None,
+        password: None,
+        client_id: None,
+        client_secret: None,
+        scopes: None,
+        token: None,
+    }
+}
+
+/// Refuses a field that belongs to another kind of credential.
+fn only_for(
+    field: &str,
+    given: bool,
+    kind: CredentialKind,
+    owner: CredentialKind,
+) -> Result<(), Invalid> {
+    if given && kind != owner {
+        return Err(Invalid::new(
+            field,
+            format!("is only for kind {}", owner.as_str()),
+        ));
+    }
+    Ok(())
+}
+
+#[utoipa::path(post, operation_id = "adminCreateCredential", path = "/admin/v1/ledgers/{ledger}/credentials", tag = "Admin API",
+    params(("ledger" = String, Path)),
+    request_body = NewCredential,
+    responses((status = 201, description = "The credential, with its secret shown this once", body = Credential), Errors),
+    security(("adminBearer" = [])))]
 pub(super) async fn create(
     State(state): State<AppState>,
     _: Admin,
     Path(ledger): Path<String>,
-    body: Body,
+    Wire { body, .. }: Body<NewCredential>,
 ) -> Result<Response, AdminError> {
     let id = ledger_id(&state, &ledger)?;
-    let JsonBody(body) = body?;
-    let kind = body::required_string(&body, "kind", 32)?;
-    match kind.as_str() {
-        MYQ_BASIC => {
-            let login = body::required_string(&body, "login", 64)?;
+    let kind = body.kind;
+    only_for(
+        "login",
+        body.login.is_some(),
+        kind,
+        CredentialKind::MyqBasic,
+    )?;
+    only_for(
+        "scopes",
+        body.scopes.is_some(),
+        kind,
+        CredentialKind::MyqOauthClient,
+    )?;
+    let credentials = state.credentials.clone();
+    let created = match kind {
+        CredentialKind::MyqBasic => {
+            let login = super::required("login", body.login.unwrap_or_default())?;
             if login.contains(':') {
                 return Err(Invalid::new("login", "must not contain ':'").into());
             }
-            let credentials = state.credentials.clone();
             let (cred_id, password) = {
                 let login = login.clone();
                 blocking(move || credentials.create_basic(id, MYQ_BASIC, &login)).await??
             };
-            Ok((
-                StatusCode::CREATED,
-                Json(json!({"id": cred_id, "kind": kind, "login": login, "password": password.expose()})),
-            )
-                .into_response())
+            Credential {
+                login: Some(login),
+                password: Some(password.expose().to_string()),
+                ..shown(cred_id, kind)
+            }
         }
-        MYQ_OAUTH => {
-            let scopes = body::string_list(&body, "scopes", 8, 32)?;
+        CredentialKind::MyqOauthClient => {
+            let scopes = wire::texts("scopes", body.scopes)?;
             if scopes.is_empty() {
                 return Err(
                     Invalid::new("scopes", "must name at least one scope (credit, users)").into(),
@@ -52,36 +108,31 @@ pub(super) async fn create(
                 )
                 .into());
             }
-            let credentials = state.credentials.clone();
             let granted = scopes.clone();
             let (cred_id, client_id, secret) =
                 blocking(move || credentials.create_oauth_client(id, granted)).await??;
-            Ok((
-                StatusCode::CREATED,
-                Json(json!({
-                    "id": cred_id, "kind": kind, "clientId": client_id,
-                    "clientSecret": secret.expose(), "scopes": scopes,
-                })),
-            )
-                .into_response())
+            Credential {
+                client_id: Some(client_id),
+                client_secret: Some(secret.expose().to_string()),
+                scopes: Some(scopes),
+                ..shown(cred_id, kind)
+            }
         }
-        LEDGER_BEARER => {
-            let credentials = state.credentials.clone();
+        CredentialKind::LedgerBearer => {
             let (cred_id, token) = blocking(move || credentials.create_ledger_bearer(id)).await??;
-            Ok((
-                StatusCode::CREATED,
-                Json(json!({"id": cred_id, "kind": kind, "token": token.expose()})),
-            )
-                .into_response())
+            Credential {
+                token: Some(token.expose().to_string()),
+                ..shown(cred_id, kind)
+            }
         }
-        _ => Err(Invalid::new(
-            "kind",
-            "must be myq-basic, myq-oauth-client or ledger-bearer",
-        )
-        .into()),
-    }
+    };
+    Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
+#[utoipa::path(delete, operation_id = "adminRevokeCredential", path = "/admin/v1/ledgers/{ledger}/credentials/{id}", tag = "Admin API",
+    params(("ledger" = String, Path), ("id" = i64, Path)),
+    responses((status = 204, description = "Revoked: it no longer signs anything in"), Errors),
+    security(("adminBearer" = [])))]
 pub(super) async fn revoke(
     State(state): State<AppState>,
     _: Admin,

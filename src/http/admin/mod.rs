@@ -4,6 +4,7 @@ mod billing;
 mod credentials;
 mod error;
 mod render;
+mod types;
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
@@ -11,15 +12,14 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::AppState;
-use super::body::{self, BodyError, JsonBody};
-use crate::http::body::Invalid;
+use super::body::Invalid;
+use super::wire::{self, Text, Wire};
+use crate::http::myq_external::ExternalErrorBody;
 use crate::ledger::Entity;
-use crate::ledger::{
-    LedgerError, LedgerInfo, NationalId, NewAccount, NewCustomer, Settings, currency_scale,
-};
+use crate::ledger::{LedgerError, LedgerInfo, NewAccount, NewCustomer, Settings, currency_scale};
 use crate::money::Amount;
 use crate::secret;
 use error::AdminError;
@@ -122,7 +122,20 @@ fn ledger_id(state: &AppState, ledger_no: &str) -> Result<i64, AdminError> {
         .ok_or_else(|| AdminError::not_found("Ledger"))
 }
 
-type Body = Result<JsonBody, BodyError>;
+/// A request body of the admin API, rejected in its format.
+type Body<T> = Wire<T, AdminError>;
+
+/// A required text: empty counts as not given.
+fn required<const N: usize>(field: &str, text: Text<N>) -> Result<String, Invalid> {
+    text.given()
+        .map(str::to_string)
+        .ok_or_else(|| Invalid::new(field, "is required"))
+}
+
+/// An optional text: empty counts as not given.
+fn optional<const N: usize>(text: Option<Text<N>>) -> Option<String> {
+    text.and_then(|t| t.given().map(str::to_string))
+}
 
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
@@ -132,23 +145,57 @@ async fn blocking<T: Send + 'static>(
         .map_err(|_| AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error"))
 }
 
+/// The admin API's reference.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        create_ledger, get_ledger, patch_ledger, create_customer, get_customer, create_account,
+        get_account, receive_payment, set_recharge_provider, billing::bill_run,
+        billing::payment_by_reference, billing::statement, credentials::create,
+        credentials::revoke
+    ),
+    tags((name = "Admin API", description = "Provisioning ledgers, customers, accounts and credentials; payments received; bill runs and statements (SPEC §7)"))
+)]
+pub struct ApiDoc;
+
+/// The admin API's errors: `{"error": {"message"}}` for every status.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum Errors {
+    /// A field broke a rule (`<field>: <rule>`).
+    #[response(status = 400)]
+    BadRequest(ExternalErrorBody),
+    /// No or a wrong admin token.
+    #[response(status = 401)]
+    Unauthorized(ExternalErrorBody),
+    /// No such ledger, customer, account, provider or credential.
+    #[response(status = 404)]
+    NotFound(ExternalErrorBody),
+    /// It exists already, or its state forbids the change.
+    #[response(status = 409)]
+    Conflict(ExternalErrorBody),
+}
+
+#[utoipa::path(post, operation_id = "adminCreateLedger", path = "/admin/v1/ledgers", tag = "Admin API",
+    request_body = types::NewLedger,
+    responses((status = 201, description = "The ledger", body = types::Ledger), Errors),
+    security(("adminBearer" = [])))]
 async fn create_ledger(
     State(state): State<AppState>,
     _: Admin,
-    body: Body,
+    Wire { body, .. }: Body<types::NewLedger>,
 ) -> Result<Response, AdminError> {
-    let JsonBody(body) = body?;
-    let ledger_no = body::required_string(&body, "ledgerNo", 16)?;
+    let ledger_no = required("ledgerNo", body.ledger_no)?;
     if !ledger_no.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Invalid::new("ledgerNo", "must be a string of digits").into());
     }
-    let name = body::required_string(&body, "name", 200)?;
-    let currency = body::required_string(&body, "currency", 3)?.to_uppercase();
+    let name = required("name", body.name)?;
+    let currency = required("currency", body.currency)?.to_uppercase();
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(Invalid::new("currency", "must be an ISO 4217 code of three letters").into());
     }
-    let settings = match body.get("settings").filter(|v| !v.is_null()) {
-        Some(patch) => Settings::default().patched(patch, currency_scale(&currency))?,
+    let settings = match body.settings.filter(|v| !v.is_null()) {
+        Some(patch) => Settings::default().patched(&patch, currency_scale(&currency))?,
         None => Settings::default(),
     };
     if state.engine.ledger_id(&ledger_no).is_some() {
@@ -169,33 +216,39 @@ async fn create_ledger(
     Ok((StatusCode::CREATED, Json(render::ledger(&stored))).into_response())
 }
 
+#[utoipa::path(get, operation_id = "adminGetLedger", path = "/admin/v1/ledgers/{ledger}", tag = "Admin API",
+    params(("ledger" = String, Path)),
+    responses((status = 200, description = "The ledger", body = types::Ledger), Errors),
+    security(("adminBearer" = [])))]
 async fn get_ledger(
     State(state): State<AppState>,
     _: Admin,
     Path(ledger): Path<String>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<types::Ledger>, AdminError> {
     let id = ledger_id(&state, &ledger)?;
     let info = state.engine.read(id, |l, _| l.info.clone()).await?;
     Ok(Json(render::ledger(&info)))
 }
 
+#[utoipa::path(patch, operation_id = "adminPatchLedger", path = "/admin/v1/ledgers/{ledger}", tag = "Admin API",
+    params(("ledger" = String, Path)),
+    request_body = types::LedgerPatch,
+    responses((status = 200, description = "The ledger as changed", body = types::Ledger), Errors),
+    security(("adminBearer" = [])))]
 async fn patch_ledger(
     State(state): State<AppState>,
     _: Admin,
     Path(ledger): Path<String>,
-    body: Body,
-) -> Result<Json<Value>, AdminError> {
+    Wire { body, .. }: Body<types::LedgerPatch>,
+) -> Result<Json<types::Ledger>, AdminError> {
     let id = ledger_id(&state, &ledger)?;
-    let JsonBody(body) = body?;
-    for key in body.as_object().into_iter().flat_map(|o| o.keys()) {
-        if key != "settings" && key != "name" {
-            return Err(
-                Invalid::new(key.as_str(), "cannot be changed (name and settings can)").into(),
-            );
+    let name = match body.name {
+        Some(name) if name.given().is_none() => {
+            return Err(Invalid::new("name", "must not be empty").into());
         }
-    }
-    let name = body::opt_string(&body, "name", 200)?;
-    let patch = body.get("settings").cloned().unwrap_or_else(|| json!({}));
+        name => optional(name),
+    };
+    let patch = body.settings.unwrap_or_else(|| json!({}));
     let info = state
         .engine
         .execute(id, move |l, _| {
@@ -209,41 +262,32 @@ async fn patch_ledger(
     Ok(Json(render::ledger(&info)))
 }
 
-/// A customer's national identifier, validated (SE: personnummer) and canonical.
-fn national_id(body: &Value, today: time::Date) -> Result<Option<NationalId>, Invalid> {
-    const FIELD: &str = "nationalConsumerIdentifier";
-    let Some(nid) = body.get(FIELD).filter(|v| !v.is_null()) else {
-        return Ok(None);
-    };
-    let value = body::required_string(nid, "value", 64)
-        .map_err(|_| Invalid::new(format!("{FIELD}.value"), "is required"))?;
-    let country = body::required_string(nid, "countryCode", 2).map_err(|_| {
-        Invalid::new(
-            format!("{FIELD}.countryCode"),
-            "must be an ISO 3166-1 alpha-2 code",
-        )
-    })?;
-    crate::http::national_id::parse(&value, &country, today, FIELD).map(Some)
-}
-
+#[utoipa::path(post, operation_id = "adminCreateCustomer", path = "/admin/v1/ledgers/{ledger}/customers", tag = "Admin API",
+    params(("ledger" = String, Path)),
+    request_body = types::NewCustomer,
+    responses((status = 201, description = "The customer", body = types::Customer), Errors),
+    security(("adminBearer" = [])))]
 async fn create_customer(
     State(state): State<AppState>,
     _: Admin,
     Path(ledger): Path<String>,
-    body: Body,
+    Wire { body, .. }: Body<types::NewCustomer>,
 ) -> Result<Response, AdminError> {
     let id = ledger_id(&state, &ledger)?;
-    let JsonBody(body) = body?;
+    let today = state.engine.now().date();
     let new = NewCustomer {
-        customer_no: body::required_string(&body, "customerNo", 64)?,
-        name: body::required_string(&body, "name", 200)?,
-        email: body::opt_string(&body, "email", 254)?,
-        msisdn: body::opt_string(&body, "msisdn", 20)?,
-        national_id: national_id(&body, state.engine.now().date())?,
-        username: body::opt_string(&body, "username", 255)?,
-        aliases: body::string_list(&body, "aliases", 100, 255)?,
-        cards: body::string_list(&body, "cards", 100, 255)?,
-        personal_number: body::opt_string(&body, "personalNumber", 255)?,
+        customer_no: required("customerNo", body.customer_no)?,
+        name: required("name", body.name)?,
+        email: optional(body.email),
+        msisdn: optional(body.msisdn),
+        national_id: body
+            .national_consumer_identifier
+            .map(|n| n.parse(today, "nationalConsumerIdentifier"))
+            .transpose()?,
+        username: optional(body.username),
+        aliases: wire::texts("aliases", body.aliases)?,
+        cards: wire::texts("cards", body.cards)?,
+        personal_number: optional(body.personal_number),
     };
     let customer = state
         .engine
@@ -254,11 +298,15 @@ async fn create_customer(
     Ok((StatusCode::CREATED, Json(customer)).into_response())
 }
 
+#[utoipa::path(get, operation_id = "adminGetCustomer", path = "/admin/v1/ledgers/{ledger}/customers/{customer}", tag = "Admin API",
+    params(("ledger" = String, Path), ("customer" = String, Path, description = "The customerNo")),
+    responses((status = 200, description = "The customer", body = types::Customer), Errors),
+    security(("adminBearer" = [])))]
 async fn get_customer(
     State(state): State<AppState>,
     _: Admin,
     Path((ledger, customer)): Path<(String, String)>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<types::Customer>, AdminError> {
     let id = ledger_id(&state, &ledger)?;
     let body = state
         .engine
@@ -271,26 +319,30 @@ async fn get_customer(
     Ok(Json(body))
 }
 
+#[utoipa::path(post, operation_id = "adminCreateAccount", path = "/admin/v1/ledgers/{ledger}/accounts", tag = "Admin API",
+    params(("ledger" = String, Path)),
+    request_body = types::NewAccount,
+    responses((status = 201, description = "The account, as API C shows it", body = crate::http::credit_account::types::Account), Errors),
+    security(("adminBearer" = [])))]
 async fn create_account(
     State(state): State<AppState>,
     _: Admin,
     Path(ledger): Path<String>,
-    body: Body,
+    Wire { body, .. }: Body<types::NewAccount>,
 ) -> Result<Response, AdminError> {
     let meta = ledger_meta(&state, &ledger)?;
     let (id, scale) = (meta.id, meta.scale);
-    let JsonBody(body) = body?;
-    let credit_limit = match body.get("creditLimit") {
-        None | Some(Value::Null) => Amount::ZERO,
-        Some(_) => body::amount(&body, "creditLimit", scale)?,
+    let credit_limit = match body.credit_limit {
+        None => Amount::ZERO,
+        Some(limit) => limit.at(scale, "creditLimit")?,
     };
     let new = NewAccount {
-        customer_no: body::required_string(&body, "customerNo", 64)?,
-        account_no: body::opt_string(&body, "accountNo", 32)?,
+        customer_no: required("customerNo", body.customer_no)?,
+        account_no: optional(body.account_no),
         credit_limit,
-        profile_type: body::opt_string(&body, "accountProfileType", 64)?,
-        alias: body::opt_string(&body, "accountAlias", 100)?,
-        description: body::opt_string(&body, "description", 200)?,
+        profile_type: optional(body.account_profile_type),
+        alias: optional(body.account_alias),
+        description: optional(body.description),
     };
     let account = state
         .engine
@@ -301,11 +353,15 @@ async fn create_account(
     Ok((StatusCode::CREATED, Json(account)).into_response())
 }
 
+#[utoipa::path(get, operation_id = "adminGetAccount", path = "/admin/v1/ledgers/{ledger}/accounts/{account}", tag = "Admin API",
+    params(("ledger" = String, Path), ("account" = String, Path, description = "The accountNo")),
+    responses((status = 200, description = "The account, as API C shows it", body = crate::http::credit_account::types::Account), Errors),
+    security(("adminBearer" = [])))]
 async fn get_account(
     State(state): State<AppState>,
     _: Admin,
     Path((ledger, account)): Path<(String, String)>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Json<crate::http::credit_account::types::Account>, AdminError> {
     let id = ledger_id(&state, &ledger)?;
     let account = state
         .engine
@@ -318,18 +374,22 @@ async fn get_account(
     Ok(Json(account))
 }
 
+#[utoipa::path(post, operation_id = "adminReceivePayment", path = "/admin/v1/ledgers/{ledger}/accounts/{account}/payments", tag = "Admin API",
+    params(("ledger" = String, Path), ("account" = String, Path, description = "The accountNo")),
+    request_body = types::Payment,
+    responses((status = 201, description = "The payment's posting", body = types::Transaction), Errors),
+    security(("adminBearer" = [])))]
 async fn receive_payment(
     State(state): State<AppState>,
     _: Admin,
     Path((ledger, account)): Path<(String, String)>,
-    body: Body,
+    Wire { body, .. }: Body<types::Payment>,
 ) -> Result<Response, AdminError> {
     let meta = ledger_meta(&state, &ledger)?;
     let (id, scale) = (meta.id, meta.scale);
-    let JsonBody(body) = body?;
-    let amount = body::amount(&body, "amount", scale)?;
-    let description = body::opt_string(&body, "description", 200)?;
-    let reference = body::opt_string(&body, "paymentReference", 64)?;
+    let amount = body.amount.at(scale, "amount")?;
+    let description = optional(body.description);
+    let reference = optional(body.payment_reference);
     let txn = state
         .engine
         .execute(id, move |l, now| {
@@ -340,21 +400,19 @@ async fn receive_payment(
 }
 
 /// Enables or disables a recharge provider of the ledger: `{"enabled": false}`.
+#[utoipa::path(patch, operation_id = "adminSetRechargeProvider", path = "/admin/v1/ledgers/{ledger}/recharge-providers/{reference}", tag = "Admin API",
+    params(("ledger" = String, Path), ("reference" = String, Path, description = "The provider's reference: `external` or `voucher`")),
+    request_body = types::RechargeProviderPatch,
+    responses((status = 200, description = "The ledger as changed", body = types::Ledger), Errors),
+    security(("adminBearer" = [])))]
 async fn set_recharge_provider(
     State(state): State<AppState>,
     _: Admin,
     Path((ledger, reference)): Path<(String, String)>,
-    body: Body,
-) -> Result<Json<Value>, AdminError> {
+    Wire { body, .. }: Body<types::RechargeProviderPatch>,
+) -> Result<Json<types::Ledger>, AdminError> {
     let id = ledger_id(&state, &ledger)?;
-    let JsonBody(body) = body?;
-    let enabled = match body.get("enabled") {
-        Some(Value::Bool(b)) => *b,
-        None | Some(Value::Null) => {
-            return Err(Invalid::new("enabled", "is required").into());
-        }
-        Some(_) => return Err(Invalid::new("enabled", "must be true or false").into()),
-    };
+    let enabled = body.enabled;
     let info = state
         .engine
         .execute(id, move |l, _| {

@@ -1,51 +1,57 @@
-//! JSON shapes of the admin API.
+//! The admin API's responses, from the ledger's model.
 
-use serde_json::{Value, json};
-
+use super::types;
+use crate::http::wire::Money;
 use crate::ledger::{Account, Customer, Ledger, LedgerInfo, Transaction};
 
-pub fn ledger(info: &LedgerInfo) -> Value {
-    json!({
-        "ledgerNo": info.ledger_no,
-        "name": info.name,
-        "currency": info.currency,
-        "settings": info.settings,
-    })
+pub fn ledger(info: &LedgerInfo) -> types::Ledger {
+    types::Ledger {
+        ledger_no: info.ledger_no.clone(),
+        name: info.name.clone(),
+        currency: info.currency.clone(),
+        settings: info.settings.clone(),
+    }
 }
 
-pub fn customer(l: &Ledger, c: &Customer) -> Value {
-    json!({
-        "id": c.id,
-        "customerNo": c.customer_no,
-        "name": c.name,
-        "email": c.email,
-        "msisdn": c.msisdn,
-        "nationalConsumerIdentifier": c.national_id,
-        "username": c.username,
-        "aliases": c.aliases,
-        "cards": c.cards,
-        "personalNumber": c.personal_number,
-        "pep": c.pep,
-        "defaultAccountNo": c.default_account.and_then(|id| l.account(id)).map(|a| &a.account_no),
-    })
+pub fn customer(l: &Ledger, c: &Customer) -> types::Customer {
+    types::Customer {
+        id: c.id,
+        customer_no: c.customer_no.clone(),
+        name: c.name.clone(),
+        email: c.email.clone(),
+        msisdn: c.msisdn.clone(),
+        national_consumer_identifier: c.national_id.clone(),
+        username: c.username.clone(),
+        aliases: c.aliases.clone(),
+        cards: c.cards.clone(),
+        personal_number: c.personal_number.clone(),
+        pep: c.pep,
+        default_account_no: c
+            .default_account
+            .and_then(|id| l.account(id))
+            .map(|a| a.account_no.clone()),
+    }
 }
 
 /// The account as API C shows it (SPEC §7).
-pub fn account(l: &Ledger, a: &Account) -> Value {
-    serde_json::to_value(crate::http::credit_account::render::account(l, a))
-        .expect("accounts serialize")
+pub fn account(l: &Ledger, a: &Account) -> crate::http::credit_account::types::Account {
+    crate::http::credit_account::render::account(l, a)
 }
 
-pub fn transaction(t: &Transaction, scale: u32) -> Value {
-    json!({
-        "id": t.id,
-        "type": t.kind.as_str(),
-        "amount": t.amount.fixed_json(scale),
-        "date": t.date.to_string(),
-        "createdAt": t.created_at.format(&time::format_description::well_known::Rfc3339).ok(),
-        "description": t.description,
-        "reserveDate": t.reserve_date.map(|d| d.to_string()),
-        "billed": t.billed,
-        "reference": t.reference,
-    })
+pub fn transaction(t: &Transaction, scale: u32) -> types::Transaction {
+    types::Transaction {
+        id: t.id,
+        kind: t.kind.as_str(),
+        amount: Money::of(t.amount, scale),
+        date: t.date.to_string(),
+        created_at: t
+            .created_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .ok(),
+        description: t.description.clone(),
+        reserve_date: t.reserve_date.map(|d| d.to_string()),
+        billed: t.billed,
+        reference: t.reference.clone(),
+        balance: None,
+    }
 }

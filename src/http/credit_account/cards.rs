@@ -41,12 +41,7 @@ pub async fn add(
         Some(holder) => {
             let national_id = match &holder.national_consumer_identifier {
                 None => None,
-                Some(nci) => Some(crate::http::national_id::parse(
-                    &nci.value.0,
-                    &nci.country_code.0,
-                    today,
-                    "cardHolder.nationalConsumerIdentifier",
-                )?),
+                Some(nci) => Some(nci.parse(today, "cardHolder.nationalConsumerIdentifier")?),
             };
             (given(holder.number), given(holder.name), national_id)
         }

@@ -159,15 +159,7 @@ pub struct CardRequest {
 pub struct CardHolderRequest {
     pub number: Option<Text<50>>,
     pub name: Option<Text<100>>,
-    pub national_consumer_identifier: Option<NationalIdentifierRequest>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct NationalIdentifierRequest {
-    pub value: Text<64>,
-    /// ISO 3166-1 alpha-2.
-    pub country_code: Text<2>,
+    pub national_consumer_identifier: Option<crate::http::national_id::NationalIdentifier>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

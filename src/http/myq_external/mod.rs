@@ -9,9 +9,10 @@ use axum::http::request::Parts;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 pub use error::{MyqError, error};
+pub use types::ExternalErrorBody;
 
 use super::credentials::MYQ_BASIC;
-use super::wire::{Text, Wire};
+use super::wire::{self, Text, Wire};
 use super::{AppState, record_ledger};
 use crate::engine::LedgerMeta;
 use crate::ledger::{Entity, Identification, LedgerError};
@@ -117,8 +118,8 @@ async fn open_session(
     let text = |t: Option<Text<255>>| t.and_then(|t| t.given().map(str::to_string));
     let who = Identification {
         username: text(body.username),
-        aliases: types::given("aliases", body.aliases)?,
-        cards: types::given("cards", body.cards)?,
+        aliases: wire::texts("aliases", body.aliases)?,
+        cards: wire::texts("cards", body.cards)?,
         personal_number: text(body.personalnumber),
     };
     let id = state

@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::http::body::Invalid;
 use crate::http::wire::{Decimal, Text};
 
 /// Who is printing: found by `username` (or an alias), else any of `aliases`, else any of
@@ -19,19 +18,6 @@ pub struct SessionRequest {
     /// Also accepted as `personalNumber`.
     #[serde(alias = "personalNumber")]
     pub personalnumber: Option<Text<255>>,
-}
-
-/// The strings given in a list field, at most 100.
-pub fn given(field: &str, list: Option<Vec<Option<Text<255>>>>) -> Result<Vec<String>, Invalid> {
-    let list = list.unwrap_or_default();
-    if list.len() > 100 {
-        return Err(Invalid::new(field, "must have at most 100 items"));
-    }
-    Ok(list
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t.given().map(str::to_string))
-        .collect())
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,0 +1,243 @@
+//! The admin API's requests and responses. Requests refuse fields they do not know: an
+//! operator's typo (`setings`) is an error, not a silently ignored change.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::http::credit_account::types::{Account, Bill};
+use crate::http::national_id::NationalIdentifier;
+use crate::http::wire::{Decimal, Money, Text};
+use crate::ledger::{NationalId, Settings};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = AdminNewLedger)]
+pub struct NewLedger {
+    /// Digits only; the `{ledger}` of every API's paths.
+    pub ledger_no: Text<16>,
+    pub name: Text<200>,
+    /// ISO 4217, three letters.
+    pub currency: Text<3>,
+    /// Settings that differ from the defaults.
+    #[schema(value_type = Option<Settings>)]
+    pub settings: Option<Value>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = AdminLedgerPatch)]
+pub struct LedgerPatch {
+    pub name: Option<Text<200>>,
+    /// The settings to change; the others keep their values.
+    #[schema(value_type = Option<Settings>)]
+    pub settings: Option<Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AdminLedger)]
+pub struct Ledger {
+    pub ledger_no: String,
+    pub name: String,
+    pub currency: String,
+    pub settings: Settings,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = AdminNewCustomer)]
+pub struct NewCustomer {
+    pub customer_no: Text<64>,
+    pub name: Text<200>,
+    pub email: Option<Text<254>>,
+    pub msisdn: Option<Text<20>>,
+    pub national_consumer_identifier: Option<NationalIdentifier>,
+    /// The MyQ username; usernames and aliases share one case-insensitive namespace.
+    pub username: Option<Text<255>>,
+    /// At most 100; nulls and empty strings are skipped.
+    pub aliases: Option<Vec<Option<Text<255>>>>,
+    /// At most 100; nulls and empty strings are skipped.
+    pub cards: Option<Vec<Option<Text<255>>>>,
+    pub personal_number: Option<Text<255>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AdminCustomer)]
+pub struct Customer {
+    pub id: i64,
+    pub customer_no: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub msisdn: Option<String>,
+    #[schema(value_type = Option<NationalIdentifier>)]
+    pub national_consumer_identifier: Option<NationalId>,
+    pub username: Option<String>,
+    pub aliases: Vec<String>,
+    pub cards: Vec<String>,
+    pub personal_number: Option<String>,
+    /// Answered yes to being a politically exposed person.
+    pub pep: bool,
+    pub default_account_no: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = AdminNewAccount)]
+pub struct NewAccount {
+    pub customer_no: Text<64>,
+    /// Chosen by saldo when not given.
+    pub account_no: Option<Text<32>>,
+    /// 0 when not given.
+    pub credit_limit: Option<Decimal>,
+    pub account_profile_type: Option<Text<64>>,
+    pub account_alias: Option<Text<100>>,
+    pub description: Option<Text<200>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = AdminPayment)]
+pub struct Payment {
+    /// Greater than 0.
+    pub amount: Decimal,
+    pub description: Option<Text<200>>,
+    pub payment_reference: Option<Text<64>>,
+}
+
+/// Money received with a bill's OCR reference.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = AdminPaymentByReference)]
+pub struct PaymentByReference {
+    /// Greater than 0.
+    pub amount: Decimal,
+    /// The OCR reference printed on the bill.
+    pub payment_reference: Text<50>,
+    pub description: Option<Text<200>>,
+}
+
+/// A posting on an account.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AdminTransaction)]
+pub struct Transaction {
+    pub id: i64,
+    /// `purchase`, `payment`, `fee`, `interest`, `refund`, `adjustment`…
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Signed: credits positive, debits negative.
+    pub amount: Money,
+    #[schema(format = Date)]
+    pub date: String,
+    #[schema(format = DateTime)]
+    pub created_at: Option<String>,
+    pub description: String,
+    #[schema(format = Date)]
+    pub reserve_date: Option<String>,
+    /// The id of the bill it was billed on.
+    pub billed: Option<i64>,
+    /// What caused it, e.g. `myq-payment:17` or `incoming:REF`.
+    pub reference: String,
+    /// In a statement: the account's balance after this posting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub balance: Option<Money>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = AdminBillRun)]
+pub struct BillRun {
+    /// Bills every account in debt at this date.
+    #[schema(value_type = String, format = Date)]
+    pub bill_date: Text<10>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AdminBills)]
+pub struct Bills {
+    pub bills: Vec<Bill>,
+}
+
+/// Credit held now and not yet spent.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AdminHold)]
+pub struct Hold {
+    pub kind: &'static str,
+    pub amount: Money,
+    pub remaining: Money,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    pub description: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AdminStatement)]
+pub struct Statement {
+    pub account: Account,
+    #[schema(format = Date)]
+    pub from: Option<String>,
+    #[schema(format = Date)]
+    pub to: Option<String>,
+    /// The balance before `from`.
+    pub opening_balance: Money,
+    pub transactions: Vec<Transaction>,
+    pub holds: Vec<Hold>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[schema(as = AdminCredentialKind)]
+pub enum CredentialKind {
+    /// MyQ X's Basic login for API A.
+    #[serde(rename = "myq-basic")]
+    MyqBasic,
+    /// An OAuth2 client of API B.
+    #[serde(rename = "myq-oauth-client")]
+    MyqOauthClient,
+    /// A bearer token for APIs C and D.
+    #[serde(rename = "ledger-bearer")]
+    LedgerBearer,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = AdminNewCredential)]
+pub struct NewCredential {
+    pub kind: CredentialKind,
+    /// Required for `myq-basic`; no `:`.
+    pub login: Option<Text<64>>,
+    /// Required for `myq-oauth-client`: `credit` and/or `users`.
+    pub scopes: Option<Vec<Option<Text<32>>>>,
+}
+
+/// A credential as created: its secret is shown this once and never again (no `Debug`, so
+/// it cannot reach a log).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AdminCredential)]
+pub struct Credential {
+    pub id: i64,
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = AdminRechargeProviderPatch)]
+pub struct RechargeProviderPatch {
+    pub enabled: bool,
+}
