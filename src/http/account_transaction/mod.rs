@@ -94,7 +94,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/ledger/credit-account-onboardings/v1/{ledger}/offers/{profile}",
-            get(public::get_offer),
+            get(public::get_onboarding_offer),
         )
         .route("/ledger/public-account-transaction/offers/{profile}", get(public::get_offer))
         .route(
@@ -120,10 +120,16 @@ pub fn router() -> Router<AppState> {
         splits::reverse,
         splits::get_reversal,
         splits::cancel,
+        public::entry,
         public::begin_bankid,
+        public::identity_status,
         public::list,
         public::apply,
         public::get,
+        public::get_in_offer,
+        public::get_offer,
+        public::get_onboarding_offer,
+        public::sign,
     ),
     components(schemas(super::problem::ProblemBody)),
     tags(

@@ -7,12 +7,13 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::types::PublicOperation;
 use super::{AtProblem, FLAVOR, Merchant, not_found, sca, types, validation};
 use crate::http::page::Page;
 use crate::http::problem::Problem;
-use crate::http::wire::{Text, Wire};
+use crate::http::wire::{Money, Text, Wire};
 use crate::http::{AppState, read_store};
 use crate::identity::IdentityStatus;
 use crate::ledger::Entity;
@@ -20,29 +21,38 @@ use crate::ledger::{Application, Ledger, LedgerError, LedgerInfo};
 
 const PUBLIC: &str = "/ledger/public-account-transaction/v1";
 
+#[utoipa::path(get, operation_id = "publicEntry", path = "/ledger/public-account-transaction/v1/authentications", tag = "Public Account Transaction API",
+    responses((status = 200, description = "The ledger's account offer and how to identify a consumer", body = types::PublicEntry), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn entry(
     State(state): State<AppState>,
     Merchant(meta): Merchant,
-) -> Result<Json<Value>, AtProblem> {
+) -> Result<Json<types::PublicEntry>, AtProblem> {
     let profile = state
         .engine
         .read(meta.id, |l, _| {
             l.info.settings.account_offer_profile.clone()
         })
         .await?;
-    Ok(Json(json!({
-        "@id": format!("{PUBLIC}/authentications"),
-        "accountOffer": format!("/ledger/public-account-transaction/offers/{profile}"),
-        "operations": [
-            {"rel": "onboard-upgrade-account", "href": format!("{PUBLIC}/authentications/onboard-upgrade-account"), "method": "POST"},
-            {"rel": "begin-bankid-se-authentication", "href": format!("{PUBLIC}/authentications/begin-bankid-se-authentication"), "method": "POST"},
+    Ok(Json(types::PublicEntry {
+        account_offer: format!("/ledger/public-account-transaction/offers/{profile}"),
+        operations: vec![
+            PublicOperation::post(
+                "onboard-upgrade-account",
+                format!("{PUBLIC}/authentications/onboard-upgrade-account"),
+            ),
+            PublicOperation::post(
+                "begin-bankid-se-authentication",
+                format!("{PUBLIC}/authentications/begin-bankid-se-authentication"),
+            ),
         ],
-    })))
+        id: format!("{PUBLIC}/authentications"),
+    }))
 }
 
 #[utoipa::path(post, operation_id = "beginBankIdAuthentication", path = "/ledger/public-account-transaction/v1/authentications/begin-bankid-se-authentication", tag = "Public Account Transaction API",
     request_body = types::BankIdRequest,
-    responses((status = 201, description = "An identity check under way: its orderRef and the page that answers it", body = Object), super::Errors),
+    responses((status = 201, description = "An identity check under way: its orderRef and the page that answers it", body = types::IdentityCheck), super::Errors),
     security(("ledgerBearer" = [])))]
 pub async fn begin_bankid(
     State(state): State<AppState>,
@@ -58,30 +68,34 @@ pub async fn begin_bankid(
         ));
     }
     let order = state.identity.begin(meta.id, &who);
-    let body = json!({
-        "@id": format!("{PUBLIC}/authentications/{}", order.order_ref),
-        "orderRef": order.order_ref,
-        "status": IdentityStatus::Pending.as_str(),
-        "redirectUrl": order.redirect_path,
-    });
+    let body = types::IdentityCheck {
+        id: format!("{PUBLIC}/authentications/{}", order.order_ref),
+        order_ref: order.order_ref,
+        status: IdentityStatus::Pending.as_str(),
+        redirect_url: order.redirect_path,
+    };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
+#[utoipa::path(get, operation_id = "getIdentityCheck", path = "/ledger/public-account-transaction/v1/authentications/{orderRef}", tag = "Public Account Transaction API",
+    params(("orderRef" = String, Path)),
+    responses((status = 200, description = "The identity check's state", body = types::IdentityCheckStatus), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn identity_status(
     State(state): State<AppState>,
     Merchant(meta): Merchant,
     Path(order_ref): Path<String>,
-) -> Result<Json<Value>, AtProblem> {
+) -> Result<Json<types::IdentityCheckStatus>, AtProblem> {
     let (status, who) = state
         .identity
         .status(meta.id, &order_ref)
         .ok_or_else(|| not_found("Identity check"))?;
-    Ok(Json(json!({
-        "@id": format!("{PUBLIC}/authentications/{order_ref}"),
-        "orderRef": order_ref,
-        "status": status.as_str(),
-        "nationalConsumerIdentifier": who,
-    })))
+    Ok(Json(types::IdentityCheckStatus {
+        id: format!("{PUBLIC}/authentications/{order_ref}"),
+        order_ref,
+        status: status.as_str(),
+        national_consumer_identifier: who,
+    }))
 }
 
 /// The test provider's approval page: a stand-in for the BankID app.
@@ -124,42 +138,40 @@ fn application_path(ledger_no: &str, profile: &str, id: &str) -> String {
     format!("/ledger/credit-account-onboardings/v1/{ledger_no}/offers/{profile}/applications/{id}")
 }
 
-fn render(l: &LedgerInfo, a: &Application) -> Value {
+fn render(l: &LedgerInfo, a: &Application) -> types::Application {
     let profile = &l.settings.account_offer_profile;
     let id = application_path(&l.ledger_no, profile, &a.id);
-    let mut resource = a.request.clone();
-    let obj = resource
-        .as_object_mut()
-        .expect("stored requests are objects");
-    obj.insert("nationalConsumerIdentifier".into(), json!(a.national_id));
-    obj.insert("creditLimit".into(), a.credit_limit.fixed_json(l.scale()));
-    obj.insert("status".into(), json!(a.status));
-    if let Some(reason) = &a.reason {
-        obj.insert("reason".into(), json!(reason));
-    }
-    obj.insert(
-        "account".into(),
-        json!(
-            a.account_no
-                .as_ref()
-                .map(|no| crate::http::credit_account::render::account_path(&l.ledger_no, no))
-        ),
-    );
-    obj.insert("@id".into(), json!(id));
-    obj.insert(
-        "parentHREF".into(),
-        json!(format!(
+    let sent = |field: &str| a.request.get(field).cloned().unwrap_or(Value::Null);
+    let operations = if a.status == "awaiting-sign" {
+        vec![PublicOperation::post(
+            "sign-agreement",
+            format!("{id}/sign-agreement"),
+        )]
+    } else {
+        Vec::new()
+    };
+    types::Application {
+        national_consumer_identifier: a.national_id.clone(),
+        status: a.status.clone(),
+        reason: a.reason.clone(),
+        customer_no: a.customer_no.clone(),
+        credit_limit: Money::of(a.credit_limit, l.scale()),
+        email_address: a.email.clone(),
+        cell_phone: a.phone.clone(),
+        ip_address: sent("ipAddress").as_str().map(str::to_string),
+        legal_address: sent("legalAddress"),
+        kyc: sent("kyc"),
+        account: a
+            .account_no
+            .as_ref()
+            .map(|no| crate::http::credit_account::render::account_path(&l.ledger_no, no)),
+        id,
+        parent_href: format!(
             "/ledger/credit-account-onboardings/v1/{}/offers/{profile}",
             l.ledger_no
-        )),
-    );
-    let operations = if a.status == "awaiting-sign" {
-        json!([{"rel": "sign-agreement", "href": format!("{id}/sign-agreement"), "method": "POST"}])
-    } else {
-        json!([])
-    };
-    obj.insert("operations".into(), operations);
-    resource
+        ),
+        operations,
+    }
 }
 
 /// `[^@]+@[^\.]+\..+`, matched whole, as seed 004 gives it.
@@ -187,7 +199,7 @@ fn required<const N: usize>(field: &str, text: Text<N>) -> Result<String, AtProb
 
 #[utoipa::path(post, operation_id = "applyForAccount", path = "/ledger/public-account-transaction/v1/account-applications", tag = "Public Account Transaction API",
     request_body = types::ApplicationRequest,
-    responses((status = 201, description = "Awaiting sign: the operation sign-agreement decides it", body = Object), super::Errors),
+    responses((status = 201, description = "Awaiting sign: the operation sign-agreement decides it", body = types::Application), super::Errors),
     security(("ledgerBearer" = [])))]
 pub async fn apply(
     State(state): State<AppState>,
@@ -274,13 +286,13 @@ pub async fn apply(
 /// Applications by id, a page at a time, from the store: decided ones are not in memory.
 #[utoipa::path(get, operation_id = "listApplications", path = "/ledger/public-account-transaction/v1/account-applications", tag = "Public Account Transaction API",
     params(("$top" = Option<u32>, Query), ("$skip" = Option<i64>, Query)),
-    responses((status = 200, description = "A page of applications", body = crate::http::page::List<Object>), super::Errors),
+    responses((status = 200, description = "A page of applications", body = crate::http::page::List<types::Application>), super::Errors),
     security(("ledgerBearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     Merchant(meta): Merchant,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<crate::http::page::List<Value>>, AtProblem> {
+) -> Result<Json<crate::http::page::List<types::Application>>, AtProblem> {
     let page = Page::from_query(&query)?;
     // Everything acknowledged is committed, so the store lists it; the info renders it.
     let info = state.engine.read(meta.id, |l, _| (*l.info).clone()).await?;
@@ -303,13 +315,13 @@ pub async fn list(
 
 #[utoipa::path(get, operation_id = "getApplication", path = "/ledger/public-account-transaction/v1/account-applications/{id}", tag = "Public Account Transaction API",
     params(("id" = String, Path)),
-    responses((status = 200, description = "The application", body = Object), super::Errors),
+    responses((status = 200, description = "The application", body = types::Application), super::Errors),
     security(("ledgerBearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     Merchant(meta): Merchant,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AtProblem> {
+) -> Result<Json<types::Application>, AtProblem> {
     let body = state
         .engine
         .read(meta.id, move |l, _| {
@@ -331,11 +343,15 @@ fn offered(info: &LedgerInfo, profile: &str) -> Result<(), AtProblem> {
 }
 
 /// An application at its `@id`, under the credit-account onboarding offer it applied to.
+#[utoipa::path(get, operation_id = "getApplicationInOffer", path = "/ledger/credit-account-onboardings/v1/{ledgerNo}/offers/{profile}/applications/{id}", tag = "Public Account Transaction API",
+    params(("ledgerNo" = String, Path), ("profile" = String, Path), ("id" = String, Path)),
+    responses((status = 200, description = "The application", body = types::Application), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn get_in_offer(
     State(state): State<AppState>,
     merchant: Merchant,
     Path((ledger, profile, id)): Path<(String, String, String)>,
-) -> Result<Json<Value>, AtProblem> {
+) -> Result<Json<types::Application>, AtProblem> {
     let meta = merchant.ledger(&ledger)?.clone();
     let body = state
         .engine
@@ -355,47 +371,69 @@ pub async fn get_in_offer(
 /// The ledger's account offer: what an application applies to. Seed 004 links to it (the
 /// entry point's `accountOffer`, an application's `parentHREF`) without describing it; saldo
 /// answers with the profile, its credit ceiling and the operation that applies.
-fn offer(l: &LedgerInfo, id: String) -> Value {
-    json!({
-        "@id": id,
-        "profile": l.settings.account_offer_profile,
-        "currency": l.currency,
-        "maxCreditLimit": l.settings.max_credit_limit(l.scale()).fixed_json(l.scale()),
-        "operations": [{"rel": "add-application", "method": "POST",
-                        "href": format!("{PUBLIC}/account-applications")}],
-    })
+fn offer(l: &LedgerInfo, id: String) -> types::Offer {
+    types::Offer {
+        id,
+        profile: l.settings.account_offer_profile.clone(),
+        currency: l.currency.clone(),
+        max_credit_limit: Money::of(l.settings.max_credit_limit(l.scale()), l.scale()),
+        operations: vec![PublicOperation::post(
+            "add-application",
+            format!("{PUBLIC}/account-applications"),
+        )],
+    }
 }
 
-/// `GET /ledger/public-account-transaction/offers/{profile}` (the token's ledger) and
-/// `GET /ledger/credit-account-onboardings/v1/{ledgerNo}/offers/{profile}`.
-pub async fn get_offer(
-    State(state): State<AppState>,
-    merchant: Merchant,
-    Path(path): Path<Vec<(String, String)>>,
-) -> Result<Json<Value>, AtProblem> {
-    let value = |name: &str| path.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    let meta = match value("ledger") {
-        Some(ledger) => merchant.ledger(&ledger)?.clone(),
-        None => merchant.0.clone(),
-    };
-    let profile = value("profile").unwrap_or_default();
-    let onboarding = value("ledger").is_some();
+/// The offer `profile` of the ledger `ledger_id`, named by its URL `id`.
+async fn offer_at(
+    state: &AppState,
+    ledger_id: i64,
+    profile: String,
+    id: impl FnOnce(&LedgerInfo) -> String + Send + 'static,
+) -> Result<Json<types::Offer>, AtProblem> {
     let body = state
         .engine
-        .read(meta.id, move |l, _| {
+        .read(ledger_id, move |l, _| {
             offered(&l.info, &profile)?;
-            let id = if onboarding {
-                format!(
-                    "/ledger/credit-account-onboardings/v1/{}/offers/{profile}",
-                    l.info.ledger_no
-                )
-            } else {
-                format!("/ledger/public-account-transaction/offers/{profile}")
-            };
-            Ok::<_, AtProblem>(offer(&l.info, id))
+            Ok::<_, AtProblem>(offer(&l.info, id(&l.info)))
         })
         .await??;
     Ok(Json(body))
+}
+
+/// The token's ledger's offer, where the entry point's `accountOffer` leads.
+#[utoipa::path(get, operation_id = "getAccountOffer", path = "/ledger/public-account-transaction/offers/{profile}", tag = "Public Account Transaction API",
+    params(("profile" = String, Path)),
+    responses((status = 200, description = "The offer", body = types::Offer), super::Errors),
+    security(("ledgerBearer" = [])))]
+pub async fn get_offer(
+    State(state): State<AppState>,
+    Merchant(meta): Merchant,
+    Path(profile): Path<String>,
+) -> Result<Json<types::Offer>, AtProblem> {
+    let id = format!("/ledger/public-account-transaction/offers/{profile}");
+    offer_at(&state, meta.id, profile, move |_| id).await
+}
+
+/// The offer under credit-account onboarding, where an application's `parentHREF` leads.
+#[utoipa::path(get, operation_id = "getOnboardingOffer", path = "/ledger/credit-account-onboardings/v1/{ledgerNo}/offers/{profile}", tag = "Public Account Transaction API",
+    params(("ledgerNo" = String, Path), ("profile" = String, Path)),
+    responses((status = 200, description = "The offer", body = types::Offer), super::Errors),
+    security(("ledgerBearer" = [])))]
+pub async fn get_onboarding_offer(
+    State(state): State<AppState>,
+    merchant: Merchant,
+    Path((ledger, profile)): Path<(String, String)>,
+) -> Result<Json<types::Offer>, AtProblem> {
+    let meta = merchant.ledger(&ledger)?.clone();
+    let path = format!("offers/{profile}");
+    offer_at(&state, meta.id, profile, move |info| {
+        format!(
+            "/ledger/credit-account-onboardings/v1/{}/{path}",
+            info.ledger_no
+        )
+    })
+    .await
 }
 
 /// Advertised by the entry point as seed 004 lists it, but not offered: upgrading an account
@@ -410,11 +448,16 @@ pub async fn onboard_upgrade_account() -> AtProblem {
     ))
 }
 
+/// The consumer signs: the application is decided (approved with an account, or rejected).
+#[utoipa::path(post, operation_id = "signAgreement", path = "/ledger/credit-account-onboardings/v1/{ledgerNo}/offers/{profile}/applications/{id}/sign-agreement", tag = "Public Account Transaction API",
+    params(("ledgerNo" = String, Path), ("profile" = String, Path), ("id" = String, Path)),
+    responses((status = 200, description = "The application as decided", body = types::Application), super::Errors),
+    security(("ledgerBearer" = [])))]
 pub async fn sign(
     State(state): State<AppState>,
     merchant: Merchant,
     Path((ledger, profile, id)): Path<(String, String, String)>,
-) -> Result<Json<Value>, AtProblem> {
+) -> Result<Json<types::Application>, AtProblem> {
     let meta = merchant.ledger(&ledger)?.clone();
     let body = state
         .engine

@@ -280,3 +280,105 @@ pub struct KycAnswer {
     pub code: Text<100>,
     pub text: Text<500>,
 }
+
+/// A link as the public part of seed 004 writes it: `rel`, `href`, `method`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicOperation {
+    pub rel: &'static str,
+    pub href: String,
+    pub method: &'static str,
+}
+
+impl PublicOperation {
+    pub fn post(rel: &'static str, href: String) -> PublicOperation {
+        PublicOperation {
+            rel,
+            href,
+            method: "POST",
+        }
+    }
+}
+
+/// The public API's entry point, as seed 004 orders it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicEntry {
+    /// The ledger's account offer.
+    pub account_offer: String,
+    pub operations: Vec<PublicOperation>,
+    #[serde(rename = "@id")]
+    pub id: String,
+}
+
+/// An identity check begun: the consumer answers it at `redirectUrl`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityCheck {
+    #[serde(rename = "@id")]
+    pub id: String,
+    pub order_ref: String,
+    /// `pending`, `complete` or `failed`.
+    pub status: &'static str,
+    pub redirect_url: String,
+}
+
+/// An identity check's state; the identity once it is complete.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityCheckStatus {
+    #[serde(rename = "@id")]
+    pub id: String,
+    pub order_ref: String,
+    /// `pending`, `complete` or `failed`.
+    pub status: &'static str,
+    /// Whom the check is about.
+    #[schema(value_type = NationalIdentifier)]
+    pub national_consumer_identifier: crate::ledger::NationalId,
+}
+
+/// An account application as seed 004's "Applications Resource" shows it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Application {
+    #[schema(value_type = NationalIdentifier)]
+    pub national_consumer_identifier: crate::ledger::NationalId,
+    /// `awaiting-sign`, `approved` or `rejected`.
+    pub status: String,
+    /// Why it was rejected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub customer_no: String,
+    pub credit_limit: Money,
+    pub email_address: String,
+    pub cell_phone: String,
+    /// As sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    /// As sent.
+    #[schema(value_type = LegalAddress)]
+    pub legal_address: serde_json::Value,
+    /// As sent.
+    #[schema(value_type = Kyc)]
+    pub kyc: serde_json::Value,
+    /// The account opened when it was approved.
+    pub account: Option<String>,
+    #[serde(rename = "@id")]
+    pub id: String,
+    #[serde(rename = "parentHREF")]
+    pub parent_href: String,
+    pub operations: Vec<PublicOperation>,
+}
+
+/// The ledger's account offer: what an application applies to.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Offer {
+    #[serde(rename = "@id")]
+    pub id: String,
+    /// The `{profile}` of the offer's URLs.
+    pub profile: String,
+    pub currency: String,
+    /// The highest credit limit an application is approved for.
+    pub max_credit_limit: Money,
+    pub operations: Vec<PublicOperation>,
+}
