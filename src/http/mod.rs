@@ -6,6 +6,7 @@ mod body;
 mod country;
 pub mod credentials;
 pub mod credit_account;
+mod examples;
 pub mod listener;
 pub mod metrics;
 mod myq_external;

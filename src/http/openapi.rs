@@ -23,8 +23,19 @@ fn parts() -> [Document; 5] {
     ]
 }
 
-/// The whole document: each API's part, with the security schemes they name.
+/// The whole document, with the seeds' request examples on their operations.
 pub fn document() -> Document {
+    let mut doc = document_without_examples();
+    let unplaced = super::examples::attach(&mut doc);
+    debug_assert!(
+        unplaced.is_empty(),
+        "examples of no operation: {unplaced:?}"
+    );
+    doc
+}
+
+/// Each API's part, with the security schemes they name.
+pub fn document_without_examples() -> Document {
     let [mut doc, rest @ ..] = parts();
     for part in rest {
         doc.merge(part);

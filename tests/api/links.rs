@@ -227,3 +227,108 @@ async fn the_api_reference_works_without_internet() {
         .sum();
     assert!(operations >= 50, "{operations} operations documented");
 }
+
+/// The request examples the reference shows (from the seeds) are accepted as they are: sent
+/// to their endpoints on a provisioned SEK ledger 501, none is refused as invalid and none
+/// fails the server; most succeed outright.
+#[tokio::test]
+async fn the_reference_examples_are_accepted_as_written() {
+    // The seeds' customer, so that their pre-authorization and its chain go through.
+    let seed_customer = json!({"nationalConsumerIdentifier": {"value": "19101010-1010", "countryCode": "SE"},
+                               "email": "test@testshop.se", "msisdn": "+46701234456"});
+    let f = crate::helpers::Setup::ledger("501")
+        .customer("C1", json!({"username": "alice"}), "100000")
+        .customer("951753456", seed_customer, "100000")
+        .account_no("A1")
+        .myq()
+        .ledger_bearer()
+        .spawn()
+        .await;
+    let client = f.app.oauth_client("501", &["credit", "users"]).await;
+    let oauth = f.app.bearer(&client, "credit users").await;
+    let admin = format!("Bearer {}", crate::helpers::ADMIN_TOKEN);
+    let doc: Value = f
+        .app
+        .request(Method::GET, "/openapi.json", &[], None)
+        .await
+        .json();
+    let (mut sent, mut succeeded) = (0, 0);
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Some(example) = operation
+                .pointer("/requestBody/content/application~1json/example")
+                .cloned()
+            else {
+                continue;
+            };
+            let scheme = operation["security"][0]
+                .as_object()
+                .unwrap()
+                .keys()
+                .next()
+                .unwrap()
+                .clone();
+            let auth = match scheme.as_str() {
+                "myqBasic" => f.myq.clone(),
+                "myqOAuth" => oauth.clone(),
+                "ledgerBearer" => f.bearer.clone(),
+                _ => admin.clone(),
+            };
+            let path = fill(template, &example);
+            let method: Method = method.to_uppercase().parse().unwrap();
+            let body = example.to_string();
+            let r = f
+                .app
+                .request(
+                    method.clone(),
+                    &path,
+                    &[("authorization", &auth)],
+                    Some(&body),
+                )
+                .await;
+            assert!(
+                r.status != 400 && r.status < 500,
+                "{method} {path} {body}: {} {}",
+                r.status,
+                r.text
+            );
+            sent += 1;
+            if r.status < 300 {
+                succeeded += 1;
+            }
+        }
+    }
+    assert!(sent >= 25, "{sent} examples");
+    // The rest answer 404 or 409 (the seeds' MyQ user 1176 is not provisioned; the seeds'
+    // pre-authorization awaits SCA, so its split authorization is refused).
+    assert!(succeeded >= 16, "{succeeded} of {sent} succeeded");
+}
+
+/// A documented path with its parameters filled: an id the example's body names (a capture's
+/// `captureId`) from the body; the seeds' pre-authorization, split authorization and card, and
+/// the seeds' customer's account A1, so that the examples build on each other in path order;
+/// the recharge provider `external`; any other id 1.
+fn fill(template: &str, example: &Value) -> String {
+    template
+        .split('/')
+        .map(|part| {
+            let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) else {
+                return part.to_string();
+            };
+            if let Some(id) = example.get(name).and_then(Value::as_str) {
+                return id.to_string();
+            }
+            match name {
+                "ledgerNo" | "ledger" => "501",
+                "accountNo" | "account" => "A1",
+                "reference" => "external",
+                "authenticationId" => "checkout-4711",
+                "splitAuthorizationId" => "order-4711",
+                "token" => "954c8699-b38f-47a2-b568-668b8837dad8",
+                _ => "1",
+            }
+            .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}

@@ -4,7 +4,7 @@ mod billing;
 mod credentials;
 mod error;
 mod render;
-mod types;
+pub(crate) mod types;
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;

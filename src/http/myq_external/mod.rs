@@ -1,7 +1,7 @@
 //! API A, the MyQ External Account API (SPEC §3), at the server root.
 
 mod error;
-mod types;
+pub(crate) mod types;
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;

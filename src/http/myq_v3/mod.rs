@@ -4,7 +4,7 @@
 mod error;
 mod recharge;
 mod token;
-mod types;
+pub(crate) mod types;
 mod users;
 
 use std::collections::HashMap;
