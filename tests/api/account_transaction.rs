@@ -934,3 +934,39 @@ async fn tokens_and_routes_answer_with_problems() {
     assert_eq!(r.status, 400);
     r.problem(T, "validation");
 }
+
+/// `months` is a whole number from 0 to 120 however it is written: a fraction, a negative, a
+/// number beyond any integer type, or a string is refused by name and captures nothing;
+/// `6.0` is the whole number 6, as JSON Schema counts it.
+#[tokio::test]
+async fn months_out_of_range_are_refused_whatever_their_size() {
+    let f = setup().await;
+    // Under the SCA threshold: approved at once.
+    f.pre_auth("a1", "120", "None").await;
+    assert_eq!(f.split("s1", "a1").await.status, 201);
+    let path = format!("{BASE}/split-authorizations/s1/captures/c1");
+    for months in [
+        json!(121),
+        json!(-1),
+        json!(1.5),
+        json!(4294967296u64),
+        serde_json::from_str::<Value>("1e400").unwrap(),
+        json!("6"),
+    ] {
+        let mut body = capture_body("c1", "120", 0, "20");
+        body["months"] = months.clone();
+        let r = f.post(&path, body).await;
+        assert_eq!(r.status, 400, "{months}: {}", r.text);
+        assert_eq!(
+            r.problem(T, "validation")["Problems"][0]["months"],
+            "must be a whole number from 0 to 120",
+            "{months}"
+        );
+    }
+    assert_eq!(f.call(Method::GET, &path, None).await.status, 404);
+    let mut body = capture_body("c1", "120", 0, "20");
+    body["months"] = serde_json::from_str("6.0").unwrap();
+    let r = f.post(&path, body).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json()["months"], 6, "{}", r.text);
+}

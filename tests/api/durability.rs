@@ -365,6 +365,25 @@ async fn captures_and_reversals_of_an_older_version_move_under_their_parent() {
         "-90.00",
         "reversed once"
     );
+
+    // The migration run again over keys it already moved (a crash after the keys, before the
+    // version) leaves them as they are.
+    server.kill9();
+    test_db.execute(version_back);
+    let server = Server::start(&db, free_port(), Some(TOKEN)).await;
+    assert_eq!(
+        test_db.count("records WHERE key IN ('s1/c1', 's1/c1/r1')"),
+        2,
+        "keys moved once"
+    );
+    let (status, text) = send(
+        server.url.clone(),
+        Method::GET,
+        "/split-authorizations/s1/captures/c1/reversals/r1".into(),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
 }
 
 /// Kiosks topping up through API B while the server is killed: every recharge whose commit
