@@ -275,6 +275,7 @@ proptest! {
                 }
             }
             l.check_invariants().map_err(TestCaseError::fail)?;
+            prop_assert!(l.overdrawn_accounts().is_empty(), "nothing charges here");
         }
         // Sequences this long always include refusals: the property is not vacuous.
         if ops.len() >= 40 {

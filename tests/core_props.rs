@@ -309,6 +309,22 @@ impl saldo::ledger::Archive for MemArchive {
             .map(|b| b.bill_date)
             .max())
     }
+    /// No bill runs here: the store's part of their input is empty.
+    fn bill_run_input(
+        &self,
+        _: i64,
+        bill_date: time::Date,
+    ) -> Result<saldo::ledger::BillRunInput, String> {
+        Ok(saldo::ledger::BillRunInput::new(bill_date))
+    }
+    fn interest_basis(
+        &self,
+        _: i64,
+        _: i64,
+        _: time::Date,
+    ) -> Result<saldo::ledger::InterestBasis, String> {
+        Ok(saldo::ledger::InterestBasis::default())
+    }
 }
 
 struct Harness {
@@ -786,6 +802,8 @@ impl Harness {
 
     fn check(&self) {
         self.ledger.check_invariants().expect("ledger invariants");
+        // No bill runs here, so no charge: nothing may be overdrawn at all.
+        assert_eq!(self.ledger.overdrawn_accounts(), Vec::<&str>::new());
         for (i, no) in self.account_nos.iter().enumerate() {
             let a = self.ledger.account_by_no(no).unwrap();
             assert_eq!(

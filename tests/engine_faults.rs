@@ -217,6 +217,14 @@ impl Store for Faulty {
     fn bill_run_input(&self, ledger_id: i64, bill_date: time::Date) -> StoreResult<BillRunInput> {
         self.inner.bill_run_input(ledger_id, bill_date)
     }
+    fn interest_basis(
+        &self,
+        ledger_id: i64,
+        account_id: i64,
+        until: time::Date,
+    ) -> StoreResult<saldo::ledger::InterestBasis> {
+        self.inner.interest_basis(ledger_id, account_id, until)
+    }
     fn billed_transactions(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Vec<Transaction>> {
         self.inner.billed_transactions(ledger_id, bill_no)
     }

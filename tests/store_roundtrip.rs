@@ -68,7 +68,11 @@ fn setup(store: &dyn Store, start: OffsetDateTime) -> Ledger {
             ledger_no: "777".into(),
             name: "roundtrip".into(),
             currency: "SEK".into(),
-            settings: Settings::default(),
+            // A fee, so that reminders post one.
+            settings: Settings {
+                reminder_fee: "5.00".parse().unwrap(),
+                ..Settings::default()
+            },
         })
         .unwrap();
     let mut ledger = Ledger::new(info);
@@ -298,13 +302,17 @@ impl Driver {
                 l.set_recurring(&account_no(a), setting).unwrap();
             }
             Op::BillRun(days) => {
-                // Billing reads the store, so what the writer holds goes to disk first.
-                let dirty = l.take_dirty();
-                store.persist(l, &dirty).unwrap();
-                l.compact(&dirty);
+                // As the writer runs it: what is committed, and what this batch posted.
                 *bill_day += Duration::days(days);
-                let input = store.bill_run_input(l.info.id, *bill_day).unwrap();
-                l.bill_run(input, now).unwrap();
+                l.bill_run(*bill_day, now).unwrap();
+                for a in l.accounts() {
+                    let open = l.open_bills_of(a.id).len();
+                    assert!(
+                        open <= 1,
+                        "account {} has {open} open documents",
+                        a.account_no
+                    );
+                }
             }
             Op::Persist => {
                 let dirty = l.take_dirty();
@@ -313,6 +321,27 @@ impl Driver {
             }
         }
         self.now = now;
+    }
+}
+
+/// Every reminder fee posted is billed on exactly one document, the reminder that charged
+/// it, and that reminder's fee is what was posted.
+fn fees_are_billed_on_their_reminders(store: &dyn Store, l: &Ledger) {
+    for a in l.accounts() {
+        for t in store.transactions(l.info.id, a.id).unwrap() {
+            if t.kind != saldo::ledger::TxnType::Fee {
+                continue;
+            }
+            let bill_no = t
+                .billed
+                .expect("a fee is billed by the run that charged it");
+            let bill = l
+                .find_bill(bill_no)
+                .unwrap()
+                .expect("its document is stored");
+            assert_ne!(bill.bill_type, saldo::ledger::BillType::Bill, "{bill:?}");
+            assert_eq!(bill.fee.minor(), -t.amount.minor(), "{bill:?}");
+        }
     }
 }
 
@@ -334,6 +363,7 @@ fn roundtrip(handle: &Arc<dyn Store>, ops: &[Op]) {
         let mut restored =
             Ledger::restore((*l.info).clone(), store.load(l.info.id).unwrap()).unwrap();
         assert_same(&l, &restored);
+        fees_are_billed_on_their_reminders(store, &l);
         // Closed bills leave memory and are read back from the store when named.
         assert!(l.bills().all(|b| b.open), "only open bills are held");
         for no in 1..=l.counters().bill {

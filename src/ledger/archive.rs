@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 use time::Date;
 
-use super::{Bill, Ledger, LedgerError, Resource, SettledRecharge};
+use super::{Bill, BillRunInput, InterestBasis, Ledger, LedgerError, Resource, SettledRecharge};
 
 /// Point reads of committed state, outside the writer's batch: what they find was committed
 /// before the batch began, and nothing else writes it meanwhile (the batch holds the lock).
@@ -27,6 +27,15 @@ pub trait Archive: Send + Sync {
     fn bill(&self, ledger_id: i64, bill_no: i64) -> Result<Option<Bill>, String>;
     /// The latest bill date of the stored bills.
     fn last_bill_date(&self, ledger_id: i64) -> Result<Option<Date>, String>;
+    /// Balances and unbilled transactions at a bill date, as committed.
+    fn bill_run_input(&self, ledger_id: i64, bill_date: Date) -> Result<BillRunInput, String>;
+    /// An account's postings since its last interest, up to `until`, as committed.
+    fn interest_basis(
+        &self,
+        ledger_id: i64,
+        account_id: i64,
+        until: Date,
+    ) -> Result<InterestBasis, String>;
 }
 
 /// The ledger's way to its archive, and what it read back from it; not part of the ledger's
@@ -202,6 +211,33 @@ impl Ledger {
         }
     }
 
+    /// What the store holds for a bill run at `bill_date`; nothing without a store.
+    pub(super) fn archived_bill_run_input(
+        &self,
+        bill_date: Date,
+    ) -> Result<BillRunInput, LedgerError> {
+        match &self.cold.archive {
+            Some(archive) => archive
+                .bill_run_input(self.info.id, bill_date)
+                .map_err(unavailable),
+            None => Ok(BillRunInput::new(bill_date)),
+        }
+    }
+
+    /// What the store holds for interest on the account up to `until`; nothing without one.
+    pub(super) fn archived_interest_basis(
+        &self,
+        account_id: i64,
+        until: Date,
+    ) -> Result<InterestBasis, LedgerError> {
+        match &self.cold.archive {
+            Some(archive) => archive
+                .interest_basis(self.info.id, account_id, until)
+                .map_err(unavailable),
+            None => Ok(InterestBasis::default()),
+        }
+    }
+
     pub(super) fn archived_last_bill_date(&self) -> Result<Option<Date>, LedgerError> {
         match &self.cold.archive {
             Some(archive) => archive.last_bill_date(self.info.id).map_err(unavailable),
@@ -249,6 +285,12 @@ mod tests {
         }
         fn last_bill_date(&self, _: i64) -> Result<Option<Date>, String> {
             Ok(None)
+        }
+        fn bill_run_input(&self, _: i64, bill_date: Date) -> Result<BillRunInput, String> {
+            Ok(BillRunInput::new(bill_date))
+        }
+        fn interest_basis(&self, _: i64, _: i64, _: Date) -> Result<InterestBasis, String> {
+            Ok(InterestBasis::default())
         }
     }
 

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use time::{Date, Duration, OffsetDateTime};
 
+use super::interest::Overdue;
 use super::{Bill, BillType, Ledger, LedgerError, Posting, TxnType, ocr};
 use crate::money::Amount;
 
@@ -19,6 +20,17 @@ pub struct BillRunInput {
     pub unbilled: HashMap<i64, Vec<i64>>,
 }
 
+/// What interest on one account is computed from: the postings since its last interest.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InterestBasis {
+    /// The date of the account's last interest posting; `None` if it never had one.
+    pub since: Option<Date>,
+    /// The balance at the end of `since` (0 without one).
+    pub opening: Amount,
+    /// The sum of the postings of each day after `since`, up to the bill date, by date.
+    pub days: Vec<(Date, Amount)>,
+}
+
 impl BillRunInput {
     pub fn new(bill_date: Date) -> Self {
         BillRunInput {
@@ -29,114 +41,264 @@ impl BillRunInput {
     }
 }
 
+/// What a bill run does for one account (SPEC §1.6: at most one document per account).
+enum Step {
+    /// The chain's latest document is past due and unpaid: its next step, with the fee.
+    Remind(i64),
+    /// A new bill for the debt; an open bill not yet due is superseded by it.
+    Bill {
+        superseded: Option<i64>,
+    },
+    Nothing,
+}
+
 impl Ledger {
-    /// Runs billing at `bill_date`; returns the bills and reminders it created.
+    /// Runs billing at `bill_date` on the writer, so it bills exactly what is committed and
+    /// what this batch has posted before it; returns the documents it made. A second run for
+    /// the latest bill date makes nothing; an earlier date is refused.
     pub fn bill_run(
         &mut self,
-        mut input: BillRunInput,
+        bill_date: Date,
         now: OffsetDateTime,
     ) -> Result<Vec<Bill>, LedgerError> {
-        let bill_date = input.bill_date;
-        if let Some(last) = self.last_bill_date()?
-            && bill_date <= last
-        {
-            return Err(LedgerError::BillRunNotLater { last });
-        }
-        let scale = self.info.scale();
-        let settings = self.info.settings.clone();
-        let fee = settings.money(&settings.reminder_fee, scale);
-        let mut created = Vec::new();
-
-        let mut overdue: Vec<i64> = self
-            .bills
-            .values()
-            .filter(|b| b.open && b.due_date < bill_date && b.bill_type.next().is_some())
-            .map(|b| b.bill_no)
-            .collect();
-        overdue.sort_unstable();
-        for no in overdue {
-            let previous = self.bills[&no].clone();
-            let next = previous.bill_type.next().expect("filtered above");
-            // Nothing may overdraw (SPEC §1.3), a fee neither: it is charged up to what is left.
-            let charged = fee
-                .min(self.accounts[&previous.account_id].available())
-                .max(Amount::ZERO);
-            if charged > Amount::ZERO {
-                let posting = Posting {
-                    account_id: previous.account_id,
-                    kind: TxnType::Fee,
-                    amount: charged.checked_neg()?,
-                    description: format!(
-                        "Reminder fee, {} {}",
-                        next.as_str(),
-                        previous.bill_type.id(no)
-                    ),
-                    reference: format!("reminder-fee:{no}"),
-                    hold: None,
-                };
-                let fee_txn = self.post(posting, now)?;
-                // The fee belongs to this run's bill of the account, like any other posting.
-                let balance = input.balances.entry(previous.account_id).or_default();
-                *balance = balance.checked_sub(charged)?;
-                input
-                    .unbilled
-                    .entry(previous.account_id)
-                    .or_default()
-                    .push(fee_txn.id);
+        if let Some(last) = self.last_bill_date()? {
+            if bill_date == last {
+                return Ok(Vec::new());
             }
-            let outstanding = previous.minimum.checked_sub(previous.paid)?;
-            let reminder = self.new_bill(
-                previous.account_id,
-                next,
-                bill_date,
-                bill_date + Duration::days(i64::from(settings.reminder_due_days)),
-                previous
-                    .amount
-                    .checked_sub(previous.paid)?
-                    .max(outstanding)
-                    .checked_add(charged)?,
-                outstanding.checked_add(charged)?,
-                charged,
-            );
-            // The reminder takes the overdue bill's place as what is to be paid.
-            let old = self.bills.get_mut(&no).expect("known bill");
-            old.open = false;
-            created.push(reminder);
+            if bill_date < last {
+                return Err(LedgerError::BillRunNotLater { last });
+            }
         }
-
-        let mut in_debt: Vec<(i64, Amount)> = input
-            .balances
-            .iter()
-            .filter(|(_, b)| **b < Amount::ZERO)
-            .map(|(a, b)| (*a, *b))
-            .collect();
-        in_debt.sort_unstable_by_key(|(a, _)| *a);
-        let percent = settings.money(&settings.minimum_payment_percent, 2).minor();
-        let floor = settings.money(&settings.minimum_payment, scale);
-        for (account_id, balance) in in_debt {
-            if !self.accounts.contains_key(&account_id) {
+        let mut input = self.archived_bill_run_input(bill_date)?;
+        self.add_unstored(&mut input);
+        let mut accounts: Vec<i64> = self.accounts.keys().copied().collect();
+        accounts.sort_unstable();
+        let mut created = Vec::new();
+        for account_id in accounts {
+            let step = self.step(account_id, &input);
+            if matches!(step, Step::Nothing) {
                 continue;
             }
-            let debt = balance.checked_neg()?;
-            // Percent has two decimals: debt × percent / 10000, rounded up to a minor unit.
-            let product = i128::from(debt.minor()) * i128::from(percent);
-            let share = Amount::from_minor(((product + 9_999) / 10_000) as i64);
-            let instalments = self.instalments_due(account_id, bill_date);
-            let minimum = floor.max(share).max(instalments).min(debt);
-            let bill = self.new_bill(
+            // Interest goes on the document this run makes, so only where it makes one.
+            let interest = self.charge_interest(
                 account_id,
-                BillType::Bill,
                 bill_date,
-                bill_date + Duration::days(i64::from(settings.bill_due_days)),
-                debt,
-                minimum,
-                Amount::ZERO,
-            );
-            let txns = input.unbilled.get(&account_id).cloned().unwrap_or_default();
-            self.billed.push((bill.bill_no, txns));
-            created.push(bill);
+                self.overdue(account_id, bill_date),
+                now,
+            )?;
+            if let Some((id, amount)) = interest {
+                let balance = input.balances.entry(account_id).or_default();
+                *balance = balance.checked_sub(amount)?;
+                input.unbilled.entry(account_id).or_default().push(id);
+            }
+            let made = match step {
+                Step::Remind(no) => Some(self.remind(no, &mut input, interest, now)?),
+                Step::Bill { superseded } => self.bill_debt(account_id, superseded, &input)?,
+                Step::Nothing => None,
+            };
+            if let Some(doc) = &made {
+                self.close_others(account_id, doc.bill_no);
+            }
+            created.extend(made);
         }
         Ok(created)
+    }
+
+    /// What of the account's debt is overdue at `date`: the unpaid minimum of its latest open
+    /// document once that is past due, overdue since its chain's original bill fell due.
+    fn overdue(&self, account_id: i64, date: Date) -> Option<Overdue> {
+        let doc = self.open_bills_of(account_id).into_iter().next()?;
+        if doc.due_date >= date {
+            return None;
+        }
+        let due = match doc.origin {
+            Some(origin) => self
+                .find_bill(origin)
+                .ok()
+                .flatten()
+                .map_or(doc.due_date, |b| b.due_date),
+            None => doc.due_date,
+        };
+        let amount = doc.minimum.checked_sub(doc.paid).ok()?.max(Amount::ZERO);
+        Some(Overdue { due, amount })
+    }
+
+    /// One open document per account: older ones (from before chains) close as superseded.
+    fn close_others(&mut self, account_id: i64, keep: i64) {
+        let others: Vec<i64> = self
+            .open_bills_of(account_id)
+            .iter()
+            .map(|b| b.bill_no)
+            .filter(|no| *no != keep)
+            .collect();
+        for no in others {
+            self.bills.get_mut(&no).expect("known bill").open = false;
+        }
+    }
+
+    /// Puts what this batch posted and billed, not yet in the store, into the run's input.
+    fn add_unstored(&self, input: &mut BillRunInput) {
+        let billed: std::collections::HashSet<i64> = self
+            .billed
+            .iter()
+            .flat_map(|(_, ids)| ids.iter().copied())
+            .collect();
+        for list in input.unbilled.values_mut() {
+            list.retain(|id| !billed.contains(id));
+        }
+        for t in self
+            .transactions
+            .iter()
+            .filter(|t| t.date <= input.bill_date)
+        {
+            let balance = input.balances.entry(t.account_id).or_default();
+            *balance = balance.checked_add(t.amount).unwrap_or(*balance);
+            if t.billed.is_none() && !billed.contains(&t.id) {
+                input.unbilled.entry(t.account_id).or_default().push(t.id);
+            }
+        }
+    }
+
+    /// The account's step in this run, decided from its chain: the latest open document.
+    fn step(&self, account_id: i64, input: &BillRunInput) -> Step {
+        let latest = self.open_bills_of(account_id).into_iter().next();
+        if let Some(doc) = latest {
+            if doc.bill_date >= input.bill_date {
+                return Step::Nothing;
+            }
+            if doc.due_date < input.bill_date {
+                // Past due and unpaid: the chain's next step; collection ends the chain.
+                return match doc.bill_type.next() {
+                    Some(_) => Step::Remind(doc.bill_no),
+                    None => Step::Nothing,
+                };
+            }
+            if doc.bill_type != BillType::Bill {
+                // A reminder still running: the debt is in its chain until it is paid.
+                return Step::Nothing;
+            }
+        }
+        let debt = input.balances.get(&account_id).copied().unwrap_or_default();
+        let news = input
+            .unbilled
+            .get(&account_id)
+            .is_some_and(|t| !t.is_empty());
+        match latest {
+            _ if debt >= Amount::ZERO => Step::Nothing,
+            // An open bill stands until there is something new to bill.
+            Some(open) if news => Step::Bill {
+                superseded: Some(open.bill_no),
+            },
+            Some(_) => Step::Nothing,
+            None => Step::Bill { superseded: None },
+        }
+    }
+
+    /// The next step of the chain whose latest document is `no`, with the ledger's fee posted
+    /// in full (SPEC §1.3 lets a fee overdraw); the fee is billed on the reminder.
+    fn remind(
+        &mut self,
+        no: i64,
+        input: &mut BillRunInput,
+        interest: Option<(i64, Amount)>,
+        now: OffsetDateTime,
+    ) -> Result<Bill, LedgerError> {
+        let settings = self.info.settings.clone();
+        let fee = settings.money(&settings.reminder_fee, self.info.scale());
+        let previous = self.bills[&no].clone();
+        let next = previous.bill_type.next().expect("a chain with a next step");
+        let origin = previous.origin.unwrap_or(previous.bill_no);
+        let (mut billed, interest) = match interest {
+            Some((id, amount)) => (vec![id], amount),
+            None => (Vec::new(), Amount::ZERO),
+        };
+        if fee > Amount::ZERO {
+            let posting = Posting {
+                account_id: previous.account_id,
+                kind: TxnType::Fee,
+                amount: fee.checked_neg()?,
+                description: format!("Reminder fee, {} of bill {origin}", next.as_str()),
+                reference: format!("reminder-fee:{no}"),
+                hold: None,
+            };
+            billed.push(self.post_on(posting, input.bill_date, now)?.id);
+            let balance = input.balances.entry(previous.account_id).or_default();
+            *balance = balance.checked_sub(fee)?;
+        }
+        // What is overdue, the fee and this run's interest: all of it is due by the reminder.
+        let outstanding = previous
+            .minimum
+            .checked_sub(previous.paid)?
+            .max(Amount::ZERO)
+            .checked_add(interest)?;
+        let due_days = i64::from(settings.reminder_due_days);
+        let mut reminder = self.new_bill(
+            previous.account_id,
+            next,
+            input.bill_date,
+            input.bill_date + Duration::days(due_days),
+            previous
+                .amount
+                .checked_sub(previous.paid)?
+                .max(outstanding)
+                .checked_add(fee)?,
+            outstanding.checked_add(fee)?,
+            fee,
+        );
+        reminder.origin = Some(origin);
+        self.bills.insert(reminder.bill_no, reminder.clone());
+        self.bills.get_mut(&no).expect("known bill").open = false;
+        self.billed.push((reminder.bill_no, billed));
+        Ok(reminder)
+    }
+
+    /// A new bill for the account's debt at the bill date, billing what was not billed
+    /// before; a superseded open bill closes and its unpaid minimum is carried over.
+    fn bill_debt(
+        &mut self,
+        account_id: i64,
+        superseded: Option<i64>,
+        input: &BillRunInput,
+    ) -> Result<Option<Bill>, LedgerError> {
+        let settings = self.info.settings.clone();
+        let scale = self.info.scale();
+        let debt = input
+            .balances
+            .get(&account_id)
+            .copied()
+            .unwrap_or_default()
+            .checked_neg()?;
+        let carried = match superseded {
+            Some(no) => {
+                let old = self.bills.get_mut(&no).expect("known bill");
+                old.open = false;
+                old.minimum.checked_sub(old.paid)?.max(Amount::ZERO)
+            }
+            None => Amount::ZERO,
+        };
+        // Percent has two decimals: debt × percent / 10000, rounded up to a minor unit.
+        let percent = settings.money(&settings.minimum_payment_percent, 2).minor();
+        let product = i128::from(debt.minor()) * i128::from(percent);
+        let share = Amount::from_minor(((product + 9_999) / 10_000) as i64);
+        let floor = settings.money(&settings.minimum_payment, scale);
+        let instalments = self.instalments_due(account_id, input.bill_date);
+        let minimum = floor
+            .max(share)
+            .max(instalments)
+            .checked_add(carried)?
+            .min(debt);
+        let bill = self.new_bill(
+            account_id,
+            BillType::Bill,
+            input.bill_date,
+            input.bill_date + Duration::days(i64::from(settings.bill_due_days)),
+            debt,
+            minimum,
+            Amount::ZERO,
+        );
+        let txns = input.unbilled.get(&account_id).cloned().unwrap_or_default();
+        self.billed.push((bill.bill_no, txns));
+        Ok(Some(bill))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -163,6 +325,7 @@ impl Ledger {
             open: minimum > Amount::ZERO,
             reference: ocr::reference(&self.info.ledger_no, bill_no),
             fee,
+            origin: None,
         };
         self.bills.insert(bill_no, bill.clone());
         bill

@@ -11,6 +11,7 @@ mod capture;
 mod catch_up;
 mod customer;
 mod error;
+mod interest;
 mod invariants;
 pub mod luhn;
 mod model;
@@ -32,7 +33,7 @@ use time::OffsetDateTime;
 pub use account::{LimitDecision, MAX_CARDS_PER_ACCOUNT, NewCard, RECURRING_SCOPES};
 pub use archive::Archive;
 pub use authorization::*;
-pub use billing::BillRunInput;
+pub use billing::{BillRunInput, InterestBasis};
 pub use catch_up::Changes;
 pub use error::{Entity, Expected, Identity, LedgerError, Quantity, RecurringRule};
 pub use model::*;
@@ -559,8 +560,20 @@ impl Ledger {
         Ok(next)
     }
 
-    /// Posts a transaction and moves the balance; the only way a balance ever changes.
+    /// Posts a transaction dated today and moves the balance.
     fn post(&mut self, posting: Posting, now: OffsetDateTime) -> Result<Transaction, LedgerError> {
+        let today = zone::date(&self.info.settings.time_zone, now);
+        self.post_on(posting, today, now)
+    }
+
+    /// Posts a transaction with value date `date` and moves the balance; the only way a
+    /// balance ever changes.
+    fn post_on(
+        &mut self,
+        posting: Posting,
+        date: time::Date,
+        now: OffsetDateTime,
+    ) -> Result<Transaction, LedgerError> {
         let Posting {
             account_id,
             kind,
@@ -580,7 +593,7 @@ impl Ledger {
             account_id,
             kind,
             amount,
-            date: zone::date(&self.info.settings.time_zone, now),
+            date,
             created_at: now,
             description,
             reserve_date: hold.map(|(_, created)| created.date()),

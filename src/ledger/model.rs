@@ -412,4 +412,6 @@ pub struct Bill {
     pub reference: String,
     /// The reminder fee charged with this bill (reminders only).
     pub fee: Amount,
+    /// For a reminder or collection notice: the bill whose debt it is about.
+    pub origin: Option<i64>,
 }

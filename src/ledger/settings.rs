@@ -111,7 +111,8 @@ impl Default for Settings {
             iban: None,
             bill_due_days: 30,
             reminder_due_days: 14,
-            reminder_fee: number("60.00"),
+            // Fees are the ledger's own decision (Swedish law caps them at 60 SEK).
+            reminder_fee: number("0.00"),
             minimum_payment: number("100.00"),
             minimum_payment_percent: number("3.00"),
             sca_threshold: number("300.00"),

@@ -420,6 +420,7 @@ pub static BILLS: Stored<Bill> = Stored {
         ("open", Bool),
         ("reference", Text),
         ("fee", Int),
+        ("origin", Int),
     ],
     to_row: |b| {
         vec![
@@ -434,6 +435,7 @@ pub static BILLS: Stored<Bill> = Stored {
             Cell::Bool(Some(b.open)),
             text(&b.reference),
             int(b.fee.minor()),
+            Cell::Int(b.origin),
         ]
     },
     from_row: |r| {
@@ -449,6 +451,7 @@ pub static BILLS: Stored<Bill> = Stored {
             open: r.flag()?,
             reference: r.text()?,
             fee: r.amount()?,
+            origin: r.opt_int()?,
         })
     },
 };
@@ -836,6 +839,7 @@ mod tests {
             open: true,
             reference: "1".into(),
             fee: Amount::ZERO,
+            origin: None,
         });
         row[9] = Cell::Text(None);
         let err = BILLS.read(row).unwrap_err().to_string();

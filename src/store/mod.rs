@@ -15,7 +15,8 @@ use std::fmt;
 use time::OffsetDateTime;
 
 use crate::ledger::{
-    Bill, BillRunInput, Changes, Dirty, Ledger, LedgerInfo, RechargePayment, Snapshot, Transaction,
+    Bill, BillRunInput, Changes, Dirty, InterestBasis, Ledger, LedgerInfo, RechargePayment,
+    Snapshot, Transaction,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -248,6 +249,13 @@ pub trait Store: Send + Sync + 'static {
     fn transactions_page(&self, query: &TransactionQuery) -> StoreResult<(Vec<Transaction>, i64)>;
     /// Balances at the bill date and the unbilled transactions up to it, in one snapshot.
     fn bill_run_input(&self, ledger_id: i64, bill_date: time::Date) -> StoreResult<BillRunInput>;
+    /// An account's postings since its last interest posting, by day, up to `until`.
+    fn interest_basis(
+        &self,
+        ledger_id: i64,
+        account_id: i64,
+        until: time::Date,
+    ) -> StoreResult<InterestBasis>;
     /// The transactions a bill covers.
     fn billed_transactions(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Vec<Transaction>>;
     fn save_token(&self, token: &TokenRow) -> StoreResult<()>;
@@ -292,6 +300,27 @@ impl crate::ledger::Archive for StoreArchive {
 
     fn last_bill_date(&self, ledger_id: i64) -> Result<Option<time::Date>, String> {
         self.0.last_bill_date(ledger_id).map_err(|e| e.to_string())
+    }
+
+    fn bill_run_input(
+        &self,
+        ledger_id: i64,
+        bill_date: time::Date,
+    ) -> Result<BillRunInput, String> {
+        self.0
+            .bill_run_input(ledger_id, bill_date)
+            .map_err(|e| e.to_string())
+    }
+
+    fn interest_basis(
+        &self,
+        ledger_id: i64,
+        account_id: i64,
+        until: time::Date,
+    ) -> Result<InterestBasis, String> {
+        self.0
+            .interest_basis(ledger_id, account_id, until)
+            .map_err(|e| e.to_string())
     }
 }
 

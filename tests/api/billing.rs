@@ -31,6 +31,32 @@ impl Fixture {
             .await;
     }
 
+    /// The text of alice's document `id` (`bill-1`, `reminder-2`), read back with pdftotext.
+    async fn document_text(&self, id: &str) -> String {
+        let res = self
+            .app
+            .client
+            .get(format!("{}{A1}/bills/{id}/document", self.app.url))
+            .header("authorization", &self.bearer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-type"], "application/pdf");
+        let pdf = res.bytes().await.unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("document.pdf");
+        std::fs::write(&path, &pdf).unwrap();
+        let out = std::process::Command::new(require("pdftotext", "poppler-utils"))
+            .arg(&path)
+            .arg("-")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     async fn bill_run(&self, date: &str) -> Vec<Value> {
         let r = self
             .app
@@ -120,7 +146,21 @@ async fn a_bill_run_bills_accounts_in_debt_once() {
             Some(json!({"billDate": "2027-01-31"})),
         )
         .await;
-    assert_eq!(r.status, 409, "the same date twice would bill twice");
+    assert_eq!(
+        (r.status, r.json()["bills"].clone()),
+        (201, json!([])),
+        "the same date again makes nothing"
+    );
+    assert_eq!(f.get(A1).await["openBill"], format!("{A1}/bills/bill-1"));
+    let r = f
+        .app
+        .admin(
+            Method::POST,
+            &format!("/ledgers/{L}/bill-runs"),
+            Some(json!({"billDate": "2027-01-30"})),
+        )
+        .await;
+    assert_eq!(r.status, 409, "an earlier date: {}", r.text);
     let r = f
         .app
         .admin(
@@ -274,7 +314,7 @@ async fn payments_close_bills_by_reference_or_account() {
             Some(json!({"billDate": "2027-01-31"})),
         )
         .await;
-    assert_eq!(r.status, 409, "{}", r.text);
+    assert_eq!(r.json()["bills"], json!([]), "{}", r.text);
     let r = f
         .app
         .admin(
@@ -304,57 +344,104 @@ async fn payments_close_bills_by_reference_or_account() {
     }
 }
 
-#[tokio::test]
-async fn overdue_bills_get_reminders_with_fees_up_to_collection() {
-    let f = setup().await;
-    f.spend("250").await;
-    f.bill_run("2027-01-31").await;
-    f.app.clock.advance(time::Duration::days(60));
-    let created = f.bill_run("2027-03-31").await;
-    let kinds: Vec<(Value, Value)> = created
+/// The documents a run made, as (billType, billNo) pairs.
+fn kinds(bills: &[Value]) -> Vec<(String, String)> {
+    bills
         .iter()
-        .map(|b| (b["billType"].clone(), b["billNo"].clone()))
-        .collect();
+        .map(|b| {
+            let field = |k: &str| b[k].as_str().unwrap().to_string();
+            (field("billType"), field("billNo"))
+        })
+        .collect()
+}
+
+/// The issue's scenario: one unpaid 20.00 purchase and bill runs at +0, +31, +46, +61 and +91
+/// days make one chain: a bill, reminder1, reminder2 and a collection notice, one fee each;
+/// never two documents in a run, never a second chain, nothing after collection.
+#[tokio::test]
+async fn one_unpaid_debt_is_one_chain_with_one_fee_per_step() {
+    let f = setup().await;
+    f.app
+        .admin(
+            Method::PATCH,
+            &format!("/ledgers/{L}"),
+            Some(json!({"settings": {"reminderFee": 60.00}})),
+        )
+        .await;
+    f.spend("20").await;
+    let day = |d: i64| (time::macros::date!(2027 - 01 - 31) + time::Duration::days(d)).to_string();
+    let mut runs = Vec::new();
+    for d in [0, 31, 46, 61, 91] {
+        runs.push(kinds(&f.bill_run(&day(d)).await));
+    }
+    let doc = |kind: &str, no: &str| vec![(kind.to_string(), no.to_string())];
     assert_eq!(
-        kinds,
+        runs,
         [
-            (json!("reminder1"), json!("2")),
-            (json!("bill"), json!("3"))
+            doc("bill", "1"),
+            doc("reminder1", "2"),
+            doc("reminder2", "3"),
+            doc("collection", "4"),
+            vec![],
         ]
     );
-    let reminder = &created[0];
-    assert_eq!(reminder["@id"], format!("{A1}/bills/reminder-2"));
+    // Every step names the original bill: the fee's description and the document's title.
+    let txns = f.get(&format!("{A1}/transactions")).await;
+    let fees: Vec<String> = txns["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| {
+            t["description"]
+                .as_str()
+                .unwrap()
+                .starts_with("Reminder fee")
+        })
+        .map(|t| t["description"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(
-        reminder["activePaymentDetails"]["minimumAmountToBePayed"],
-        dec("160.00"),
-        "100 unpaid + 60 fee"
+        fees,
+        [
+            "Reminder fee, collection of bill 1",
+            "Reminder fee, reminder2 of bill 1",
+            "Reminder fee, reminder1 of bill 1",
+        ],
+        "three fees, newest first"
     );
-    assert_eq!(reminder["dueDate"], "2027-04-14");
+    let account = f.get(A1).await;
+    assert_eq!(account["totalBalance"], dec("-200.00"), "20 + 3 × 60");
+    for (id, title) in [
+        ("reminder-2", "Reminder about bill 1"),
+        ("reminder-3", "Second reminder about bill 1"),
+        ("reminder-4", "Notice before collection about bill 1"),
+    ] {
+        let text = f.document_text(id).await;
+        assert!(text.contains(title), "{title:?} not in {id}:\n{text}");
+        assert!(text.contains("Reminder fee: 60.00 SEK"), "{id}:\n{text}");
+    }
+    // Only the collection notice is open, and it asks for what is overdue with its fees.
+    let open = f.get(&format!("{A1}/bills?status=open")).await;
+    let open: Vec<&Value> = open["items"].as_array().unwrap().iter().collect();
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0]["billType"], "collection");
     assert_eq!(
-        created[1]["billAmount"],
-        dec("310.00"),
-        "the debt now includes the fee"
+        open[0]["activePaymentDetails"]["minimumAmountToBePayed"],
+        dec("200.00")
     );
-    assert_eq!(
-        f.get(&format!("{A1}/bills/bill-1")).await["status"],
-        "closed",
-        "the reminder replaced it"
-    );
-    let fee = &f.get(&format!("{A1}/transactions")).await["items"][0];
-    assert_eq!(
-        (fee["type"].clone(), fee["amount"].clone()),
-        (json!("purchase"), dec("60.00"))
-    );
-    assert!(
-        fee["description"]
-            .as_str()
-            .unwrap()
-            .starts_with("Reminder fee")
-    );
-    assert_eq!(
-        fee["billed"], true,
-        "the fee is billed by the run that charged it, in the same batch"
-    );
+
+    // The same date again makes nothing and charges nothing.
+    assert_eq!(f.bill_run(&day(91)).await, Vec::<Value>::new());
+    assert_eq!(f.get(A1).await["totalBalance"], dec("-200.00"));
+    // A date before the latest document's is refused.
+    let r = f
+        .app
+        .admin(
+            Method::POST,
+            &format!("/ledgers/{L}/bill-runs"),
+            Some(json!({"billDate": day(60)})),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text);
 
     // A bill in reminder blocks a raised limit.
     let apply = "/ledger/credit-account-onboardings/v1/501/accounts/5010000001/apply-for-raised-credit-limit";
@@ -375,34 +462,84 @@ async fn overdue_bills_get_reminders_with_fees_up_to_collection() {
         )
     );
 
-    // Every run bills the account again and escalates whatever is overdue, so several
-    // chains run side by side; follow the one that started with bill 1.
-    let of_type = |bills: &[Value], kind: &str| -> Vec<String> {
-        bills
-            .iter()
-            .filter(|b| b["billType"] == kind)
-            .map(|b| b["@id"].as_str().unwrap().to_string())
-            .collect()
-    };
-    let april = f.bill_run("2027-04-30").await;
+    // Paying the debt ends the chain; the next run bills new purchases afresh.
+    f.app
+        .admin_create(
+            &format!("/ledgers/{L}/accounts/5010000001/payments"),
+            json!({"amount": 200}),
+        )
+        .await;
     assert_eq!(
-        of_type(&april, "reminder2"),
-        [format!("{A1}/bills/reminder-4")]
+        f.get(&format!("{A1}/bills?status=open")).await["items"],
+        json!([])
     );
+    f.spend("10").await;
+    assert_eq!(kinds(&f.bill_run(&day(120)).await), doc("bill", "5"));
+}
+
+/// A fee is a charge for what already happened: posted in full even when it takes the
+/// available credit below zero, and the document shows what was posted.
+#[tokio::test]
+async fn a_fee_larger_than_the_remaining_credit_is_posted_in_full() {
+    let f = setup().await;
+    f.app
+        .admin(
+            Method::PATCH,
+            &format!("/ledgers/{L}"),
+            Some(json!({"settings": {"reminderFee": 60.00}})),
+        )
+        .await;
+    let bob = "/ledger/credit-account/v1/501/accounts/5010000002";
+    let s = f.app.session(&f.myq, "bob").await;
+    let p = f.app.payment(&f.myq, s, "45.50").await;
+    f.app
+        .myq(
+            &f.myq,
+            Method::POST,
+            &format!("/sessions/{s}/payments/{p}/commit"),
+            None,
+        )
+        .await;
+    f.bill_run("2027-01-31").await;
+    let reminders = f.bill_run("2027-03-31").await;
+    let reminder = reminders
+        .iter()
+        .find(|b| b["@id"].as_str().unwrap().starts_with(bob))
+        .expect("bob's reminder");
+    assert_eq!(reminder["billType"], "reminder1");
+    let account = f.get(bob).await;
     assert_eq!(
-        f.get(&format!("{A1}/bills/reminder-2")).await["status"],
-        "closed"
+        account["totalBalance"],
+        dec("-105.50"),
+        "45.50 + the whole 60.00"
     );
-    let may = f.bill_run("2027-05-31").await;
-    let collection = of_type(&may, "collection");
-    assert_eq!(collection.len(), 1, "{may:?}");
-    f.bill_run("2027-06-30").await;
-    f.bill_run("2027-07-31").await;
-    let notice = f.get(&collection[0]).await;
+    assert_eq!(account["availableAmount"], dec("-55.50"));
+    // What the customer initiates may still not overdraw.
+    let s = f.app.session(&f.myq, "bob").await;
+    let r = f
+        .app
+        .myq(
+            &f.myq,
+            Method::POST,
+            &format!("/sessions/{s}/payments"),
+            Some(r#"{"amount": 1}"#),
+        )
+        .await;
+    assert_ne!(r.json()["amount"], json!(1), "{}", r.text);
+}
+
+/// With the defaults a ledger charges no reminder fee (it sets its own).
+#[tokio::test]
+async fn reminders_charge_nothing_unless_the_ledger_sets_a_fee() {
+    let f = setup().await;
+    f.spend("20").await;
+    f.bill_run("2027-01-31").await;
+    let reminder = &f.bill_run("2027-03-31").await[0];
+    assert_eq!(reminder["billType"], "reminder1");
+    assert_eq!(f.get(A1).await["totalBalance"], dec("-20.00"));
     assert_eq!(
-        (notice["billType"].clone(), notice["status"].clone()),
-        (json!("collection"), json!("open")),
-        "collection is the end of the line"
+        reminder["activePaymentDetails"]["minimumAmountToBePayed"],
+        dec("20.00")
     );
 }
 
@@ -415,28 +552,7 @@ async fn the_bill_pdf_reads_back_with_the_bill_number_amount_and_reference() {
         .as_str()
         .unwrap()
         .to_string();
-    let res = f
-        .app
-        .client
-        .get(format!("{}{A1}/bills/bill-1/document", f.app.url))
-        .header("authorization", &f.bearer)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["content-type"], "application/pdf");
-    let pdf = res.bytes().await.unwrap();
-    assert!(pdf.starts_with(b"%PDF-"));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bill.pdf");
-    std::fs::write(&path, &pdf).unwrap();
-    let out = std::process::Command::new(require("pdftotext", "poppler-utils"))
-        .arg(&path)
-        .arg("-")
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = f.document_text("bill-1").await;
     for expected in [
         "Uni Print",
         "Bill 1",
@@ -536,4 +652,72 @@ async fn statements_have_running_balances_holds_and_csv() {
         .admin(Method::GET, &format!("{path}?from=soon"), None)
         .await;
     assert_eq!(r.status, 400);
+}
+
+/// Interest at each bill run, worked out by hand to the öre: 10.00 % a year on the debt, and
+/// 20.00 % instead on the overdue part after the due date, dated the bill date and billed on
+/// the run's document.
+#[tokio::test]
+async fn interest_is_charged_per_day_as_worked_out_by_hand() {
+    let f = setup().await;
+    f.app
+        .admin(
+            Method::PATCH,
+            &format!("/ledgers/{L}"),
+            Some(json!({"settings": {"debtInterestRate": 10.00, "penaltyInterestRate": 20.00}})),
+        )
+        .await;
+    f.spend("1000").await; // on 2027-01-15
+    let interest = |statement: &Value| -> Vec<(String, Value, String)> {
+        statement["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["type"] == "interest")
+            .map(|t| {
+                let text = |k: &str| t[k].as_str().unwrap().to_string();
+                (text("date"), t["amount"].clone(), text("description"))
+            })
+            .collect()
+    };
+    let statement = format!("/ledgers/{L}/accounts/5010000001/statement");
+
+    // Jan 15..31, 17 days: 1000.00 × 10 % × 17 / 365 = 4.6575… → 4.66.
+    let bill = &f.bill_run("2027-01-31").await[0];
+    assert_eq!(bill["billAmount"], dec("1004.66"));
+    let got = interest(&f.app.admin(Method::GET, &statement, None).await.json());
+    assert_eq!(
+        got,
+        [(
+            "2027-01-31".to_string(),
+            dec("-4.66"),
+            "Interest 2027-01-15 to 2027-01-31 (10.00 % on the debt, 20.00 % overdue)".to_string()
+        )]
+    );
+
+    // Feb 28: the bill is not due and nothing new happened: no document, so no interest yet.
+    assert_eq!(f.bill_run("2027-02-28").await, Vec::<Value>::new());
+
+    // Mar 31: the bill (minimum 100.00, due Mar 2) is overdue: a reminder, with the interest
+    // of Feb 1..Mar 31 (59 days) on 1004.66, the 100.00 overdue at 20 % instead for Mar 3..31
+    // (29 days): (100466 × 1000 × 59 − 10000 × 1000 × 29 + 10000 × 2000 × 29) / 3,650,000
+    // = 6,217,494,000 / 3,650,000 = 1703.4… → 17.03.
+    let reminder = &f.bill_run("2027-03-31").await[0];
+    assert_eq!(reminder["billType"], "reminder1");
+    assert_eq!(
+        reminder["activePaymentDetails"]["minimumAmountToBePayed"],
+        dec("117.03"),
+        "the overdue 100.00 and the interest (no fee set)"
+    );
+    let got = interest(&f.app.admin(Method::GET, &statement, None).await.json());
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(
+        (got[1].0.as_str(), &got[1].1),
+        ("2027-03-31", &dec("-17.03"))
+    );
+    assert!(
+        got[1].2.starts_with("Interest 2027-02-01 to 2027-03-31"),
+        "{got:?}"
+    );
+    assert_eq!(f.get(A1).await["totalBalance"], dec("-1021.69"));
 }

@@ -38,12 +38,10 @@ pub(super) async fn bill_run(
 ) -> Result<Response, AdminError> {
     let id = ledger_id(&state, &ledger)?;
     let bill_date = date(&body.bill_date.0, "billDate")?;
-    let store = state.engine.store().clone();
-    let input = blocking(move || store.bill_run_input(id, bill_date)).await??;
     let bills = state
         .engine
         .execute(id, move |l, now| {
-            let bills = l.bill_run(input, now)?;
+            let bills = l.bill_run(bill_date, now)?;
             Ok::<_, LedgerError>(
                 bills
                     .iter()

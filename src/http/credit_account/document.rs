@@ -60,7 +60,11 @@ pub fn render(
     transactions: &[Transaction],
 ) -> Result<Vec<u8>, printpdf::Error> {
     let money = |a: crate::money::Amount| format!("{} {}", a.fixed(party.scale), party.currency);
-    let heading = format!("{} {}", title(bill.bill_type), bill.bill_no);
+    // A reminder is about its chain's original bill (SPEC §1.6), and says so first.
+    let heading = match bill.origin {
+        Some(origin) => format!("{} about bill {origin}", title(bill.bill_type)),
+        None => format!("{} {}", title(bill.bill_type), bill.bill_no),
+    };
     let (doc, page, layer) = PdfDocument::new(&heading, Mm(210.0), Mm(297.0), "bill");
     let font = doc.add_builtin_font(BuiltinFont::Helvetica)?;
     let bold = doc.add_builtin_font(BuiltinFont::HelveticaBold)?;

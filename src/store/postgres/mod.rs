@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0008_decided_applications.sql"),
     include_str!("../../../migrations/postgres/0009_open_bills.sql"),
     include_str!("../../../migrations/postgres/0010_ids_under_parent.sql"),
+    include_str!("../../../migrations/postgres/0011_bill_chains.sql"),
 ];
 
 /// Connections a process keeps at most: one per writer mid-batch, plus readers.
@@ -748,6 +749,58 @@ impl Store for PostgresStore {
                 let sql = format!("{} AND bill_no = $2", BILLS.select("$1"));
                 let found = c.query(&sql, &[&ledger_id, &bill_no]).await?;
                 Ok(cells::read(&BILLS, found)?.into_iter().next())
+            })
+        })
+    }
+
+    fn interest_basis(
+        &self,
+        ledger_id: i64,
+        account_id: i64,
+        until: time::Date,
+    ) -> StoreResult<InterestBasis> {
+        self.read(move |c| {
+            Box::pin(async move {
+                c.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?;
+                let since: Option<time::Date> = c
+                    .query_one(
+                        "SELECT MAX(date) FROM transactions
+                         WHERE ledger_id = $1 AND account_id = $2 AND type = 'interest'
+                           AND date <= $3",
+                        &[&ledger_id, &account_id, &until],
+                    )
+                    .await?
+                    .try_get(0)?;
+                let opening: i64 = c
+                    .query_one(
+                        "SELECT COALESCE(SUM(amount), 0)::bigint FROM transactions
+                         WHERE ledger_id = $1 AND account_id = $2 AND date <= $3",
+                        &[&ledger_id, &account_id, &since],
+                    )
+                    .await?
+                    .try_get(0)?;
+                let found = c
+                    .query(
+                        "SELECT date, SUM(amount)::bigint FROM transactions
+                         WHERE ledger_id = $1 AND account_id = $2
+                           AND ($3::date IS NULL OR date > $3) AND date <= $4
+                         GROUP BY date ORDER BY date",
+                        &[&ledger_id, &account_id, &since, &until],
+                    )
+                    .await?;
+                let days = rows(found, |r| {
+                    Ok((
+                        r.try_get::<_, time::Date>(0)?,
+                        Amount::from_minor(r.try_get(1)?),
+                    ))
+                })?;
+                c.batch_execute("COMMIT").await?;
+                Ok(InterestBasis {
+                    since,
+                    opening: Amount::from_minor(opening),
+                    days,
+                })
             })
         })
     }

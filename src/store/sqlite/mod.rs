@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0014_decided_applications.sql"),
     include_str!("../../../migrations/sqlite/0015_open_bills.sql"),
     include_str!("../../../migrations/sqlite/0016_ids_under_parent.sql"),
+    include_str!("../../../migrations/sqlite/0017_bill_chains.sql"),
 ];
 
 pub struct SqliteStore {
@@ -566,6 +567,50 @@ impl Store for SqliteStore {
         let sql = format!("{} AND bill_no = ?2", BILLS.select("?1"));
         let found = cells::query(&self.reader(), &BILLS, &sql, params![ledger_id, bill_no])?;
         Ok(found.into_iter().next())
+    }
+
+    fn interest_basis(
+        &self,
+        ledger_id: i64,
+        account_id: i64,
+        until: time::Date,
+    ) -> StoreResult<InterestBasis> {
+        let mut conn = self.reader();
+        let tx = conn.transaction()?;
+        let until = until.to_string();
+        let since: Option<String> = tx.query_row(
+            "SELECT MAX(date) FROM transactions
+             WHERE ledger_id = ?1 AND account_id = ?2 AND type = 'interest' AND date <= ?3",
+            params![ledger_id, account_id, until],
+            |r| r.get(0),
+        )?;
+        // Every date is later than the empty string.
+        let floor = since.clone().unwrap_or_default();
+        let opening: i64 = tx.query_row(
+            "SELECT COALESCE(SUM(amount), 0) FROM transactions
+             WHERE ledger_id = ?1 AND account_id = ?2 AND date <= ?3",
+            params![ledger_id, account_id, floor],
+            |r| r.get(0),
+        )?;
+        let mut days = Vec::new();
+        {
+            let mut stmt = tx.prepare_cached(
+                "SELECT date, SUM(amount) FROM transactions
+                 WHERE ledger_id = ?1 AND account_id = ?2 AND date > ?3 AND date <= ?4
+                 GROUP BY date ORDER BY date",
+            )?;
+            let mut rows = stmt.query(params![ledger_id, account_id, floor, until])?;
+            while let Some(row) = rows.next()? {
+                let date: String = row.get(0)?;
+                days.push((parse_date(&date)?, Amount::from_minor(row.get(1)?)));
+            }
+        }
+        tx.commit()?;
+        Ok(InterestBasis {
+            since: since.as_deref().map(parse_date).transpose()?,
+            opening: Amount::from_minor(opening),
+            days,
+        })
     }
 
     fn last_bill_date(&self, ledger_id: i64) -> StoreResult<Option<time::Date>> {
