@@ -75,7 +75,8 @@ pub fn class(e: &LedgerError) -> Class {
         | E::SplitNotAuthorized(_)
         | E::ExceedsAuthorized
         | E::ExceedsReversible { .. }
-        | E::BillRunNotLater { .. } => Class::Conflict,
+        | E::BillRunNotLater { .. }
+        | E::OrderSettled(_) => Class::Conflict,
         E::AuthenticationState { .. } | E::AuthenticationExpired | E::AuthenticationUsed(_) => {
             Class::Refused
         }
@@ -113,6 +114,7 @@ pub fn noun(entity: Entity) -> &'static str {
         Entity::Capture => "Capture",
         Entity::Reversal => "Reversal",
         Entity::Application => "Application",
+        Entity::PaymentOrder => "Payment order",
     }
 }
 
@@ -186,6 +188,9 @@ pub fn said(e: &LedgerError) -> Said {
         E::PaymentSettled(PaymentStatus::Committed) => message("Payment is committed"),
         E::PaymentSettled(_) => message("Payment was rolled back"),
         E::RechargeSettled(state) => message(format!("The payment is already {}", state.as_str())),
+        E::OrderSettled(status) => {
+            message(format!("The payment order is already {}", status.as_str()))
+        }
         E::RechargeCompleted => {
             message("A completed payment cannot be rolled back; refund it instead")
         }

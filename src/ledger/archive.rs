@@ -125,6 +125,9 @@ impl Ledger {
             Resource::Application => self
                 .archived(kind, &key)?
                 .map(|r| self.applications.load(key.clone(), r)),
+            Resource::PaymentOrder => self
+                .archived(kind, &key)?
+                .map(|r| self.payment_orders.load(key.clone(), r)),
         };
         if found.is_some() {
             self.cold.faulted.push((kind, key));

@@ -93,7 +93,7 @@ impl Ledger {
             }
             let made = match step {
                 Step::Remind(no) => Some(self.remind(no, &mut input, interest, now)?),
-                Step::Bill { superseded } => self.bill_debt(account_id, superseded, &input)?,
+                Step::Bill { superseded } => self.bill_debt(account_id, superseded, &input, now)?,
                 Step::Nothing => None,
             };
             if let Some(doc) = &made {
@@ -133,6 +133,7 @@ impl Ledger {
             .collect();
         for no in others {
             self.bills.get_mut(&no).expect("known bill").open = false;
+            self.cancel_order_of(no);
         }
     }
 
@@ -248,6 +249,7 @@ impl Ledger {
         reminder.origin = Some(origin);
         self.bills.insert(reminder.bill_no, reminder.clone());
         self.bills.get_mut(&no).expect("known bill").open = false;
+        self.cancel_order_of(no);
         self.billed.push((reminder.bill_no, billed));
         Ok(reminder)
     }
@@ -259,6 +261,7 @@ impl Ledger {
         account_id: i64,
         superseded: Option<i64>,
         input: &BillRunInput,
+        now: OffsetDateTime,
     ) -> Result<Option<Bill>, LedgerError> {
         let settings = self.info.settings.clone();
         let scale = self.info.scale();
@@ -272,7 +275,9 @@ impl Ledger {
             Some(no) => {
                 let old = self.bills.get_mut(&no).expect("known bill");
                 old.open = false;
-                old.minimum.checked_sub(old.paid)?.max(Amount::ZERO)
+                let unpaid = old.minimum.checked_sub(old.paid)?.max(Amount::ZERO);
+                self.cancel_order_of(no);
+                unpaid
             }
             None => Amount::ZERO,
         };
@@ -298,6 +303,7 @@ impl Ledger {
         );
         let txns = input.unbilled.get(&account_id).cloned().unwrap_or_default();
         self.billed.push((bill.bill_no, txns));
+        self.order_for(&bill, now);
         Ok(Some(bill))
     }
 
@@ -347,6 +353,7 @@ impl Ledger {
             .collect();
         open.sort_by_key(|no| (Some(self.bills[no].reference.as_str()) != reference, *no));
         let mut left = amount;
+        let mut closed = Vec::new();
         for no in open {
             if left <= Amount::ZERO {
                 break;
@@ -358,7 +365,12 @@ impl Ledger {
             left = left.checked_sub(applied).unwrap_or_default();
             if bill.paid >= bill.minimum {
                 bill.open = false;
+                closed.push(no);
             }
+        }
+        // Paid otherwise: the bill's autogiro order is not to be drawn as well.
+        for no in closed {
+            self.cancel_order_of(no);
         }
     }
 

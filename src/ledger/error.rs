@@ -25,6 +25,7 @@ pub enum Entity {
     Capture,
     Reversal,
     Application,
+    PaymentOrder,
 }
 
 /// An amount the operation needs to be greater than zero.
@@ -125,6 +126,8 @@ pub enum LedgerError {
     UnknownPaymentReference,
     #[error("a bill run for {last} was made already")]
     BillRunNotLater { last: Date },
+    #[error("the payment order is {} already", .0.as_str())]
+    OrderSettled(super::OrderStatus),
     #[error("amount arithmetic overflow")]
     Overflow,
     /// What the request names could not be read back from the store; nothing was changed.
@@ -146,6 +149,7 @@ impl From<super::Resource> for Entity {
             super::Resource::Capture => Entity::Capture,
             super::Resource::Reversal => Entity::Reversal,
             super::Resource::Application => Entity::Application,
+            super::Resource::PaymentOrder => Entity::PaymentOrder,
         }
     }
 }

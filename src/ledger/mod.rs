@@ -18,6 +18,7 @@ mod model;
 mod myq;
 pub mod ocr;
 mod onboarding;
+mod payment_order;
 pub mod personnummer;
 mod recharge;
 mod records;
@@ -39,6 +40,7 @@ pub use error::{Entity, Expected, Identity, LedgerError, Quantity, RecurringRule
 pub use model::*;
 pub use myq::Identification;
 pub use onboarding::Application;
+pub use payment_order::{OrderStatus, PaymentOrder};
 pub use records::{Resource, capture_key, reversal_key};
 pub use settings::{RECHARGE_PROVIDERS, SettingError, Settings};
 pub use users::UserFilter;
@@ -213,6 +215,8 @@ pub struct Ledger {
     captures: Table<String, Capture>,
     reversals: Table<String, Reversal>,
     applications: Table<String, Application>,
+    /// Autogiro payment orders by bill number: pending ones, and settled ones until stored.
+    payment_orders: Table<String, PaymentOrder>,
     payments: Table<i64, SessionPayment>,
     last_id: Counters,
     /// Postings made since the store last took them.
@@ -266,6 +270,7 @@ macro_rules! each_table {
         l.captures.$m();
         l.reversals.$m();
         l.applications.$m();
+        l.payment_orders.$m();
         l.payments.$m();
     }};
 }
@@ -293,6 +298,7 @@ impl Ledger {
             captures: Table::default(),
             reversals: Table::default(),
             applications: Table::default(),
+            payment_orders: Table::default(),
             payments: Table::default(),
             last_id: Counters::default(),
             transactions: Vec::new(),
@@ -424,6 +430,7 @@ impl Ledger {
         add("capture", self.captures.take_dirty());
         add("reversal", self.reversals.take_dirty());
         add("application", self.applications.take_dirty());
+        add("payment-order", self.payment_orders.take_dirty());
         self.forget_derived_marks();
         let dirty = Dirty {
             info: self.info.take_dirty(),

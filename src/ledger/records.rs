@@ -10,6 +10,7 @@ pub enum Resource {
     Capture,
     Reversal,
     Application,
+    PaymentOrder,
 }
 
 impl Resource {
@@ -21,6 +22,7 @@ impl Resource {
             Resource::Capture => "capture",
             Resource::Reversal => "reversal",
             Resource::Application => "application",
+            Resource::PaymentOrder => "payment-order",
         }
     }
 
@@ -31,6 +33,7 @@ impl Resource {
             Resource::Capture,
             Resource::Reversal,
             Resource::Application,
+            Resource::PaymentOrder,
         ]
         .into_iter()
         .find(|r| r.stored_kind() == kind)
@@ -84,6 +87,7 @@ impl Ledger {
             Resource::Reversal => &self.reversals.get(key)?.request_sha256,
             // Applications are not retried by id.
             Resource::Application => return self.applications.get(key).map(|_| None),
+            Resource::PaymentOrder => return self.payment_orders.get(key).map(|_| None),
         };
         Some(hash.as_deref())
     }
@@ -99,7 +103,7 @@ impl Ledger {
             Resource::Split => self.splits.get_mut(key).map(|r| &mut r.request_sha256),
             Resource::Capture => self.captures.get_mut(key).map(|r| &mut r.request_sha256),
             Resource::Reversal => self.reversals.get_mut(key).map(|r| &mut r.request_sha256),
-            Resource::Application => None,
+            Resource::Application | Resource::PaymentOrder => None,
         };
         if let Some(slot) = slot {
             *slot = Some(hash);
@@ -126,6 +130,10 @@ impl Ledger {
                 .applications
                 .get(key)
                 .is_some_and(|a| a.status == "awaiting-sign"),
+            Some(Resource::PaymentOrder) => self
+                .payment_orders
+                .get(key)
+                .is_some_and(|o| o.status == OrderStatus::Pending),
             None => true,
         }
     }
@@ -138,6 +146,7 @@ impl Ledger {
             "capture" => serde_json::to_value(self.captures.get(key)?),
             "reversal" => serde_json::to_value(self.reversals.get(key)?),
             "application" => serde_json::to_value(self.applications.get(key)?),
+            "payment-order" => serde_json::to_value(self.payment_orders.get(key)?),
             _ => return None,
         };
         let mut value = value.expect("records serialize");
@@ -156,6 +165,7 @@ impl Ledger {
             Resource::Capture => self.captures.contains_key(key),
             Resource::Reversal => self.reversals.contains_key(key),
             Resource::Application => self.applications.contains_key(key),
+            Resource::PaymentOrder => self.payment_orders.contains_key(key),
         }
     }
 
@@ -168,6 +178,7 @@ impl Ledger {
             "capture" => drop(self.captures.forget(&key)),
             "reversal" => drop(self.reversals.forget(&key)),
             "application" => drop(self.applications.forget(&key)),
+            "payment-order" => drop(self.payment_orders.forget(&key)),
             _ => {}
         }
     }
@@ -193,6 +204,9 @@ impl Ledger {
                 let record = parse_record(kind, key, json)?;
                 self.applications.load(key_owned, record);
             }
+            "payment-order" => self
+                .payment_orders
+                .load(key_owned, parse_record(kind, key, json)?),
             other => return Err(format!("unknown record kind {other}")),
         }
         Ok(())

@@ -721,3 +721,140 @@ async fn interest_is_charged_per_day_as_worked_out_by_hand() {
     );
     assert_eq!(f.get(A1).await["totalBalance"], dec("-1021.69"));
 }
+
+/// Autogiro: a new bill of an account with an autogiro setting makes a payment order for the
+/// bill's minimum, due on the bill's due date; the account lists it, the bill says so, the
+/// admin API exports it as CSV, and executing it posts the payment and closes the bill. A
+/// failed order leaves the bill open; a superseded bill's order is canceled.
+#[tokio::test]
+async fn autogiro_payment_orders_are_made_exported_and_executed() {
+    let f = setup().await;
+    let r = f
+        .call(
+            Method::PATCH,
+            &format!("{A1}/recurring-payment-setting"),
+            Some(json!({"recurringPaymentScope": "billedAmount"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    f.spend("250").await;
+    let bill = &f.bill_run("2027-01-31").await[0];
+    assert_eq!(bill["activePaymentDetails"]["paymentOrdersExists"], true);
+    let reference = bill["activePaymentDetails"]["paymentReference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let orders = f.get(&format!("{A1}/active-payment-orders")).await;
+    assert_eq!(
+        orders["items"],
+        json!([{"paymentMethod": "AUTOGIRO", "executionDate": "2027-03-02", "amount": dec("100.00")}])
+    );
+
+    // The export for a day before the execution date has nothing; on it, the order.
+    let export = |due: &'static str| {
+        let app = &f.app;
+        async move {
+            app.admin(
+                Method::GET,
+                &format!("/ledgers/{L}/payment-orders?due={due}&format=csv"),
+                None,
+            )
+            .await
+            .text
+        }
+    };
+    assert_eq!(
+        export("2027-03-01").await,
+        "bill_no,account_no,amount,execution_date,payment_reference\n"
+    );
+    assert_eq!(
+        export("2027-03-02").await,
+        format!(
+            "bill_no,account_no,amount,execution_date,payment_reference\n\
+             1,5010000001,100.00,2027-03-02,{reference}\n"
+        )
+    );
+
+    let executed = f
+        .app
+        .admin(
+            Method::POST,
+            &format!("/ledgers/{L}/payment-orders/1/executed"),
+            None,
+        )
+        .await;
+    assert_eq!(executed.status, 200, "{}", executed.text);
+    assert_eq!(executed.json()["status"], "executed");
+    assert_eq!(f.get(A1).await["totalBalance"], dec("-150.00"));
+    assert_eq!(
+        f.get(&format!("{A1}/bills/bill-1")).await["status"],
+        "closed"
+    );
+    assert_eq!(
+        f.get(&format!("{A1}/active-payment-orders")).await["items"],
+        json!([])
+    );
+    let again = f
+        .app
+        .admin(
+            Method::POST,
+            &format!("/ledgers/{L}/payment-orders/1/executed"),
+            None,
+        )
+        .await;
+    assert_eq!(again.status, 409, "executed once: {}", again.text);
+    assert_eq!(f.get(A1).await["totalBalance"], dec("-150.00"));
+
+    // Next month: a new bill and its order. A purchase before it is due makes bill 3, which
+    // supersedes bill 2 and cancels its order.
+    let second = &f.bill_run("2027-02-28").await[0];
+    assert_eq!(second["billNo"], "2");
+    f.spend("10").await;
+    let third = &f.bill_run("2027-03-01").await[0];
+    assert_eq!(third["billNo"], "3");
+    assert_eq!(
+        f.get(&format!("{A1}/bills/bill-2")).await["status"],
+        "closed"
+    );
+    let canceled = f
+        .app
+        .admin(
+            Method::POST,
+            &format!("/ledgers/{L}/payment-orders/2/executed"),
+            None,
+        )
+        .await;
+    assert_eq!(canceled.status, 409, "{}", canceled.text);
+    let orders = f.get(&format!("{A1}/active-payment-orders")).await;
+    assert_eq!(orders["items"].as_array().unwrap().len(), 1, "{orders}");
+
+    // The bank fails bill 3's order: the bill stays open, with no order.
+    let failed = f
+        .app
+        .admin(
+            Method::POST,
+            &format!("/ledgers/{L}/payment-orders/3/failed"),
+            None,
+        )
+        .await;
+    assert_eq!(failed.json()["status"], "failed", "{}", failed.text);
+    let bill = f.get(&format!("{A1}/bills/bill-3")).await;
+    assert_eq!(
+        (
+            bill["status"].clone(),
+            bill["activePaymentDetails"]["paymentOrdersExists"].clone()
+        ),
+        (json!("open"), json!(false))
+    );
+    assert_eq!(
+        f.app
+            .admin(
+                Method::POST,
+                &format!("/ledgers/{L}/payment-orders/9/executed"),
+                None
+            )
+            .await
+            .status,
+        404
+    );
+}

@@ -332,3 +332,17 @@ fn fill(template: &str, example: &Value) -> String {
         .collect::<Vec<_>>()
         .join("/")
 }
+
+/// The entry point's operations are POSTs; a client following their hrefs with GET asks for
+/// an identity check of that name, and there is none: 404, not 405.
+#[tokio::test]
+async fn operation_hrefs_answer_get_as_an_unknown_identity_check() {
+    let f = setup().await;
+    for op in ["onboard-upgrade-account", "begin-bankid-se-authentication"] {
+        let r = f
+            .call(Method::GET, &format!("{PUBLIC}/authentications/{op}"), None)
+            .await;
+        assert_eq!(r.status, 404, "{op}: {}", r.text);
+        r.problem("ledger.account-transaction.", "not-found");
+    }
+}

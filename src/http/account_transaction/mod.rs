@@ -72,11 +72,11 @@ pub fn router() -> Router<AppState> {
         .route("/ledger/public-account-transaction/v1/authentications", get(public::entry))
         .route(
             "/ledger/public-account-transaction/v1/authentications/begin-bankid-se-authentication",
-            post(public::begin_bankid),
+            post(public::begin_bankid).get(public::no_identity_check),
         )
         .route(
             "/ledger/public-account-transaction/v1/authentications/onboard-upgrade-account",
-            post(public::onboard_upgrade_account),
+            post(public::onboard_upgrade_account).get(public::no_identity_check),
         )
         .route("/ledger/public-account-transaction/v1/authentications/{order}", get(public::identity_status))
         .route(

@@ -16,7 +16,7 @@ use crate::ledger::Entity;
 use crate::ledger::{LedgerError, Transaction, zone};
 use crate::money::Amount;
 
-fn date(text: &str, field: &str) -> Result<time::Date, Invalid> {
+pub(super) fn date(text: &str, field: &str) -> Result<time::Date, Invalid> {
     time::Date::parse(
         text,
         time::macros::format_description!("[year]-[month]-[day]"),

@@ -3,6 +3,7 @@
 mod billing;
 mod credentials;
 mod error;
+mod orders;
 mod render;
 pub(crate) mod types;
 
@@ -59,6 +60,18 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/v1/ledgers/{ledger}/payments",
             post(billing::payment_by_reference),
+        )
+        .route(
+            "/admin/v1/ledgers/{ledger}/payment-orders",
+            get(orders::list),
+        )
+        .route(
+            "/admin/v1/ledgers/{ledger}/payment-orders/{bill}/executed",
+            post(orders::executed),
+        )
+        .route(
+            "/admin/v1/ledgers/{ledger}/payment-orders/{bill}/failed",
+            post(orders::failed),
         )
         .route(
             "/admin/v1/ledgers/{ledger}/credentials",
@@ -152,7 +165,7 @@ async fn blocking<T: Send + 'static>(
         create_ledger, get_ledger, patch_ledger, create_customer, get_customer, create_account,
         get_account, receive_payment, set_recharge_provider, billing::bill_run,
         billing::payment_by_reference, billing::statement, credentials::create,
-        credentials::revoke
+        credentials::revoke, orders::list, orders::executed, orders::failed
     ),
     tags((name = "Admin API", description = "Provisioning ledgers, customers, accounts and credentials; payments received; bill runs and statements (SPEC §7)"))
 )]

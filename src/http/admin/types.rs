@@ -241,3 +241,26 @@ pub struct Credential {
 pub struct RechargeProviderPatch {
     pub enabled: bool,
 }
+
+/// An autogiro payment order, as a bank-file tool reads it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AdminPaymentOrder)]
+pub struct PaymentOrderView {
+    /// The bill the order pays; also the order's id.
+    pub bill_no: i64,
+    pub account_no: String,
+    pub amount: Money,
+    #[schema(format = Date)]
+    pub execution_date: String,
+    /// `pending`, `executed`, `failed` or `canceled`.
+    pub status: &'static str,
+    /// The bill's OCR reference.
+    pub payment_reference: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AdminPaymentOrders)]
+pub struct PaymentOrders {
+    pub orders: Vec<PaymentOrderView>,
+}

@@ -173,9 +173,7 @@ pub async fn customer(
     Ok(Json(body))
 }
 
-/// The account's payment orders still to be executed. saldo makes payment orders from the
-/// recurring-payment setting only once bill runs do (issue 13): until then the list is empty,
-/// and it answers for every account the ledger has.
+/// The account's autogiro payment orders still to be executed, by execution date.
 #[utoipa::path(get, operation_id = "listActivePaymentOrders", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}/active-payment-orders", tag = "Credit Account API",
     params(("ledgerNo" = String, Path), ("accountNo" = String, Path), ("$top" = Option<u32>, Query), ("$skip" = Option<i64>, Query)),
     responses((status = 200, description = "Payment orders still to be executed", body = List<types::PaymentOrder>), super::Errors),
@@ -189,19 +187,35 @@ pub async fn active_payment_orders(
     let meta = token.ledger(&ledger)?.clone();
     let page = Page::from_query(&query)?;
     let known = account.clone();
-    state
+    let scale = meta.scale;
+    let orders: Vec<types::PaymentOrder> = state
         .engine
         .read(meta.id, move |l, _| {
-            l.account_by_no(&known)
-                .map(|_| ())
-                .ok_or(LedgerError::NotFound(Entity::Account))
+            let a = l
+                .account_by_no(&known)
+                .ok_or(LedgerError::NotFound(Entity::Account))?;
+            Ok::<_, LedgerError>(
+                l.pending_orders(None, Some(a.id))
+                    .iter()
+                    .map(|o| types::PaymentOrder {
+                        payment_method: "AUTOGIRO".into(),
+                        execution_date: o.execution_date.to_string(),
+                        amount: Money::of(o.amount, scale),
+                    })
+                    .collect(),
+            )
         })
         .await??;
     let path = format!(
         "{}/active-payment-orders",
         super::render::account_path(&meta.ledger_no, &account)
     );
-    Ok(Json(page.list(&path, &[], Vec::new(), 0)))
+    // Pending orders are few (at most one per open bill): held in memory, paged here.
+    let total = orders.len() as i64;
+    let skip = usize::try_from(page.skip).unwrap_or(usize::MAX);
+    let top = usize::try_from(page.top).unwrap_or(0);
+    let items = orders.into_iter().skip(skip).take(top).collect();
+    Ok(Json(page.list(&path, &[], items, total)))
 }
 
 #[utoipa::path(patch, operation_id = "patchAccount", path = "/ledger/credit-account/v1/{ledgerNo}/accounts/{accountNo}", tag = "Credit Account API",

@@ -45,7 +45,8 @@ fn find<'a>(l: &'a Ledger, account_no: &str, bill_id: &str) -> Result<Cow<'a, Bi
 pub struct BillContext {
     info: LedgerInfo,
     account_no: String,
-    recurring: bool,
+    /// Bills with an autogiro order still to be executed.
+    ordered: std::collections::HashSet<i64>,
 }
 
 impl BillContext {
@@ -53,7 +54,11 @@ impl BillContext {
         BillContext {
             info: (*l.info).clone(),
             account_no: account.account_no.clone(),
-            recurring: account.recurring.is_some(),
+            ordered: l
+                .pending_orders(None, Some(account.id))
+                .iter()
+                .map(|o| o.bill_no)
+                .collect(),
         }
     }
 }
@@ -76,7 +81,7 @@ pub fn bill(cx: &BillContext, b: &Bill) -> types::Bill {
         bic: s.bic.clone(),
         iban: s.iban.clone(),
         payment_reference: b.reference.clone(),
-        payment_orders_exists: cx.recurring,
+        payment_orders_exists: cx.ordered.contains(&b.bill_no),
     });
     types::Bill {
         document: format!("{id}/document"),
