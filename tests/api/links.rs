@@ -333,16 +333,23 @@ fn fill(template: &str, example: &Value) -> String {
         .join("/")
 }
 
-/// The entry point's operations are POSTs; a client following their hrefs with GET asks for
-/// an identity check of that name, and there is none: 404, not 405.
+/// The entry point's operations are POSTs; a client following their hrefs with GET gets the
+/// documented 405 `method-not-allowed`, naming POST in `Allow`.
 #[tokio::test]
-async fn operation_hrefs_answer_get_as_an_unknown_identity_check() {
+async fn operation_hrefs_followed_with_get_are_405_naming_post() {
     let f = setup().await;
     for op in ["onboard-upgrade-account", "begin-bankid-se-authentication"] {
-        let r = f
-            .call(Method::GET, &format!("{PUBLIC}/authentications/{op}"), None)
-            .await;
-        assert_eq!(r.status, 404, "{op}: {}", r.text);
-        r.problem("ledger.account-transaction.", "not-found");
+        let path = format!("{PUBLIC}/authentications/{op}");
+        let r = f.call(Method::GET, &path, None).await;
+        assert_eq!(r.status, 405, "{op}: {}", r.text);
+        r.problem("ledger.account-transaction.", "method-not-allowed");
     }
+    let doc: Value = f
+        .app
+        .request(Method::GET, "/openapi.json", &[], None)
+        .await
+        .json();
+    let documented = &doc["paths"]
+        [format!("{PUBLIC}/authentications/begin-bankid-se-authentication")]["post"]["responses"]["405"];
+    assert!(documented.is_object(), "405 is documented: {documented}");
 }

@@ -72,11 +72,11 @@ pub fn router() -> Router<AppState> {
         .route("/ledger/public-account-transaction/v1/authentications", get(public::entry))
         .route(
             "/ledger/public-account-transaction/v1/authentications/begin-bankid-se-authentication",
-            post(public::begin_bankid).get(public::no_identity_check),
+            post(public::begin_bankid),
         )
         .route(
             "/ledger/public-account-transaction/v1/authentications/onboard-upgrade-account",
-            post(public::onboard_upgrade_account).get(public::no_identity_check),
+            post(public::onboard_upgrade_account),
         )
         .route("/ledger/public-account-transaction/v1/authentications/{order}", get(public::identity_status))
         .route(
@@ -159,6 +159,10 @@ pub enum Errors {
     /// `authentication-is-no-longer-valid`.
     #[response(status = 422, content_type = "application/problem+json")]
     Unprocessable(super::problem::ProblemBody),
+    /// `method-not-allowed`: the path takes other methods, as its `Allow` header lists (a
+    /// client following an operation's href with GET gets this).
+    #[response(status = 405, content_type = "application/problem+json")]
+    MethodNotAllowed(super::problem::ProblemBody),
 }
 
 /// API D's error: a problem with `ledger.account-transaction.<code>` types.

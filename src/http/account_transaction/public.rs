@@ -98,13 +98,6 @@ pub async fn identity_status(
     }))
 }
 
-/// `GET …/authentications/{orderRef}` where the name is an operation's: no identity check has
-/// that order reference (a client following the operation's href with GET gets 404, as for
-/// any unknown order, not 405).
-pub async fn no_identity_check(_: Merchant) -> AtProblem {
-    not_found("Identity check")
-}
-
 /// The test provider's approval page: a stand-in for the BankID app.
 pub async fn identity_page(Path(order_ref): Path<String>) -> Response {
     let content = format!(

@@ -89,7 +89,7 @@ pub async fn create(
 #[utoipa::path(patch, operation_id = "updateRechargePayment", path = "/api/v3/rechargeProviders/{reference}/payments/{id}", tag = "MyQ X REST API v3",
     params(("reference" = String, Path), ("id" = String, Path, description = "The payment's id")),
     request_body = types::UpdatePayment,
-    responses((status = 200, description = "Changed: answers 1", body = i64), super::Errors),
+    responses((status = 200, description = "Changed: answers 1", body = i64, content_type = "application/json"), super::Errors),
     security(("myqOAuth" = ["credit"])))]
 pub async fn update(
     State(state): State<AppState>,
@@ -135,7 +135,7 @@ pub async fn commit(
 #[utoipa::path(post, operation_id = "rollbackRechargePayment", path = "/api/v3/rechargeProviders/{reference}/payments/{id}/rollback", tag = "MyQ X REST API v3",
     params(("reference" = String, Path), ("id" = String, Path)),
     request_body = types::Rollback,
-    responses((status = 200, description = "Canceled: answers 1", body = i64), super::Errors),
+    responses((status = 200, description = "Canceled: answers 1", body = i64, content_type = "application/json"), super::Errors),
     security(("myqOAuth" = ["credit"])))]
 pub async fn rollback(
     State(state): State<AppState>,
