@@ -116,6 +116,22 @@ pub enum AdminCommand {
     },
     /// Revoke a credential.
     CredentialRevoke { ledger: String, id: i64 },
+    /// Autogiro payment orders still pending, as CSV for a bank-file tool.
+    PaymentOrders {
+        ledger: String,
+        /// Only those to execute on or before this day (YYYY-MM-DD).
+        #[arg(long)]
+        due: Option<String>,
+    },
+    /// Mark an autogiro payment order (named by its bill number) executed or failed.
+    PaymentOrderDone {
+        ledger: String,
+        bill_no: i64,
+        #[arg(long, conflicts_with = "failed", required_unless_present = "failed")]
+        executed: bool,
+        #[arg(long)]
+        failed: bool,
+    },
 }
 
 /// A CLI amount sent as a JSON number, exactly as typed.
@@ -245,6 +261,27 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         CredentialRevoke { ledger, id } => (
             "DELETE",
             format!("/ledgers/{ledger}/credentials/{id}"),
+            None,
+        ),
+        PaymentOrders { ledger, due } => (
+            "GET",
+            format!(
+                "/ledgers/{ledger}/payment-orders?format=csv&due={}",
+                due.unwrap_or_default()
+            ),
+            None,
+        ),
+        PaymentOrderDone {
+            ledger,
+            bill_no,
+            executed,
+            ..
+        } => (
+            "POST",
+            format!(
+                "/ledgers/{ledger}/payment-orders/{bill_no}/{}",
+                if executed { "executed" } else { "failed" }
+            ),
             None,
         ),
     };

@@ -16,7 +16,8 @@ pub fn run(db: &DatabaseArgs) -> anyhow::Result<()> {
         let (id, no) = (info.id, info.ledger_no.clone());
         let snapshot = store.load(id)?;
         let (accounts, holds) = (snapshot.accounts.len(), snapshot.holds.len());
-        // Reserved equals the active holds, no hold out of range, nothing overdrawn.
+        // Reserved equals the active holds, no hold out of range, nothing overdrawn but by
+        // the charges on a debt (SPEC §1.3).
         let mut found: Vec<String> = Ledger::restore(info, snapshot).err().into_iter().collect();
         // Every balance equals the sum of its postings.
         found.extend(store.unbalanced_accounts(id)?.into_iter().map(|account| {
@@ -32,7 +33,7 @@ pub fn run(db: &DatabaseArgs) -> anyhow::Result<()> {
     if broken.is_empty() {
         println!(
             "verified {total} ledgers: every balance equals the sum of its postings, reserved \
-             equals the active holds, nothing is overdrawn"
+             equals the active holds, nothing is overdrawn but by charges on a debt"
         );
         return Ok(());
     }

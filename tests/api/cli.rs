@@ -245,6 +245,72 @@ async fn the_admin_cli_provisions_a_working_myq_ledger() {
         Value::Null,
         "the bill is paid"
     );
+    // Autogiro from the command line: the next bill makes an order, exported as CSV and
+    // marked executed.
+    let bearer: Value = serde_json::from_str(&run(&[
+        "admin",
+        "credential-create",
+        "501",
+        "--kind",
+        "ledger-bearer",
+    ]))
+    .unwrap();
+    let r = client
+        .patch(format!(
+            "{}/ledger/credit-account/v1/501/accounts/A1/recurring-payment-setting",
+            server.url
+        ))
+        .bearer_auth(bearer["token"].as_str().unwrap())
+        .json(&serde_json::json!({"recurringPaymentScope": "totalDebt"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let session: Value = post("/sessions".into(), r#"{"cards":["K-1"]}"#)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sid = session["id"].as_i64().unwrap();
+    let payment: Value = post(format!("/sessions/{sid}/payments"), r#"{"amount": 4}"#)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pid = payment["id"].as_i64().unwrap();
+    post(format!("/sessions/{sid}/payments/{pid}/commit"), "")
+        .await
+        .unwrap();
+    let bills: Value = serde_json::from_str(&run(&[
+        "admin",
+        "bill-run",
+        "501",
+        "--bill-date",
+        "2099-02-28",
+    ]))
+    .unwrap();
+    let bill_no = bills["bills"][0]["billNo"].as_str().unwrap().to_string();
+    let csv = run(&["admin", "payment-orders", "501", "--due", "2099-12-31"]);
+    let line = csv.lines().nth(1).unwrap_or_default().to_string();
+    assert!(
+        line.starts_with(&format!("{bill_no},A1,4.00,")),
+        "the order for the whole debt: {csv}"
+    );
+    run(&["admin", "payment-order-done", "501", &bill_no, "--executed"]);
+    let csv = run(&["admin", "payment-orders", "501"]);
+    assert_eq!(
+        csv.trim_end().lines().count(),
+        1,
+        "only the header is left: {csv}"
+    );
+    let (ok, _) = saldo(
+        &["admin", "payment-order-done", "501", &bill_no, "--failed"],
+        &server.url,
+        "cli-token",
+    );
+    assert!(!ok, "an executed order cannot fail");
     let (ok, _) = saldo(
         &["admin", "account-get", "501", "nope"],
         &server.url,
