@@ -382,6 +382,14 @@ impl Ledger {
         let Some(bill_no) = ocr::bill_no(&self.info.ledger_no, reference) else {
             return Ok(None);
         };
+        if bill_no >= ocr::ACCOUNT_BASE {
+            // The account's own reference.
+            let account_id = bill_no - ocr::ACCOUNT_BASE;
+            return Ok(self
+                .accounts
+                .contains_key(&account_id)
+                .then_some(account_id));
+        }
         Ok(self
             .find_bill(bill_no)?
             .filter(|b| b.reference == reference)

@@ -10,6 +10,15 @@ pub fn reference(ledger_no: &str, bill_no: i64) -> String {
     format!("{body}{}", luhn::check_digit(&body))
 }
 
+/// Account references are numbered from here, above any bill number a ledger reaches.
+pub const ACCOUNT_BASE: i64 = 90_000_000;
+
+/// The account's own payment reference (`bankPayment.paymentReference`): payments quoting it
+/// count towards the account's open bills like a bill's reference does.
+pub fn account_reference(ledger_no: &str, account_id: i64) -> String {
+    reference(ledger_no, ACCOUNT_BASE + account_id)
+}
+
 /// The bill number a reference of ledger `ledger_no` names, if it is one of its references.
 pub fn bill_no(ledger_no: &str, reference: &str) -> Option<i64> {
     let body = reference.strip_prefix(ledger_no)?;

@@ -315,6 +315,39 @@ async fn payments_close_bills_by_reference_or_account() {
         )
         .await;
     assert_eq!(r.json()["bills"], json!([]), "{}", r.text);
+    // The account's own reference works like a bill's; bob's does not pay alice's account.
+    let own = f.get(A1).await["bankPayment"]["paymentReference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = f
+        .app
+        .admin(
+            Method::POST,
+            &format!("/ledgers/{L}/payments"),
+            Some(json!({"amount": 15, "paymentReference": own})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(f.get(A1).await["totalBalance"], dec("-130.00"));
+    let bob = f
+        .get("/ledger/credit-account/v1/501/accounts/5010000002")
+        .await;
+    let r = f
+        .app
+        .admin(
+            Method::POST,
+            &format!("/ledgers/{L}/payments"),
+            Some(json!({"amount": 1, "paymentReference": bob["bankPayment"]["paymentReference"]})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        f.get("/ledger/credit-account/v1/501/accounts/5010000002")
+            .await["totalBalance"],
+        dec("1.00")
+    );
+    assert_eq!(f.get(A1).await["totalBalance"], dec("-130.00"));
     let r = f
         .app
         .admin(

@@ -21,7 +21,7 @@ fn decimal(n: &serde_json::Number) -> Value {
 /// The account's standing payment reference: OCR digits with a Luhn check digit. Bill
 /// references use the bill number instead; the leading 9 keeps the two apart.
 pub fn account_reference(ledger_no: &str, account_id: i64) -> String {
-    ocr::reference(ledger_no, 90_000_000 + account_id)
+    ocr::account_reference(ledger_no, account_id)
 }
 
 pub fn account(l: &Ledger, a: &Account) -> types::Account {
