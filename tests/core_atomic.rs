@@ -334,3 +334,19 @@ fn a_refused_signing_leaves_no_customer_behind() {
     assert!(l == before);
     assert!(l.customer_by_no("c3").is_none());
 }
+
+/// Found by the property above: a MyQ payment, block or patch with a negative amount is
+/// refused by the core itself (the API refuses it first), never drawn below zero.
+#[test]
+fn negative_myq_amounts_are_refused_not_drawn() {
+    let mut l = ledger();
+    let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+    for op in [Op::Customer(1), Op::Account(1, 0), Op::Open(1)] {
+        l.job(|l| apply(l, &op, now)).unwrap();
+    }
+    let before = l.clone();
+    assert!(l.job(|l| apply(l, &Op::Pay(0, -1), now)).is_err());
+    assert!(l.job(|l| l.block(session(0), minor(-1), now)).is_err());
+    assert!(l == before, "nothing changed");
+    l.check_invariants().unwrap();
+}

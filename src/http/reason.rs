@@ -54,6 +54,7 @@ pub fn class(e: &LedgerError) -> Class {
     match e {
         E::NotPositive(_)
         | E::NegativeCreditLimit
+        | E::NegativeAmount
         | E::Recurring(_)
         | E::UnknownPaymentReference
         | E::Overflow => Class::Invalid,
@@ -155,6 +156,7 @@ pub fn said(e: &LedgerError) -> Said {
         E::NotPositive(Quantity::Amount) => field("amount", "must be greater than 0"),
         E::NotPositive(Quantity::CaptureTotal) => field("totalAmount", "must be greater than 0"),
         E::NegativeCreditLimit => field("creditLimit", "must not be negative"),
+        E::NegativeAmount => field("amount", "must not be negative"),
         E::InsufficientCredit => message("Insufficient credit"),
         E::NoAccount => message("The customer has no account"),
         E::AccountNotOpen(status) => message(format!(

@@ -77,6 +77,8 @@ pub enum LedgerError {
     NotPositive(Quantity),
     #[error("the credit limit must not be negative")]
     NegativeCreditLimit,
+    #[error("the amount is negative")]
+    NegativeAmount,
     #[error("insufficient credit")]
     InsufficientCredit,
     #[error("the customer has no account")]

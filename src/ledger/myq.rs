@@ -130,6 +130,7 @@ impl Ledger {
         amount: Amount,
         now: OffsetDateTime,
     ) -> Result<(), LedgerError> {
+        non_negative(amount)?;
         let session = self.touch_open(session_id, now)?;
         let account_id = session.account_id;
         let existing = session.block_hold;
@@ -207,6 +208,7 @@ impl Ledger {
         amount: Amount,
         now: OffsetDateTime,
     ) -> Result<SessionPayment, LedgerError> {
+        non_negative(amount)?;
         let session = self.touch_open(session_id, now)?;
         let account_id = session.account_id;
         self.ensure_account_open(account_id)?;
@@ -265,6 +267,7 @@ impl Ledger {
         amount: Amount,
         now: OffsetDateTime,
     ) -> Result<SessionPayment, LedgerError> {
+        non_negative(amount)?;
         let payment = self.open_payment(session_id, payment_id, now)?;
         if payment.status != PaymentStatus::Uncommitted {
             return Err(LedgerError::PaymentSettled(payment.status));
@@ -401,4 +404,13 @@ impl Ledger {
         }
         idle
     }
+}
+
+/// MyQ amounts are at least 0; the API refuses a negative one before it gets here, and so does
+/// the core, rather than drawing a hold below zero.
+fn non_negative(amount: Amount) -> Result<(), LedgerError> {
+    if amount < Amount::ZERO {
+        return Err(LedgerError::NegativeAmount);
+    }
+    Ok(())
 }
