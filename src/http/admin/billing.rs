@@ -16,6 +16,25 @@ use crate::ledger::Entity;
 use crate::ledger::{LedgerError, Transaction, zone};
 use crate::money::Amount;
 
+/// `format=json` (the default) or `format=csv`: whether CSV was asked for.
+pub(super) fn wants_csv(q: &HashMap<String, String>) -> Result<bool, Invalid> {
+    match q.get("format").map(String::as_str) {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(_) => Err(Invalid::new("format", "must be json or csv")),
+    }
+}
+
+/// A CSV body as its own content type.
+pub(super) fn csv_response(body: String) -> Response {
+    let mut response = body.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    response
+}
+
 pub(super) fn date(text: &str, field: &str) -> Result<time::Date, Invalid> {
     time::Date::parse(
         text,
@@ -104,11 +123,7 @@ pub(super) async fn statement(
 ) -> Result<Response, AdminError> {
     let meta = ledger_meta(&state, &ledger)?;
     let (id, scale) = (meta.id, meta.scale);
-    let csv = match q.get("format").map(String::as_str) {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(_) => return Err(Invalid::new("format", "must be json or csv").into()),
-    };
+    let csv = wants_csv(&q)?;
     let from = q
         .get("from")
         .filter(|v| !v.is_empty())
@@ -169,12 +184,7 @@ pub(super) async fn statement(
                 t.reference
             ));
         }
-        let mut response = out.into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/csv; charset=utf-8"),
-        );
-        return Ok(response);
+        return Ok(csv_response(out));
     }
     Ok(Json(types::Statement {
         account: current,

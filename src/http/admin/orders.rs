@@ -5,12 +5,10 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use super::{Admin, AdminError, Errors, ledger_meta, types};
 use crate::http::AppState;
-use crate::http::body::Invalid;
 use crate::http::wire::Money;
 use crate::ledger::{Ledger, PaymentOrder};
 
@@ -52,11 +50,7 @@ pub(super) async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, AdminError> {
     let meta = ledger_meta(&state, &ledger)?;
-    let csv = match q.get("format").map(String::as_str) {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(_) => return Err(Invalid::new("format", "must be json or csv").into()),
-    };
+    let csv = super::billing::wants_csv(&q)?;
     let due = q
         .get("due")
         .filter(|v| !v.is_empty())
@@ -82,12 +76,7 @@ pub(super) async fn list(
             o.bill_no, o.account_no, o.amount, o.execution_date, o.payment_reference
         ));
     }
-    let mut response = out.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    Ok(response)
+    Ok(super::billing::csv_response(out))
 }
 
 /// The bank's answer for one order.
