@@ -149,6 +149,7 @@ fn apply_one(l: &mut Ledger, op: &Op, now: OffsetDateTime) -> Result<(), LedgerE
                 aliases: vec![format!("alias{c}")],
                 cards: vec![format!("card{c}")],
                 personal_number: None,
+                address: None,
             })
             .map(drop),
         Op::Account(c, limit) => l

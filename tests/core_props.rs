@@ -394,6 +394,7 @@ impl Harness {
                     aliases: vec![],
                     cards: vec![],
                     personal_number: None,
+                    address: None,
                 })
                 .unwrap();
             let account = ledger

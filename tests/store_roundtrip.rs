@@ -88,6 +88,7 @@ fn setup(store: &dyn Store, start: OffsetDateTime) -> Ledger {
                 aliases: vec![format!("alias{i}")],
                 cards: vec![format!("card{i}")],
                 personal_number: Some(format!("pn{i}")),
+                address: None,
             })
             .unwrap();
         ledger

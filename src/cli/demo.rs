@@ -65,6 +65,7 @@ pub async fn seed(
             aliases: vec![alias.into()],
             cards: vec![card.into()],
             personal_number: Some(pn.into()),
+            address: None,
         };
         let account = NewAccount {
             customer_no: no.into(),

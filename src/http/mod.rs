@@ -14,6 +14,7 @@ mod myq_v3;
 mod national_id;
 mod openapi;
 mod page;
+mod postal_address;
 mod problem;
 mod reason;
 pub mod wire;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use time::{Date, Duration, OffsetDateTime};
 
 use super::interest::Overdue;
-use super::{Bill, BillType, Ledger, LedgerError, Posting, TxnType, ocr};
+use super::{Bill, BillType, Language, Ledger, LedgerError, Posting, TxnType, ocr};
 use crate::money::Amount;
 
 /// What the store knows at the bill date, read in one snapshot before the run.
@@ -218,7 +218,7 @@ impl Ledger {
                 account_id: previous.account_id,
                 kind: TxnType::Fee,
                 amount: fee.checked_neg()?,
-                description: format!("Reminder fee, {} of bill {origin}", next.as_str()),
+                description: fee_description(settings.language(), next, origin),
                 reference: format!("reminder-fee:{no}"),
                 hold: None,
             };
@@ -238,10 +238,12 @@ impl Ledger {
             next,
             input.bill_date,
             input.bill_date + Duration::days(due_days),
+            // The chain's debt: what is left of the bill, and this run's interest and fee.
             previous
                 .amount
                 .checked_sub(previous.paid)?
-                .max(outstanding)
+                .max(previous.minimum.checked_sub(previous.paid)?)
+                .checked_add(interest)?
                 .checked_add(fee)?,
             outstanding.checked_add(fee)?,
             fee,
@@ -436,5 +438,20 @@ impl Ledger {
         self.bills
             .values()
             .any(|b| b.account_id == account_id && b.open && b.bill_type != BillType::Bill)
+    }
+}
+
+/// A reminder fee's line, in the ledger's language: it is printed on the reminder.
+fn fee_description(language: Language, step: BillType, origin: i64) -> String {
+    match language {
+        Language::Sv => {
+            let step = match step {
+                BillType::Reminder2 => "andra påminnelse",
+                BillType::Collection => "inkassovarsel",
+                _ => "påminnelse",
+            };
+            format!("Påminnelseavgift, {step} för faktura {origin}")
+        }
+        Language::En => format!("Reminder fee, {} of bill {origin}", step.as_str()),
     }
 }

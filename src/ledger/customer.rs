@@ -64,6 +64,7 @@ impl Ledger {
             personal_number: new.personal_number,
             default_account: None,
             pep: false,
+            address: new.address,
         };
         self.index_customer(&customer);
         self.customers.insert(customer.id, customer.clone());

@@ -4,7 +4,7 @@
 
 use time::{Date, Duration, OffsetDateTime};
 
-use super::{InterestBasis, Ledger, LedgerError, Posting, TxnType};
+use super::{InterestBasis, Language, Ledger, LedgerError, Posting, TxnType};
 use crate::money::Amount;
 
 /// Rates in hundredths of a percent a year, over 365 days, give this denominator.
@@ -74,15 +74,23 @@ impl Ledger {
             return Ok(None);
         };
         let rate = |r: i64| Amount::from_minor(r).fixed(2);
+        let (debt, penalty) = (rate(debt_rate), rate(penalty_rate));
+        // Written in the ledger's language: it is a line on the customer's document.
+        let description = match settings.language() {
+            Language::Sv => format!(
+                "Ränta {from} till {to} ({} % på skulden, {} % förfallet)",
+                debt.replace('.', ","),
+                penalty.replace('.', ",")
+            ),
+            Language::En => {
+                format!("Interest {from} to {to} ({debt} % on the debt, {penalty} % overdue)")
+            }
+        };
         let posting = Posting {
             account_id,
             kind: TxnType::Interest,
             amount: interest.checked_neg()?,
-            description: format!(
-                "Interest {from} to {to} ({} % on the debt, {} % overdue)",
-                rate(debt_rate),
-                rate(penalty_rate)
-            ),
+            description,
             reference: format!("interest:{to}"),
             hold: None,
         };

@@ -42,7 +42,7 @@ pub use myq::Identification;
 pub use onboarding::Application;
 pub use payment_order::{OrderStatus, PaymentOrder};
 pub use records::{Resource, capture_key, reversal_key};
-pub use settings::{RECHARGE_PROVIDERS, SettingError, Settings};
+pub use settings::{Language, RECHARGE_PROVIDERS, SettingError, Settings};
 pub use users::UserFilter;
 
 use table::Table;
@@ -161,6 +161,7 @@ pub struct NewCustomer {
     pub aliases: Vec<String>,
     pub cards: Vec<String>,
     pub personal_number: Option<String>,
+    pub address: Option<Address>,
 }
 
 #[derive(Debug, Clone)]

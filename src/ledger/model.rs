@@ -12,6 +12,19 @@ pub struct NationalId {
     pub country_code: String,
 }
 
+/// Where a customer's documents go, as seed 004's `legalAddress` writes it (without the name,
+/// which is the customer's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Address {
+    pub street_address: Option<String>,
+    pub co_address: Option<String>,
+    pub zip_code: String,
+    pub city: String,
+    /// ISO 3166-1 alpha-2, upper case.
+    pub country_code: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Customer {
     pub id: i64,
@@ -27,6 +40,7 @@ pub struct Customer {
     pub default_account: Option<i64>,
     /// Answered yes to being a politically exposed person: enhanced due diligence.
     pub pep: bool,
+    pub address: Option<Address>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

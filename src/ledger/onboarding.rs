@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::personnummer::Personnummer;
-use super::{BillType, Ledger, LedgerError, NationalId, NewAccount, NewCustomer, Resource};
+use super::{
+    Address, BillType, Ledger, LedgerError, NationalId, NewAccount, NewCustomer, Resource,
+};
 use crate::money::Amount;
 use std::borrow::Cow;
 
@@ -134,6 +136,7 @@ impl Ledger {
                     aliases: Vec::new(),
                     cards: Vec::new(),
                     personal_number: None,
+                    address: legal_address(&app.request),
                 })?
                 .id
             }
@@ -163,4 +166,14 @@ impl Ledger {
         let a = a.clone();
         Ok(a)
     }
+}
+
+/// The applicant's `legalAddress`, checked when the application came in, as the customer's
+/// postal address: its `name` is the customer's, empty lines are no lines.
+fn legal_address(request: &serde_json::Value) -> Option<Address> {
+    let mut address: Address = serde_json::from_value(request["legalAddress"].clone()).ok()?;
+    address.street_address = address.street_address.filter(|s| !s.is_empty());
+    address.co_address = address.co_address.filter(|s| !s.is_empty());
+    address.country_code = address.country_code.to_uppercase();
+    Some(address)
 }

@@ -75,6 +75,16 @@ pub struct Settings {
     pub authorization_validity_days: u32,
     /// The offer public applications apply to (the `{profile}` in their URLs).
     pub account_offer_profile: String,
+    /// `sv` or `en`: the language of bills and reminders, with its number and date formats.
+    pub language: String,
+    /// Who bills, at the top of every document; the ledger's name when not set.
+    pub creditor_name: Option<String>,
+    /// The creditor's postal address, a line each (at most 4 lines).
+    pub creditor_address: Vec<String>,
+    /// How customers reach the creditor: phone, e-mail, web (at most 3 lines).
+    pub creditor_contact: Vec<String>,
+    /// The creditor's organisation number, which Swedish bills must show.
+    pub creditor_organization_no: Option<String>,
     /// Settings a newer saldo wrote that this one does not know: kept, and written back
     /// unchanged, so processes of two versions can share a ledger during an upgrade.
     #[serde(flatten)]
@@ -119,6 +129,12 @@ impl Default for Settings {
             authentication_ttl_seconds: 900,
             authorization_validity_days: 30,
             account_offer_profile: "standard".into(),
+            // Documents read as they did before the setting existed.
+            language: "en".into(),
+            creditor_name: None,
+            creditor_address: Vec::new(),
+            creditor_contact: Vec::new(),
+            creditor_organization_no: None,
             unknown: BTreeMap::new(),
         }
     }
@@ -213,6 +229,7 @@ impl Settings {
                 ));
             }
         }
+        self.validate_creditor()?;
         if self.session_idle_timeout_seconds == 0 || self.session_idle_timeout_seconds > 86_400 * 30
         {
             return Err(SettingError::named(
@@ -244,6 +261,58 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+impl Settings {
+    /// The language documents are written in.
+    pub fn language(&self) -> Language {
+        match self.language.as_str() {
+            "sv" => Language::Sv,
+            _ => Language::En,
+        }
+    }
+
+    fn validate_creditor(&self) -> Result<(), SettingError> {
+        if !["sv", "en"].contains(&self.language.as_str()) {
+            return Err(SettingError::named("language", "must be sv or en"));
+        }
+        for (field, value, max) in [
+            ("creditorName", &self.creditor_name, 70),
+            ("creditorOrganizationNo", &self.creditor_organization_no, 20),
+        ] {
+            if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+                return Err(SettingError::named(
+                    field,
+                    format!("must be at most {max} characters"),
+                ));
+            }
+        }
+        for (field, lines, most) in [
+            ("creditorAddress", &self.creditor_address, 4),
+            ("creditorContact", &self.creditor_contact, 3),
+        ] {
+            if lines.len() > most {
+                return Err(SettingError::named(
+                    field,
+                    format!("must have at most {most} lines"),
+                ));
+            }
+            if lines.iter().any(|l| l.chars().count() > 50) {
+                return Err(SettingError::named(
+                    field,
+                    "lines must be at most 50 characters",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The languages documents are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    Sv,
+    En,
 }
 
 #[cfg(test)]

@@ -259,6 +259,7 @@ pub static CUSTOMERS: Stored<Customer> = Stored {
         ("personal_number", Text),
         ("default_account", Int),
         ("pep", Bool),
+        ("address", Text),
     ],
     to_row: |c| {
         vec![
@@ -274,6 +275,7 @@ pub static CUSTOMERS: Stored<Customer> = Stored {
             opt_text(&c.personal_number),
             Cell::Int(c.default_account),
             Cell::Bool(Some(c.pep)),
+            opt_json(&c.address),
         ]
     },
     from_row: |r| {
@@ -290,6 +292,7 @@ pub static CUSTOMERS: Stored<Customer> = Stored {
             personal_number: r.opt_text()?,
             default_account: r.opt_int()?,
             pep: r.flag()?,
+            address: r.opt_json()?,
         })
     },
 };
@@ -719,6 +722,7 @@ pub static RECORDS: Stored<RecordRow> = Stored {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::Address;
     use time::macros::{date, datetime};
 
     /// Each description's row matches its columns in number and type, and reads back equal.
@@ -748,6 +752,13 @@ mod tests {
                 personal_number: None,
                 default_account: Some(3),
                 pep: true,
+                address: Some(Address {
+                    street_address: Some("Storgatan 1".into()),
+                    co_address: None,
+                    zip_code: "11122".into(),
+                    city: "Stockholm".into(),
+                    country_code: "SE".into(),
+                }),
             },
         );
         round_trip(

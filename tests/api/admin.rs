@@ -337,6 +337,39 @@ async fn admin_bodies_refuse_what_they_do_not_know() {
             json!({"billDate": "30/11/2026"}),
             "billDate: must be a date YYYY-MM-DD",
         ),
+        (
+            Method::POST,
+            "/ledgers/501/customers",
+            json!({"customerNo": "C1", "name": "A", "address":
+                {"zipCode": "111 22", "city": "Stockholm", "countryCode": "SE"}}),
+            "address.zipCode: must not contain whitespace",
+        ),
+        (
+            Method::POST,
+            "/ledgers/501/customers",
+            json!({"customerNo": "C1", "name": "A", "address":
+                {"zipCode": "11122", "city": "Stockholm", "countryCode": "ZQ"}}),
+            "address.countryCode: must be an ISO 3166-1 alpha-2 code",
+        ),
+        (
+            Method::POST,
+            "/ledgers/501/customers",
+            json!({"customerNo": "C1", "name": "A", "address":
+                {"zipCode": "11122", "countryCode": "SE"}}),
+            "address.city: is required",
+        ),
+        (
+            Method::PATCH,
+            "/ledgers/501",
+            json!({"settings": {"language": "de"}}),
+            "settings.language: must be sv or en",
+        ),
+        (
+            Method::PATCH,
+            "/ledgers/501",
+            json!({"settings": {"creditorAddress": ["1", "2", "3", "4", "5"]}}),
+            "settings.creditorAddress: must have at most 4 lines",
+        ),
     ] {
         let r = app.admin(method, path, Some(body.clone())).await;
         assert_eq!(

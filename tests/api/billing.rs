@@ -31,7 +31,36 @@ impl Fixture {
             .await;
     }
 
-    /// The text of alice's document `id` (`bill-1`, `reminder-2`), read back with pdftotext.
+    /// Changes the ledger's settings.
+    async fn settings(&self, settings: Value) {
+        let r = self
+            .app
+            .admin(
+                Method::PATCH,
+                &format!("/ledgers/{L}"),
+                Some(json!({ "settings": settings })),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+
+    /// Money received on alice's account through the admin API.
+    async fn pay(&self, amount: &str) {
+        let amount: serde_json::Number = amount.parse().unwrap();
+        let r = self
+            .app
+            .admin(
+                Method::POST,
+                &format!("/ledgers/{L}/accounts/5010000001/payments"),
+                Some(json!({ "amount": amount })),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+
+    /// The text of alice's document `id` (`bill-1`, `reminder-2`), read back with pdftotext
+    /// in its physical layout, so a label and its figure share a line. The PDF is kept under
+    /// the test's target directory (`documents/`) for a look at it.
     async fn document_text(&self, id: &str) -> String {
         let res = self
             .app
@@ -45,10 +74,17 @@ impl Fixture {
         assert_eq!(res.headers()["content-type"], "application/pdf");
         let pdf = res.bytes().await.unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("document.pdf");
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("documents");
+        std::fs::create_dir_all(&dir).unwrap();
+        // A #[tokio::test] runs on its test's thread, which is named after the test.
+        let test = std::thread::current()
+            .name()
+            .unwrap_or("test")
+            .replace("::", "-");
+        let path = dir.join(format!("{test}-{id}.pdf"));
         std::fs::write(&path, &pdf).unwrap();
         let out = std::process::Command::new(require("pdftotext", "poppler-utils"))
+            .arg("-layout")
             .arg(&path)
             .arg("-")
             .output()
@@ -444,13 +480,18 @@ async fn one_unpaid_debt_is_one_chain_with_one_fee_per_step() {
     let account = f.get(A1).await;
     assert_eq!(account["totalBalance"], dec("-200.00"), "20 + 3 × 60");
     for (id, title) in [
-        ("reminder-2", "Reminder about bill 1"),
-        ("reminder-3", "Second reminder about bill 1"),
-        ("reminder-4", "Notice before collection about bill 1"),
+        ("reminder-2", "Reminder"),
+        ("reminder-3", "Second reminder"),
+        ("reminder-4", "Notice before collection"),
     ] {
         let text = f.document_text(id).await;
-        assert!(text.contains(title), "{title:?} not in {id}:\n{text}");
-        assert!(text.contains("Reminder fee: 60.00 SEK"), "{id}:\n{text}");
+        assert!(
+            line_with(&text, "Uni Print").ends_with(title),
+            "{id}:\n{text}"
+        );
+        let about = "We have not received full payment of bill 1 of 31 Jan 2027, due 2 Mar 2027.";
+        assert!(text.contains(about), "{id}:\n{text}");
+        shows(&text, "Reminder fee", "60.00");
     }
     // Only the collection notice is open, and it asks for what is overdue with its fees.
     let open = f.get(&format!("{A1}/bills?status=open")).await;
@@ -576,37 +617,227 @@ async fn reminders_charge_nothing_unless_the_ledger_sets_a_fee() {
     );
 }
 
+/// The first line of a document's text that holds `label`.
+fn line_with<'a>(text: &'a str, label: &str) -> &'a str {
+    text.lines()
+        .find(|l| l.contains(label))
+        .unwrap_or_else(|| panic!("no line with {label:?} in:\n{text}"))
+}
+
+/// Asserts that the line holding `label` also holds `figure`.
+fn shows(text: &str, label: &str, figure: &str) {
+    let line = line_with(text, label);
+    assert!(
+        line.contains(figure),
+        "{label:?} is not {figure:?}: {line:?}"
+    );
+}
+
+/// A creditor as a real one sets itself up, and alice with her postal address.
+async fn creditor_setup(language: &str) -> Fixture {
+    Setup::ledger(L)
+        .patch(json!({"name": "Uni Print", "settings": {
+            "language": language,
+            "creditorName": "Uni Print AB",
+            "creditorAddress": ["Box 100", "111 22 Stockholm"],
+            "creditorContact": ["Phone 08-123 45 67", "billing@uniprint.example"],
+            "creditorOrganizationNo": "556000-0000",
+            "bankAccountNo": "5555-1234",
+            "iban": "SE4550000000058398257466", "bic": "ESSESESS"}}))
+        .myq()
+        .customer(
+            "C1",
+            json!({"username": "alice", "address": {"streetAddress": "Storgatan 1",
+                   "coAddress": "Berg", "zipCode": "11122", "city": "Stockholm",
+                   "countryCode": "se"}}),
+            "5000",
+        )
+        .ledger_bearer()
+        .spawn()
+        .await
+}
+
+/// A bill a customer can read: who bills whom, the facts, a summary from the previous
+/// balance to the new one that adds up, what to pay by when with the OCR reference, the
+/// payment block, and each transaction as a positive amount in its debit or credit column.
 #[tokio::test]
-async fn the_bill_pdf_reads_back_with_the_bill_number_amount_and_reference() {
-    let f = setup().await;
-    f.spend("123.45").await;
-    let bill = &f.bill_run("2027-01-31").await[0];
+async fn a_bill_shows_both_parties_a_summary_that_adds_up_and_how_to_pay() {
+    let f = creditor_setup("en").await;
+    f.spend("20").await;
+    f.bill_run("2027-01-31").await;
+    f.pay("10").await;
+    f.spend("1234.5").await;
+    let bill = &f.bill_run("2027-02-28").await[0];
     let reference = bill["activePaymentDetails"]["paymentReference"]
         .as_str()
         .unwrap()
         .to_string();
-    let text = f.document_text("bill-1").await;
+    let text = f.document_text("bill-2").await;
     for expected in [
-        "Uni Print",
-        "Bill 1",
+        "Uni Print AB",
+        "Box 100",
+        "Org. no 556000-0000",
+        "Questions about your bill?",
+        "Phone 08-123 45 67",
+        "billing@uniprint.example",
         "Customer C1",
-        "5010000001",
-        "2027-01-31",
-        "2027-03-02",
-        "123.45 SEK",
-        "Minimum amount to pay: 100.00 SEK",
-        reference.as_str(),
-        "IBAN: SE4550000000058398257466",
+        "c/o Berg",
+        "Storgatan 1",
+        "111 22 STOCKHOLM",
+        "Bankgiro 5555-1234",
+        "IBAN SE4550000000058398257466",
+        "BIC ESSESESS",
+        "Page 1 of 1",
     ] {
-        assert!(
-            text.contains(expected),
-            "{expected:?} not in the PDF text:\n{text}"
-        );
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
     }
-    assert!(
-        text.contains("MyQ session"),
-        "the billed purchase is listed:\n{text}"
+    for (label, figure) in [
+        ("Bill no", "2"),
+        ("Bill date", "28 Feb 2027"),
+        ("Due date", "30 Mar 2027"),
+        ("Customer no", "C1"),
+        ("Account no", "5010000001"),
+        ("Previous balance", "20.00"),
+        ("Payments", "-10.00"),
+        ("Purchases", "1,234.50"),
+        ("Fees", "0.00"),
+        ("Interest", "0.00"),
+        ("New balance", "1,244.50 SEK"),
+    ] {
+        shows(&text, label, figure);
+    }
+    // 3 % of 1,244.50 is 37.34, below the 100.00 floor; the 10.00 unpaid of bill 1 is carried.
+    assert_eq!(
+        bill["activePaymentDetails"]["minimumAmountToBePayed"],
+        dec("110.00")
     );
+    let figures: Vec<&str> = text.lines().filter(|l| l.contains("110.00 SEK")).collect();
+    assert_eq!(
+        figures.len(),
+        2,
+        "the to-pay box and the payment block:\n{text}"
+    );
+    assert_eq!(
+        text.lines().filter(|l| l.contains(&reference)).count(),
+        2,
+        "the OCR reference in the to-pay box and the payment block:\n{text}"
+    );
+    assert_eq!(
+        text.matches("30 Mar 2027").count(),
+        3,
+        "facts, box, payment"
+    );
+    // Amounts are positive; a purchase is a debit, a payment a credit further right.
+    let purchase = line_with(&text, "MyQ session");
+    let payment = line_with(&text, "Incoming payment");
+    assert!(!purchase.contains("-1,234.50") && !payment.contains("-10.00"));
+    let column = |line: &str, figure: &str| line.find(figure).unwrap() + figure.len();
+    assert!(column(payment, "10.00") > column(purchase, "1,234.50") + 5);
+    assert!(line_with(&text, "Debit SEK").contains("Credit SEK"));
+    assert!(
+        !text.contains("-1,234.50"),
+        "no negative line items:\n{text}"
+    );
+}
+
+/// In Swedish, with Swedish numbers and dates: a reminder names the bill and due date it is
+/// about, what is overdue, the fee, the interest, what to pay now and the new due date; the
+/// collection notice says what happens next.
+#[tokio::test]
+async fn a_swedish_reminder_says_which_bill_is_overdue_the_fee_and_the_new_due_date() {
+    let f = creditor_setup("sv").await;
+    f.settings(json!({"reminderFee": 60.00, "debtInterestRate": 10.00,
+                      "penaltyInterestRate": 10.00}))
+        .await;
+    f.spend("1500").await; // on 2027-01-15
+    f.bill_run("2027-01-31").await;
+    let text = f.document_text("bill-1").await;
+    // Interest for Jan 15..31: 1500.00 × 10 % × 17 / 365 = 6.986… → 6.99.
+    for (label, figure) in [
+        ("Fakturanr", "1"),
+        ("Fakturadatum", "2027-01-31"),
+        ("Förfallodag", "2027-03-02"),
+        ("Föregående saldo", "0,00"),
+        ("Köp", "1 500,00"),
+        ("Ränta", "6,99"),
+        ("Nytt saldo", "1 506,99 SEK"),
+        (
+            "Ränta 2027-01-15 till 2027-01-31 (10,00 % på skulden, 10,00 % förfallet)",
+            "6,99",
+        ),
+        ("Sida", "1 av 1"),
+    ] {
+        shows(&text, label, figure);
+    }
+    assert!(text.contains("Lägsta belopp att betala"), "{text}");
+    assert!(text.contains("Betala till"), "{text}");
+
+    // Unpaid past the due date: the first reminder, with one fee.
+    let reminder = &f.bill_run("2027-03-03").await[0];
+    assert_eq!(reminder["billType"], "reminder1");
+    let text = f.document_text("reminder-2").await;
+    assert!(text.contains("Påminnelse"), "{text}");
+    assert!(
+        text.contains(
+            "Vi har inte fått full betalning av faktura 1 av den 2027-01-31, förfallen 2027-03-02."
+        ),
+        "{text}"
+    );
+    // Interest for Feb 1..Mar 3, 31 days on 1506.99: 150699 × 1000 × 31 / 3,650,000
+    // = 1279.9… → 12.80.
+    for (label, figure) in [
+        ("Påminnelsenr", "2"),
+        ("Förfallet belopp", "100,00"),
+        ("Påminnelseavgift", "60,00"),
+        ("Ränta", "12,80"),
+        ("Kvar att betala på faktura 1", "1 579,79 SEK"),
+        ("Påminnelseavgift, påminnelse för faktura 1", "60,00"),
+        ("Ränta 2027-02-01 till 2027-03-03", "12,80"),
+    ] {
+        shows(&text, label, figure);
+    }
+    assert!(text.contains("172,80 SEK"), "to pay now: {text}");
+    assert!(text.contains("Ny förfallodag"), "{text}");
+    assert_eq!(
+        text.matches("2027-03-17").count(),
+        3,
+        "facts, box, payment:\n{text}"
+    );
+
+    let second = &f.bill_run("2027-03-18").await[0];
+    let owed = second["activePaymentDetails"]["minimumAmountToBePayed"].to_string();
+    let collection = &f.bill_run("2027-04-02").await[0];
+    assert_eq!(collection["billType"], "collection");
+    let text = f.document_text("reminder-4").await;
+    assert!(text.contains("Inkassovarsel"), "{text}");
+    assert!(
+        text.contains("Har vi inte fått betalt senast 2027-04-16 lämnas skulden till inkasso."),
+        "{text}"
+    );
+    shows(&text, "Förfallet belopp", &owed.replace('.', ","));
+    shows(
+        &text,
+        "Påminnelseavgift, inkassovarsel för faktura 1",
+        "60,00",
+    );
+}
+
+/// A bill with more lines than a page holds goes on over further pages, each numbered, with
+/// every transaction listed once; a bill that does not exist is a 404.
+#[tokio::test]
+async fn a_long_bill_continues_on_numbered_pages_with_every_line() {
+    let f = creditor_setup("en").await;
+    for _ in 0..40 {
+        f.spend("1").await;
+    }
+    f.bill_run("2027-01-31").await;
+    let text = f.document_text("bill-1").await;
+    assert_eq!(text.matches("MyQ session").count(), 40, "{text}");
+    assert!(
+        text.contains("Page 1 of 2") && text.contains("Page 2 of 2"),
+        "{text}"
+    );
+    assert_eq!(text.matches("Purchases").count(), 1, "one summary");
     let r = f
         .call(Method::GET, &format!("{A1}/bills/bill-2/document"), None)
         .await;

@@ -262,6 +262,12 @@ async fn signing_runs_the_credit_policy_and_opens_an_account() {
         (json!(true), json!("John Smith"))
     );
     assert_eq!(customer["nationalConsumerIdentifier"]["value"], adult);
+    // The legal address is where the customer's bills go; an empty c/o line is no line.
+    assert_eq!(
+        customer["address"],
+        json!({"streetAddress": "Teststreet", "coAddress": null, "zipCode": "12345",
+               "city": "Testcity", "countryCode": "SE"})
+    );
 
     // The same person applying again reuses the customer and gets a second account.
     let (second, _) = apply_and_sign(&f, application(&adult, "951753456", 1000.0, false)).await;

@@ -230,21 +230,17 @@ pub async fn apply(
     }
     let address = request.legal_address;
     let name = required("legalAddress.name", address.name)?;
-    required("legalAddress.city", address.city)?;
-    let zip = required("legalAddress.zipCode", address.zip_code)?;
-    if zip.chars().any(char::is_whitespace) {
-        return Err(validation(
-            "legalAddress.zipCode",
-            "must not contain whitespace",
-        ));
-    }
-    let country = required("legalAddress.countryCode", address.country_code)?;
-    if !crate::http::country::is_assigned(&country.to_uppercase()) {
-        return Err(validation(
-            "legalAddress.countryCode",
-            "must be an ISO 3166-1 alpha-2 code",
-        ));
-    }
+    crate::http::postal_address::checked(
+        address.street_address,
+        address.co_address,
+        address.zip_code,
+        address.city,
+        address.country_code,
+    )
+    .map_err(|e| {
+        let e = e.within("legalAddress");
+        validation(&e.field, e.rule)
+    })?;
     if request.kyc.questions.is_empty() {
         return Err(validation("kyc.questions", "must not be empty"));
     }

@@ -246,8 +246,7 @@ pub struct ApplicationRequest {
     pub kyc: Kyc,
 }
 
-// The optional lines are only checked: the request as sent is what saldo keeps.
-#[allow(dead_code)]
+// The request as sent is what the application keeps; the customer gets the address.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LegalAddress {

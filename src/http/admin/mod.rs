@@ -301,6 +301,10 @@ async fn create_customer(
         aliases: wire::texts("aliases", body.aliases)?,
         cards: wire::texts("cards", body.cards)?,
         personal_number: optional(body.personal_number),
+        address: body
+            .address
+            .map(|a| a.checked().map_err(|e| e.within("address")))
+            .transpose()?,
     };
     let customer = state
         .engine

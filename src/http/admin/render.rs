@@ -30,6 +30,7 @@ pub fn customer(l: &Ledger, c: &Customer) -> types::Customer {
             .default_account
             .and_then(|id| l.account(id))
             .map(|a| a.account_no.clone()),
+        address: c.address.clone(),
     }
 }
 

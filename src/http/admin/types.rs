@@ -60,6 +60,8 @@ pub struct NewCustomer {
     /// At most 100; nulls and empty strings are skipped.
     pub cards: Option<Vec<Option<Text<255>>>>,
     pub personal_number: Option<Text<255>>,
+    /// Printed on the customer's bills and reminders.
+    pub address: Option<crate::http::postal_address::NewAddress>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -80,6 +82,7 @@ pub struct Customer {
     /// Answered yes to being a politically exposed person.
     pub pep: bool,
     pub default_account_no: Option<String>,
+    pub address: Option<crate::ledger::Address>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -180,20 +180,24 @@ pub async fn document(
         .engine
         .read(meta.id, move |l, _| {
             let b = find(l, &account, &bill_id)?.into_owned();
+            let origin = match b.origin {
+                Some(no) => l.find_bill(no)?.map(|o| o.into_owned()),
+                None => None,
+            };
             let a = l.account(b.account_id).expect("a bill's account");
             let c = l
                 .customer(a.customer_id)
-                .map(|c| (c.name.clone(), c.customer_no.clone()))
+                .map(|c| (c.name.clone(), c.customer_no.clone(), c.address.clone()))
                 .unwrap_or_default();
             Ok::<_, LedgerError>((
-                (b, a.account_no.clone()),
+                (b, origin, a.account_no.clone()),
                 l.info.name.clone(),
                 l.info.settings.clone(),
                 c,
             ))
         })
         .await??;
-    let (b, account_no) = found;
+    let (b, origin, account_no) = found;
     let (ledger_id, bill_no) = (meta.id, b.bill_no);
     let txns = read_store(&state, "reading a bill's transactions", move |s| {
         s.billed_transactions(ledger_id, bill_no)
@@ -216,8 +220,10 @@ pub async fn document(
             scale: meta.scale,
             customer_name: &customer.0,
             customer_no: &customer.1,
+            customer_address: customer.2.as_ref(),
             account_no: &account_no,
             settings: &settings,
+            origin: origin.as_ref(),
         };
         document::render(&party, &b, &txns)
     })

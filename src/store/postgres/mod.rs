@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0009_open_bills.sql"),
     include_str!("../../../migrations/postgres/0010_ids_under_parent.sql"),
     include_str!("../../../migrations/postgres/0011_bill_chains.sql"),
+    include_str!("../../../migrations/postgres/0012_customer_address.sql"),
 ];
 
 /// Connections a process keeps at most: one per writer mid-batch, plus readers.

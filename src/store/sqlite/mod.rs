@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0015_open_bills.sql"),
     include_str!("../../../migrations/sqlite/0016_ids_under_parent.sql"),
     include_str!("../../../migrations/sqlite/0017_bill_chains.sql"),
+    include_str!("../../../migrations/sqlite/0018_customer_address.sql"),
 ];
 
 pub struct SqliteStore {

@@ -1,0 +1,2 @@
+-- A customer's postal address (JSON), printed on bills and reminders.
+ALTER TABLE customers ADD COLUMN address TEXT;
