@@ -9,6 +9,7 @@ use saldo::ledger::{
     Settings,
 };
 use saldo::money::Amount;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use saldo::store::{SqliteStore, Store};
@@ -36,6 +37,8 @@ enum Op {
     Close(usize),
     Recurring(usize, i64),
     BillRun(i64),
+    /// The bank's answer on every payment order due by the latest bill date.
+    Orders(bool),
     Persist,
 }
 
@@ -57,6 +60,7 @@ fn op() -> impl Strategy<Value = Op> {
         (0..3usize).prop_map(Op::Close),
         (0..3usize, 1i64..5000).prop_map(|(a, x)| Op::Recurring(a, x)),
         (1i64..40).prop_map(Op::BillRun),
+        any::<bool>().prop_map(Op::Orders),
         Just(Op::Persist),
     ]
 }
@@ -68,9 +72,11 @@ fn setup(store: &dyn Store, start: OffsetDateTime) -> Ledger {
             ledger_no: "777".into(),
             name: "roundtrip".into(),
             currency: "SEK".into(),
-            // A fee, so that reminders post one.
+            // A fee, so that reminders post one, and interest, so that documents carry it.
             settings: Settings {
                 reminder_fee: "5.00".parse().unwrap(),
+                debt_interest_rate: "12.00".parse().unwrap(),
+                penalty_interest_rate: "24.00".parse().unwrap(),
                 ..Settings::default()
             },
         })
@@ -295,10 +301,11 @@ impl Driver {
                 l.request_close(&account_no(a)).unwrap();
             }
             Op::Recurring(a, x) => {
+                let scope = ["fixedRecurring", "billedAmount", "totalDebt"][x as usize % 3];
                 let setting = RecurringSetting {
                     method: "autogiro".into(),
-                    scope: "fixedRecurring".into(),
-                    fixed_amount: Some(Amount::from_minor(x)),
+                    scope: scope.into(),
+                    fixed_amount: (scope == "fixedRecurring").then(|| Amount::from_minor(x)),
                 };
                 l.set_recurring(&account_no(a), setting).unwrap();
             }
@@ -315,6 +322,20 @@ impl Driver {
                     );
                 }
             }
+            Op::Orders(executed) => {
+                let due: Vec<i64> = l
+                    .pending_orders(Some(*bill_day), None)
+                    .iter()
+                    .map(|o| o.bill_no)
+                    .collect();
+                for bill_no in due {
+                    if executed {
+                        l.execute_order(bill_no, now).unwrap();
+                    } else {
+                        l.fail_order(bill_no).unwrap();
+                    }
+                }
+            }
             Op::Persist => {
                 let dirty = l.take_dirty();
                 store.persist(l, &dirty).unwrap();
@@ -323,6 +344,34 @@ impl Driver {
         }
         self.now = now;
     }
+}
+
+/// Every fee and interest posting is on exactly one document, and what the documents list
+/// is exactly what is marked billed: no posting on two documents, none billed and left off.
+fn documents_list_exactly_the_billed_postings(store: &dyn Store, l: &Ledger) {
+    let mut on_documents: BTreeMap<i64, i64> = BTreeMap::new();
+    let mut documents_sum = 0i64;
+    for no in 1..=l.counters().bill {
+        for t in store.billed_transactions(l.info.id, no).unwrap() {
+            assert_eq!(t.billed, Some(no), "{t:?}");
+            assert!(on_documents.insert(t.id, no).is_none(), "{t:?} twice");
+            documents_sum += t.amount.minor();
+        }
+    }
+    let mut billed_sum = 0i64;
+    for a in l.accounts() {
+        for t in store.transactions(l.info.id, a.id).unwrap() {
+            use saldo::ledger::TxnType::{Fee, Interest};
+            if matches!(t.kind, Fee | Interest) {
+                assert!(t.billed.is_some(), "charged only with a document: {t:?}");
+                assert_eq!(on_documents.get(&t.id), t.billed.as_ref(), "{t:?}");
+            }
+            if t.billed.is_some() {
+                billed_sum += t.amount.minor();
+            }
+        }
+    }
+    assert_eq!(documents_sum, billed_sum);
 }
 
 /// Every reminder fee posted is billed on exactly one document, the reminder that charged
@@ -365,6 +414,7 @@ fn roundtrip(handle: &Arc<dyn Store>, ops: &[Op]) {
             Ledger::restore((*l.info).clone(), store.load(l.info.id).unwrap()).unwrap();
         assert_same(&l, &restored);
         fees_are_billed_on_their_reminders(store, &l);
+        documents_list_exactly_the_billed_postings(store, &l);
         // Closed bills leave memory and are read back from the store when named.
         assert!(l.bills().all(|b| b.open), "only open bills are held");
         for no in 1..=l.counters().bill {
