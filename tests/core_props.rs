@@ -317,13 +317,13 @@ impl saldo::ledger::Archive for MemArchive {
     ) -> Result<saldo::ledger::BillRunInput, String> {
         Ok(saldo::ledger::BillRunInput::new(bill_date))
     }
-    fn interest_basis(
+    fn interest_bases(
         &self,
         _: i64,
-        _: i64,
+        _: &[i64],
         _: time::Date,
-    ) -> Result<saldo::ledger::InterestBasis, String> {
-        Ok(saldo::ledger::InterestBasis::default())
+    ) -> Result<std::collections::HashMap<i64, saldo::ledger::InterestBasis>, String> {
+        Ok(std::collections::HashMap::new())
     }
 }
 

@@ -217,13 +217,13 @@ impl Store for Faulty {
     fn bill_run_input(&self, ledger_id: i64, bill_date: time::Date) -> StoreResult<BillRunInput> {
         self.inner.bill_run_input(ledger_id, bill_date)
     }
-    fn interest_basis(
+    fn interest_bases(
         &self,
         ledger_id: i64,
-        account_id: i64,
+        accounts: &[i64],
         until: time::Date,
-    ) -> StoreResult<saldo::ledger::InterestBasis> {
-        self.inner.interest_basis(ledger_id, account_id, until)
+    ) -> StoreResult<std::collections::HashMap<i64, saldo::ledger::InterestBasis>> {
+        self.inner.interest_bases(ledger_id, accounts, until)
     }
     fn billed_transactions(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Vec<Transaction>> {
         self.inner.billed_transactions(ledger_id, bill_no)

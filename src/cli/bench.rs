@@ -36,6 +36,10 @@ pub struct BenchArgs {
     /// Put every client on one account.
     #[arg(long)]
     pub hot: bool,
+    /// After the load, time one bill run over the accounts it put in debt (with interest
+    /// charged, so each account's interest basis is read).
+    #[arg(long)]
+    pub bill_run: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -119,7 +123,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(args.terminals)
         .build()?;
-    let (auth, users) = provision(&http, &base, &args, scenario).await?;
+    let (ledger_no, auth, users) = provision(&http, &base, &args, scenario).await?;
     println!(
         "bench {}: {} clients on {} account(s), {} s measured, against {}",
         args.scenario,
@@ -155,6 +159,40 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
     }
     report(scenario, &mut total, args.duration_secs as f64);
+    if args.bill_run {
+        bill_run(&http, &base, &args, &ledger_no).await?;
+    }
+    Ok(())
+}
+
+/// One bill run dated tomorrow (so it bills everything the load posted today), timed.
+async fn bill_run(
+    http: &reqwest::Client,
+    base: &str,
+    args: &BenchArgs,
+    ledger_no: &str,
+) -> anyhow::Result<()> {
+    let date = time::OffsetDateTime::now_utc().date() + time::Duration::days(1);
+    let started = Instant::now();
+    let response = http
+        .post(format!("{base}/admin/v1/ledgers/{ledger_no}/bill-runs"))
+        .bearer_auth(args.token.expose())
+        .json(&json!({"billDate": date.to_string()}))
+        .send()
+        .await
+        .context("calling the admin API")?;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let elapsed = started.elapsed();
+    anyhow::ensure!(
+        status.is_success(),
+        "the bill run answered {status}: {body}"
+    );
+    let documents = body["bills"].as_array().map_or(0, Vec::len);
+    println!(
+        "bill run {date}: {documents} documents in {:.1} ms",
+        elapsed.as_secs_f64() * 1000.0
+    );
     Ok(())
 }
 
@@ -165,7 +203,7 @@ async fn provision(
     base: &str,
     args: &BenchArgs,
     scenario: Scenario,
-) -> anyhow::Result<(String, Vec<Value>)> {
+) -> anyhow::Result<(String, String, Vec<Value>)> {
     let ledger_no = format!(
         "9{}",
         time::OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000_000_000
@@ -183,9 +221,15 @@ async fn provision(
             Ok::<Value, anyhow::Error>(body)
         }
     };
+    // Interest, when a bill run is timed, so that the run reads each account's basis.
+    let settings = if args.bill_run {
+        json!({"debtInterestRate": 12.00})
+    } else {
+        json!({})
+    };
     admin(
         "/ledgers".into(),
-        json!({"ledgerNo": ledger_no, "name": "bench", "currency": "SEK"}),
+        json!({"ledgerNo": ledger_no, "name": "bench", "currency": "SEK", "settings": settings}),
     )
     .await?;
     let accounts = if args.hot { 1 } else { args.terminals };
@@ -255,7 +299,7 @@ async fn provision(
             format!("Bearer {token}")
         }
     };
-    Ok((auth, users))
+    Ok((ledger_no, auth, users))
 }
 
 async fn run_client(

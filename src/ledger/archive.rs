@@ -3,7 +3,7 @@
 //! stays free of I/O: the engine hands each ledger an archive backed by its store.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
@@ -11,6 +11,10 @@ use serde::de::DeserializeOwned;
 use time::Date;
 
 use super::{Bill, BillRunInput, InterestBasis, Ledger, LedgerError, Resource, SettledRecharge};
+
+/// Accounts whose interest basis one store read fetches: a bill run over many accounts reads
+/// them in a few statements, each of bounded size.
+const INTEREST_BASES_PER_READ: usize = 1000;
 
 /// Point reads of committed state, outside the writer's batch: what they find was committed
 /// before the batch began, and nothing else writes it meanwhile (the batch holds the lock).
@@ -29,13 +33,14 @@ pub trait Archive: Send + Sync {
     fn last_bill_date(&self, ledger_id: i64) -> Result<Option<Date>, String>;
     /// Balances and unbilled transactions at a bill date, as committed.
     fn bill_run_input(&self, ledger_id: i64, bill_date: Date) -> Result<BillRunInput, String>;
-    /// An account's postings since its last interest, up to `until`, as committed.
-    fn interest_basis(
+    /// Each account's postings since its last interest, up to `until`, as committed, in one
+    /// snapshot; an account without postings may be left out.
+    fn interest_bases(
         &self,
         ledger_id: i64,
-        account_id: i64,
+        accounts: &[i64],
         until: Date,
-    ) -> Result<InterestBasis, String>;
+    ) -> Result<HashMap<i64, InterestBasis>, String>;
 }
 
 /// The ledger's way to its archive, and what it read back from it; not part of the ledger's
@@ -227,18 +232,25 @@ impl Ledger {
         }
     }
 
-    /// What the store holds for interest on the account up to `until`; nothing without one.
-    pub(super) fn archived_interest_basis(
+    /// What the store holds for interest on the accounts up to `until`, read a bounded number
+    /// of accounts at a time; nothing without a store.
+    pub(super) fn archived_interest_bases(
         &self,
-        account_id: i64,
+        accounts: &[i64],
         until: Date,
-    ) -> Result<InterestBasis, LedgerError> {
-        match &self.cold.archive {
-            Some(archive) => archive
-                .interest_basis(self.info.id, account_id, until)
-                .map_err(unavailable),
-            None => Ok(InterestBasis::default()),
+    ) -> Result<HashMap<i64, InterestBasis>, LedgerError> {
+        let mut bases = HashMap::new();
+        let Some(archive) = &self.cold.archive else {
+            return Ok(bases);
+        };
+        for chunk in accounts.chunks(INTEREST_BASES_PER_READ) {
+            bases.extend(
+                archive
+                    .interest_bases(self.info.id, chunk, until)
+                    .map_err(unavailable)?,
+            );
         }
+        Ok(bases)
     }
 
     pub(super) fn archived_last_bill_date(&self) -> Result<Option<Date>, LedgerError> {
@@ -292,8 +304,13 @@ mod tests {
         fn bill_run_input(&self, _: i64, bill_date: Date) -> Result<BillRunInput, String> {
             Ok(BillRunInput::new(bill_date))
         }
-        fn interest_basis(&self, _: i64, _: i64, _: Date) -> Result<InterestBasis, String> {
-            Ok(InterestBasis::default())
+        fn interest_bases(
+            &self,
+            _: i64,
+            _: &[i64],
+            _: Date,
+        ) -> Result<HashMap<i64, InterestBasis>, String> {
+            Ok(HashMap::new())
         }
     }
 

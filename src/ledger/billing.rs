@@ -73,17 +73,28 @@ impl Ledger {
         self.add_unstored(&mut input);
         let mut accounts: Vec<i64> = self.accounts.keys().copied().collect();
         accounts.sort_unstable();
-        let mut created = Vec::new();
-        for account_id in accounts {
-            let step = self.step(account_id, &input);
-            if matches!(step, Step::Nothing) {
-                continue;
+        // An account's step depends only on its own documents and postings, so all are decided
+        // first, and the interest bases of those that get a document read in a few statements.
+        let steps: Vec<(i64, Step)> = accounts
+            .into_iter()
+            .map(|a| (a, self.step(a, &input)))
+            .filter(|(_, step)| !matches!(step, Step::Nothing))
+            .collect();
+        let mut bases = match self.interest_rates() {
+            Some(_) => {
+                let ids: Vec<i64> = steps.iter().map(|(a, _)| *a).collect();
+                self.archived_interest_bases(&ids, bill_date)?
             }
+            None => HashMap::new(),
+        };
+        let mut created = Vec::new();
+        for (account_id, step) in steps {
             // Interest goes on the document this run makes, so only where it makes one.
             let interest = self.charge_interest(
                 account_id,
                 bill_date,
                 self.overdue(account_id, bill_date),
+                bases.remove(&account_id).unwrap_or_default(),
                 now,
             )?;
             if let Some((id, amount)) = interest {

@@ -53,20 +53,19 @@ pub fn accrued(
 impl Ledger {
     /// Posts the account's interest up to the bill date, dated the bill date so that the next
     /// run starts from it; returns the posting's id and amount.
+    /// `basis` is what the store held for the account (`InterestBasis::default()` if nothing).
     pub(super) fn charge_interest(
         &mut self,
         account_id: i64,
         bill_date: Date,
         overdue: Option<Overdue>,
+        mut basis: InterestBasis,
         now: OffsetDateTime,
     ) -> Result<Option<(i64, Amount)>, LedgerError> {
-        let settings = &self.info.settings;
-        let debt_rate = settings.money(&settings.debt_interest_rate, 2).minor();
-        let penalty_rate = settings.money(&settings.penalty_interest_rate, 2).minor();
-        if debt_rate == 0 && penalty_rate == 0 {
+        let Some((debt_rate, penalty_rate)) = self.interest_rates() else {
             return Ok(None);
-        }
-        let mut basis = self.archived_interest_basis(account_id, bill_date)?;
+        };
+        let settings = &self.info.settings;
         self.add_unstored_days(account_id, bill_date, &mut basis);
         let Some((interest, from, to)) =
             accrued(&basis, bill_date, debt_rate, penalty_rate, overdue)
@@ -96,6 +95,14 @@ impl Ledger {
         };
         let txn = self.post_on(posting, bill_date, now)?;
         Ok(Some((txn.id, interest)))
+    }
+
+    /// The ledger's debt and penalty rates in hundredths of a percent; `None` if both are 0.
+    pub(super) fn interest_rates(&self) -> Option<(i64, i64)> {
+        let settings = &self.info.settings;
+        let debt = settings.money(&settings.debt_interest_rate, 2).minor();
+        let penalty = settings.money(&settings.penalty_interest_rate, 2).minor();
+        (debt != 0 || penalty != 0).then_some((debt, penalty))
     }
 
     /// The postings this batch made for the account, not yet stored, in the basis.

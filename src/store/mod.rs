@@ -10,6 +10,7 @@ use crate::ledger::SettledRecharge;
 pub use postgres::{DEFAULT_POOL_SIZE, PostgresStore};
 pub use sqlite::SqliteStore;
 
+use std::collections::HashMap;
 use std::fmt;
 
 use time::OffsetDateTime;
@@ -249,13 +250,14 @@ pub trait Store: Send + Sync + 'static {
     fn transactions_page(&self, query: &TransactionQuery) -> StoreResult<(Vec<Transaction>, i64)>;
     /// Balances at the bill date and the unbilled transactions up to it, in one snapshot.
     fn bill_run_input(&self, ledger_id: i64, bill_date: time::Date) -> StoreResult<BillRunInput>;
-    /// An account's postings since its last interest posting, by day, up to `until`.
-    fn interest_basis(
+    /// Each account's postings since its last interest posting, by day, up to `until`, in
+    /// one snapshot; accounts without postings may be left out.
+    fn interest_bases(
         &self,
         ledger_id: i64,
-        account_id: i64,
+        accounts: &[i64],
         until: time::Date,
-    ) -> StoreResult<InterestBasis>;
+    ) -> StoreResult<HashMap<i64, InterestBasis>>;
     /// The transactions a bill covers.
     fn billed_transactions(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Vec<Transaction>>;
     fn save_token(&self, token: &TokenRow) -> StoreResult<()>;
@@ -312,14 +314,14 @@ impl crate::ledger::Archive for StoreArchive {
             .map_err(|e| e.to_string())
     }
 
-    fn interest_basis(
+    fn interest_bases(
         &self,
         ledger_id: i64,
-        account_id: i64,
+        accounts: &[i64],
         until: time::Date,
-    ) -> Result<InterestBasis, String> {
+    ) -> Result<HashMap<i64, InterestBasis>, String> {
         self.0
-            .interest_basis(ledger_id, account_id, until)
+            .interest_bases(ledger_id, accounts, until)
             .map_err(|e| e.to_string())
     }
 }

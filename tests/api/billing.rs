@@ -221,15 +221,7 @@ async fn a_bill_run_bills_accounts_in_debt_once() {
 #[tokio::test]
 async fn minimums_follow_the_ledger_rule_and_are_capped_at_the_debt() {
     let f = setup().await;
-    let r = f
-        .app
-        .admin(
-            Method::POST,
-            &format!("/ledgers/{L}/accounts/5010000001/payments"),
-            Some(json!({"amount": 1})),
-        )
-        .await;
-    assert_eq!(r.status, 201);
+    f.pay("1").await;
     let s = f.app.session(&f.myq, "bob").await;
     let p = f.app.payment(&f.myq, s, "40").await;
     f.app
@@ -240,15 +232,7 @@ async fn minimums_follow_the_ledger_rule_and_are_capped_at_the_debt() {
             None,
         )
         .await;
-    let r = f
-        .app
-        .admin(
-            Method::PATCH,
-            &format!("/ledgers/{L}"),
-            Some(json!({"settings": {"maxCreditLimit": 20000}})),
-        )
-        .await;
-    assert_eq!(r.status, 200);
+    f.settings(json!({"maxCreditLimit": 20000})).await;
     let apply = "/ledger/credit-account-onboardings/v1/501/accounts/5010000001/apply-for-raised-credit-limit";
     let r = f
         .app
@@ -299,15 +283,7 @@ async fn payments_close_bills_by_reference_or_account() {
         .as_str()
         .unwrap()
         .to_string();
-    let r = f
-        .app
-        .admin(
-            Method::POST,
-            &format!("/ledgers/{L}/accounts/5010000001/payments"),
-            Some(json!({"amount": 60})),
-        )
-        .await;
-    assert_eq!(r.status, 201);
+    f.pay("60").await;
     let b = f.get(&format!("{A1}/bills/bill-1")).await;
     assert_eq!(
         (
@@ -430,13 +406,7 @@ fn kinds(bills: &[Value]) -> Vec<(String, String)> {
 #[tokio::test]
 async fn one_unpaid_debt_is_one_chain_with_one_fee_per_step() {
     let f = setup().await;
-    f.app
-        .admin(
-            Method::PATCH,
-            &format!("/ledgers/{L}"),
-            Some(json!({"settings": {"reminderFee": 60.00}})),
-        )
-        .await;
+    f.settings(json!({"reminderFee": 60.00})).await;
     f.spend("20").await;
     let day = |d: i64| (time::macros::date!(2027 - 01 - 31) + time::Duration::days(d)).to_string();
     let mut runs = Vec::new();
@@ -537,12 +507,7 @@ async fn one_unpaid_debt_is_one_chain_with_one_fee_per_step() {
     );
 
     // Paying the debt ends the chain; the next run bills new purchases afresh.
-    f.app
-        .admin_create(
-            &format!("/ledgers/{L}/accounts/5010000001/payments"),
-            json!({"amount": 200}),
-        )
-        .await;
+    f.pay("200").await;
     assert_eq!(
         f.get(&format!("{A1}/bills?status=open")).await["items"],
         json!([])
@@ -556,13 +521,7 @@ async fn one_unpaid_debt_is_one_chain_with_one_fee_per_step() {
 #[tokio::test]
 async fn a_fee_larger_than_the_remaining_credit_is_posted_in_full() {
     let f = setup().await;
-    f.app
-        .admin(
-            Method::PATCH,
-            &format!("/ledgers/{L}"),
-            Some(json!({"settings": {"reminderFee": 60.00}})),
-        )
-        .await;
+    f.settings(json!({"reminderFee": 60.00})).await;
     let bob = "/ledger/credit-account/v1/501/accounts/5010000002";
     let s = f.app.session(&f.myq, "bob").await;
     let p = f.app.payment(&f.myq, s, "45.50").await;
@@ -924,12 +883,7 @@ async fn statements_have_running_balances_holds_and_csv() {
 #[tokio::test]
 async fn interest_is_charged_per_day_as_worked_out_by_hand() {
     let f = setup().await;
-    f.app
-        .admin(
-            Method::PATCH,
-            &format!("/ledgers/{L}"),
-            Some(json!({"settings": {"debtInterestRate": 10.00, "penaltyInterestRate": 20.00}})),
-        )
+    f.settings(json!({"debtInterestRate": 10.00, "penaltyInterestRate": 20.00}))
         .await;
     f.spend("1000").await; // on 2027-01-15
     let interest = |statement: &Value| -> Vec<(String, Value, String)> {

@@ -191,27 +191,26 @@ async fn the_admin_cli_provisions_a_working_myq_ledger() {
             .body(body)
             .send()
     };
-    let session: Value = post("/sessions".into(), r#"{"cards":["K-1"]}"#)
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let sid = session["id"].as_i64().unwrap();
-    let payment: Value = post(format!("/sessions/{sid}/payments"), r#"{"amount": 10}"#)
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let pid = payment["id"].as_i64().unwrap();
-    assert_eq!(
-        post(format!("/sessions/{sid}/payments/{pid}/commit"), "")
+    // The card K-1 prints for `amount` through API A: session, payment, commit.
+    let print = |amount: &'static str| async move {
+        let session: Value = post("/sessions".into(), r#"{"cards":["K-1"]}"#)
             .await
             .unwrap()
-            .status(),
-        204
-    );
+            .json()
+            .await
+            .unwrap();
+        let sid = session["id"].as_i64().unwrap();
+        let payment: Value = post(format!("/sessions/{sid}/payments"), amount)
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let pid = payment["id"].as_i64().unwrap();
+        let commit = post(format!("/sessions/{sid}/payments/{pid}/commit"), "");
+        assert_eq!(commit.await.unwrap().status(), 204);
+    };
+    print(r#"{"amount": 10}"#).await;
     let bills: Value = serde_json::from_str(&run(&[
         "admin",
         "bill-run",
@@ -266,23 +265,7 @@ async fn the_admin_cli_provisions_a_working_myq_ledger() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let session: Value = post("/sessions".into(), r#"{"cards":["K-1"]}"#)
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let sid = session["id"].as_i64().unwrap();
-    let payment: Value = post(format!("/sessions/{sid}/payments"), r#"{"amount": 4}"#)
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let pid = payment["id"].as_i64().unwrap();
-    post(format!("/sessions/{sid}/payments/{pid}/commit"), "")
-        .await
-        .unwrap();
+    print(r#"{"amount": 4}"#).await;
     let bills: Value = serde_json::from_str(&run(&[
         "admin",
         "bill-run",

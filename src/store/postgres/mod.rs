@@ -8,6 +8,7 @@
 //! for the task. That works the same from a writer thread, a blocking task or an async
 //! handler, where a nested `block_on` would panic.
 
+use std::collections::HashMap;
 use std::future::Future;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
@@ -754,54 +755,30 @@ impl Store for PostgresStore {
         })
     }
 
-    fn interest_basis(
+    fn interest_bases(
         &self,
         ledger_id: i64,
-        account_id: i64,
+        accounts: &[i64],
         until: time::Date,
-    ) -> StoreResult<InterestBasis> {
+    ) -> StoreResult<HashMap<i64, InterestBasis>> {
+        let accounts = accounts.to_vec();
         self.read(move |c| {
             Box::pin(async move {
-                c.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .await?;
-                let since: Option<time::Date> = c
-                    .query_one(
-                        "SELECT MAX(date) FROM transactions
-                         WHERE ledger_id = $1 AND account_id = $2 AND type = 'interest'
-                           AND date <= $3",
-                        &[&ledger_id, &account_id, &until],
-                    )
-                    .await?
-                    .try_get(0)?;
-                let opening: i64 = c
-                    .query_one(
-                        "SELECT COALESCE(SUM(amount), 0)::bigint FROM transactions
-                         WHERE ledger_id = $1 AND account_id = $2 AND date <= $3",
-                        &[&ledger_id, &account_id, &since],
-                    )
-                    .await?
-                    .try_get(0)?;
+                // One statement, so one snapshot and one round trip for all the accounts.
                 let found = c
-                    .query(
-                        "SELECT date, SUM(amount)::bigint FROM transactions
-                         WHERE ledger_id = $1 AND account_id = $2
-                           AND ($3::date IS NULL OR date > $3) AND date <= $4
-                         GROUP BY date ORDER BY date",
-                        &[&ledger_id, &account_id, &since, &until],
-                    )
+                    .query(INTEREST_BASES, &[&ledger_id, &accounts, &until])
                     .await?;
-                let days = rows(found, |r| {
-                    Ok((
-                        r.try_get::<_, time::Date>(0)?,
-                        Amount::from_minor(r.try_get(1)?),
-                    ))
-                })?;
-                c.batch_execute("COMMIT").await?;
-                Ok(InterestBasis {
-                    since,
-                    opening: Amount::from_minor(opening),
-                    days,
-                })
+                let mut bases: HashMap<i64, InterestBasis> = HashMap::new();
+                for row in found {
+                    let basis = bases.entry(row.try_get(0)?).or_default();
+                    basis.since = row.try_get(1)?;
+                    let amount = Amount::from_minor(row.try_get(3)?);
+                    match row.try_get::<_, Option<time::Date>>(2)? {
+                        Some(day) => basis.days.push((day, amount)),
+                        None => basis.opening = amount,
+                    }
+                }
+                Ok(bases)
             })
         })
     }
@@ -1068,6 +1045,28 @@ impl Batch for PgBatch<'_> {
         })
     }
 }
+
+/// Each account's last interest date up to $3 (`since`), then a row with no day holding its
+/// balance at `since`, then its postings per day after `since` up to $3, in day order.
+const INTEREST_BASES: &str = "
+    WITH since AS (
+        SELECT a.account_id,
+               (SELECT MAX(t.date) FROM transactions t
+                 WHERE t.ledger_id = $1 AND t.account_id = a.account_id
+                   AND t.type = 'interest' AND t.date <= $3) AS since
+        FROM unnest($2::bigint[]) AS a(account_id))
+    SELECT s.account_id, s.since, NULL::date AS day,
+           (SELECT COALESCE(SUM(t.amount), 0)::bigint FROM transactions t
+             WHERE t.ledger_id = $1 AND t.account_id = s.account_id
+               AND t.date <= COALESCE(s.since, '-infinity'::date)) AS amount
+    FROM since s
+    UNION ALL
+    SELECT s.account_id, s.since, t.date, SUM(t.amount)::bigint
+    FROM since s
+    JOIN transactions t ON t.ledger_id = $1 AND t.account_id = s.account_id
+     AND t.date > COALESCE(s.since, '-infinity'::date) AND t.date <= $3
+    GROUP BY s.account_id, s.since, t.date
+    ORDER BY 1, 3 NULLS FIRST";
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
 //! SQLite store: WAL mode with `synchronous=FULL`, so a committed batch survives `kill -9` and
 //! power loss. One connection writes (SQLite has one writer anyway), one reads.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -14,11 +15,13 @@ use super::{
 use crate::ledger::*;
 use crate::money::Amount;
 use crate::store::columns::{BILLS, RECHARGES, TRANSACTIONS};
+use queries::*;
 
 mod cells;
 mod checkpoint;
 mod load;
 mod persist;
+mod queries;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0001_init.sql"),
@@ -444,23 +447,16 @@ impl Store for SqliteStore {
 
     fn transactions_page(&self, q: &TransactionQuery) -> StoreResult<(Vec<Transaction>, i64)> {
         let conn = self.reader();
-        let filter = "ledger_id = ?1 AND account_id = ?2
-             AND (?3 IS NULL OR date >= ?3) AND (?4 IS NULL OR date <= ?4)";
         let (from, to) = (q.from.map(|d| d.to_string()), q.to.map(|d| d.to_string()));
         let total: i64 = conn.query_row(
-            &format!("SELECT COUNT(*) FROM transactions WHERE {filter}"),
+            ACCOUNT_TRANSACTIONS_COUNT,
             params![q.ledger_id, q.account_id, from, to],
             |r| r.get(0),
         )?;
-        let sql = format!(
-            "{} AND account_id = ?2 AND (?3 IS NULL OR date >= ?3) AND (?4 IS NULL OR date <= ?4)
-             ORDER BY id DESC LIMIT ?5 OFFSET ?6",
-            TRANSACTIONS.select("?1")
-        );
         let page = cells::query(
             &conn,
             &TRANSACTIONS,
-            &sql,
+            &account_transactions_page(),
             params![q.ledger_id, q.account_id, from, to, q.limit, q.offset],
         )?;
         Ok((page, total))
@@ -480,10 +476,7 @@ impl Store for SqliteStore {
                 Ok((r.get::<_, i64>(0)?, Amount::from_minor(r.get(1)?)))
             })?;
             input.balances = rows.collect::<Result<_, _>>()?;
-            let mut stmt = tx.prepare(
-                "SELECT account_id, id FROM transactions
-                 WHERE ledger_id = ?1 AND date <= ?2 AND billed IS NULL ORDER BY id",
-            )?;
+            let mut stmt = tx.prepare(UNBILLED)?;
             let rows = stmt.query_map(params![ledger_id, date], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
             })?;
@@ -570,48 +563,24 @@ impl Store for SqliteStore {
         Ok(found.into_iter().next())
     }
 
-    fn interest_basis(
+    fn interest_bases(
         &self,
         ledger_id: i64,
-        account_id: i64,
+        accounts: &[i64],
         until: time::Date,
-    ) -> StoreResult<InterestBasis> {
+    ) -> StoreResult<HashMap<i64, InterestBasis>> {
         let mut conn = self.reader();
         let tx = conn.transaction()?;
         let until = until.to_string();
-        let since: Option<String> = tx.query_row(
-            "SELECT MAX(date) FROM transactions
-             WHERE ledger_id = ?1 AND account_id = ?2 AND type = 'interest' AND date <= ?3",
-            params![ledger_id, account_id, until],
-            |r| r.get(0),
-        )?;
-        // Every date is later than the empty string.
-        let floor = since.clone().unwrap_or_default();
-        let opening: i64 = tx.query_row(
-            "SELECT COALESCE(SUM(amount), 0) FROM transactions
-             WHERE ledger_id = ?1 AND account_id = ?2 AND date <= ?3",
-            params![ledger_id, account_id, floor],
-            |r| r.get(0),
-        )?;
-        let mut days = Vec::new();
-        {
-            let mut stmt = tx.prepare_cached(
-                "SELECT date, SUM(amount) FROM transactions
-                 WHERE ledger_id = ?1 AND account_id = ?2 AND date > ?3 AND date <= ?4
-                 GROUP BY date ORDER BY date",
-            )?;
-            let mut rows = stmt.query(params![ledger_id, account_id, floor, until])?;
-            while let Some(row) = rows.next()? {
-                let date: String = row.get(0)?;
-                days.push((parse_date(&date)?, Amount::from_minor(row.get(1)?)));
-            }
+        let mut bases = HashMap::with_capacity(accounts.len());
+        for &account_id in accounts {
+            bases.insert(
+                account_id,
+                interest_basis(&tx, ledger_id, account_id, &until)?,
+            );
         }
         tx.commit()?;
-        Ok(InterestBasis {
-            since: since.as_deref().map(parse_date).transpose()?,
-            opening: Amount::from_minor(opening),
-            days,
-        })
+        Ok(bases)
     }
 
     fn last_bill_date(&self, ledger_id: i64) -> StoreResult<Option<time::Date>> {
@@ -648,8 +617,7 @@ impl Store for SqliteStore {
 
     fn billed_transactions(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Vec<Transaction>> {
         let conn = self.reader();
-        let sql = format!("{} AND billed = ?2 ORDER BY id", TRANSACTIONS.select("?1"));
-        cells::query(&conn, &TRANSACTIONS, &sql, params![ledger_id, bill_no])
+        cells::query(&conn, &TRANSACTIONS, &billed(), params![ledger_id, bill_no])
     }
 
     fn save_token(&self, token: &TokenRow) -> StoreResult<()> {
@@ -699,10 +667,41 @@ impl Store for SqliteStore {
 
     fn transactions(&self, ledger_id: i64, account_id: i64) -> StoreResult<Vec<Transaction>> {
         let conn = self.reader();
-        let sql = format!(
-            "{} AND account_id = ?2 ORDER BY id",
-            TRANSACTIONS.select("?1")
-        );
-        cells::query(&conn, &TRANSACTIONS, &sql, params![ledger_id, account_id])
+        cells::query(
+            &conn,
+            &TRANSACTIONS,
+            &account_transactions(),
+            params![ledger_id, account_id],
+        )
     }
+}
+
+/// One account's interest basis, read inside the caller's snapshot; each query searches the
+/// account's postings only (see `queries`).
+fn interest_basis(
+    tx: &rusqlite::Transaction<'_>,
+    ledger_id: i64,
+    account_id: i64,
+    until: &str,
+) -> StoreResult<InterestBasis> {
+    let since: Option<String> = tx
+        .prepare_cached(INTEREST_SINCE)?
+        .query_row(params![ledger_id, account_id, until], |r| r.get(0))?;
+    // Every date is later than the empty string.
+    let floor = since.clone().unwrap_or_default();
+    let opening: i64 = tx
+        .prepare_cached(INTEREST_OPENING)?
+        .query_row(params![ledger_id, account_id, floor], |r| r.get(0))?;
+    let mut days = Vec::new();
+    let mut stmt = tx.prepare_cached(INTEREST_DAYS)?;
+    let mut rows = stmt.query(params![ledger_id, account_id, floor, until])?;
+    while let Some(row) = rows.next()? {
+        let date: String = row.get(0)?;
+        days.push((parse_date(&date)?, Amount::from_minor(row.get(1)?)));
+    }
+    Ok(InterestBasis {
+        since: since.as_deref().map(parse_date).transpose()?,
+        opening: Amount::from_minor(opening),
+        days,
+    })
 }
