@@ -219,12 +219,13 @@ fn admin() -> Vec<Example> {
     vec![
         example(
             "adminCreateLedger",
-            json!({"ledgerNo": "501", "name": "University print credit", "currency": "SEK", "settings": {"timeZone": "Europe/Stockholm"}}),
+            json!({"ledgerNo": "501", "name": "University print credit", "currency": "SEK", "settings": {"timeZone": "Europe/Stockholm", "language": "sv", "creditorAddress": ["Box 100", "111 22 Stockholm"]}}),
             reads::<NewLedger>,
         ),
         example(
             "adminCreateCustomer",
-            json!({"customerNo": "C1", "name": "Alice Andersson", "email": "alice@example.edu", "username": "alice", "cards": ["CARD-1"]}),
+            json!({"customerNo": "C1", "name": "Alice Andersson", "email": "alice@example.edu", "username": "alice", "cards": ["CARD-1"],
+                "address": {"streetAddress": "Storgatan 1", "zipCode": "11122", "city": "Stockholm", "countryCode": "SE"}}),
             reads::<NewCustomer>,
         ),
         example(
