@@ -159,6 +159,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
     }
     report(scenario, &mut total, args.duration_secs as f64);
+    anyhow::ensure!(
+        total.latencies_us.iter().any(|l| !l.is_empty()),
+        "no request succeeded ({} failed): is the server at {base} up?",
+        total.errors
+    );
     if args.bill_run {
         bill_run(&http, &base, &args, &ledger_no).await?;
     }
@@ -317,15 +322,19 @@ async fn run_client(
     while Instant::now() < end {
         iteration += 1;
         let measuring = Instant::now() >= warmup_end;
-        // Times one call as call number `$index` of the scenario; `None` on failure.
+        // Times one call as call number `$index` of the scenario; `None` on failure. Only
+        // answered calls count as requests: a refused connection fails fast, and counting it
+        // would make a stopped server look quick.
         macro_rules! timed {
             ($index:expr, $call:expr) => {{
                 let started = Instant::now();
                 let result = $call.await;
                 if measuring {
                     let us = started.elapsed().as_micros().min(u32::MAX as u128) as u32;
-                    tally.latencies_us[$index].push(us);
-                    tally.errors += u64::from(result.is_none());
+                    match result {
+                        Some(_) => tally.latencies_us[$index].push(us),
+                        None => tally.errors += 1,
+                    }
                 }
                 result
             }};
@@ -421,7 +430,7 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 fn report(scenario: Scenario, total: &mut Tally, seconds: f64) {
     let requests: usize = total.latencies_us.iter().map(Vec::len).sum();
     println!(
-        "requests: {requests} in {seconds} s = {:.0} requests/s; payments committed: {:.0}/s; errors: {}",
+        "requests: {requests} in {seconds} s = {:.0} requests/s; payments committed: {:.0}/s; failed (not counted as requests): {}",
         requests as f64 / seconds,
         total.committed as f64 / seconds,
         total.errors

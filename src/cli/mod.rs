@@ -38,7 +38,8 @@ pub enum Command {
     },
     /// Exit 0 if the server at --url answers /healthz.
     Healthcheck {
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        /// The server to check.
+        #[arg(long, env = "SALDO_URL", default_value = "http://127.0.0.1:8080")]
         url: String,
     },
 }
@@ -64,11 +65,14 @@ pub enum TlsCommand {
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colour codes only for a person at a terminal, never into a file or a journal.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if format == "json" {
-        builder.json().init();
+        // The request span's fields (route, ledger, request id) once, not again in a list.
+        builder.json().with_span_list(false).init();
     } else {
         builder.init();
     }

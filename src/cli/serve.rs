@@ -44,6 +44,10 @@ pub struct ServeArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long = "tls-key", env = "SALDO_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<std::path::PathBuf>,
+    /// Serve `/metrics` on this address (plain HTTP) instead of on --listen, so the scraper's
+    /// network need not reach the APIs and the APIs' clients cannot read the metrics.
+    #[arg(long = "metrics-listen", env = "SALDO_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
     /// The PEM certificate of the CA that signed --tls-cert, served at
     /// /api/v3/certificates/ca; default: the last certificate of a --tls-cert chain.
     #[arg(long = "tls-ca", env = "SALDO_TLS_CA", requires = "tls_cert")]
@@ -82,6 +86,12 @@ const ADMIN_TOKEN_META: &str = "admin_token_sha256";
 /// The admin token's hash: from the given token, the store, or a new token printed once.
 fn admin_token_hash(store: &dyn Store, given: Option<&Secret>) -> anyhow::Result<[u8; 32]> {
     if let Some(token) = given {
+        // An empty token could never be sent, so the admin API would be locked for good.
+        anyhow::ensure!(
+            !token.expose().trim().is_empty(),
+            "SALDO_ADMIN_TOKEN (--admin-token) is empty: set a token, or leave it unset to have \
+             one generated and printed once"
+        );
         let hash = secret::sha256(token.expose().as_bytes());
         store.meta_set(ADMIN_TOKEN_META, &secret::hex(&hash))?;
         return Ok(hash);
@@ -139,10 +149,31 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(listen = %base_url, database = %redact_url(&args.db.url), "saldo is serving");
     let header_timeout = std::time::Duration::from_secs(args.header_timeout_secs.max(1));
     let acceptor = tls.map(|t| t.acceptor);
-    crate::http::listener::serve(listener, app(state), header_timeout, acceptor, shutdown).await;
+    let router = match &args.metrics_listen {
+        Some(address) => {
+            serve_metrics(address).await?;
+            crate::http::app_without_metrics(state)
+        }
+        None => app(state),
+    };
+    crate::http::listener::serve(listener, router, header_timeout, acceptor, shutdown).await;
     tracing::info!("draining the ledger writers");
     tokio::task::spawn_blocking(move || engine.shutdown()).await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Serves `/metrics` alone on `address` until the process ends.
+async fn serve_metrics(address: &str) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(address)
+        .await
+        .with_context(|| format!("binding --metrics-listen {address}"))?;
+    tracing::info!(metrics = %listener.local_addr()?, "serving metrics");
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, crate::http::metrics_app()).await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    });
     Ok(())
 }
 

@@ -36,8 +36,69 @@ pub fn handle() -> &'static PrometheusHandle {
         let handle = recorder.handle();
         // Another recorder may already be installed (a host program's); then ours stays empty.
         let _ = metrics::set_global_recorder(recorder);
+        describe();
         handle
     })
+}
+
+/// HELP and TYPE for every series, and the unlabelled ones at zero from the start, so a
+/// dashboard or alert finds them before the first event.
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_histogram};
+    describe_counter!(
+        "saldo_http_requests_total",
+        "HTTP requests answered, by method, route template and status"
+    );
+    describe_histogram!(
+        "saldo_http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer a request, by route template"
+    );
+    describe_histogram!("saldo_batch_size", "Jobs in one ledger writer batch");
+    describe_histogram!(
+        "saldo_batch_persist_seconds",
+        Unit::Seconds,
+        "Time to write one batch to the store and commit it"
+    );
+    describe_counter!(
+        "saldo_batch_failures_total",
+        "Writer batches whose commit failed (every request in them got an error)"
+    );
+    describe_counter!(
+        "saldo_ledger_catch_ups_total",
+        "Times a writer read another process's committed changes"
+    );
+    describe_counter!(
+        "saldo_ledger_reloads_total",
+        "Times a writer reloaded its ledger whole from the store"
+    );
+    describe_counter!(
+        "saldo_password_verifications_total",
+        "Argon2 verifications of MyQ passwords and OAuth client secrets"
+    );
+    for counter in [
+        "saldo_batch_failures_total",
+        "saldo_ledger_catch_ups_total",
+        "saldo_ledger_reloads_total",
+        "saldo_password_verifications_total",
+    ] {
+        metrics::counter!(counter).increment(0);
+    }
+    for histogram in ["saldo_batch_size", "saldo_batch_persist_seconds"] {
+        // Registered, so it is rendered with zero counts before the first batch.
+        let _ = metrics::histogram!(histogram);
+    }
+}
+
+/// The `method` label: the standard methods, and `other` for anything a client invents.
+fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| *known == method)
+        .unwrap_or("other")
 }
 
 pub async fn render() -> Response {
@@ -49,10 +110,12 @@ pub async fn render() -> Response {
     response
 }
 
-/// One request done.
-pub fn request(method: &str, route: &str, status: u16, seconds: f64) {
+/// One request done; `route` is the matched route template, or `None` when nothing matched
+/// (counted as `unmatched`, so junk paths cannot create series without bound).
+pub fn request(method: &str, route: Option<&str>, status: u16, seconds: f64) {
+    let route = route.unwrap_or("unmatched");
     let labels = [
-        ("method", method.to_string()),
+        ("method", method_label(method).to_string()),
         ("route", route.to_string()),
         ("status", status.to_string()),
     ];

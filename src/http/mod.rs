@@ -85,10 +85,25 @@ pub struct AppState {
     pub ca_pem: Option<Arc<str>>,
 }
 
-/// The whole HTTP surface.
+/// The whole HTTP surface, `/metrics` included.
 pub fn app(state: AppState) -> Router {
+    surface(state, true)
+}
+
+/// The APIs without `/metrics`, for a server that serves metrics on an address of their own.
+pub fn app_without_metrics(state: AppState) -> Router {
+    surface(state, false)
+}
+
+/// `/metrics` alone, for `--metrics-listen`.
+pub fn metrics_app() -> Router {
     metrics::handle();
-    Router::new()
+    Router::new().route("/metrics", get(metrics::render))
+}
+
+fn surface(state: AppState, with_metrics: bool) -> Router {
+    metrics::handle();
+    let router = Router::new()
         .merge(myq_external::router())
         .merge(myq_v3::router())
         .merge(credit_account::router())
@@ -96,8 +111,13 @@ pub fn app(state: AppState) -> Router {
         .merge(admin::router())
         .merge(openapi::router())
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics::render))
+        .route("/readyz", get(readyz));
+    let router = if with_metrics {
+        router.route("/metrics", get(metrics::render))
+    } else {
+        router
+    };
+    router
         .fallback(not_found)
         .layer(middleware::from_fn(uniform_errors))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -189,10 +209,13 @@ async fn uniform_errors(req: Request, next: Next) -> Response {
 /// One log line per request, in a span that handlers enrich with the ledger.
 async fn log_request(req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let route = req
+    let matched = req
         .extensions()
         .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
+        .map(|p| p.as_str().to_string());
+    // The log line names the path asked for when no route matched; metrics only `unmatched`.
+    let route = matched
+        .clone()
         .unwrap_or_else(|| req.uri().path().to_string());
     let request_id = req
         .headers()
@@ -212,7 +235,8 @@ async fn log_request(req: Request, next: Next) -> Response {
         let response = next.run(req).await;
         let status = response.status().as_u16();
         let latency_us = start.elapsed().as_micros() as u64;
-        metrics::request(&method, &route, status, start.elapsed().as_secs_f64());
+        let seconds = start.elapsed().as_secs_f64();
+        metrics::request(&method, matched.as_deref(), status, seconds);
         if status >= 500 {
             tracing::error!(status, latency_us, "request failed");
         } else {

@@ -498,3 +498,142 @@ async fn verify_audits_a_live_database_and_names_what_is_broken() {
         "{text}"
     );
 }
+
+/// `--metrics-listen` moves `/metrics` off the APIs' port to an address of its own, and an
+/// empty admin token is refused at start, before it could lock the admin API for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_get_their_own_address_and_an_empty_admin_token_is_refused() {
+    let test_db = TestDb::new();
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let server = Server::start_with(
+        &test_db.url,
+        free_port(),
+        Some(PROCESS_TOKEN),
+        &["--metrics-listen", &metrics],
+    )
+    .await;
+    let on_api = reqwest::get(format!("{}/metrics", server.url))
+        .await
+        .unwrap();
+    assert_eq!(on_api.status(), 404);
+    let scraped = reqwest::get(format!("http://{metrics}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(scraped.status(), 200);
+    let text = scraped.text().await.unwrap();
+    assert!(text.contains("# TYPE saldo_batch_size histogram"), "{text}");
+    let (status, _) = server.terminate();
+    assert!(status.success());
+
+    for (flag, env) in [(None, Some("")), (Some(""), None), (None, Some("  "))] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_saldo"));
+        cmd.args(["serve", "--listen", &format!("127.0.0.1:{}", free_port())])
+            .args(["--database-url", &test_db.url])
+            .env_remove("SALDO_ADMIN_TOKEN");
+        if let Some(flag) = flag {
+            cmd.args(["--admin-token", flag]);
+        }
+        if let Some(env) = env {
+            cmd.env("SALDO_ADMIN_TOKEN", env);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{flag:?} {env:?}: {stderr}");
+        assert!(
+            stderr.contains("SALDO_ADMIN_TOKEN (--admin-token) is empty"),
+            "{flag:?} {env:?}: {stderr}"
+        );
+    }
+}
+
+/// `saldo bench` counts only answered calls as requests: when the server goes away mid-run,
+/// the refused connections are reported as failures, not as (very fast) requests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_reports_calls_to_a_stopped_server_as_failures() {
+    let test_db = TestDb::new();
+    let server = Server::start(&test_db.url, free_port(), Some(PROCESS_TOKEN)).await;
+    let bench = std::process::Command::new(env!("CARGO_BIN_EXE_saldo"))
+        .args(["bench", "myq", "--url", &server.url, "--terminals", "4"])
+        .args(["--duration-secs", "3"])
+        .env("SALDO_ADMIN_TOKEN", PROCESS_TOKEN)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Provisioning, the one-second warm-up, and about a second of measured load.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    server.kill9();
+    let out = bench.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let figure = |label: &str| -> u64 {
+        let at = stdout
+            .find(label)
+            .unwrap_or_else(|| panic!("{label} in {stdout}"));
+        let digits: String = stdout[at + label.len()..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().unwrap()
+    };
+    let answered = figure("requests: ");
+    let failed = figure("failed (not counted as requests): ");
+    assert!(answered > 0 && failed > 0, "{stdout}");
+    // Every answered call is in the latency table, and no failure is.
+    let all = stdout.lines().find(|l| l.starts_with("all ")).unwrap();
+    assert!(
+        all.split_whitespace().nth(1) == Some(&answered.to_string()),
+        "{stdout}"
+    );
+}
+
+/// A JSON log line per request names the ledger (admin requests too), carries the request's
+/// fields once, and holds no colour codes when stderr is a file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_name_the_ledger_once_and_without_colour() {
+    let test_db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("saldo.log");
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_saldo"))
+        .args(["--log-format", "json", "serve"])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--database-url", &test_db.url])
+        .env("SALDO_ADMIN_TOKEN", PROCESS_TOKEN)
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    crate::helpers::eventually(std::time::Duration::from_secs(20), "ready", || async {
+        let r = reqwest::get(format!("{url}/readyz")).await.ok()?;
+        r.status().is_success().then_some(())
+    })
+    .await;
+    let admin = crate::helpers::Admin::new(&url, PROCESS_TOKEN);
+    let r = admin
+        .call(
+            Method::POST,
+            "/ledgers",
+            Some(serde_json::json!({"ledgerNo": "731", "name": "Logs", "currency": "SEK"})),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let r = admin.call(Method::GET, "/ledgers/731", None).await;
+    assert_eq!(r.status, 200);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(!log.contains('\u{1b}'), "no colour codes in a file:\n{log}");
+    let line: Value = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["span"]["route"] == "/admin/v1/ledgers/{ledger}")
+        .unwrap_or_else(|| panic!("a request line for the ledger:\n{log}"));
+    assert_eq!(line["span"]["ledger"], "731", "{line}");
+    assert_eq!(line["fields"]["status"], 200, "{line}");
+    assert!(
+        line.get("spans").is_none(),
+        "the span once, not again in a list: {line}"
+    );
+}

@@ -680,6 +680,22 @@ async fn authentication_is_required_in_either_header() {
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
+/// A login that does not exist costs one Argon2 verification, as a wrong password for one
+/// that does: the answer's timing cannot tell an attacker which logins exist.
+#[tokio::test]
+async fn an_unknown_login_costs_a_verification_like_a_wrong_password() {
+    let (app, _) = setup().await;
+    let body = Some(r#"{"username":"alice"}"#);
+    for (login, password) in [("myq501", "wrong-password"), ("nobody", "wrong-password")] {
+        let before = app.credentials.verifications();
+        let r = app
+            .myq(&basic(login, password), Method::POST, "/sessions", body)
+            .await;
+        assert_eq!(r.status, 401, "{login}");
+        assert_eq!(app.credentials.verifications(), before + 1, "{login}");
+    }
+}
+
 #[tokio::test]
 async fn a_revoked_credential_stops_working_at_once() {
     let app = Setup::ledger(L)
@@ -815,6 +831,11 @@ async fn metrics_count_requests_by_route_and_writer_batches() {
     app.myq(&auth, Method::GET, &format!("/sessions/{s}"), None)
         .await;
     app.myq(&auth, Method::GET, "/sessions/999999", None).await;
+    // Junk paths and invented methods add no series of their own.
+    app.request(Method::GET, "/wp-login-5618.php", &[], None)
+        .await;
+    let invented = Method::from_bytes(b"BREW").unwrap();
+    app.request(invented, "/sessions", &[], None).await;
     let r = app.request(Method::GET, "/metrics", &[], None).await;
     assert_eq!(r.status, 200);
     assert!(
@@ -842,6 +863,37 @@ async fn metrics_count_requests_by_route_and_writer_batches() {
     assert!(r.text.contains(&bucket("2")), "{}", r.text);
     assert!(r.text.contains(&bucket("4096")), "{}", r.text);
     assert!(!r.text.contains(&bucket("0.0005")), "{}", r.text);
+    assert!(!r.text.contains("wp-login"), "{}", r.text);
+    assert!(!r.text.contains("BREW"), "{}", r.text);
+    assert!(r.text.contains("route=\"unmatched\""), "{}", r.text);
+    assert!(r.text.contains("method=\"other\""), "{}", r.text);
+    // Every series says what it is, and the unlabelled counters exist from the start.
+    for name in [
+        "saldo_http_requests_total",
+        "saldo_http_request_duration_seconds",
+        "saldo_batch_size",
+        "saldo_batch_persist_seconds",
+        "saldo_batch_failures_total",
+        "saldo_ledger_catch_ups_total",
+        "saldo_ledger_reloads_total",
+        "saldo_password_verifications_total",
+    ] {
+        assert!(
+            r.text.contains(&format!("# HELP {name} ")),
+            "{name}:\n{}",
+            r.text
+        );
+        assert!(
+            r.text.contains(&format!("# TYPE {name} ")),
+            "{name}:\n{}",
+            r.text
+        );
+    }
+    assert!(
+        r.text.contains("\nsaldo_ledger_reloads_total "),
+        "{}",
+        r.text
+    );
     assert!(
         r.text.contains("saldo_batch_persist_seconds"),
         "persist times"

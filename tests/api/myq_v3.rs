@@ -114,6 +114,28 @@ async fn tokens_are_granted_for_json_and_form_bodies_and_basic_client_auth() {
     assert_eq!(res.json::<Value>().await.unwrap()["scope"], "credit users");
 }
 
+/// An unknown client id is verified against a decoy, as a known one with a wrong secret is,
+/// so timing does not reveal which client ids exist.
+#[tokio::test]
+async fn an_unknown_client_costs_a_verification_like_a_wrong_secret() {
+    let f = setup().await;
+    for client in [f.client.0.as_str(), "nobody"] {
+        let before = f.app.credentials.verifications();
+        let body = json!({"grant_type": "client_credentials", "client_id": client, "client_secret": "wrong"});
+        let r = f
+            .app
+            .request(
+                Method::POST,
+                "/api/auth/token",
+                &[],
+                Some(&body.to_string()),
+            )
+            .await;
+        assert_eq!(r.status, 401, "{client}");
+        assert_eq!(f.app.credentials.verifications(), before + 1, "{client}");
+    }
+}
+
 #[tokio::test]
 async fn bad_grants_are_refused_in_the_v3_format() {
     let f = setup().await;

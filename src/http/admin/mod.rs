@@ -129,10 +129,12 @@ fn ledger_meta(state: &AppState, ledger_no: &str) -> Result<crate::engine::Ledge
 }
 
 fn ledger_id(state: &AppState, ledger_no: &str) -> Result<i64, AdminError> {
-    state
+    let id = state
         .engine
         .ledger_id(ledger_no)
-        .ok_or_else(|| AdminError::not_found("Ledger"))
+        .ok_or_else(|| AdminError::not_found("Ledger"))?;
+    super::record_ledger(ledger_no);
+    Ok(id)
 }
 
 /// A request body of the admin API, rejected in its format.

@@ -4,7 +4,8 @@
 mod oauth;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -35,6 +36,10 @@ pub struct Credentials {
     /// Live OAuth access tokens by the SHA-256 of the token.
     tokens: RwLock<HashMap<[u8; 32], TokenRow>>,
     clock: Arc<dyn Clock>,
+    /// The hash an unknown login or client id is verified against, made on first need.
+    decoy: Arc<OnceLock<String>>,
+    /// Argon2 verifications run, known credential or not.
+    verifications: AtomicU64,
 }
 
 /// Who a verified credential speaks for.
@@ -53,6 +58,8 @@ impl Credentials {
             hashing: tokio::sync::Semaphore::new(2),
             tokens: RwLock::default(),
             clock,
+            decoy: Arc::default(),
+            verifications: AtomicU64::new(0),
         };
         registry.refresh()?;
         Ok(registry)
@@ -224,12 +231,33 @@ impl Credentials {
         })
     }
 
-    /// Argon2 verification off the async threads; callers hold a `hashing` permit.
-    async fn verify_secret(secret: &str, hash: &str) -> bool {
-        let (secret, hash) = (secret.to_string(), hash.to_string());
-        tokio::task::spawn_blocking(move || secret::verify_password(&secret, &hash))
-            .await
-            .unwrap_or(false)
+    /// Argon2 verification off the async threads; callers hold a `hashing` permit. Without a
+    /// credential (`hash` is `None`) the secret is verified against a decoy, and refused: an
+    /// unknown login or client id costs what a wrong password costs, so timing cannot tell
+    /// which logins exist.
+    async fn verify_secret(&self, secret: &str, hash: Option<&str>) -> bool {
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("saldo_password_verifications_total").increment(1);
+        let (secret, hash, decoy) = (
+            secret.to_string(),
+            hash.map(str::to_string),
+            self.decoy.clone(),
+        );
+        tokio::task::spawn_blocking(move || match hash {
+            Some(hash) => secret::verify_password(&secret, &hash),
+            None => {
+                let decoy = decoy.get_or_init(|| secret::hash_password(&Secret::generate()));
+                let _ = secret::verify_password(&secret, decoy);
+                false
+            }
+        })
+        .await
+        .unwrap_or(false)
+    }
+
+    /// How many Argon2 verifications this registry has run.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     /// A fresh cached verification of this header, if any.
@@ -255,15 +283,17 @@ impl Credentials {
             return Some(principal);
         }
         let (login, password) = decode_basic(header)?;
-        let row = self.by_login(kind, &login)?;
+        let row = self.by_login(kind, &login);
         let _permit = self.hashing.acquire().await.ok()?;
         // Whoever held the permit before us may have verified this very header.
         if let Some(principal) = self.cached(&key, kind) {
             return Some(principal);
         }
-        if !Self::verify_secret(&password, &row.secret_hash).await {
+        let hash = row.as_ref().map(|r| r.secret_hash.as_str());
+        if !self.verify_secret(&password, hash).await {
             return None;
         }
+        let row = row?;
         let mut cache = self.verified.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() >= CACHE_MAX {
             cache.clear();

@@ -60,19 +60,19 @@ impl Credentials {
         client_secret: &str,
         requested: Option<Vec<String>>,
     ) -> Result<Grant, GrantError> {
-        let row = self
-            .by_login(MYQ_OAUTH, client_id)
-            .ok_or(GrantError::InvalidClient)?;
+        let row = self.by_login(MYQ_OAUTH, client_id);
         {
             let _permit = self
                 .hashing
                 .acquire()
                 .await
                 .map_err(|_| GrantError::InvalidClient)?;
-            if !Self::verify_secret(client_secret, &row.secret_hash).await {
+            let hash = row.as_ref().map(|r| r.secret_hash.as_str());
+            if !self.verify_secret(client_secret, hash).await {
                 return Err(GrantError::InvalidClient);
             }
         }
+        let row = row.ok_or(GrantError::InvalidClient)?;
         let scopes: Vec<String> = match requested {
             None => row.scopes.clone(),
             Some(requested) => {

@@ -88,6 +88,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub engine: Arc<Engine>,
+    pub credentials: Arc<Credentials>,
     router: axum::Router,
     _db: TestDb,
 }
@@ -112,9 +113,10 @@ impl TestApp {
         let engine = Engine::start(store.clone(), clock.clone()).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
+        let credentials = Arc::new(Credentials::load(store, clock.clone()).unwrap());
         let state = AppState {
             engine: engine.clone(),
-            credentials: Arc::new(Credentials::load(store, clock.clone()).unwrap()),
+            credentials: credentials.clone(),
             admin_token_sha256: Arc::new(secret::sha256(ADMIN_TOKEN.as_bytes())),
             identity: Arc::new(saldo::identity::TestIdentityProvider::default()),
             public_url: url.as_str().into(),
@@ -128,6 +130,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             clock,
             engine,
+            credentials,
             router,
             _db: db,
         }
