@@ -30,6 +30,77 @@ pub enum AdminCommand {
     },
     /// Show a ledger and its settings.
     LedgerGet { ledger: String },
+    /// List the ledgers.
+    LedgerList {
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Find customers: all of them, or those matching every filter given.
+    CustomerList {
+        ledger: String,
+        /// Part of the name or customer number, in any case.
+        #[arg(long)]
+        q: Option<String>,
+        #[arg(long)]
+        customer_no: Option<String>,
+        /// A username or alias, in any case.
+        #[arg(long)]
+        username: Option<String>,
+        #[arg(long)]
+        card: Option<String>,
+        #[arg(long)]
+        personal_number: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Change a customer: only what is given changes; `--email ""` clears the e-mail.
+    CustomerUpdate {
+        ledger: String,
+        customer_no: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// The phone number (MSISDN).
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        username: Option<String>,
+        /// Replaces all aliases (repeat for several; `--alias ""` removes them all).
+        #[arg(long = "alias")]
+        aliases: Option<Vec<String>>,
+        /// Replaces all cards (repeat for several; `--card ""` removes them all).
+        #[arg(long = "card")]
+        cards: Option<Vec<String>>,
+        #[arg(long)]
+        personal_number: Option<String>,
+    },
+    /// Find accounts: all of them, or those matching every filter given.
+    AccountList {
+        ledger: String,
+        #[arg(long)]
+        customer_no: Option<String>,
+        #[arg(long, value_parser = ["open", "pendingClose", "closed"])]
+        status: Option<String>,
+        /// Only accounts that owe money (`true`) or only the others (`false`).
+        #[arg(long)]
+        in_debt: Option<bool>,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Change an account: its credit limit (up or down, never below what it owes and holds),
+    /// or make it its customer's default account.
+    AccountSet {
+        ledger: String,
+        account: String,
+        /// In major units, e.g. 500.00.
+        #[arg(long, required_unless_present = "default")]
+        credit_limit: Option<String>,
+        #[arg(long)]
+        default: bool,
+    },
     /// Change ledger settings: `--set sessionIdleTimeoutSeconds=600`.
     LedgerSettings {
         ledger: String,
@@ -134,6 +205,33 @@ pub enum AdminCommand {
     },
 }
 
+/// Which page of a list to show.
+#[derive(clap::Args, Debug)]
+pub struct PageArgs {
+    /// At most this many (1 to 1000).
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    /// Skip this many first.
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+}
+
+/// `path` with the given filters and the page as its query string, encoded.
+fn listing(path: String, filters: &[(&str, Option<String>)], page: PageArgs) -> String {
+    let mut url = reqwest::Url::parse("http://saldo/").expect("a valid URL");
+    {
+        let mut pairs = url.query_pairs_mut();
+        for (name, value) in filters {
+            if let Some(value) = value {
+                pairs.append_pair(name, value);
+            }
+        }
+        pairs.append_pair("limit", &page.limit.to_string());
+        pairs.append_pair("offset", &page.offset.to_string());
+    }
+    format!("{path}?{}", url.query().unwrap_or_default())
+}
+
 /// A CLI amount sent as a JSON number, exactly as typed.
 fn number(text: &str, what: &str) -> anyhow::Result<Value> {
     let n: serde_json::Number = text
@@ -156,6 +254,93 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             Some(json!({"ledgerNo": ledger_no, "name": name, "currency": currency})),
         ),
         LedgerGet { ledger } => ("GET", format!("/ledgers/{ledger}"), None),
+        LedgerList { page } => ("GET", listing("/ledgers".into(), &[], page), None),
+        CustomerList {
+            ledger,
+            q,
+            customer_no,
+            username,
+            card,
+            personal_number,
+            email,
+            page,
+        } => {
+            let filters = [
+                ("q", q),
+                ("customerNo", customer_no),
+                ("username", username),
+                ("card", card),
+                ("personalNumber", personal_number),
+                ("email", email),
+            ];
+            let path = listing(format!("/ledgers/{ledger}/customers"), &filters, page);
+            ("GET", path, None)
+        }
+        CustomerUpdate {
+            ledger,
+            customer_no,
+            name,
+            email,
+            phone,
+            username,
+            aliases,
+            cards,
+            personal_number,
+        } => {
+            let mut body = Map::new();
+            let list = |l: Vec<String>| -> Vec<String> {
+                l.into_iter().filter(|x| !x.is_empty()).collect()
+            };
+            for (key, value) in [
+                ("name", name.map(Value::String)),
+                ("email", email.map(Value::String)),
+                ("msisdn", phone.map(Value::String)),
+                ("username", username.map(Value::String)),
+                ("aliases", aliases.map(|a| json!(list(a)))),
+                ("cards", cards.map(|c| json!(list(c)))),
+                ("personalNumber", personal_number.map(Value::String)),
+            ] {
+                if let Some(value) = value {
+                    body.insert(key.to_string(), value);
+                }
+            }
+            let path = format!("/ledgers/{ledger}/customers/{customer_no}");
+            ("PATCH", path, Some(Value::Object(body)))
+        }
+        AccountList {
+            ledger,
+            customer_no,
+            status,
+            in_debt,
+            page,
+        } => {
+            let filters = [
+                ("customerNo", customer_no),
+                ("status", status),
+                ("inDebt", in_debt.map(|d| d.to_string())),
+            ];
+            let path = listing(format!("/ledgers/{ledger}/accounts"), &filters, page);
+            ("GET", path, None)
+        }
+        AccountSet {
+            ledger,
+            account,
+            credit_limit,
+            default,
+        } => {
+            let mut body = json!({});
+            if let Some(limit) = credit_limit {
+                body["creditLimit"] = number(&limit, "--credit-limit")?;
+            }
+            if default {
+                body["default"] = json!(true);
+            }
+            (
+                "PATCH",
+                format!("/ledgers/{ledger}/accounts/{account}"),
+                Some(body),
+            )
+        }
         LedgerSettings { ledger, set } => {
             let mut settings = Map::new();
             for pair in set {

@@ -75,6 +75,51 @@ impl Ledger {
         Ok(self.accounts[&id].status)
     }
 
+    /// A credit limit must cover what the account already owes and holds.
+    fn check_limit_covers(&self, id: i64, limit: Amount) -> Result<(), LedgerError> {
+        if limit.is_negative() {
+            return Err(LedgerError::NegativeCreditLimit);
+        }
+        let account = &self.accounts[&id];
+        let owed_and_reserved = account.reserved.checked_sub(account.balance)?;
+        if limit < owed_and_reserved {
+            return Err(LedgerError::CreditLimitBelowOwed {
+                owed_and_reserved,
+                scale: self.info.scale(),
+            });
+        }
+        Ok(())
+    }
+
+    /// What the operator may change of an account: the credit limit either way (never below
+    /// what is owed and reserved), and making it its customer's default account.
+    pub fn operate_account(
+        &mut self,
+        account_no: &str,
+        credit_limit: Option<Amount>,
+        make_default: bool,
+    ) -> Result<super::Account, LedgerError> {
+        let id = self.account_id(account_no)?;
+        if self.accounts[&id].status == AccountStatus::Closed {
+            return Err(LedgerError::AccountNotOpen(AccountStatus::Closed));
+        }
+        if let Some(limit) = credit_limit {
+            self.check_limit_covers(id, limit)?;
+            self.accounts
+                .get_mut(&id)
+                .expect("indexed account")
+                .credit_limit = limit;
+        }
+        if make_default {
+            let customer_id = self.accounts[&id].customer_id;
+            self.customers
+                .get_mut(&customer_id)
+                .expect("an account's customer")
+                .default_account = Some(id);
+        }
+        Ok(self.accounts[&id].clone())
+    }
+
     /// Changes what a customer may change: a lower credit limit and charity donation.
     pub fn patch_account(
         &mut self,
@@ -83,18 +128,11 @@ impl Ledger {
         charity_donation: Option<bool>,
     ) -> Result<(), LedgerError> {
         let id = self.account_id(account_no)?;
-        let account = &self.accounts[&id];
         if let Some(limit) = credit_limit {
-            if limit > account.credit_limit {
+            if limit > self.accounts[&id].credit_limit {
                 return Err(LedgerError::CreditLimitRaise);
             }
-            let owed_and_reserved = account.reserved.checked_sub(account.balance)?;
-            if limit < owed_and_reserved {
-                return Err(LedgerError::CreditLimitBelowOwed {
-                    owed_and_reserved,
-                    scale: self.info.scale(),
-                });
-            }
+            self.check_limit_covers(id, limit)?;
         }
         let account = self.accounts.get_mut(&id).expect("indexed account");
         if let Some(limit) = credit_limit {

@@ -7,6 +7,14 @@ use time::OffsetDateTime;
 use super::*;
 use crate::money::Amount;
 
+/// The identities a customer is found by, which no two customers share.
+struct Identities<'a> {
+    username: Option<&'a String>,
+    aliases: &'a [String],
+    cards: &'a [String],
+    personal_number: Option<&'a String>,
+}
+
 impl Ledger {
     pub(super) fn index_customer(&mut self, c: &Customer) {
         self.customer_by_no.insert(c.customer_no.clone(), c.id);
@@ -25,32 +33,13 @@ impl Ledger {
         if self.customer_by_no.contains_key(&new.customer_no) {
             return Err(LedgerError::DuplicateId(Entity::Customer, new.customer_no));
         }
-        let mut handles = BTreeSet::new();
-        for (field, handle) in new
-            .username
-            .iter()
-            .map(|u| (Identity::Username, u))
-            .chain(new.aliases.iter().map(|a| (Identity::Alias, a)))
-        {
-            let key = handle.to_lowercase();
-            if self.by_handle.contains_key(&key) || !handles.insert(key) {
-                return Err(LedgerError::IdentityTaken(field, handle.clone()));
-            }
-        }
-        let mut cards = BTreeSet::new();
-        for card in &new.cards {
-            if self.by_card.contains_key(card) || !cards.insert(card) {
-                return Err(LedgerError::IdentityTaken(Identity::Card, card.clone()));
-            }
-        }
-        if let Some(pn) = &new.personal_number
-            && self.by_personal_number.contains_key(pn)
-        {
-            return Err(LedgerError::IdentityTaken(
-                Identity::PersonalNumber,
-                pn.clone(),
-            ));
-        }
+        let identities = Identities {
+            username: new.username.as_ref(),
+            aliases: &new.aliases,
+            cards: &new.cards,
+            personal_number: new.personal_number.as_ref(),
+        };
+        self.check_identities(None, &identities)?;
         let customer = Customer {
             id: Self::next_id(&mut self.last_id.customer),
             customer_no: new.customer_no,
@@ -69,6 +58,99 @@ impl Ledger {
         self.index_customer(&customer);
         self.customers.insert(customer.id, customer.clone());
         Ok(customer)
+    }
+
+    /// Changes a customer as the operator asks; the identities stay unique across customers
+    /// (usernames and aliases case-insensitively), and nothing changes if one is taken.
+    pub fn update_customer(
+        &mut self,
+        customer_no: &str,
+        change: CustomerChange,
+    ) -> Result<Customer, LedgerError> {
+        let id = *self
+            .customer_by_no
+            .get(customer_no)
+            .ok_or(LedgerError::NotFound(Entity::Customer))?;
+        let old = self.customers[&id].clone();
+        let mut next = old.clone();
+        let CustomerChange {
+            name,
+            email,
+            msisdn,
+            address,
+            username,
+            aliases,
+            cards,
+            personal_number,
+        } = change;
+        next.name = name.unwrap_or(next.name);
+        next.email = email.unwrap_or(next.email);
+        next.msisdn = msisdn.unwrap_or(next.msisdn);
+        next.address = address.unwrap_or(next.address);
+        next.username = username.unwrap_or(next.username);
+        next.aliases = aliases.unwrap_or(next.aliases);
+        next.cards = cards.unwrap_or(next.cards);
+        next.personal_number = personal_number.unwrap_or(next.personal_number);
+        let identities = Identities {
+            username: next.username.as_ref(),
+            aliases: &next.aliases,
+            cards: &next.cards,
+            personal_number: next.personal_number.as_ref(),
+        };
+        self.check_identities(Some(id), &identities)?;
+        self.drop_identities(&old);
+        self.index_customer(&next);
+        self.customers.insert(id, next.clone());
+        Ok(next)
+    }
+
+    /// Refuses identities another customer than `owner` holds, or given twice.
+    fn check_identities(
+        &self,
+        owner: Option<i64>,
+        ids: &Identities<'_>,
+    ) -> Result<(), LedgerError> {
+        let free = |holder: Option<&i64>| holder.is_none() || holder == owner.as_ref();
+        let mut handles = BTreeSet::new();
+        for (field, handle) in ids
+            .username
+            .into_iter()
+            .map(|u| (Identity::Username, u))
+            .chain(ids.aliases.iter().map(|a| (Identity::Alias, a)))
+        {
+            let key = handle.to_lowercase();
+            if !free(self.by_handle.get(&key)) || !handles.insert(key) {
+                return Err(LedgerError::IdentityTaken(field, handle.clone()));
+            }
+        }
+        let mut cards = BTreeSet::new();
+        for card in ids.cards {
+            if !free(self.by_card.get(card)) || !cards.insert(card) {
+                return Err(LedgerError::IdentityTaken(Identity::Card, card.clone()));
+            }
+        }
+        if let Some(pn) = ids.personal_number
+            && !free(self.by_personal_number.get(pn))
+        {
+            return Err(LedgerError::IdentityTaken(
+                Identity::PersonalNumber,
+                pn.clone(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Removes the customer's identities from the indexes, as a change of this job.
+    fn drop_identities(&mut self, c: &Customer) {
+        for handle in c.username.iter().chain(c.aliases.iter()) {
+            self.by_handle.remove(&handle.to_lowercase());
+        }
+        for card in &c.cards {
+            self.by_card.remove(card);
+        }
+        if let Some(pn) = &c.personal_number {
+            self.by_personal_number.remove(pn);
+        }
     }
 
     pub fn create_account(

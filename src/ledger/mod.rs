@@ -164,6 +164,20 @@ pub struct NewCustomer {
     pub address: Option<Address>,
 }
 
+/// What the operator changes of a customer; `None` leaves a field as it is, `Some(None)`
+/// clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerChange {
+    pub name: Option<String>,
+    pub email: Option<Option<String>>,
+    pub msisdn: Option<Option<String>>,
+    pub address: Option<Option<Address>>,
+    pub username: Option<Option<String>>,
+    pub aliases: Option<Vec<String>>,
+    pub cards: Option<Vec<String>>,
+    pub personal_number: Option<Option<String>>,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewAccount {
     pub customer_no: String,

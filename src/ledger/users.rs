@@ -65,6 +65,13 @@ impl Ledger {
         found
     }
 
+    /// The customer whose username or alias is `handle`, in any case.
+    pub fn customer_by_handle(&self, handle: &str) -> Option<&Customer> {
+        self.by_handle
+            .get(&handle.to_lowercase())
+            .and_then(|id| self.customers.get(id))
+    }
+
     /// The customer's accounts, default first.
     pub fn accounts_of(&self, customer_id: i64) -> Vec<&super::Account> {
         let default = self

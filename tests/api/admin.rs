@@ -390,3 +390,290 @@ async fn admin_bodies_refuse_what_they_do_not_know() {
         404
     );
 }
+
+/// Three customers with their identities; alice (limit 1000) owes 300.
+async fn directory() -> crate::helpers::Fixture {
+    let f = Setup::ledger("501")
+        .myq()
+        .customer(
+            "C1",
+            json!({"name": "Alice Andersson", "username": "alice", "aliases": ["a.andersson"],
+                   "cards": ["CARD-1"], "personalNumber": "19900101-1234", "email": "alice@example.edu"}),
+            "1000",
+        )
+        .customer(
+            "C2",
+            json!({"name": "Bob Berg", "username": "bob", "cards": ["CARD-2"]}),
+            "500",
+        )
+        .customer("C3", json!({"name": "Carol Ek", "username": "carol"}), "0")
+        .spawn()
+        .await;
+    let s = f.app.session(&f.myq, "alice").await;
+    let p = f.app.payment(&f.myq, s, "300").await;
+    let path = format!("/sessions/{s}/payments/{p}/commit");
+    assert_eq!(
+        f.app.myq(&f.myq, Method::POST, &path, None).await.status,
+        204
+    );
+    f
+}
+
+/// The customer numbers of a list reply.
+fn numbers(reply: &crate::helpers::Reply, key: &str) -> Vec<String> {
+    reply.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i[key].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The operator finds customers by name or any identity, and accounts by customer, status or
+/// debt, a page at a time; unknown parameters and bad pages are refused by name.
+#[tokio::test]
+async fn operators_find_customers_and_accounts_a_page_at_a_time() {
+    let f = directory().await;
+    let find = |query: &str| {
+        let path = format!("/ledgers/501/customers{query}");
+        let app = &f.app;
+        async move { app.admin(Method::GET, &path, None).await }
+    };
+    let all = find("").await;
+    assert_eq!(all.status, 200, "{}", all.text);
+    assert_eq!(numbers(&all, "customerNo"), ["C1", "C2", "C3"]);
+    assert_eq!(all.json()["total"], 3);
+    let page = find("?limit=2&offset=1").await;
+    assert_eq!(numbers(&page, "customerNo"), ["C2", "C3"]);
+    assert_eq!(
+        (page.json()["total"].clone(), page.json()["limit"].clone()),
+        (json!(3), json!(2))
+    );
+    for (query, expected) in [
+        ("?q=berg", vec!["C2"]),
+        ("?q=AND", vec!["C1"]),
+        ("?username=A.ANDERSSON", vec!["C1"]),
+        ("?username=bob", vec!["C2"]),
+        ("?card=CARD-2", vec!["C2"]),
+        ("?personalNumber=19900101-1234", vec!["C1"]),
+        ("?email=ALICE@example.edu", vec!["C1"]),
+        ("?customerNo=C3", vec!["C3"]),
+        ("?q=e&username=carol", vec!["C3"]),
+        ("?card=NOPE", vec![]),
+    ] {
+        let r = find(query).await;
+        assert_eq!(r.status, 200, "{query}: {}", r.text);
+        assert_eq!(numbers(&r, "customerNo"), expected, "{query}");
+    }
+    for (query, message) in [
+        (
+            "?nmae=x",
+            "nmae: is not a parameter here; they are limit, offset, q, customerNo, username, card, personalNumber, email",
+        ),
+        ("?limit=0", "limit: must be an integer from 1 to 1000"),
+        ("?limit=1001", "limit: must be an integer from 1 to 1000"),
+        (
+            "?offset=-1",
+            "offset: must be an integer from 0 to 1000000000",
+        ),
+    ] {
+        let r = find(query).await;
+        assert_eq!(
+            (r.status, r.error_message()),
+            (400, message.to_string()),
+            "{query}"
+        );
+    }
+
+    let accounts = |query: &str| {
+        let path = format!("/ledgers/501/accounts{query}");
+        let app = &f.app;
+        async move { app.admin(Method::GET, &path, None).await }
+    };
+    let all = accounts("").await;
+    assert_eq!(all.json()["total"], 3, "{}", all.text);
+    let owing = accounts("?inDebt=true").await;
+    assert_eq!(numbers(&owing, "customerNo"), ["C1"]);
+    assert_eq!(
+        owing.json()["items"][0]["totalBalance"].to_string(),
+        "-300.00"
+    );
+    assert_eq!(
+        numbers(&accounts("?inDebt=false").await, "customerNo"),
+        ["C2", "C3"]
+    );
+    assert_eq!(
+        numbers(&accounts("?customerNo=C2").await, "customerNo"),
+        ["C2"]
+    );
+    assert_eq!(accounts("?status=open").await.json()["total"], 3);
+    assert_eq!(accounts("?status=closed").await.json()["total"], 0);
+    assert_eq!(accounts("?customerNo=nobody").await.json()["total"], 0);
+    let r = accounts("?status=shut").await;
+    assert_eq!(
+        (r.status, r.error_message()),
+        (
+            400,
+            "status: must be open, pendingClose or closed".to_string()
+        )
+    );
+
+    let ledgers = f.app.admin(Method::GET, "/ledgers", None).await;
+    assert_eq!(ledgers.status, 200);
+    assert_eq!(numbers(&ledgers, "ledgerNo"), ["501"]);
+}
+
+/// The operator changes a customer's details and identities; an identity another customer
+/// holds is refused whole, so nothing of that request changes; MyQ finds the new card at once.
+#[tokio::test]
+async fn operators_change_customers_and_identities_stay_unique() {
+    let f = directory().await;
+    let patch = |body: serde_json::Value| {
+        let app = &f.app;
+        async move {
+            app.admin(Method::PATCH, "/ledgers/501/customers/C1", Some(body))
+                .await
+        }
+    };
+    let r = patch(
+        json!({"name": "Alice Berg", "cards": ["CARD-9"], "aliases": [],
+                         "address": {"streetAddress": "Storgatan 1", "zipCode": "11122",
+                                     "city": "Stockholm", "countryCode": "SE"}}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let c = r.json();
+    assert_eq!(
+        (
+            c["name"].clone(),
+            c["cards"].clone(),
+            c["aliases"].clone(),
+            c["email"].clone()
+        ),
+        (
+            json!("Alice Berg"),
+            json!(["CARD-9"]),
+            json!([]),
+            json!("alice@example.edu")
+        )
+    );
+    assert_eq!(c["address"]["city"], "Stockholm");
+    // MyQ: the new card finds alice, the old card and the dropped alias find nobody.
+    let open = |who: serde_json::Value| {
+        let (app, auth) = (&f.app, f.myq.clone());
+        async move {
+            app.myq(&auth, Method::POST, "/sessions", Some(&who.to_string()))
+                .await
+                .status
+        }
+    };
+    assert_eq!(open(json!({"cards": ["CARD-9"]})).await, 200);
+    assert_eq!(open(json!({"cards": ["CARD-1"]})).await, 404);
+    assert_eq!(open(json!({"username": "a.andersson"})).await, 404);
+
+    // Bob's card, or his username as an alias: refused, and the e-mail in the same request
+    // is not changed either.
+    for body in [
+        json!({"email": "new@example.edu", "cards": ["CARD-9", "CARD-2"]}),
+        json!({"email": "new@example.edu", "aliases": ["BOB"]}),
+    ] {
+        let r = patch(body.clone()).await;
+        assert_eq!(r.status, 409, "{body}: {}", r.text);
+    }
+    let c = f
+        .app
+        .admin(Method::GET, "/ledgers/501/customers/C1", None)
+        .await
+        .json();
+    assert_eq!(c["email"], "alice@example.edu");
+    assert_eq!(c["cards"], json!(["CARD-9"]));
+    // Her own identities again are hers to keep; null and "" clear optional fields.
+    let r = patch(json!({"username": "ALICE", "email": null, "personalNumber": ""})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let c = r.json();
+    assert_eq!(
+        (
+            c["username"].clone(),
+            c["email"].clone(),
+            c["personalNumber"].clone()
+        ),
+        (json!("ALICE"), json!(null), json!(null))
+    );
+    for (body, message) in [
+        (json!({"name": ""}), "name: must not be empty"),
+        (
+            json!({"customerNo": "C9"}),
+            "customerNo: cannot be set here; the fields are name, email, msisdn, address, username, aliases, cards, personalNumber",
+        ),
+        (
+            json!({"address": {"zipCode": "1 2", "city": "X", "countryCode": "SE"}}),
+            "address.zipCode: must not contain whitespace",
+        ),
+    ] {
+        let r = patch(body.clone()).await;
+        assert_eq!(
+            (r.status, r.error_message()),
+            (400, message.to_string()),
+            "{body}"
+        );
+    }
+    let r = f
+        .app
+        .admin(
+            Method::PATCH,
+            "/ledgers/501/customers/C9",
+            Some(json!({"name": "X"})),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+}
+
+/// The operator raises or lowers a credit limit (not bound by API C's lower-only rule), never
+/// below what the account owes and holds, and chooses a customer's default account.
+#[tokio::test]
+async fn operators_set_credit_limits_either_way_but_never_below_what_is_owed() {
+    let f = directory().await;
+    let patch = |account: &str, body: serde_json::Value| {
+        let (app, path) = (&f.app, format!("/ledgers/501/accounts/{account}"));
+        async move { app.admin(Method::PATCH, &path, Some(body)).await }
+    };
+    let r = patch("5010000001", json!({"creditLimit": 5000})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["creditLimit"].to_string(), "5000.00");
+    let r = patch("5010000001", json!({"creditLimit": 299.99})).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    let r = patch("5010000001", json!({"creditLimit": 300})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["availableAmount"].to_string(), "0.00");
+    for (body, message) in [
+        (
+            json!({"creditLimit": -1}),
+            "creditLimit: must not be negative",
+        ),
+        (
+            json!({"default": false}),
+            "default: can only be true: make another account the default instead",
+        ),
+    ] {
+        let r = patch("5010000001", body.clone()).await;
+        assert_eq!(
+            (r.status, r.error_message()),
+            (400, message.to_string()),
+            "{body}"
+        );
+    }
+    // A second account for alice becomes her default.
+    let second = f
+        .app
+        .admin_create(
+            "/ledgers/501/accounts",
+            json!({"customerNo": "C1", "accountNo": "A2"}),
+        )
+        .await;
+    assert_eq!(second["accountNo"], "A2");
+    let customer = || f.app.admin(Method::GET, "/ledgers/501/customers/C1", None);
+    assert_eq!(customer().await.json()["defaultAccountNo"], "5010000001");
+    assert_eq!(patch("A2", json!({"default": true})).await.status, 200);
+    assert_eq!(customer().await.json()["defaultAccountNo"], "A2");
+    assert_eq!(patch("A9", json!({"creditLimit": 1})).await.status, 404);
+}

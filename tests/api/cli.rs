@@ -637,3 +637,113 @@ async fn json_logs_name_the_ledger_once_and_without_colour() {
         "the span once, not again in a list: {line}"
     );
 }
+
+/// The operator's everyday commands: find customers and accounts, change a customer's card
+/// and e-mail, raise a credit limit and choose the default account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_cli_finds_and_changes_customers_and_accounts() {
+    let test_db = TestDb::new();
+    let server = Server::start(&test_db.url, free_port(), Some("cli-token")).await;
+    let run = |args: &[&str]| -> Value {
+        let (ok, out) = saldo(args, &server.url, "cli-token");
+        assert!(ok, "saldo {args:?}: {out}");
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+    };
+    run(&[
+        "admin",
+        "ledger-create",
+        "--ledger-no",
+        "501",
+        "--name",
+        "Print",
+    ]);
+    for (no, name, card) in [("1", "Alice Andersson", "K-1"), ("2", "Bob Berg", "K-2")] {
+        run(&[
+            "admin",
+            "customer-create",
+            "501",
+            "--customer-no",
+            no,
+            "--name",
+            name,
+        ])
+        .get("id")
+        .unwrap();
+        run(&["admin", "customer-update", "501", no, "--card", card]);
+        run(&[
+            "admin",
+            "account-create",
+            "501",
+            "--customer-no",
+            no,
+            "--account-no",
+            &format!("A{no}"),
+        ]);
+    }
+    let found = run(&["admin", "customer-list", "501", "--q", "bob berg"]);
+    assert_eq!(found["total"], 1, "{found}");
+    assert_eq!(found["items"][0]["cards"], serde_json::json!(["K-2"]));
+    let changed = run(&[
+        "admin",
+        "customer-update",
+        "501",
+        "1",
+        "--card",
+        "K-9",
+        "--email",
+        "a@example.edu",
+    ]);
+    assert_eq!(changed["cards"], serde_json::json!(["K-9"]));
+    assert_eq!(changed["email"], "a@example.edu");
+    let cleared = run(&["admin", "customer-update", "501", "1", "--email", ""]);
+    assert_eq!(cleared["email"], Value::Null);
+    let (ok, out) = saldo(
+        &["admin", "customer-update", "501", "1", "--card", "K-2"],
+        &server.url,
+        "cli-token",
+    );
+    assert!(!ok, "bob's card is bob's: {out}");
+    let page = run(&[
+        "admin",
+        "customer-list",
+        "501",
+        "--limit",
+        "1",
+        "--offset",
+        "1",
+    ]);
+    assert_eq!(page["items"][0]["customerNo"], "2");
+    let raised = run(&[
+        "admin",
+        "account-set",
+        "501",
+        "A1",
+        "--credit-limit",
+        "250.50",
+    ]);
+    assert_eq!(raised["creditLimit"].to_string(), "250.50");
+    let open = run(&[
+        "admin",
+        "account-list",
+        "501",
+        "--status",
+        "open",
+        "--in-debt",
+        "false",
+    ]);
+    assert_eq!(open["total"], 2);
+    run(&[
+        "admin",
+        "account-create",
+        "501",
+        "--customer-no",
+        "1",
+        "--account-no",
+        "A3",
+    ]);
+    run(&["admin", "account-set", "501", "A3", "--default"]);
+    let alice = run(&["admin", "customer-list", "501", "--customer-no", "1"]);
+    assert_eq!(alice["items"][0]["defaultAccountNo"], "A3");
+    let ledgers = run(&["admin", "ledger-list"]);
+    assert_eq!(ledgers["items"][0]["ledgerNo"], "501");
+}

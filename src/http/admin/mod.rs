@@ -2,6 +2,7 @@
 
 mod billing;
 mod credentials;
+mod directory;
 mod error;
 mod orders;
 mod render;
@@ -27,23 +28,29 @@ use error::AdminError;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/admin/v1/ledgers", post(create_ledger))
+        .route(
+            "/admin/v1/ledgers",
+            post(create_ledger).get(directory::ledgers),
+        )
         .route(
             "/admin/v1/ledgers/{ledger}",
             get(get_ledger).patch(patch_ledger),
         )
         .route(
             "/admin/v1/ledgers/{ledger}/customers",
-            post(create_customer),
+            post(create_customer).get(directory::customers),
         )
         .route(
             "/admin/v1/ledgers/{ledger}/customers/{customer}",
-            get(get_customer),
+            get(get_customer).patch(directory::patch_customer),
         )
-        .route("/admin/v1/ledgers/{ledger}/accounts", post(create_account))
+        .route(
+            "/admin/v1/ledgers/{ledger}/accounts",
+            post(create_account).get(directory::accounts),
+        )
         .route(
             "/admin/v1/ledgers/{ledger}/accounts/{account}",
-            get(get_account),
+            get(get_account).patch(directory::patch_account),
         )
         .route(
             "/admin/v1/ledgers/{ledger}/accounts/{account}/payments",
@@ -121,11 +128,13 @@ impl FromRequestParts<AppState> for Admin {
 
 /// The ledger a path names, with its currency's scale.
 fn ledger_meta(state: &AppState, ledger_no: &str) -> Result<crate::engine::LedgerMeta, AdminError> {
-    state
+    let meta = state
         .engine
         .ledger_id(ledger_no)
         .and_then(|id| state.engine.meta(id))
-        .ok_or_else(|| AdminError::not_found("Ledger"))
+        .ok_or_else(|| AdminError::not_found("Ledger"))?;
+    super::record_ledger(ledger_no);
+    Ok(meta)
 }
 
 fn ledger_id(state: &AppState, ledger_no: &str) -> Result<i64, AdminError> {
@@ -167,7 +176,9 @@ async fn blocking<T: Send + 'static>(
         create_ledger, get_ledger, patch_ledger, create_customer, get_customer, create_account,
         get_account, receive_payment, set_recharge_provider, billing::bill_run,
         billing::payment_by_reference, billing::statement, credentials::create,
-        credentials::revoke, orders::list, orders::executed, orders::failed
+        credentials::revoke, orders::list, orders::executed, orders::failed,
+        directory::ledgers, directory::customers, directory::patch_customer,
+        directory::accounts, directory::patch_account
     ),
     tags((name = "Admin API", description = "Provisioning ledgers, customers, accounts and credentials; payments received; bill runs and statements (SPEC §7)"))
 )]

@@ -267,3 +267,58 @@ pub struct PaymentOrderView {
 pub struct PaymentOrders {
     pub orders: Vec<PaymentOrderView>,
 }
+
+/// One page of an admin list: `?limit=` (1 to 1000, default 50) and `?offset=`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AdminList)]
+pub struct List<T> {
+    pub items: Vec<T>,
+    /// How many match in all.
+    pub total: usize,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+/// Reads a present JSON value, `null` included, as `Some`: a field left out stays `None`,
+/// so `{"email": null}` clears the e-mail and `{}` leaves it.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// What an operator changes of a customer: the fields given; `null` or `""` clears an
+/// optional one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = AdminCustomerPatch)]
+pub struct CustomerPatch {
+    pub name: Option<Text<200>>,
+    #[serde(default, deserialize_with = "present")]
+    pub email: Option<Option<Text<254>>>,
+    #[serde(default, deserialize_with = "present")]
+    pub msisdn: Option<Option<Text<20>>>,
+    #[serde(default, deserialize_with = "present")]
+    pub address: Option<Option<crate::http::postal_address::NewAddress>>,
+    #[serde(default, deserialize_with = "present")]
+    pub username: Option<Option<Text<255>>>,
+    /// The whole list, replacing the old one; at most 100.
+    pub aliases: Option<Vec<Option<Text<255>>>>,
+    /// The whole list, replacing the old one; at most 100.
+    pub cards: Option<Vec<Option<Text<255>>>>,
+    #[serde(default, deserialize_with = "present")]
+    pub personal_number: Option<Option<Text<255>>>,
+}
+
+/// What an operator changes of an account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = AdminAccountPatch)]
+pub struct AccountPatch {
+    /// Up or down, but never below what the account owes and holds.
+    pub credit_limit: Option<Decimal>,
+    /// `true` makes this its customer's default account.
+    pub default: Option<bool>,
+}
