@@ -219,6 +219,8 @@ async fn customers_accounts_and_incoming_payments() {
         .await;
     assert_eq!(t["type"], "payment");
     assert_eq!(t["amount"].to_string(), "25.50");
+    // In the ledger's zone (Europe/Stockholm by default), whole seconds (SPEC §1.9).
+    assert_eq!(t["createdAt"], "2027-01-15T09:00:00+01:00");
     let r = app
         .admin(
             Method::POST,

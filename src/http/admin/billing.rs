@@ -92,13 +92,18 @@ pub(super) async fn payment_by_reference(
     let amount = body.amount.at(scale, "amount")?;
     let reference = super::required("paymentReference", body.payment_reference)?;
     let description = super::optional(body.description);
-    let txn = state
+    let (txn, tz) = state
         .engine
         .execute(id, move |l, now| {
             l.receive_payment_by_reference(&reference, amount, description, now)
+                .map(|t| (t, l.info.settings.time_zone.clone()))
         })
         .await??;
-    Ok((StatusCode::CREATED, Json(render::transaction(&txn, scale))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(render::transaction(&txn, scale, &tz)),
+    )
+        .into_response())
 }
 
 /// Every posting of the account in `from..=to` with the running balance after it, the
@@ -134,7 +139,7 @@ pub(super) async fn statement(
         .filter(|v| !v.is_empty())
         .map(|v| date(v, "to"))
         .transpose()?;
-    let (account_id, current, holds) = state
+    let (account_id, current, holds, tz) = state
         .engine
         .execute(id, move |l, _| {
             let a = l
@@ -152,7 +157,8 @@ pub(super) async fn statement(
                     description: h.description.clone(),
                 })
                 .collect();
-            Ok::<_, LedgerError>((a.id, render::account(l, a), holds))
+            let tz = tz.clone();
+            Ok::<_, LedgerError>((a.id, render::account(l, a), holds, tz))
         })
         .await??;
     let store = state.engine.store().clone();
@@ -166,7 +172,7 @@ pub(super) async fn statement(
         if from.is_some_and(|f| t.date < f) {
             opening = running;
         } else if to.is_none_or(|end| t.date <= end) {
-            let mut line = render::transaction(t, scale);
+            let mut line = render::transaction(t, scale, &tz);
             line.balance = Some(Money::of(running, scale));
             lines.push((line, t, running));
         }

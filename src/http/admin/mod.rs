@@ -420,13 +420,18 @@ async fn receive_payment(
     let amount = body.amount.at(scale, "amount")?;
     let description = optional(body.description);
     let reference = optional(body.payment_reference);
-    let txn = state
+    let (txn, tz) = state
         .engine
         .execute(id, move |l, now| {
             l.receive_payment(&account, amount, description, reference, now)
+                .map(|t| (t, l.info.settings.time_zone.clone()))
         })
         .await??;
-    Ok((StatusCode::CREATED, Json(render::transaction(&txn, scale))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(render::transaction(&txn, scale, &tz)),
+    )
+        .into_response())
 }
 
 /// Enables or disables a recharge provider of the ledger: `{"enabled": false}`.

@@ -39,16 +39,14 @@ pub fn account(l: &Ledger, a: &Account) -> crate::http::credit_account::types::A
     crate::http::credit_account::render::account(l, a)
 }
 
-pub fn transaction(t: &Transaction, scale: u32) -> types::Transaction {
+/// A posting, its creation time in the ledger's zone `tz` (SPEC §1.9).
+pub fn transaction(t: &Transaction, scale: u32, tz: &str) -> types::Transaction {
     types::Transaction {
         id: t.id,
         kind: t.kind.as_str(),
         amount: Money::of(t.amount, scale),
         date: t.date.to_string(),
-        created_at: t
-            .created_at
-            .format(&time::format_description::well_known::Rfc3339)
-            .ok(),
+        created_at: Some(crate::ledger::zone::rfc3339(tz, t.created_at)),
         description: t.description.clone(),
         reserve_date: t.reserve_date.map(|d| d.to_string()),
         billed: t.billed,
