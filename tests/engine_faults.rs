@@ -205,6 +205,9 @@ impl Store for Faulty {
     fn active_credentials(&self) -> StoreResult<Vec<CredentialRow>> {
         self.inner.active_credentials()
     }
+    fn credentials_used(&self, used: &[(i64, time::OffsetDateTime)]) -> StoreResult<()> {
+        self.inner.credentials_used(used)
+    }
     fn transactions(&self, ledger_id: i64, account_id: i64) -> StoreResult<Vec<Transaction>> {
         self.inner.transactions(ledger_id, account_id)
     }

@@ -185,8 +185,10 @@ pub enum AdminCommand {
         #[arg(long)]
         reference: String,
     },
-    /// Revoke a credential.
+    /// Revoke a credential (its id is in `credential-list`).
     CredentialRevoke { ledger: String, id: i64 },
+    /// List a ledger's credentials: id, kind, login or client id, created, last used.
+    CredentialList { ledger: String },
     /// Autogiro payment orders still pending, as CSV for a bank-file tool.
     PaymentOrders {
         ledger: String,
@@ -443,6 +445,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             format!("/ledgers/{ledger}/recharge-providers/{reference}"),
             Some(json!({ "enabled": enable })),
         ),
+        CredentialList { ledger } => ("GET", format!("/ledgers/{ledger}/credentials"), None),
         CredentialRevoke { ledger, id } => (
             "DELETE",
             format!("/ledgers/{ledger}/credentials/{id}"),

@@ -41,6 +41,9 @@ pub struct CredentialRow {
     pub login: String,
     pub secret_hash: String,
     pub scopes: Vec<String>,
+    /// Set by the store when it is created.
+    pub created_at: Option<OffsetDateTime>,
+    pub last_used_at: Option<OffsetDateTime>,
 }
 
 impl fmt::Debug for CredentialRow {
@@ -229,6 +232,8 @@ pub trait Store: Send + Sync + 'static {
     fn create_credential(&self, row: &CredentialRow) -> StoreResult<i64>;
     fn revoke_credential(&self, ledger_id: i64, id: i64) -> StoreResult<bool>;
     fn active_credentials(&self) -> StoreResult<Vec<CredentialRow>>;
+    /// Records when credentials were last used; an earlier time never replaces a later one.
+    fn credentials_used(&self, used: &[(i64, OffsetDateTime)]) -> StoreResult<()>;
     fn transactions(&self, ledger_id: i64, account_id: i64) -> StoreResult<Vec<Transaction>>;
     /// A page of recharge payments and how many match in all.
     fn recharge_payments(&self, query: &RechargeQuery) -> StoreResult<(Vec<RechargePayment>, i64)>;

@@ -679,3 +679,76 @@ async fn operators_set_credit_limits_either_way_but_never_below_what_is_owed() {
     assert_eq!(customer().await.json()["defaultAccountNo"], "A2");
     assert_eq!(patch("A9", json!({"creditLimit": 1})).await.status, 404);
 }
+
+/// The operator lists a ledger's credentials: who each is (login, client id, scopes), when
+/// it was created and last used, never a secret or its hash; a revoked one is gone.
+#[tokio::test]
+async fn credentials_are_listed_with_their_last_use_and_never_their_secrets() {
+    let f = Setup::ledger("501")
+        .customer("C1", json!({"username": "alice"}), "10")
+        .spawn()
+        .await;
+    let app = &f.app;
+    let basic = app
+        .admin_create(
+            "/ledgers/501/credentials",
+            json!({"kind": "myq-basic", "login": "printer"}),
+        )
+        .await;
+    let oauth = app
+        .admin_create(
+            "/ledgers/501/credentials",
+            json!({"kind": "myq-oauth-client", "scopes": ["credit"]}),
+        )
+        .await;
+    let bearer = app
+        .admin_create("/ledgers/501/credentials", json!({"kind": "ledger-bearer"}))
+        .await;
+    let list = || app.admin(Method::GET, "/ledgers/501/credentials", None);
+    let r = list().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    for secret in [&basic["password"], &oauth["clientSecret"], &bearer["token"]] {
+        assert!(!r.text.contains(secret.as_str().unwrap()), "{}", r.text);
+    }
+    assert!(
+        !r.text.contains("argon2") && !r.text.contains("sha256"),
+        "{}",
+        r.text
+    );
+    let items = r.json()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 3);
+    assert_eq!(
+        (
+            items[0]["kind"].clone(),
+            items[0]["login"].clone(),
+            items[0]["lastUsedAt"].clone()
+        ),
+        (json!("myq-basic"), json!("printer"), json!(null))
+    );
+    assert_eq!(items[1]["clientId"], oauth["clientId"]);
+    assert_eq!(items[1]["scopes"], json!(["credit"]));
+    assert_eq!(
+        (items[2]["kind"].clone(), items[2]["login"].clone()),
+        (json!("ledger-bearer"), json!(null))
+    );
+    assert!(
+        items[0]["createdAt"]
+            .as_str()
+            .is_some_and(|t| t.len() == 25),
+        "{}",
+        items[0]
+    );
+
+    // The printer proves itself: its last use is the engine's time, in the ledger's zone.
+    let auth = crate::helpers::basic("printer", basic["password"].as_str().unwrap());
+    app.session(&auth, "alice").await;
+    let items = list().await.json()["items"].clone();
+    assert_eq!(items[0]["lastUsedAt"], "2027-01-15T09:00:00+01:00");
+    assert_eq!(items[1]["lastUsedAt"], json!(null));
+
+    let path = format!("/ledgers/501/credentials/{}", basic["id"]);
+    assert_eq!(app.admin(Method::DELETE, &path, None).await.status, 204);
+    let items = list().await.json()["items"].clone();
+    assert_eq!(items.as_array().unwrap().len(), 2);
+    assert_eq!(items[0]["kind"], "myq-oauth-client");
+}

@@ -746,4 +746,16 @@ async fn the_admin_cli_finds_and_changes_customers_and_accounts() {
     assert_eq!(alice["items"][0]["defaultAccountNo"], "A3");
     let ledgers = run(&["admin", "ledger-list"]);
     assert_eq!(ledgers["items"][0]["ledgerNo"], "501");
+    let created = run(&["admin", "credential-create", "501", "--login", "printer"]);
+    let listed = run(&["admin", "credential-list", "501"]);
+    assert_eq!(listed["items"][0]["id"], created["id"]);
+    assert_eq!(listed["items"][0]["login"], "printer");
+    let id = created["id"].to_string();
+    let (ok, out) = saldo(
+        &["admin", "credential-revoke", "501", &id],
+        &server.url,
+        "cli-token",
+    );
+    assert!(ok, "{out}");
+    assert_eq!(run(&["admin", "credential-list", "501"])["total"], 0);
 }

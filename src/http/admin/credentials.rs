@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::types::{Credential, CredentialKind, NewCredential};
+use super::types::{Credential, CredentialKind, ListedCredential, NewCredential};
 use super::{Admin, AdminError, Body, Errors, blocking, ledger_id};
 use crate::http::AppState;
 use crate::http::body::Invalid;
@@ -148,4 +148,42 @@ pub(super) async fn revoke(
     } else {
         Err(AdminError::not_found("Credential"))
     }
+}
+
+#[utoipa::path(get, operation_id = "adminListCredentials", path = "/admin/v1/ledgers/{ledger}/credentials", tag = "Admin API",
+    params(("ledger" = String, Path)),
+    responses((status = 200, description = "The ledger's active credentials by id, without their secrets", body = super::types::List<ListedCredential>), Errors),
+    security(("adminBearer" = [])))]
+pub(super) async fn list(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(ledger): Path<String>,
+) -> Result<Json<super::types::List<ListedCredential>>, AdminError> {
+    let id = ledger_id(&state, &ledger)?;
+    let tz = state
+        .engine
+        .read(id, |l, _| l.info.settings.time_zone.clone())
+        .await?;
+    let credentials = state.credentials.clone();
+    let rows = blocking(move || credentials.list(id)).await??;
+    let at = |t: Option<time::OffsetDateTime>| t.map(|t| crate::ledger::zone::rfc3339(&tz, t));
+    let items: Vec<ListedCredential> = rows
+        .into_iter()
+        .map(|r| ListedCredential {
+            id: r.id,
+            login: (r.kind == MYQ_BASIC).then(|| r.login.clone()),
+            client_id: (r.kind == MYQ_OAUTH).then(|| r.login.clone()),
+            scopes: (r.kind == MYQ_OAUTH).then(|| r.scopes.clone()),
+            created_at: at(r.created_at),
+            last_used_at: at(r.last_used_at),
+            kind: r.kind,
+        })
+        .collect();
+    let total = items.len();
+    Ok(Json(super::types::List {
+        items,
+        total,
+        limit: total,
+        offset: 0,
+    }))
 }

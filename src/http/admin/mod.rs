@@ -82,7 +82,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/admin/v1/ledgers/{ledger}/credentials",
-            post(credentials::create),
+            post(credentials::create).get(credentials::list),
         )
         .route(
             "/admin/v1/ledgers/{ledger}/credentials/{id}",
@@ -178,7 +178,7 @@ async fn blocking<T: Send + 'static>(
         billing::payment_by_reference, billing::statement, credentials::create,
         credentials::revoke, orders::list, orders::executed, orders::failed,
         directory::ledgers, directory::customers, directory::patch_customer,
-        directory::accounts, directory::patch_account
+        directory::accounts, directory::patch_account, credentials::list
     ),
     tags((name = "Admin API", description = "Provisioning ledgers, customers, accounts and credentials; payments received; bill runs and statements (SPEC §7)"))
 )]

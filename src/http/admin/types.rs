@@ -322,3 +322,23 @@ pub struct AccountPatch {
     /// `true` makes this its customer's default account.
     pub default: Option<bool>,
 }
+
+/// A credential as the operator's list shows it: who it is, never its secret.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AdminCredentialListed)]
+pub struct ListedCredential {
+    pub id: i64,
+    pub kind: String,
+    /// A MyQ Basic credential's login.
+    pub login: Option<String>,
+    /// An OAuth client's id.
+    pub client_id: Option<String>,
+    /// An OAuth client's scopes.
+    pub scopes: Option<Vec<String>>,
+    #[schema(format = DateTime)]
+    pub created_at: Option<String>,
+    /// When it last proved itself (to within a second or so); null if never.
+    #[schema(format = DateTime)]
+    pub last_used_at: Option<String>,
+}

@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
+use time::OffsetDateTime;
+
 use base64::Engine as _;
 
 pub use oauth::{Grant, GrantError, MYQ_OAUTH, SCOPES, TOKEN_TTL_SECONDS, TokenInfo};
@@ -40,6 +42,8 @@ pub struct Credentials {
     decoy: Arc<OnceLock<String>>,
     /// Argon2 verifications run, known credential or not.
     verifications: AtomicU64,
+    /// Credentials used since the last write of their last use, and when.
+    used: Mutex<HashMap<i64, OffsetDateTime>>,
 }
 
 /// Who a verified credential speaks for.
@@ -60,6 +64,7 @@ impl Credentials {
             clock,
             decoy: Arc::default(),
             verifications: AtomicU64::new(0),
+            used: Mutex::default(),
         };
         registry.refresh()?;
         Ok(registry)
@@ -68,6 +73,10 @@ impl Credentials {
     /// Rereads credentials and tokens from the store, taking in what other processes sharing
     /// it created, revoked or issued.
     pub fn refresh(&self) -> Result<(), StoreError> {
+        if let Err(e) = self.write_uses() {
+            // Only the last-used times are lost; the credentials are reread all the same.
+            tracing::warn!(error = %e, "writing when credentials were last used failed");
+        }
         let rows = self.store.active_credentials()?;
         let tokens: HashMap<[u8; 32], TokenRow> = self
             .store
@@ -115,6 +124,42 @@ impl Credentials {
         });
     }
 
+    /// Notes that a credential just proved itself; written by the next refresh, so a request
+    /// costs no write.
+    fn note_use(&self, id: i64) {
+        let now = self.clock.now();
+        self.used
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, now);
+    }
+
+    /// Writes the uses noted since the last write.
+    fn write_uses(&self) -> Result<(), StoreError> {
+        let used: Vec<(i64, OffsetDateTime)> =
+            std::mem::take(&mut *self.used.lock().unwrap_or_else(|p| p.into_inner()))
+                .into_iter()
+                .collect();
+        if used.is_empty() {
+            return Ok(());
+        }
+        self.store.credentials_used(&used)
+    }
+
+    /// The ledger's active credentials by id, with when each was created and last used;
+    /// their hashes stay in the rows (`CredentialRow`'s `Debug` leaves them out).
+    pub fn list(&self, ledger_id: i64) -> Result<Vec<CredentialRow>, StoreError> {
+        self.write_uses()?;
+        let mut rows: Vec<CredentialRow> = self
+            .store
+            .active_credentials()?
+            .into_iter()
+            .filter(|r| r.ledger_id == ledger_id)
+            .collect();
+        rows.sort_by_key(|r| r.id);
+        Ok(rows)
+    }
+
     /// Creates a credential with a fresh secret; the secret is returned once, only its hash
     /// is kept.
     fn create(
@@ -132,6 +177,8 @@ impl Credentials {
             login: login.to_string(),
             secret_hash: secret::hash_password(&secret),
             scopes,
+            created_at: None,
+            last_used_at: None,
         };
         row.id = self.store.create_credential(&row)?;
         self.by_id
@@ -164,6 +211,8 @@ impl Credentials {
                 secret::sha256_hex(token.expose().as_bytes())
             ),
             scopes: Vec::new(),
+            created_at: None,
+            last_used_at: None,
         };
         row.id = self.store.create_credential(&row)?;
         let id = row.id;
@@ -189,6 +238,7 @@ impl Credentials {
                     ledger_id: r.ledger_id,
                 })
         })
+        .inspect(|p| self.note_use(p.credential_id))
     }
 
     pub fn revoke(&self, ledger_id: i64, id: i64) -> Result<bool, StoreError> {
@@ -270,6 +320,7 @@ impl Credentials {
             .copied();
         let (id, _) = cached.filter(|(_, at)| at.elapsed() < CACHE_TTL)?;
         let row = self.active(id).filter(|r| r.kind == kind)?;
+        self.note_use(id);
         Some(Principal {
             credential_id: id,
             ledger_id: row.ledger_id,
@@ -294,6 +345,7 @@ impl Credentials {
             return None;
         }
         let row = row?;
+        self.note_use(row.id);
         let mut cache = self.verified.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() >= CACHE_MAX {
             cache.clear();

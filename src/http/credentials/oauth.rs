@@ -127,6 +127,7 @@ impl Credentials {
             return None;
         }
         self.active(row.credential_id)?;
+        self.note_use(row.credential_id);
         Some(TokenInfo {
             credential_id: row.credential_id,
             ledger_id: row.ledger_id,

@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0010_ids_under_parent.sql"),
     include_str!("../../../migrations/postgres/0011_bill_chains.sql"),
     include_str!("../../../migrations/postgres/0012_customer_address.sql"),
+    include_str!("../../../migrations/postgres/0013_credential_last_used.sql"),
 ];
 
 /// Connections a process keeps at most: one per writer mid-batch, plus readers.
@@ -527,8 +528,9 @@ impl Store for PostgresStore {
             Box::pin(async move {
                 let found = c
                     .query(
-                        "SELECT id, ledger_id, kind, login, secret_hash, scopes FROM credentials
-                         WHERE revoked_at IS NULL",
+                        "SELECT id, ledger_id, kind, login, secret_hash, scopes, created_at,
+                                last_used_at
+                         FROM credentials WHERE revoked_at IS NULL",
                         &[],
                     )
                     .await?;
@@ -540,8 +542,26 @@ impl Store for PostgresStore {
                         login: r.try_get(3)?,
                         secret_hash: r.try_get(4)?,
                         scopes: r.try_get(5)?,
+                        created_at: r.try_get(6)?,
+                        last_used_at: r.try_get(7)?,
                     })
                 })
+            })
+        })
+    }
+
+    fn credentials_used(&self, used: &[(i64, OffsetDateTime)]) -> StoreResult<()> {
+        let (ids, times): (Vec<i64>, Vec<OffsetDateTime>) = used.iter().copied().unzip();
+        self.read(move |c| {
+            Box::pin(async move {
+                c.execute(
+                    "UPDATE credentials c SET last_used_at = u.at
+                     FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, at)
+                     WHERE c.id = u.id AND (c.last_used_at IS NULL OR c.last_used_at < u.at)",
+                    &[&ids, &times],
+                )
+                .await?;
+                Ok(())
             })
         })
     }

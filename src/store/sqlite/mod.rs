@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0016_ids_under_parent.sql"),
     include_str!("../../../migrations/sqlite/0017_bill_chains.sql"),
     include_str!("../../../migrations/sqlite/0018_customer_address.sql"),
+    include_str!("../../../migrations/sqlite/0019_credential_last_used.sql"),
 ];
 
 pub struct SqliteStore {
@@ -378,8 +379,8 @@ impl Store for SqliteStore {
     fn active_credentials(&self) -> StoreResult<Vec<CredentialRow>> {
         let conn = self.reader();
         let mut stmt = conn.prepare(
-            "SELECT id, ledger_id, kind, login, secret_hash, scopes FROM credentials
-             WHERE revoked_at IS NULL",
+            "SELECT id, ledger_id, kind, login, secret_hash, scopes, created_at, last_used_at
+             FROM credentials WHERE revoked_at IS NULL",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(CredentialRow {
@@ -389,9 +390,31 @@ impl Store for SqliteStore {
                 login: r.get(3)?,
                 secret_hash: r.get(4)?,
                 scopes: json_list(&r.get::<_, String>(5)?)?,
+                created_at: Some(parse_ts(&r.get::<_, String>(6)?)?),
+                last_used_at: r
+                    .get::<_, Option<String>>(7)?
+                    .map(|t| parse_ts(&t))
+                    .transpose()?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn credentials_used(&self, used: &[(i64, OffsetDateTime)]) -> StoreResult<()> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        {
+            // RFC 3339 in UTC sorts as time does, so the later use wins across processes.
+            let mut stmt = tx.prepare_cached(
+                "UPDATE credentials SET last_used_at = ?2
+                 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2)",
+            )?;
+            for (id, at) in used {
+                stmt.execute(params![id, ts(*at)])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     fn recharge_payments(&self, query: &RechargeQuery) -> StoreResult<(Vec<RechargePayment>, i64)> {
