@@ -22,6 +22,8 @@ enum Op {
     Rollback(usize, usize),
     End(usize),
     Deposit(usize, i64),
+    /// The operator's correction: a credit (positive) or a debit (negative).
+    Adjust(usize, i64),
     Idle(i64),
     RechargeCreate(usize, i64),
     RechargePatch(usize, i64),
@@ -49,6 +51,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..8usize, 0..8usize).prop_map(|(s, p)| Op::Rollback(s, p)),
         2 => (0..8usize).prop_map(Op::End),
         1 => (0..ACCOUNTS, 1i64..3_000).prop_map(|(a, x)| Op::Deposit(a, x)),
+        1 => (0..ACCOUNTS, 1i64..3_000, any::<bool>())
+            .prop_map(|(a, x, credit)| Op::Adjust(a, if credit { x } else { -x })),
         1 => (1i64..5_000).prop_map(Op::Idle),
         2 => (0..ACCOUNTS, 1i64..3_000).prop_map(|(a, x)| Op::RechargeCreate(a, x)),
         1 => (0..6usize, 1i64..3_000).prop_map(|(r, x)| Op::RechargePatch(r, x)),
@@ -602,6 +606,19 @@ impl Harness {
                     self.ledger
                         .receive_payment(&no, Amount::from_minor(amount), None, None, now);
                 (outcome(real, |_| Outcome::Ok), Outcome::Ok)
+            }
+            Op::Adjust(a, amount) => {
+                let expected = if amount < 0 && -amount > m.available(a) {
+                    Outcome::Insufficient
+                } else {
+                    m.posted[a] += amount;
+                    Outcome::Ok
+                };
+                let no = self.account_nos[a].clone();
+                let real =
+                    self.ledger
+                        .adjust(&no, Amount::from_minor(amount), "correction".into(), now);
+                (outcome(real, |_| Outcome::Ok), expected)
             }
             Op::Idle(seconds) => {
                 m.now += seconds;

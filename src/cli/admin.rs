@@ -149,6 +149,20 @@ pub enum AdminCommand {
         #[arg(long)]
         reference: Option<String>,
     },
+    /// Correct a balance: `--credit 10.00` or `--debit 2.50`, with the reason customers see.
+    Adjust {
+        ledger: String,
+        account: String,
+        /// In the customer's favour, in major units.
+        #[arg(long, conflicts_with = "debit", required_unless_present = "debit")]
+        credit: Option<String>,
+        /// Against the customer (at most the available credit), in major units.
+        #[arg(long)]
+        debit: Option<String>,
+        /// Why; shown as the transaction's description.
+        #[arg(long)]
+        reason: String,
+    },
     /// Show an account's postings with the running balance.
     Statement { ledger: String, account: String },
     /// Create a credential; its secret is shown once.
@@ -404,6 +418,27 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                 "paymentReference": reference,
             })),
         ),
+        Adjust {
+            ledger,
+            account,
+            credit,
+            debit,
+            reason,
+        } => {
+            let (direction, amount) = match (credit, debit) {
+                (Some(amount), _) => ("credit", amount),
+                (None, Some(amount)) => ("debit", amount),
+                (None, None) => anyhow::bail!("give --credit or --debit"),
+            };
+            (
+                "POST",
+                format!("/ledgers/{ledger}/accounts/{account}/adjustments"),
+                Some(json!({
+                    "direction": direction, "amount": number(&amount, "the amount")?,
+                    "reason": reason,
+                })),
+            )
+        }
         Statement { ledger, account } => (
             "GET",
             format!("/ledgers/{ledger}/accounts/{account}/statement"),

@@ -236,6 +236,41 @@ impl Ledger {
         self.post(posting, now)
     }
 
+    /// The operator's correction: a credit (`amount` positive) or a debit (negative) with its
+    /// reason. A debit may not take more than the available credit, as any other debit.
+    pub fn adjust(
+        &mut self,
+        account_no: &str,
+        amount: Amount,
+        reason: String,
+        now: OffsetDateTime,
+    ) -> Result<Transaction, LedgerError> {
+        if amount == Amount::ZERO {
+            return Err(LedgerError::NotPositive(Quantity::Amount));
+        }
+        let account_id = self
+            .account_by_no
+            .get(account_no)
+            .copied()
+            .ok_or(LedgerError::NotFound(Entity::Account))?;
+        let account = &self.accounts[&account_id];
+        if account.status == AccountStatus::Closed {
+            return Err(LedgerError::AccountNotOpen(AccountStatus::Closed));
+        }
+        if amount.is_negative() && amount.checked_neg()? > account.available() {
+            return Err(LedgerError::InsufficientCredit);
+        }
+        let posting = Posting {
+            account_id,
+            kind: TxnType::Adjustment,
+            amount,
+            description: reason,
+            reference: "adjustment".into(),
+            hold: None,
+        };
+        self.post(posting, now)
+    }
+
     /// Money received with only a bill's OCR reference to say whose it is.
     pub fn receive_payment_by_reference(
         &mut self,

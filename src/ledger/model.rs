@@ -202,6 +202,8 @@ pub enum TxnType {
     Fee,
     Interest,
     Reversal,
+    /// The operator's correction, either way, with its reason as the description.
+    Adjustment,
 }
 
 impl TxnType {
@@ -214,6 +216,7 @@ impl TxnType {
             TxnType::Fee => "fee",
             TxnType::Interest => "interest",
             TxnType::Reversal => "reversal",
+            TxnType::Adjustment => "adjustment",
         }
     }
 
@@ -226,6 +229,7 @@ impl TxnType {
             "fee" => Some(TxnType::Fee),
             "interest" => Some(TxnType::Interest),
             "reversal" => Some(TxnType::Reversal),
+            "adjustment" => Some(TxnType::Adjustment),
             _ => None,
         }
     }

@@ -752,3 +752,100 @@ async fn credentials_are_listed_with_their_last_use_and_never_their_secrets() {
     assert_eq!(items.as_array().unwrap().len(), 2);
     assert_eq!(items[0]["kind"], "myq-oauth-client");
 }
+
+/// The operator corrects a balance either way with a reason, posted as its own `adjustment`
+/// transaction and shown in the statement; a debit takes no more than the available credit.
+#[tokio::test]
+async fn adjustments_credit_or_debit_with_a_reason_and_show_in_statements() {
+    let f = directory().await; // alice: limit 1000, owes 300
+    let adjust = |body: serde_json::Value| {
+        let app = &f.app;
+        async move {
+            app.admin(
+                Method::POST,
+                "/ledgers/501/accounts/5010000001/adjustments",
+                Some(body),
+            )
+            .await
+        }
+    };
+    let r = adjust(json!({"direction": "credit", "amount": 10, "reason": "Jammed printer"})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let t = r.json();
+    assert_eq!(
+        (
+            t["type"].clone(),
+            t["amount"].to_string(),
+            t["description"].clone()
+        ),
+        (
+            json!("adjustment"),
+            "10.00".to_string(),
+            json!("Jammed printer")
+        )
+    );
+    let r =
+        adjust(json!({"direction": "debit", "amount": 2.5, "reason": "Late fee, agreed"})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json()["amount"].to_string(), "-2.50");
+    // 1000 - 300 + 10 - 2.50 = 707.50 available: a debit of 707.51 is refused.
+    let r = adjust(json!({"direction": "debit", "amount": 707.51, "reason": "Too much"})).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    for (body, message) in [
+        (
+            json!({"direction": "sideways", "amount": 1, "reason": "x"}),
+            "direction: must be one of credit, debit",
+        ),
+        (
+            json!({"direction": "credit", "amount": 1, "reason": ""}),
+            "reason: is required",
+        ),
+        (
+            json!({"direction": "credit", "amount": 0, "reason": "x"}),
+            "amount: must be greater than 0",
+        ),
+        (
+            json!({"direction": "credit", "amount": 1}),
+            "reason: is required",
+        ),
+    ] {
+        let r = adjust(body.clone()).await;
+        assert_eq!(
+            (r.status, r.error_message()),
+            (400, message.to_string()),
+            "{body}"
+        );
+    }
+    let statement = f
+        .app
+        .admin(
+            Method::GET,
+            "/ledgers/501/accounts/5010000001/statement",
+            None,
+        )
+        .await
+        .json();
+    let lines: Vec<(String, String, String)> = statement["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["type"] == "adjustment")
+        .map(|t| {
+            let text = |k: &str| t[k].as_str().map_or(t[k].to_string(), str::to_string);
+            (text("description"), text("amount"), text("balance"))
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("Jammed printer".into(), "10.00".into(), "-290.00".into()),
+            ("Late fee, agreed".into(), "-2.50".into(), "-292.50".into()),
+        ]
+    );
+    let account = f
+        .app
+        .admin(Method::GET, "/ledgers/501/accounts/5010000001", None)
+        .await
+        .json();
+    assert_eq!(account["totalBalance"].to_string(), "-292.50");
+}

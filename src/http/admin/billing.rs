@@ -202,3 +202,41 @@ pub(super) async fn statement(
     })
     .into_response())
 }
+
+#[utoipa::path(post, operation_id = "adminAdjust", path = "/admin/v1/ledgers/{ledger}/accounts/{account}/adjustments", tag = "Admin API",
+    params(("ledger" = String, Path), ("account" = String, Path, description = "The accountNo")),
+    request_body = types::Adjustment,
+    responses((status = 201, description = "The adjustment's posting", body = types::Transaction), Errors),
+    security(("adminBearer" = [])))]
+pub async fn adjust(
+    State(state): State<AppState>,
+    _: Admin,
+    Path((ledger, account)): Path<(String, String)>,
+    Wire { body, .. }: Body<types::Adjustment>,
+) -> Result<Response, AdminError> {
+    let meta = ledger_meta(&state, &ledger)?;
+    let (id, scale) = (meta.id, meta.scale);
+    let amount = body.amount.at(scale, "amount")?;
+    if amount <= Amount::ZERO {
+        return Err(Invalid::new("amount", "must be greater than 0").into());
+    }
+    let amount = match body.direction {
+        types::Direction::Credit => amount,
+        types::Direction::Debit => amount
+            .checked_neg()
+            .map_err(|_| Invalid::new("amount", "is too large"))?,
+    };
+    let reason = super::required("reason", body.reason)?;
+    let (txn, tz) = state
+        .engine
+        .execute(id, move |l, now| {
+            l.adjust(&account, amount, reason, now)
+                .map(|t| (t, l.info.settings.time_zone.clone()))
+        })
+        .await??;
+    Ok((
+        StatusCode::CREATED,
+        Json(render::transaction(&txn, scale, &tz)),
+    )
+        .into_response())
+}

@@ -57,6 +57,10 @@ pub fn router() -> Router<AppState> {
             post(receive_payment),
         )
         .route(
+            "/admin/v1/ledgers/{ledger}/accounts/{account}/adjustments",
+            post(billing::adjust),
+        )
+        .route(
             "/admin/v1/ledgers/{ledger}/accounts/{account}/statement",
             get(billing::statement),
         )
@@ -178,7 +182,7 @@ async fn blocking<T: Send + 'static>(
         billing::payment_by_reference, billing::statement, credentials::create,
         credentials::revoke, orders::list, orders::executed, orders::failed,
         directory::ledgers, directory::customers, directory::patch_customer,
-        directory::accounts, directory::patch_account, credentials::list
+        directory::accounts, directory::patch_account, credentials::list, billing::adjust
     ),
     tags((name = "Admin API", description = "Provisioning ledgers, customers, accounts and credentials; payments received; bill runs and statements (SPEC §7)"))
 )]

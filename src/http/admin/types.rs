@@ -342,3 +342,26 @@ pub struct ListedCredential {
     #[schema(format = DateTime)]
     pub last_used_at: Option<String>,
 }
+
+/// Which way an adjustment moves the balance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = AdminAdjustmentDirection)]
+pub enum Direction {
+    /// In the customer's favour.
+    Credit,
+    /// Against the customer; at most the available credit.
+    Debit,
+}
+
+/// The operator's correction, posted as an `adjustment` transaction with its reason.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = AdminAdjustment)]
+pub struct Adjustment {
+    pub direction: Direction,
+    /// Greater than 0.
+    pub amount: Decimal,
+    /// Why: shown as the transaction's description, in statements and on bills.
+    pub reason: Text<200>,
+}

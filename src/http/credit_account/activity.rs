@@ -14,18 +14,20 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 
 /// API C knows three types (seed 003): money in is `payment` or `credit`, money out is
-/// `purchase` (fees and interest too, told apart by their description).
-fn wire_type(kind: TxnType) -> &'static str {
-    match kind {
+/// `purchase` (fees, interest and debit adjustments too, told apart by their description).
+fn wire_type(t: &Transaction) -> &'static str {
+    match t.kind {
         TxnType::Payment => "payment",
         TxnType::Purchase | TxnType::Fee | TxnType::Interest => "purchase",
         TxnType::Credit | TxnType::Recharge | TxnType::Reversal => "credit",
+        TxnType::Adjustment if t.amount.is_negative() => "purchase",
+        TxnType::Adjustment => "credit",
     }
 }
 
 fn transaction(t: &Transaction, scale: u32) -> types::Transaction {
     types::Transaction {
-        kind: wire_type(t.kind),
+        kind: wire_type(t),
         description: t.description.clone(),
         // The seed shows purchases as positive amounts: the type carries the direction.
         amount: Money::of(Amount::from_minor(t.amount.minor().abs()), scale),

@@ -177,8 +177,10 @@ impl Doc<'_> {
             (t.payments, s.payments),
             (t.purchases, s.purchases),
         ];
-        if s.credits != Amount::ZERO {
-            rows.push((t.credits, s.credits));
+        for (label, figure) in [(t.credits, s.credits), (t.adjustments, s.adjustments)] {
+            if figure != Amount::ZERO {
+                rows.push((label, figure));
+            }
         }
         rows.extend([(t.fees, s.fees), (t.interest, s.interest)]);
         let top = 205.0;

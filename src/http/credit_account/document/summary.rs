@@ -12,6 +12,8 @@ pub struct Summary {
     pub payments: Amount,
     pub purchases: Amount,
     pub credits: Amount,
+    /// The operator's corrections, either way.
+    pub adjustments: Amount,
     pub fees: Amount,
     pub interest: Amount,
     /// The debt at the bill date: the bill's amount.
@@ -31,6 +33,7 @@ impl Summary {
                 TxnType::Purchase => &mut s.purchases,
                 TxnType::Payment | TxnType::Recharge => &mut s.payments,
                 TxnType::Credit | TxnType::Reversal => &mut s.credits,
+                TxnType::Adjustment => &mut s.adjustments,
                 TxnType::Fee => &mut s.fees,
                 TxnType::Interest => &mut s.interest,
             };
