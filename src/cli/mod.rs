@@ -1,6 +1,7 @@
 //! The command line: `serve` (default), `migrate`, `admin`, `bench`, `healthcheck`.
 
 mod admin;
+mod backup;
 mod bench;
 mod demo;
 mod serve;
@@ -27,6 +28,10 @@ pub enum Command {
     /// Audit every ledger: balances against their postings, reserved against active holds,
     /// nothing overdrawn. Exits non-zero naming each broken rule; safe on a live database.
     Verify(serve::DatabaseArgs),
+    /// Copy a running server's SQLite database, consistently, to a new file, and check it.
+    Backup(backup::BackupArgs),
+    /// Put a backup in place as the database; refuses to overwrite an existing one.
+    Restore(backup::RestoreArgs),
     /// Provision ledgers, customers, accounts and credentials through the admin API.
     Admin(admin::AdminArgs),
     /// Drive a running server with load and report throughput and latency.
@@ -94,6 +99,8 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Serve(args)) => serve::run(args).await,
         Some(Command::Migrate(db)) => serve::migrate(&db),
         Some(Command::Verify(db)) => verify::run(&db),
+        Some(Command::Backup(args)) => backup::backup(&args),
+        Some(Command::Restore(args)) => backup::restore(&args),
         Some(Command::Admin(args)) => admin::run(args).await,
         Some(Command::Bench(args)) => bench::run(args).await,
         Some(Command::Tls {
