@@ -13,6 +13,10 @@ pub struct AdminArgs {
     /// Admin token.
     #[arg(long, env = "SALDO_ADMIN_TOKEN", hide_env_values = true)]
     pub token: Secret,
+    /// Sent as `Idempotency-Key`: a POST repeated with the same key (a script run twice, a
+    /// retry after a timeout) is carried out once. Use the bank's id for a payment.
+    #[arg(long, global = true)]
+    pub idempotency_key: Option<String>,
     #[command(subcommand)]
     pub command: AdminCommand,
 }
@@ -515,6 +519,9 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         .bearer_auth(args.token.expose());
     if let Some(body) = body {
         request = request.json(&body);
+    }
+    if let Some(key) = &args.idempotency_key {
+        request = request.header("Idempotency-Key", key);
     }
     let response = request
         .send()

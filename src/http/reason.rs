@@ -61,6 +61,7 @@ pub fn class(e: &LedgerError) -> Class {
         E::NotFound(_) => Class::NotFound,
         E::DuplicateId(..)
         | E::IdentityTaken(..)
+        | E::IdempotencyKeyReused
         | E::InsufficientCredit
         | E::NoAccount
         | E::AccountNotOpen(_)
@@ -116,6 +117,7 @@ pub fn noun(entity: Entity) -> &'static str {
         Entity::Reversal => "Reversal",
         Entity::Application => "Application",
         Entity::PaymentOrder => "Payment order",
+        Entity::AdminAnswer => "Idempotency-Key",
     }
 }
 
@@ -153,6 +155,9 @@ pub fn said(e: &LedgerError) -> Said {
                 format!("personalNumber: {value} is already used in this ledger")
             }
         }),
+        E::IdempotencyKeyReused => message(
+            "Idempotency-Key: already used for a different request (another method, path or body)",
+        ),
         E::NotPositive(Quantity::Amount) => field("amount", "must be greater than 0"),
         E::NotPositive(Quantity::CaptureTotal) => field("totalAmount", "must be greater than 0"),
         E::NegativeCreditLimit => field("creditLimit", "must not be negative"),

@@ -133,6 +133,9 @@ impl Ledger {
             Resource::PaymentOrder => self
                 .archived(kind, &key)?
                 .map(|r| self.payment_orders.load(key.clone(), r)),
+            Resource::AdminAnswer => self
+                .archived(kind, &key)?
+                .map(|r| self.admin_answers.load(key.clone(), r)),
         };
         if found.is_some() {
             self.cold.faulted.push((kind, key));

@@ -26,6 +26,8 @@ pub enum Entity {
     Reversal,
     Application,
     PaymentOrder,
+    /// The stored answer to an admin request sent with an `Idempotency-Key`.
+    AdminAnswer,
 }
 
 /// An amount the operation needs to be greater than zero.
@@ -73,6 +75,9 @@ pub enum LedgerError {
     DuplicateId(Entity, String),
     #[error("{0:?} {1} is already used by another customer")]
     IdentityTaken(Identity, String),
+    /// An admin `Idempotency-Key` that already answered another request.
+    #[error("the Idempotency-Key was used for another request")]
+    IdempotencyKeyReused,
     #[error("{0:?} must be greater than 0")]
     NotPositive(Quantity),
     #[error("the credit limit must not be negative")]
@@ -152,6 +157,7 @@ impl From<super::Resource> for Entity {
             super::Resource::Reversal => Entity::Reversal,
             super::Resource::Application => Entity::Application,
             super::Resource::PaymentOrder => Entity::PaymentOrder,
+            super::Resource::AdminAnswer => Entity::AdminAnswer,
         }
     }
 }

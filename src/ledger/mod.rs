@@ -4,6 +4,7 @@
 //! refuses or panics, and the keys written become the store's `Dirty` set.
 
 mod account;
+mod admin_answers;
 mod archive;
 mod authorization;
 mod billing;
@@ -32,6 +33,7 @@ use std::collections::BTreeSet;
 use time::OffsetDateTime;
 
 pub use account::{LimitDecision, MAX_CARDS_PER_ACCOUNT, NewCard, RECURRING_SCOPES};
+pub use admin_answers::AdminAnswer;
 pub use archive::Archive;
 pub use authorization::*;
 pub use billing::{BillRunInput, InterestBasis};
@@ -232,6 +234,7 @@ pub struct Ledger {
     applications: Table<String, Application>,
     /// Autogiro payment orders by bill number: pending ones, and settled ones until stored.
     payment_orders: Table<String, PaymentOrder>,
+    admin_answers: Table<String, AdminAnswer>,
     payments: Table<i64, SessionPayment>,
     last_id: Counters,
     /// Postings made since the store last took them.
@@ -286,6 +289,7 @@ macro_rules! each_table {
         l.reversals.$m();
         l.applications.$m();
         l.payment_orders.$m();
+        l.admin_answers.$m();
         l.payments.$m();
     }};
 }
@@ -314,6 +318,7 @@ impl Ledger {
             reversals: Table::default(),
             applications: Table::default(),
             payment_orders: Table::default(),
+            admin_answers: Table::default(),
             payments: Table::default(),
             last_id: Counters::default(),
             transactions: Vec::new(),
@@ -446,6 +451,7 @@ impl Ledger {
         add("reversal", self.reversals.take_dirty());
         add("application", self.applications.take_dirty());
         add("payment-order", self.payment_orders.take_dirty());
+        add("admin-answer", self.admin_answers.take_dirty());
         self.forget_derived_marks();
         let dirty = Dirty {
             info: self.info.take_dirty(),

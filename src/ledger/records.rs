@@ -11,6 +11,7 @@ pub enum Resource {
     Reversal,
     Application,
     PaymentOrder,
+    AdminAnswer,
 }
 
 impl Resource {
@@ -23,6 +24,7 @@ impl Resource {
             Resource::Reversal => "reversal",
             Resource::Application => "application",
             Resource::PaymentOrder => "payment-order",
+            Resource::AdminAnswer => "admin-answer",
         }
     }
 
@@ -34,6 +36,7 @@ impl Resource {
             Resource::Reversal,
             Resource::Application,
             Resource::PaymentOrder,
+            Resource::AdminAnswer,
         ]
         .into_iter()
         .find(|r| r.stored_kind() == kind)
@@ -88,6 +91,7 @@ impl Ledger {
             // Applications are not retried by id.
             Resource::Application => return self.applications.get(key).map(|_| None),
             Resource::PaymentOrder => return self.payment_orders.get(key).map(|_| None),
+            Resource::AdminAnswer => return self.admin_answers.get(key).map(|_| None),
         };
         Some(hash.as_deref())
     }
@@ -103,7 +107,7 @@ impl Ledger {
             Resource::Split => self.splits.get_mut(key).map(|r| &mut r.request_sha256),
             Resource::Capture => self.captures.get_mut(key).map(|r| &mut r.request_sha256),
             Resource::Reversal => self.reversals.get_mut(key).map(|r| &mut r.request_sha256),
-            Resource::Application | Resource::PaymentOrder => None,
+            Resource::Application | Resource::PaymentOrder | Resource::AdminAnswer => None,
         };
         if let Some(slot) = slot {
             *slot = Some(hash);
@@ -134,6 +138,7 @@ impl Ledger {
                 .payment_orders
                 .get(key)
                 .is_some_and(|o| o.status == OrderStatus::Pending),
+            Some(Resource::AdminAnswer) => false,
             None => true,
         }
     }
@@ -147,6 +152,7 @@ impl Ledger {
             "reversal" => serde_json::to_value(self.reversals.get(key)?),
             "application" => serde_json::to_value(self.applications.get(key)?),
             "payment-order" => serde_json::to_value(self.payment_orders.get(key)?),
+            "admin-answer" => serde_json::to_value(self.admin_answers.get(key)?),
             _ => return None,
         };
         let mut value = value.expect("records serialize");
@@ -166,6 +172,7 @@ impl Ledger {
             Resource::Reversal => self.reversals.contains_key(key),
             Resource::Application => self.applications.contains_key(key),
             Resource::PaymentOrder => self.payment_orders.contains_key(key),
+            Resource::AdminAnswer => self.admin_answers.contains_key(key),
         }
     }
 
@@ -179,6 +186,7 @@ impl Ledger {
             "reversal" => drop(self.reversals.forget(&key)),
             "application" => drop(self.applications.forget(&key)),
             "payment-order" => drop(self.payment_orders.forget(&key)),
+            "admin-answer" => drop(self.admin_answers.forget(&key)),
             _ => {}
         }
     }
@@ -206,6 +214,9 @@ impl Ledger {
             }
             "payment-order" => self
                 .payment_orders
+                .load(key_owned, parse_record(kind, key, json)?),
+            "admin-answer" => self
+                .admin_answers
                 .load(key_owned, parse_record(kind, key, json)?),
             other => return Err(format!("unknown record kind {other}")),
         }

@@ -849,3 +849,102 @@ async fn adjustments_credit_or_debit_with_a_reason_and_show_in_statements() {
         .json();
     assert_eq!(account["totalBalance"].to_string(), "-292.50");
 }
+
+/// An admin POST sent again with the same `Idempotency-Key` is answered as the first time
+/// and changes nothing more; the key with another request is a 409; without a key, two
+/// identical payments are two payments (OCR references legitimately repeat).
+#[tokio::test]
+async fn admin_posts_are_carried_out_once_under_an_idempotency_key() {
+    let f = directory().await; // alice owes 300
+    let client = reqwest::Client::new();
+    let post = |path: &str, key: Option<&str>, body: serde_json::Value| {
+        let mut request = client
+            .post(format!("{}/admin/v1/ledgers/501{path}", f.app.url))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&body);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        async move { crate::helpers::Reply::read(request.send().await.unwrap()).await }
+    };
+    let balance = || async {
+        f.app
+            .admin(Method::GET, "/ledgers/501/accounts/5010000001", None)
+            .await
+            .json()["totalBalance"]
+            .to_string()
+    };
+    let pay = json!({"amount": 100, "paymentReference": "bank-tx-1"});
+    let first = post(
+        "/accounts/5010000001/payments",
+        Some("bank-tx-1"),
+        pay.clone(),
+    )
+    .await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert!(first.headers.get("idempotent-replayed").is_none());
+    let again = post(
+        "/accounts/5010000001/payments",
+        Some("bank-tx-1"),
+        pay.clone(),
+    )
+    .await;
+    assert_eq!(
+        (again.status, again.text.clone()),
+        (201, first.text.clone())
+    );
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(balance().await, "-200.00", "paid once");
+
+    // The key with another amount, or on another endpoint: refused, nothing posted.
+    let other = json!({"amount": 99, "paymentReference": "bank-tx-1"});
+    let r = post("/accounts/5010000001/payments", Some("bank-tx-1"), other).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert!(
+        r.error_message()
+            .starts_with("Idempotency-Key: already used"),
+        "{}",
+        r.text
+    );
+    let adjust = json!({"direction": "credit", "amount": 100, "reason": "x"});
+    let r = post(
+        "/accounts/5010000001/adjustments",
+        Some("bank-tx-1"),
+        adjust,
+    )
+    .await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert_eq!(balance().await, "-200.00");
+
+    // Without a key the same payment twice is two payments.
+    for _ in 0..2 {
+        assert_eq!(
+            post("/accounts/5010000001/payments", None, pay.clone())
+                .await
+                .status,
+            201
+        );
+    }
+    assert_eq!(balance().await, "0.00");
+
+    // A retried creation answers as the first time instead of 409.
+    let customer = json!({"customerNo": "C9", "name": "Dan"});
+    let made = post("/customers", Some("new-c9"), customer.clone()).await;
+    assert_eq!(made.status, 201, "{}", made.text);
+    let retried = post("/customers", Some("new-c9"), customer.clone()).await;
+    assert_eq!((retried.status, retried.text), (201, made.text));
+    assert_eq!(post("/customers", None, customer).await.status, 409);
+    let r = post(
+        "/customers",
+        Some(&"k".repeat(256)),
+        json!({"customerNo": "C8", "name": "E"}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.error_message()),
+        (
+            400,
+            "Idempotency-Key: must be 1 to 255 visible ASCII characters".to_string()
+        )
+    );
+}

@@ -722,6 +722,25 @@ async fn the_admin_cli_finds_and_changes_customers_and_accounts() {
         "250.50",
     ]);
     assert_eq!(raised["creditLimit"].to_string(), "250.50");
+    let adjust = |direction: &str, reason: &str, key: Option<&str>| {
+        let mut args = vec!["admin", "adjust", "501", "A1", direction, "0.50"];
+        args.extend(["--reason", reason]);
+        if let Some(key) = key {
+            args.extend(["--idempotency-key", key]);
+        }
+        run(&args)
+    };
+    let debit = adjust("--debit", "Stapler", None);
+    assert_eq!(
+        (debit["type"].clone(), debit["amount"].to_string()),
+        (Value::from("adjustment"), "-0.50".to_string())
+    );
+    // A script run twice with the same key adjusts once.
+    for _ in 0..2 {
+        adjust("--credit", "Stapler refund", Some("refund-1"));
+    }
+    let a1 = run(&["admin", "account-get", "501", "A1"]);
+    assert_eq!(a1["totalBalance"].to_string(), "0.00", "-0.50 + 0.50, once");
     let open = run(&[
         "admin",
         "account-list",

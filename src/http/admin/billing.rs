@@ -53,26 +53,23 @@ pub(super) async fn bill_run(
     State(state): State<AppState>,
     _: Admin,
     Path(ledger): Path<String>,
-    Wire { body, .. }: Body<types::BillRun>,
+    key: super::once::IdempotencyKey,
+    Wire { body, raw, .. }: Body<types::BillRun>,
 ) -> Result<Response, AdminError> {
     let id = ledger_id(&state, &ledger)?;
     let bill_date = date(&body.bill_date.0, "billDate")?;
-    let bills = state
-        .engine
-        .execute(id, move |l, now| {
-            let bills = l.bill_run(bill_date, now)?;
-            Ok::<_, LedgerError>(
-                bills
-                    .iter()
-                    .filter_map(|b| {
-                        let a = l.account(b.account_id)?;
-                        Some(bill_json(&BillContext::of(l, a), b))
-                    })
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .await??;
-    Ok((StatusCode::CREATED, Json(types::Bills { bills })).into_response())
+    super::once::once(&state, id, key, &raw, StatusCode::CREATED, move |l, now| {
+        let made = l.bill_run(bill_date, now)?;
+        let bills = made
+            .iter()
+            .filter_map(|b| {
+                let a = l.account(b.account_id)?;
+                Some(bill_json(&BillContext::of(l, a), b))
+            })
+            .collect::<Vec<_>>();
+        Ok(types::Bills { bills })
+    })
+    .await
 }
 
 /// Money received with a bill's OCR reference.
@@ -85,25 +82,19 @@ pub(super) async fn payment_by_reference(
     State(state): State<AppState>,
     _: Admin,
     Path(ledger): Path<String>,
-    Wire { body, .. }: Body<types::PaymentByReference>,
+    key: super::once::IdempotencyKey,
+    Wire { body, raw, .. }: Body<types::PaymentByReference>,
 ) -> Result<Response, AdminError> {
     let meta = ledger_meta(&state, &ledger)?;
     let (id, scale) = (meta.id, meta.scale);
     let amount = body.amount.at(scale, "amount")?;
     let reference = super::required("paymentReference", body.payment_reference)?;
     let description = super::optional(body.description);
-    let (txn, tz) = state
-        .engine
-        .execute(id, move |l, now| {
-            l.receive_payment_by_reference(&reference, amount, description, now)
-                .map(|t| (t, l.info.settings.time_zone.clone()))
-        })
-        .await??;
-    Ok((
-        StatusCode::CREATED,
-        Json(render::transaction(&txn, scale, &tz)),
-    )
-        .into_response())
+    super::once::once(&state, id, key, &raw, StatusCode::CREATED, move |l, now| {
+        let txn = l.receive_payment_by_reference(&reference, amount, description, now)?;
+        Ok(render::transaction(&txn, scale, &l.info.settings.time_zone))
+    })
+    .await
 }
 
 /// Every posting of the account in `from..=to` with the running balance after it, the
@@ -212,7 +203,8 @@ pub async fn adjust(
     State(state): State<AppState>,
     _: Admin,
     Path((ledger, account)): Path<(String, String)>,
-    Wire { body, .. }: Body<types::Adjustment>,
+    key: super::once::IdempotencyKey,
+    Wire { body, raw, .. }: Body<types::Adjustment>,
 ) -> Result<Response, AdminError> {
     let meta = ledger_meta(&state, &ledger)?;
     let (id, scale) = (meta.id, meta.scale);
@@ -227,16 +219,9 @@ pub async fn adjust(
             .map_err(|_| Invalid::new("amount", "is too large"))?,
     };
     let reason = super::required("reason", body.reason)?;
-    let (txn, tz) = state
-        .engine
-        .execute(id, move |l, now| {
-            l.adjust(&account, amount, reason, now)
-                .map(|t| (t, l.info.settings.time_zone.clone()))
-        })
-        .await??;
-    Ok((
-        StatusCode::CREATED,
-        Json(render::transaction(&txn, scale, &tz)),
-    )
-        .into_response())
+    super::once::once(&state, id, key, &raw, StatusCode::CREATED, move |l, now| {
+        let txn = l.adjust(&account, amount, reason, now)?;
+        Ok(render::transaction(&txn, scale, &l.info.settings.time_zone))
+    })
+    .await
 }

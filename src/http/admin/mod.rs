@@ -4,6 +4,7 @@ mod billing;
 mod credentials;
 mod directory;
 mod error;
+mod once;
 mod orders;
 mod render;
 pub(crate) mod types;
@@ -301,7 +302,8 @@ async fn create_customer(
     State(state): State<AppState>,
     _: Admin,
     Path(ledger): Path<String>,
-    Wire { body, .. }: Body<types::NewCustomer>,
+    key: once::IdempotencyKey,
+    Wire { body, raw, .. }: Body<types::NewCustomer>,
 ) -> Result<Response, AdminError> {
     let id = ledger_id(&state, &ledger)?;
     let today = state.engine.now().date();
@@ -323,13 +325,10 @@ async fn create_customer(
             .map(|a| a.checked().map_err(|e| e.within("address")))
             .transpose()?,
     };
-    let customer = state
-        .engine
-        .execute(id, move |l, _| {
-            l.create_customer(new).map(|c| render::customer(l, &c))
-        })
-        .await??;
-    Ok((StatusCode::CREATED, Json(customer)).into_response())
+    once::once(&state, id, key, &raw, StatusCode::CREATED, move |l, _| {
+        l.create_customer(new).map(|c| render::customer(l, &c))
+    })
+    .await
 }
 
 #[utoipa::path(get, operation_id = "adminGetCustomer", path = "/admin/v1/ledgers/{ledger}/customers/{customer}", tag = "Admin API",
@@ -362,7 +361,8 @@ async fn create_account(
     State(state): State<AppState>,
     _: Admin,
     Path(ledger): Path<String>,
-    Wire { body, .. }: Body<types::NewAccount>,
+    key: once::IdempotencyKey,
+    Wire { body, raw, .. }: Body<types::NewAccount>,
 ) -> Result<Response, AdminError> {
     let meta = ledger_meta(&state, &ledger)?;
     let (id, scale) = (meta.id, meta.scale);
@@ -378,13 +378,10 @@ async fn create_account(
         alias: optional(body.account_alias),
         description: optional(body.description),
     };
-    let account = state
-        .engine
-        .execute(id, move |l, now| {
-            l.create_account(new, now).map(|a| render::account(l, &a))
-        })
-        .await??;
-    Ok((StatusCode::CREATED, Json(account)).into_response())
+    once::once(&state, id, key, &raw, StatusCode::CREATED, move |l, now| {
+        l.create_account(new, now).map(|a| render::account(l, &a))
+    })
+    .await
 }
 
 #[utoipa::path(get, operation_id = "adminGetAccount", path = "/admin/v1/ledgers/{ledger}/accounts/{account}", tag = "Admin API",
@@ -417,25 +414,19 @@ async fn receive_payment(
     State(state): State<AppState>,
     _: Admin,
     Path((ledger, account)): Path<(String, String)>,
-    Wire { body, .. }: Body<types::Payment>,
+    key: once::IdempotencyKey,
+    Wire { body, raw, .. }: Body<types::Payment>,
 ) -> Result<Response, AdminError> {
     let meta = ledger_meta(&state, &ledger)?;
     let (id, scale) = (meta.id, meta.scale);
     let amount = body.amount.at(scale, "amount")?;
     let description = optional(body.description);
     let reference = optional(body.payment_reference);
-    let (txn, tz) = state
-        .engine
-        .execute(id, move |l, now| {
-            l.receive_payment(&account, amount, description, reference, now)
-                .map(|t| (t, l.info.settings.time_zone.clone()))
-        })
-        .await??;
-    Ok((
-        StatusCode::CREATED,
-        Json(render::transaction(&txn, scale, &tz)),
-    )
-        .into_response())
+    once::once(&state, id, key, &raw, StatusCode::CREATED, move |l, now| {
+        let txn = l.receive_payment(&account, amount, description, reference, now)?;
+        Ok(render::transaction(&txn, scale, &l.info.settings.time_zone))
+    })
+    .await
 }
 
 /// Enables or disables a recharge provider of the ledger: `{"enabled": false}`.

@@ -85,24 +85,30 @@ async fn settle(
     ledger: String,
     bill_no: String,
     executed: bool,
-) -> Result<Json<types::PaymentOrderView>, AdminError> {
+    key: super::once::IdempotencyKey,
+) -> Result<Response, AdminError> {
     let meta = ledger_meta(&state, &ledger)?;
     let bill_no: i64 = bill_no
         .parse()
         .map_err(|_| AdminError::not_found("Payment order"))?;
     let scale = meta.scale;
-    let order = state
-        .engine
-        .execute(meta.id, move |l, now| {
+    let no_body = serde_json::Value::Null;
+    super::once::once(
+        &state,
+        meta.id,
+        key,
+        &no_body,
+        axum::http::StatusCode::OK,
+        move |l, now| {
             let order = if executed {
                 l.execute_order(bill_no, now)?
             } else {
                 l.fail_order(bill_no)?
             };
-            Ok::<_, AdminError>(view(l, &order, scale))
-        })
-        .await??;
-    Ok(Json(order))
+            Ok(view(l, &order, scale))
+        },
+    )
+    .await
 }
 
 /// The bank drew the order: its amount is posted as a payment of the bill.
@@ -114,8 +120,9 @@ pub(super) async fn executed(
     State(state): State<AppState>,
     _: Admin,
     Path((ledger, bill_no)): Path<(String, String)>,
-) -> Result<Json<types::PaymentOrderView>, AdminError> {
-    settle(state, ledger, bill_no, true).await
+    key: super::once::IdempotencyKey,
+) -> Result<Response, AdminError> {
+    settle(state, ledger, bill_no, true, key).await
 }
 
 /// The bank could not draw the order; the bill stays open.
@@ -127,6 +134,7 @@ pub(super) async fn failed(
     State(state): State<AppState>,
     _: Admin,
     Path((ledger, bill_no)): Path<(String, String)>,
-) -> Result<Json<types::PaymentOrderView>, AdminError> {
-    settle(state, ledger, bill_no, false).await
+    key: super::once::IdempotencyKey,
+) -> Result<Response, AdminError> {
+    settle(state, ledger, bill_no, false, key).await
 }
