@@ -205,6 +205,9 @@ impl Store for Faulty {
     fn active_credentials(&self) -> StoreResult<Vec<CredentialRow>> {
         self.inner.active_credentials()
     }
+    fn migrated(&self) -> (usize, usize) {
+        self.inner.migrated()
+    }
     fn credentials_used(&self, used: &[(i64, time::OffsetDateTime)]) -> StoreResult<()> {
         self.inner.credentials_used(used)
     }

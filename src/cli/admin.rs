@@ -168,7 +168,18 @@ pub enum AdminCommand {
         reason: String,
     },
     /// Show an account's postings with the running balance.
-    Statement { ledger: String, account: String },
+    Statement {
+        ledger: String,
+        account: String,
+        /// From this day (YYYY-MM-DD); earlier postings make the balance brought forward.
+        #[arg(long)]
+        from: Option<String>,
+        /// Up to and including this day (YYYY-MM-DD).
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, default_value = "json", value_parser = ["json", "csv"])]
+        format: String,
+    },
     /// Create a credential; its secret is shown once.
     CredentialCreate {
         ledger: String,
@@ -238,6 +249,14 @@ pub struct PageArgs {
 
 /// `path` with the given filters and the page as its query string, encoded.
 fn listing(path: String, filters: &[(&str, Option<String>)], page: PageArgs) -> String {
+    let mut all = filters.to_vec();
+    all.push(("limit", Some(page.limit.to_string())));
+    all.push(("offset", Some(page.offset.to_string())));
+    with_query(path, &all)
+}
+
+/// `path` with the filters given as its query string, encoded.
+fn with_query(path: String, filters: &[(&str, Option<String>)]) -> String {
     let mut url = reqwest::Url::parse("http://saldo/").expect("a valid URL");
     {
         let mut pairs = url.query_pairs_mut();
@@ -246,8 +265,6 @@ fn listing(path: String, filters: &[(&str, Option<String>)], page: PageArgs) -> 
                 pairs.append_pair(name, value);
             }
         }
-        pairs.append_pair("limit", &page.limit.to_string());
-        pairs.append_pair("offset", &page.offset.to_string());
     }
     format!("{path}?{}", url.query().unwrap_or_default())
 }
@@ -443,11 +460,17 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                 })),
             )
         }
-        Statement { ledger, account } => (
-            "GET",
-            format!("/ledgers/{ledger}/accounts/{account}/statement"),
-            None,
-        ),
+        Statement {
+            ledger,
+            account,
+            from,
+            to,
+            format,
+        } => {
+            let path = format!("/ledgers/{ledger}/accounts/{account}/statement");
+            let filters = [("from", from), ("to", to), ("format", Some(format))];
+            ("GET", with_query(path, &filters), None)
+        }
         CredentialCreate {
             ledger,
             kind,

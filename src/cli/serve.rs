@@ -204,7 +204,15 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
 }
 
 pub fn migrate(db: &DatabaseArgs) -> anyhow::Result<()> {
-    db.open()?;
-    println!("database at {} is up to date", redact_url(&db.url));
+    let (before, after) = db.open()?.migrated();
+    let at = redact_url(&db.url);
+    if before == after {
+        println!("database at {at} is up to date (schema version {after})");
+    } else {
+        println!(
+            "database at {at}: applied migrations {} to {after}; schema version {after}",
+            before + 1
+        );
+    }
     Ok(())
 }

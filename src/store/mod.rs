@@ -229,6 +229,8 @@ pub trait Store: Send + Sync + 'static {
             .commit(ledger, dirty)
             .map(|_| ())
     }
+    /// The schema versions found when the store opened and left by its migrations.
+    fn migrated(&self) -> (usize, usize);
     fn create_credential(&self, row: &CredentialRow) -> StoreResult<i64>;
     fn revoke_credential(&self, ledger_id: i64, id: i64) -> StoreResult<bool>;
     fn active_credentials(&self) -> StoreResult<Vec<CredentialRow>>;

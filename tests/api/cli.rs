@@ -244,6 +244,36 @@ async fn the_admin_cli_provisions_a_working_myq_ledger() {
         Value::Null,
         "the bill is paid"
     );
+    // The same as CSV for a day range: a header and one line per posting in it.
+    let csv = run(&[
+        "admin",
+        "statement",
+        "501",
+        "A1",
+        "--from",
+        "2000-01-01",
+        "--to",
+        "2999-12-31",
+        "--format",
+        "csv",
+    ]);
+    let lines: Vec<&str> = csv.trim_end().lines().collect();
+    assert_eq!(
+        lines.len(),
+        1 + statement["transactions"].as_array().unwrap().len(),
+        "{csv}"
+    );
+    let empty = run(&[
+        "admin",
+        "statement",
+        "501",
+        "A1",
+        "--to",
+        "2000-01-01",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(empty.trim_end().lines().count(), 1, "{empty}");
     // Autogiro from the command line: the next bill makes an order, exported as CSV and
     // marked executed.
     let bearer: Value = serde_json::from_str(&run(&[
@@ -430,23 +460,31 @@ async fn migrate_creates_the_schema_and_serve_starts_on_it() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .contains("up to date")
-    );
     let version = test_db.schema_version();
     let dir = if on_postgres() { "postgres" } else { "sqlite" };
     let migrations = std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
         .unwrap()
         .count() as i64;
     assert_eq!(version, migrations, "every migration applied");
+    // It says what it did: every migration the first time, none the second.
+    let said = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        said.contains(&format!(
+            "applied migrations 1 to {migrations}; schema version {migrations}"
+        )),
+        "{said}"
+    );
     // Migrating again is harmless, and the server runs on the result.
     let again = Command::new(env!("CARGO_BIN_EXE_saldo"))
         .args(["migrate", "--database-url", &db])
         .output()
         .unwrap();
     assert!(again.status.success());
+    let said = String::from_utf8(again.stdout).unwrap();
+    assert!(
+        said.contains(&format!("is up to date (schema version {migrations})")),
+        "{said}"
+    );
     let server = Server::start(&db, free_port(), Some("t")).await;
     let (ok, _) = saldo(
         &["admin", "ledger-create", "--ledger-no", "1", "--name", "m"],

@@ -67,6 +67,8 @@ const MIGRATION_DEADLINE: std::time::Duration = std::time::Duration::from_secs(3
 const MIGRATION_LOCK: i64 = 0x5341_4C44_4F00_0001;
 
 pub struct PostgresStore {
+    /// The schema versions found at open and left by its migrations.
+    migrated: (usize, usize),
     pool: Pool,
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -141,14 +143,16 @@ impl PostgresStore {
             .wait_timeout(Some(std::time::Duration::from_secs(30)))
             .build()
             .map_err(|e| StoreError::Database(format!("connection pool: {e}")))?;
-        let store = PostgresStore {
+        let mut store = PostgresStore {
+            migrated: (0, 0),
             pool,
             runtime: Some(runtime),
         };
-        store.run_within(
-            MIGRATION_DEADLINE,
-            |pool| async move { migrate(&pool).await },
-        )?;
+        store.migrated =
+            store.run_within(
+                MIGRATION_DEADLINE,
+                |pool| async move { migrate(&pool).await },
+            )?;
         Ok(store)
     }
 
@@ -273,7 +277,8 @@ impl Drop for PostgresStore {
     }
 }
 
-async fn migrate(pool: &Pool) -> StoreResult<()> {
+/// Applies the migrations the database lacks; returns the versions before and after.
+async fn migrate(pool: &Pool) -> StoreResult<(usize, usize)> {
     let conn = Conn::get(pool).await?;
     // Processes starting together must not both apply a migration.
     conn.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
@@ -315,8 +320,9 @@ async fn migrate(pool: &Pool) -> StoreResult<()> {
                 let _ = conn.batch_execute("ROLLBACK").await;
                 return Err(e.into());
             }
+            tracing::info!(version = next, "applied schema migration");
         }
-        Ok(())
+        Ok((version, MIGRATIONS.len()))
     }
     .await;
     conn.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
@@ -381,6 +387,10 @@ fn rows<T>(
 }
 
 impl Store for PostgresStore {
+    fn migrated(&self) -> (usize, usize) {
+        self.migrated
+    }
+
     fn ping(&self) -> StoreResult<()> {
         self.read(|c| {
             Box::pin(async move {

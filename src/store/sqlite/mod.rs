@@ -46,6 +46,8 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 pub struct SqliteStore {
+    /// The schema versions found at open and left by its migrations.
+    migrated: (usize, usize),
     write: Mutex<Connection>,
     read: Mutex<Connection>,
     _checkpoints: checkpoint::Checkpointer,
@@ -114,7 +116,7 @@ fn ledger_info(row: &Row<'_>) -> rusqlite::Result<LedgerInfo> {
 impl SqliteStore {
     pub fn open(path: &str) -> StoreResult<Self> {
         let mut write = connect(path)?;
-        migrate(&mut write)?;
+        let migrated = migrate(&mut write)?;
         let read = connect(path)?;
         // The read connection's cache is thrown away whenever the writer commits (SQLite's WAL
         // mode), and throwing away a big one walks all of it: keep it small.
@@ -127,6 +129,7 @@ impl SqliteStore {
         let checkpoints = connect(path)?;
         checkpoints.pragma_update(None, "cache_size", -2_048)?;
         Ok(SqliteStore {
+            migrated,
             write: Mutex::new(write),
             read: Mutex::new(read),
             _checkpoints: checkpoint::Checkpointer::start(checkpoints)?,
@@ -257,7 +260,8 @@ impl Drop for SqliteBatch<'_> {
     }
 }
 
-fn migrate(conn: &mut Connection) -> StoreResult<()> {
+/// Applies the migrations the database lacks; returns the versions before and after.
+fn migrate(conn: &mut Connection) -> StoreResult<(usize, usize)> {
     let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version > MIGRATIONS.len() {
         return Err(StoreError::Corrupt(format!(
@@ -270,11 +274,16 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i + 1)?;
         tx.commit()?;
+        tracing::info!(version = i + 1, "applied schema migration");
     }
-    Ok(())
+    Ok((version, MIGRATIONS.len()))
 }
 
 impl Store for SqliteStore {
+    fn migrated(&self) -> (usize, usize) {
+        self.migrated
+    }
+
     fn ping(&self) -> StoreResult<()> {
         self.reader().query_row("SELECT 1", [], |_| Ok(()))?;
         Ok(())
