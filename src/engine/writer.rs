@@ -227,6 +227,7 @@ impl Writer {
         match committed {
             Ok(stored) => {
                 self.version = Some(stored);
+                crate::http::metrics::postings(&self.ledger.info.currency, &dirty.transactions);
                 self.ledger.compact(&dirty);
                 Ok(())
             }

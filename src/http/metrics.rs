@@ -73,6 +73,14 @@ fn describe() {
         "Times a writer reloaded its ledger whole from the store"
     );
     describe_counter!(
+        "saldo_postings_total",
+        "Postings committed, by currency and type (purchase, payment, recharge, fee, interest, …)"
+    );
+    describe_counter!(
+        "saldo_posted_minor_units_total",
+        "The amounts of the postings committed, in minor units (öre, cents) without sign, by currency and type"
+    );
+    describe_counter!(
         "saldo_password_verifications_total",
         "Argon2 verifications of MyQ passwords and OAuth client secrets"
     );
@@ -108,6 +116,31 @@ pub async fn render() -> Response {
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     response
+}
+
+/// The postings of a committed batch: how many and how much, by type. Summed per type first,
+/// so a batch of thousands costs a few counter updates.
+pub fn postings(currency: &str, transactions: &[crate::ledger::Transaction]) {
+    let mut by_type: Vec<(&'static str, u64, u64)> = Vec::new();
+    for t in transactions {
+        let kind = t.kind.as_str();
+        let amount = t.amount.minor().unsigned_abs();
+        match by_type.iter_mut().find(|(k, _, _)| *k == kind) {
+            Some(entry) => {
+                entry.1 += 1;
+                entry.2 = entry.2.saturating_add(amount);
+            }
+            None => by_type.push((kind, 1, amount)),
+        }
+    }
+    for (kind, count, amount) in by_type {
+        let labels = [
+            ("currency", currency.to_string()),
+            ("type", kind.to_string()),
+        ];
+        metrics::counter!("saldo_postings_total", &labels).increment(count);
+        metrics::counter!("saldo_posted_minor_units_total", &labels).increment(amount);
+    }
 }
 
 /// One request done; `route` is the matched route template, or `None` when nothing matched

@@ -830,6 +830,13 @@ async fn metrics_count_requests_by_route_and_writer_batches() {
     let s = app.session(&auth, "alice").await;
     app.myq(&auth, Method::GET, &format!("/sessions/{s}"), None)
         .await;
+    // A print job committed: a purchase posting of 1.50 SEK.
+    let p = app.payment(&auth, s, "1.5").await;
+    let commit = format!("/sessions/{s}/payments/{p}/commit");
+    assert_eq!(
+        app.myq(&auth, Method::POST, &commit, None).await.status,
+        204
+    );
     app.myq(&auth, Method::GET, "/sessions/999999", None).await;
     // Junk paths and invented methods add no series of their own.
     app.request(Method::GET, "/wp-login-5618.php", &[], None)
@@ -894,6 +901,17 @@ async fn metrics_count_requests_by_route_and_writer_batches() {
         "{}",
         r.text
     );
+    // Business counters: postings by currency and type, and their amounts in minor units.
+    let value = |series: &str| -> u64 {
+        let line = r
+            .text
+            .lines()
+            .find(|l| l.starts_with(series))
+            .unwrap_or_else(|| panic!("{series} in:\n{}", r.text));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(value("saldo_postings_total{currency=\"SEK\",type=\"purchase\"}") >= 1);
+    assert!(value("saldo_posted_minor_units_total{currency=\"SEK\",type=\"purchase\"}") >= 150);
     assert!(
         r.text.contains("saldo_batch_persist_seconds"),
         "persist times"
