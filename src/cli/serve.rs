@@ -83,8 +83,12 @@ impl DatabaseArgs {
 
 const ADMIN_TOKEN_META: &str = "admin_token_sha256";
 
-/// The admin token's hash: from the given token, the store, or a new token printed once.
-fn admin_token_hash(store: &dyn Store, given: Option<&Secret>) -> anyhow::Result<[u8; 32]> {
+/// The admin token's hash: from the given token, the store, or a new token printed once (and
+/// returned, for the demo to print where it is used).
+fn admin_token_hash(
+    store: &dyn Store,
+    given: Option<&Secret>,
+) -> anyhow::Result<([u8; 32], Option<Secret>)> {
     if let Some(token) = given {
         // An empty token could never be sent, so the admin API would be locked for good.
         anyhow::ensure!(
@@ -94,10 +98,12 @@ fn admin_token_hash(store: &dyn Store, given: Option<&Secret>) -> anyhow::Result
         );
         let hash = secret::sha256(token.expose().as_bytes());
         store.meta_set(ADMIN_TOKEN_META, &secret::hex(&hash))?;
-        return Ok(hash);
+        return Ok((hash, None));
     }
     if let Some(stored) = store.meta_get(ADMIN_TOKEN_META)? {
-        return secret::sha256_from_hex(&stored).context("the stored admin token hash is damaged");
+        let hash =
+            secret::sha256_from_hex(&stored).context("the stored admin token hash is damaged")?;
+        return Ok((hash, None));
     }
     let token = Secret::generate();
     let hash = secret::sha256(token.expose().as_bytes());
@@ -106,7 +112,7 @@ fn admin_token_hash(store: &dyn Store, given: Option<&Secret>) -> anyhow::Result
         "Generated admin token (shown only this once; set SALDO_ADMIN_TOKEN to choose your own):"
     );
     println!("  {}", token.expose());
-    Ok(hash)
+    Ok((hash, Some(token)))
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -116,7 +122,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         _ => None,
     };
     let store = args.db.open()?;
-    let admin = admin_token_hash(&*store, args.admin_token.as_ref())?;
+    let (admin, generated) = admin_token_hash(&*store, args.admin_token.as_ref())?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let engine = Engine::start(store.clone(), clock.clone()).context("loading the ledgers")?;
     let credentials = Arc::new(Credentials::load(store.clone(), clock)?);
@@ -128,7 +134,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     let base_url = format!("{scheme}://{}", listener.local_addr()?);
     if args.demo {
-        super::demo::seed(&engine, &credentials, &base_url, args.admin_token.as_ref()).await?;
+        let token = args.admin_token.as_ref().or(generated.as_ref());
+        super::demo::seed(&engine, &credentials, &base_url, token).await?;
     }
     engine.spawn_sweeper(std::time::Duration::from_millis(
         args.sweep_interval_ms.max(10),

@@ -910,3 +910,60 @@ async fn a_backup_under_load_holds_every_acknowledged_write() {
         "the restored server serves the copy"
     );
 }
+
+/// The demo's commands, pasted into a shell as printed, all succeed: the MyQ print flow, the
+/// recharge, a bill run that bills alice and a real PDF, and API D through the approval page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_commands_work_pasted_into_a_shell() {
+    let test_db = TestDb::new();
+    let port = free_port();
+    // No SALDO_ADMIN_TOKEN: the server makes one, and the demo prints it where it is needed.
+    let server = Server::start_with(&test_db.url, port, None, &["--demo"]).await;
+    let (status, printed) = server.terminate();
+    assert!(status.success(), "{printed}");
+    let commands: Vec<&str> = printed
+        .lines()
+        .skip_while(|l| !l.starts_with("Paste the commands"))
+        .map(str::trim)
+        .filter(|l| {
+            ["export ", "curl ", "TOKEN=", "SCA=", "echo "]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
+        .collect();
+    assert!(commands.len() > 25, "{printed}");
+    assert!(
+        commands
+            .iter()
+            .any(|c| c.starts_with("export SALDO_ADMIN_TOKEN='")),
+        "{printed}"
+    );
+
+    // The same database on the same port, as after a restart; the commands run in order.
+    let _server = Server::start(&test_db.url, port, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!("set -euo pipefail\n{}\n", commands.join("\n"));
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(dir.path())
+        .env_remove("SALDO_ADMIN_TOKEN")
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "a pasted command failed:\n{said}");
+    assert!(
+        said.contains(r#""billNo":"1""#),
+        "the bill run billed alice: {said}"
+    );
+    let pdf = std::fs::read(dir.path().join("bill.pdf")).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"), "bill.pdf is a PDF");
+    assert!(
+        said.contains(r#""captureId":"demo-c1""#),
+        "API D captured: {said}"
+    );
+}
