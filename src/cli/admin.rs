@@ -167,6 +167,18 @@ pub enum AdminCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Top up many customers from a file of `username;amount` lines (MyQ's format; a header
+    /// and `#` comments are skipped, `12,50` reads as 12.50): all lines or none.
+    TopUp {
+        ledger: String,
+        file: std::path::PathBuf,
+        /// Shown on every posting, e.g. "Semester credit".
+        #[arg(long)]
+        description: String,
+        /// Check every line and report the wrong ones, changing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Show an account's postings with the running balance.
     Statement {
         ledger: String,
@@ -280,6 +292,16 @@ fn number(text: &str, what: &str) -> anyhow::Result<Value> {
 pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
     use AdminCommand::*;
     let base = format!("{}/admin/v1", args.url.trim_end_matches('/'));
+    if let TopUp {
+        ledger,
+        file,
+        description,
+        dry_run,
+    } = &args.command
+    {
+        let token = args.token.expose();
+        return super::top_up::run(&base, token, ledger, file, description, *dry_run).await;
+    }
     let (method, path, body) = match args.command {
         LedgerCreate {
             ledger_no,
@@ -460,6 +482,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                 })),
             )
         }
+        TopUp { .. } => unreachable!("sent above"),
         Statement {
             ledger,
             account,

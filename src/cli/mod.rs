@@ -5,6 +5,7 @@ mod backup;
 mod bench;
 mod demo;
 mod serve;
+mod top_up;
 mod verify;
 
 use clap::{Parser, Subcommand};

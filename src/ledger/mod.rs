@@ -25,6 +25,7 @@ mod recharge;
 mod records;
 mod settings;
 mod table;
+mod top_up;
 mod users;
 pub mod zone;
 
@@ -45,6 +46,7 @@ pub use onboarding::Application;
 pub use payment_order::{OrderStatus, PaymentOrder};
 pub use records::{Resource, capture_key, reversal_key};
 pub use settings::{Language, RECHARGE_PROVIDERS, SettingError, Settings};
+pub use top_up::{LineProblem, TopUpLine, TopUpSummary};
 pub use users::UserFilter;
 
 use table::Table;

@@ -948,3 +948,100 @@ async fn admin_posts_are_carried_out_once_under_an_idempotency_key() {
         )
     );
 }
+
+/// A whole top-up file: a dry run checks every line and changes nothing; a file with wrong
+/// lines is refused with each line's number, column and rule, and nothing applied; a right
+/// file is applied whole, one payment per line.
+#[tokio::test]
+async fn top_ups_check_every_line_and_apply_all_or_nothing() {
+    let f = directory().await; // alice owes 300; bob and carol owe nothing
+    let top_up = |body: serde_json::Value| {
+        let app = &f.app;
+        async move {
+            app.admin(Method::POST, "/ledgers/501/top-ups", Some(body))
+                .await
+        }
+    };
+    let balances = || async {
+        let mut all = Vec::new();
+        for no in ["5010000001", "5010000002", "5010000003"] {
+            let path = format!("/ledgers/501/accounts/{no}");
+            all.push(
+                f.app.admin(Method::GET, &path, None).await.json()["totalBalance"].to_string(),
+            );
+        }
+        all
+    };
+    let before = balances().await;
+    let good = json!([
+        {"line": 2, "username": "alice", "amount": 100},
+        {"line": 3, "username": "A.ANDERSSON", "amount": 50.5},
+        {"line": 4, "username": "bob", "amount": 20},
+    ]);
+    let r = top_up(json!({"description": "Spring credit", "dryRun": true, "lines": good})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.json(),
+        json!({"dryRun": true, "lines": 3, "accounts": 2, "total": crate::helpers::dec("170.50")})
+    );
+    assert_eq!(balances().await, before, "a dry run changes nothing");
+
+    let bad = json!([
+        {"line": 2, "username": "alice", "amount": 10},
+        {"line": 3, "username": "nobody", "amount": 10},
+        {"line": 5, "username": "bob", "amount": 0},
+        {"line": 6, "username": "carol", "amount": 1.234},
+    ]);
+    let r = top_up(json!({"description": "Spring credit", "lines": bad})).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(
+        r.json()["error"]["message"],
+        "3 of 4 lines break a rule; nothing was applied"
+    );
+    assert_eq!(
+        r.json()["problems"],
+        json!([
+            {"line": 3, "column": "username", "rule": "is no customer's username or alias in this ledger"},
+            {"line": 5, "column": "amount", "rule": "must be greater than 0"},
+            {"line": 6, "column": "amount", "rule": "must have at most 2 decimals"},
+        ])
+    );
+    let bad = json!([
+        {"line": 2, "username": "alice", "amount": 10},
+        {"line": 3, "username": "nobody", "amount": 10},
+        {"line": 5, "username": "bob", "amount": 0},
+    ]);
+    let r = top_up(json!({"description": "Spring credit", "lines": bad})).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(
+        r.json()["problems"],
+        json!([
+            {"line": 3, "column": "username", "rule": "is no customer's username or alias in this ledger"},
+            {"line": 5, "column": "amount", "rule": "must be greater than 0"},
+        ])
+    );
+    assert_eq!(balances().await, before, "a refused file changes nothing");
+
+    let r = top_up(json!({"description": "Spring credit", "lines": good})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(balances().await, ["-149.50", "20.00", "0.00"]);
+    let statement = f
+        .app
+        .admin(
+            Method::GET,
+            "/ledgers/501/accounts/5010000002/statement",
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(statement["transactions"][0]["description"], "Spring credit");
+
+    // Many lines go through one commit.
+    let many: Vec<serde_json::Value> = (0..5_000)
+        .map(|_| json!({"username": "carol", "amount": 0.01}))
+        .collect();
+    let r = top_up(json!({"description": "Pennies", "lines": many})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json()["total"].to_string(), "50.00");
+    assert_eq!(balances().await[2], "50.00");
+}

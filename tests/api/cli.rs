@@ -967,3 +967,96 @@ async fn the_demo_commands_work_pasted_into_a_shell() {
         "API D captured: {said}"
     );
 }
+
+/// `saldo admin top-up`: the operator's `username;amount` file, every wrong line reported by
+/// number (the file's own mistakes and the ledger's alike) with nothing applied; a right file
+/// applied whole, and a dry run changing nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_cli_tops_up_from_a_file_all_or_nothing() {
+    let test_db = TestDb::new();
+    let server = Server::start(&test_db.url, free_port(), Some("cli-token")).await;
+    let run = |args: &[&str]| saldo(args, &server.url, "cli-token");
+    let (ok, out) = run(&[
+        "admin",
+        "ledger-create",
+        "--ledger-no",
+        "501",
+        "--name",
+        "Print",
+    ]);
+    assert!(ok, "{out}");
+    for (no, user) in [("1", "alice"), ("2", "bob")] {
+        let (ok, out) = run(&[
+            "admin",
+            "customer-create",
+            "501",
+            "--customer-no",
+            no,
+            "--name",
+            user,
+            "--username",
+            user,
+        ]);
+        assert!(ok, "{out}");
+        let (ok, out) = run(&[
+            "admin",
+            "account-create",
+            "501",
+            "--customer-no",
+            no,
+            "--account-no",
+            &format!("A{no}"),
+        ]);
+        assert!(ok, "{out}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let wrong = write(
+        "wrong.csv",
+        "username;amount\n# spring credit\nalice;12,50\nnobody;5\nbob\nbob;1.234\nbob;7\n",
+    );
+    let (ok, out) = run(&["admin", "top-up", "501", &wrong, "--description", "Spring"]);
+    assert!(!ok, "{out}");
+    for expected in [
+        "line 4, username: is no customer's username or alias in this ledger",
+        "line 5, amount: is missing: write username;amount",
+        "line 6, amount: must have at most 2 decimals",
+        "3 of 5 lines break a rule; nothing was applied",
+    ] {
+        assert!(out.contains(expected), "{expected:?} in:\n{out}");
+    }
+    let balance = |account: &str| {
+        let (ok, out) = run(&["admin", "account-get", "501", account]);
+        assert!(ok, "{out}");
+        serde_json::from_str::<Value>(&out).unwrap()["totalBalance"].to_string()
+    };
+    assert_eq!(
+        (balance("A1"), balance("A2")),
+        ("0.00".into(), "0.00".into())
+    );
+    let right = write("right.csv", "alice;12,50\nbob;7\nalice;0.5\n");
+    let (ok, out) = run(&[
+        "admin",
+        "top-up",
+        "501",
+        &right,
+        "--description",
+        "Spring",
+        "--dry-run",
+    ]);
+    assert!(
+        ok && out.contains("would top up 2 accounts with 20.00 over 3 lines"),
+        "{out}"
+    );
+    assert_eq!(balance("A1"), "0.00");
+    let (ok, out) = run(&["admin", "top-up", "501", &right, "--description", "Spring"]);
+    assert!(ok && out.contains("topped up 2 accounts"), "{out}");
+    assert_eq!(
+        (balance("A1"), balance("A2")),
+        ("13.00".into(), "7.00".into())
+    );
+}

@@ -7,6 +7,7 @@ mod error;
 mod once;
 mod orders;
 mod render;
+mod top_up;
 pub(crate) mod types;
 
 use axum::extract::{FromRequestParts, Path, State};
@@ -72,6 +73,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/v1/ledgers/{ledger}/payments",
             post(billing::payment_by_reference),
+        )
+        .route(
+            "/admin/v1/ledgers/{ledger}/top-ups",
+            post(top_up::top_up).layer(axum::extract::DefaultBodyLimit::max(top_up::BODY_LIMIT)),
         )
         .route(
             "/admin/v1/ledgers/{ledger}/payment-orders",
@@ -183,7 +188,8 @@ async fn blocking<T: Send + 'static>(
         billing::payment_by_reference, billing::statement, credentials::create,
         credentials::revoke, orders::list, orders::executed, orders::failed,
         directory::ledgers, directory::customers, directory::patch_customer,
-        directory::accounts, directory::patch_account, credentials::list, billing::adjust
+        directory::accounts, directory::patch_account, credentials::list, billing::adjust,
+        top_up::top_up
     ),
     tags((name = "Admin API", description = "Provisioning ledgers, customers, accounts and credentials; payments received; bill runs and statements (SPEC §7)"))
 )]

@@ -365,3 +365,57 @@ pub struct Adjustment {
     /// Why: shown as the transaction's description, in statements and on bills.
     pub reason: Text<200>,
 }
+
+/// A bulk top-up: every line checked, then all applied in one commit, or none.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = AdminTopUp)]
+pub struct TopUp {
+    /// The description of every posting ("Semester credit, spring 2027").
+    pub description: Text<200>,
+    /// Check every line and report, changing nothing.
+    pub dry_run: Option<bool>,
+    /// At most 200,000.
+    pub lines: Vec<TopUpLine>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = AdminTopUpLine)]
+pub struct TopUpLine {
+    /// The line's number in the operator's file, for reports; its place in the list if absent.
+    pub line: Option<u64>,
+    /// A username or alias.
+    pub username: Text<255>,
+    /// Greater than 0.
+    pub amount: Decimal,
+}
+
+/// What a top-up did (or, with `dryRun`, would do).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AdminTopUpDone)]
+pub struct TopUpDone {
+    pub dry_run: bool,
+    pub lines: usize,
+    pub accounts: usize,
+    pub total: Money,
+}
+
+/// A line of a top-up that breaks a rule.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AdminLineProblem)]
+pub struct LineProblem {
+    pub line: u64,
+    pub column: &'static str,
+    pub rule: String,
+}
+
+/// A refused top-up: nothing was applied; every problem is listed (the first 1,000).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AdminTopUpRefused)]
+pub struct TopUpRefused {
+    pub error: crate::http::myq_external::ExternalErrorMessage,
+    pub problems: Vec<LineProblem>,
+}

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 pub use error::{MyqError, error};
-pub use types::ExternalErrorBody;
+pub use types::{ExternalErrorBody, ExternalErrorMessage};
 
 use super::credentials::MYQ_BASIC;
 use super::wire::{self, Text, Wire};
