@@ -16,7 +16,7 @@ mod openapi;
 mod page;
 mod postal_address;
 mod problem;
-mod reason;
+pub(crate) mod reason;
 pub mod wire;
 
 use std::sync::Arc;

@@ -1045,3 +1045,102 @@ async fn top_ups_check_every_line_and_apply_all_or_nothing() {
     assert_eq!(r.json()["total"].to_string(), "50.00");
     assert_eq!(balances().await[2], "50.00");
 }
+
+/// Importing customers is an upsert by customer number: the first run creates customers and
+/// accounts, the same file again changes nothing, a changed row updates its customer, and a
+/// file with any wrong row changes nothing and names every wrong row.
+#[tokio::test]
+async fn customer_imports_upsert_by_number_and_apply_all_or_nothing() {
+    let f = directory().await; // C1 alice (limit 1000, owes 300), C2 bob, C3 carol
+    let import = |body: serde_json::Value| {
+        let app = &f.app;
+        async move {
+            app.admin(Method::POST, "/ledgers/501/imports/customers", Some(body))
+                .await
+        }
+    };
+    let rows = json!([
+        {"line": 2, "customerNo": "S1", "name": "Sam", "username": "sam", "cards": ["K-S1"], "creditLimit": 50},
+        {"line": 3, "customerNo": "S2", "name": "Tove", "username": "tove", "creditLimit": 25},
+        {"line": 4, "customerNo": "C2", "name": "Bob Berg", "username": "bob", "cards": ["CARD-2"], "creditLimit": 500},
+    ]);
+    let r = import(json!({"dryRun": true, "rows": rows})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.json(),
+        json!({"dryRun": true, "created": 2, "updated": 0, "unchanged": 1})
+    );
+    let customers = || async {
+        f.app
+            .admin(Method::GET, "/ledgers/501/customers", None)
+            .await
+            .json()["total"]
+            .clone()
+    };
+    assert_eq!(customers().await, 3, "a dry run changes nothing");
+    let r = import(json!({"rows": rows})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        r.json(),
+        json!({"dryRun": false, "created": 2, "updated": 0, "unchanged": 1})
+    );
+    assert_eq!(customers().await, 5);
+    // The same file again: nothing to do, and no second account for anyone.
+    let r = import(json!({"rows": rows})).await;
+    assert_eq!(
+        r.json(),
+        json!({"dryRun": false, "created": 0, "updated": 0, "unchanged": 3})
+    );
+    let accounts = f
+        .app
+        .admin(Method::GET, "/ledgers/501/accounts", None)
+        .await
+        .json();
+    assert_eq!(accounts["total"], 5);
+    // A changed limit and name update their customer.
+    let changed = json!([{"customerNo": "S1", "name": "Samuel", "username": "sam", "cards": ["K-S1"], "creditLimit": 75}]);
+    let r = import(json!({"rows": changed})).await;
+    assert_eq!(r.json()["updated"], 1, "{}", r.text);
+    let s1 = f
+        .app
+        .admin(Method::GET, "/ledgers/501/customers/S1", None)
+        .await
+        .json();
+    assert_eq!(s1["name"], "Samuel");
+    let account = f
+        .app
+        .admin(
+            Method::GET,
+            &format!(
+                "/ledgers/501/accounts/{}",
+                s1["defaultAccountNo"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(account["creditLimit"].to_string(), "75.00");
+
+    // Wrong rows: bob's card for a newcomer, alice's limit below what she owes, a bad amount.
+    let wrong = json!([
+        {"line": 2, "customerNo": "S3", "name": "Uno", "cards": ["CARD-2"]},
+        {"line": 3, "customerNo": "S4", "name": "Vera", "creditLimit": 10},
+        {"line": 4, "customerNo": "C1", "name": "Alice", "creditLimit": 100},
+        {"line": 5, "customerNo": "S5", "name": "Wim", "creditLimit": 1.001},
+    ]);
+    let r = import(json!({"rows": wrong})).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(
+        r.json()["problems"],
+        json!([
+            {"line": 2, "column": "cards", "rule": "cards: CARD-2 is already used in this ledger"},
+            {"line": 4, "column": "creditLimit", "rule": r.json()["problems"][1]["rule"].clone()},
+            {"line": 5, "column": "creditLimit", "rule": "must have at most 2 decimals"},
+        ])
+    );
+    assert_eq!(
+        customers().await,
+        5,
+        "nothing of the wrong file was applied, not even S4"
+    );
+}

@@ -4,6 +4,7 @@ mod billing;
 mod credentials;
 mod directory;
 mod error;
+mod import;
 mod once;
 mod orders;
 mod render;
@@ -77,6 +78,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/v1/ledgers/{ledger}/top-ups",
             post(top_up::top_up).layer(axum::extract::DefaultBodyLimit::max(top_up::BODY_LIMIT)),
+        )
+        .route(
+            "/admin/v1/ledgers/{ledger}/imports/customers",
+            post(import::customers).layer(axum::extract::DefaultBodyLimit::max(top_up::BODY_LIMIT)),
         )
         .route(
             "/admin/v1/ledgers/{ledger}/payment-orders",
@@ -189,7 +194,7 @@ async fn blocking<T: Send + 'static>(
         credentials::revoke, orders::list, orders::executed, orders::failed,
         directory::ledgers, directory::customers, directory::patch_customer,
         directory::accounts, directory::patch_account, credentials::list, billing::adjust,
-        top_up::top_up
+        top_up::top_up, import::customers
     ),
     tags((name = "Admin API", description = "Provisioning ledgers, customers, accounts and credentials; payments received; bill runs and statements (SPEC §7)"))
 )]

@@ -101,7 +101,7 @@ pub(super) async fn top_up(
 }
 
 /// 422 with every problem (the first `MOST_PROBLEMS`): nothing was applied.
-fn refused(problems: Vec<LineProblem>, lines: usize) -> Response {
+pub(super) fn refused(problems: Vec<LineProblem>, lines: usize) -> Response {
     let message = format!(
         "{} of {lines} lines break a rule; nothing was applied",
         problems.len()

@@ -419,3 +419,44 @@ pub struct TopUpRefused {
     pub error: crate::http::myq_external::ExternalErrorMessage,
     pub problems: Vec<LineProblem>,
 }
+
+/// Customers to make or bring up to date, by customer number; a field left out is left as
+/// it is (`null` clears an optional one).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = AdminCustomerImport)]
+pub struct CustomerImport {
+    /// Check every row and report, changing nothing.
+    pub dry_run: Option<bool>,
+    /// At most 100,000.
+    pub rows: Vec<ImportRow>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = AdminImportRow)]
+pub struct ImportRow {
+    /// The row's line in the operator's file; its place in the list if absent.
+    pub line: Option<u64>,
+    pub customer_no: Text<64>,
+    pub name: Text<200>,
+    #[serde(default, deserialize_with = "present")]
+    pub email: Option<Option<Text<254>>>,
+    #[serde(default, deserialize_with = "present")]
+    pub username: Option<Option<Text<255>>>,
+    /// The whole list; at most 100.
+    pub cards: Option<Vec<Option<Text<255>>>>,
+    /// Of the customer's default account (made if it has none).
+    pub credit_limit: Option<Decimal>,
+}
+
+/// What an import did (or, with `dryRun`, would do).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AdminImportDone)]
+pub struct ImportDone {
+    pub dry_run: bool,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
