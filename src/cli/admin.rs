@@ -179,6 +179,17 @@ pub enum AdminCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Import customers from a file whose header names its columns (customerNo;name;email;
+    /// username;cards;creditLimit): an upsert by customerNo, all rows or none.
+    Import {
+        #[arg(value_parser = ["customers"])]
+        what: String,
+        ledger: String,
+        file: std::path::PathBuf,
+        /// Check every row and report the wrong ones, changing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Show an account's postings with the running balance.
     Statement {
         ledger: String,
@@ -301,6 +312,16 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
     {
         let token = args.token.expose();
         return super::top_up::run(&base, token, ledger, file, description, *dry_run).await;
+    }
+    if let Import {
+        ledger,
+        file,
+        dry_run,
+        ..
+    } = &args.command
+    {
+        let token = args.token.expose();
+        return super::import::customers(&base, token, ledger, file, *dry_run).await;
     }
     let (method, path, body) = match args.command {
         LedgerCreate {
@@ -482,7 +503,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                 })),
             )
         }
-        TopUp { .. } => unreachable!("sent above"),
+        TopUp { .. } | Import { .. } => unreachable!("sent above"),
         Statement {
             ledger,
             account,

@@ -4,6 +4,7 @@ mod admin;
 mod backup;
 mod bench;
 mod demo;
+mod import;
 mod serve;
 mod top_up;
 mod verify;

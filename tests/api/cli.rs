@@ -1060,3 +1060,74 @@ async fn the_admin_cli_tops_up_from_a_file_all_or_nothing() {
         ("13.00".into(), "7.00".into())
     );
 }
+
+/// `saldo admin import customers`: a class list as a file, imported twice without a second
+/// account for anyone, and a wrong file refused whole with its wrong rows named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_cli_imports_customers_and_a_second_run_changes_nothing() {
+    let test_db = TestDb::new();
+    let server = Server::start(&test_db.url, free_port(), Some("cli-token")).await;
+    let run = |args: &[&str]| saldo(args, &server.url, "cli-token");
+    let (ok, out) = run(&[
+        "admin",
+        "ledger-create",
+        "--ledger-no",
+        "501",
+        "--name",
+        "Print",
+    ]);
+    assert!(ok, "{out}");
+    let dir = tempfile::tempdir().unwrap();
+    let class = dir.path().join("class.csv");
+    std::fs::write(
+        &class,
+        "customerNo;name;username;cards;creditLimit\n\
+         # autumn class\n\
+         s1;Sam;sam;K-1;50\n\
+         s2;Tove;tove;K-2,K-3;12,50\n",
+    )
+    .unwrap();
+    let class = class.to_str().unwrap();
+    let (ok, out) = run(&["admin", "import", "customers", "501", class, "--dry-run"]);
+    assert!(
+        ok && out.contains("would import: 2 created, 0 updated, 0 unchanged"),
+        "{out}"
+    );
+    let (ok, out) = run(&["admin", "import", "customers", "501", class]);
+    assert!(ok && out.contains("imported: 2 created"), "{out}");
+    let (ok, out) = run(&["admin", "import", "customers", "501", class]);
+    assert!(
+        ok && out.contains("imported: 0 created, 0 updated, 2 unchanged"),
+        "{out}"
+    );
+    let (ok, out) = run(&["admin", "account-list", "501"]);
+    assert!(ok, "{out}");
+    let accounts: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(accounts["total"], 2, "no second account: {out}");
+    assert_eq!(accounts["items"][1]["creditLimit"].to_string(), "12.50");
+
+    let wrong = dir.path().join("wrong.csv");
+    std::fs::write(
+        &wrong,
+        "customerNo;name;cards;creditLimit\ns3;Uno;K-1;5\ns4;Vera;;lots\ns5;Wim;;1\n",
+    )
+    .unwrap();
+    let (ok, out) = run(&[
+        "admin",
+        "import",
+        "customers",
+        "501",
+        wrong.to_str().unwrap(),
+    ]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("line 2, cards: cards: K-1 is already used in this ledger"),
+        "{out}"
+    );
+    assert!(
+        out.contains("line 3, creditLimit: must be a number"),
+        "{out}"
+    );
+    let (_, out) = run(&["admin", "customer-list", "501"]);
+    assert!(!out.contains("s5"), "nothing of the wrong file: {out}");
+}
