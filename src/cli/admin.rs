@@ -179,6 +179,28 @@ pub enum AdminCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Top up every customer the filters find (every customer without filters) by the same
+    /// amount, as one top-up: all of them or none.
+    TopUpAll {
+        ledger: String,
+        /// Per customer, in major units.
+        #[arg(long)]
+        amount: String,
+        #[arg(long)]
+        description: String,
+        /// Part of the name or customer number, in any case.
+        #[arg(long)]
+        q: Option<String>,
+        /// A username or alias, in any case.
+        #[arg(long)]
+        username: Option<String>,
+        #[arg(long)]
+        card: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Import customers from a file whose header names its columns (customerNo;name;email;
     /// username;cards;creditLimit): an upsert by customerNo, all rows or none.
     Import {
@@ -312,6 +334,35 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
     {
         let token = args.token.expose();
         return super::top_up::run(&base, token, ledger, file, description, *dry_run).await;
+    }
+    if let TopUpAll {
+        ledger,
+        amount,
+        description,
+        q,
+        username,
+        card,
+        email,
+        dry_run,
+    } = &args.command
+    {
+        let filters = [
+            ("q", q.clone()),
+            ("username", username.clone()),
+            ("card", card.clone()),
+            ("email", email.clone()),
+        ];
+        let token = args.token.expose();
+        return super::top_up::everyone(
+            &base,
+            token,
+            ledger,
+            &filters,
+            amount,
+            description,
+            *dry_run,
+        )
+        .await;
     }
     if let Import {
         ledger,
@@ -503,7 +554,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                 })),
             )
         }
-        TopUp { .. } | Import { .. } => unreachable!("sent above"),
+        TopUp { .. } | TopUpAll { .. } | Import { .. } => unreachable!("sent above"),
         Statement {
             ledger,
             account,

@@ -110,3 +110,87 @@ pub async fn run(
     );
     Ok(())
 }
+
+/// Tops up every customer the filters find (all of them without filters) by `amount`, as one
+/// top-up: all of them or none.
+pub async fn everyone(
+    base: &str,
+    token: &str,
+    ledger: &str,
+    filters: &[(&str, Option<String>)],
+    amount: &str,
+    description: &str,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let amount: serde_json::Number = amount
+        .replace(',', ".")
+        .parse()
+        .context("--amount must be a number such as 25 or 12,50")?;
+    let client = reqwest::Client::new();
+    let mut customers = Vec::new();
+    loop {
+        let mut url = reqwest::Url::parse(&format!("{base}/ledgers/{ledger}/customers"))?;
+        {
+            let mut query = url.query_pairs_mut();
+            for (name, value) in filters {
+                if let Some(value) = value {
+                    query.append_pair(name, value);
+                }
+            }
+            query.append_pair("limit", "1000");
+            query.append_pair("offset", &customers.len().to_string());
+        }
+        let page: Value = client
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .with_context(|| format!("calling {base}"))?
+            .error_for_status()?
+            .json()
+            .await?;
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        let total = page["total"].as_u64().unwrap_or(0) as usize;
+        let read = items.len();
+        customers.extend(
+            items
+                .iter()
+                .filter_map(|c| c["customerNo"].as_str().map(str::to_string)),
+        );
+        // An empty page ends it too, should customers go while it reads.
+        if read == 0 || customers.len() >= total {
+            break;
+        }
+    }
+    anyhow::ensure!(!customers.is_empty(), "no customer matches");
+    let lines: Vec<Value> = customers
+        .iter()
+        .map(|no| json!({"customerNo": no, "amount": amount}))
+        .collect();
+    let body = json!({"description": description, "dryRun": dry_run, "lines": lines});
+    let response = client
+        .post(format!("{base}/ledgers/{ledger}/top-ups"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await?;
+    let status = response.status();
+    let answer: Value = response.json().await.unwrap_or(Value::Null);
+    anyhow::ensure!(
+        status.is_success(),
+        "the server answered {status}: {answer}"
+    );
+    println!(
+        "{} {} customers with {} each, {} in all{}",
+        if dry_run { "would top up" } else { "topped up" },
+        answer["lines"],
+        amount,
+        answer["total"],
+        if dry_run {
+            " (dry run: nothing changed)"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}

@@ -48,7 +48,7 @@ pub use onboarding::Application;
 pub use payment_order::{OrderStatus, PaymentOrder};
 pub use records::{Resource, capture_key, reversal_key};
 pub use settings::{Language, RECHARGE_PROVIDERS, SettingError, Settings};
-pub use top_up::{LineProblem, TopUpLine, TopUpSummary};
+pub use top_up::{LineProblem, TopUpLine, TopUpSummary, Who};
 pub use users::UserFilter;
 
 use table::Table;

@@ -10,8 +10,16 @@ use crate::money::Amount;
 #[derive(Debug, Clone)]
 pub struct TopUpLine {
     pub line: u64,
-    pub username: String,
+    pub who: Who,
     pub amount: Amount,
+}
+
+/// Whom a top-up line credits.
+#[derive(Debug, Clone)]
+pub enum Who {
+    /// A username or alias, in any case.
+    Handle(String),
+    CustomerNo(String),
 }
 
 /// A line that breaks a rule: its number, the column and the rule.
@@ -31,6 +39,13 @@ pub struct TopUpSummary {
 }
 
 impl Ledger {
+    fn top_up_customer(&self, who: &Who) -> Option<&super::Customer> {
+        match who {
+            Who::Handle(handle) => self.customer_by_handle(handle),
+            Who::CustomerNo(no) => self.customer_by_no(no),
+        }
+    }
+
     /// Every line's problem: an unknown username or alias, a customer without an open
     /// default account, an amount not above zero, a total that overflows. Changes nothing.
     fn check_top_up(&self, lines: &[TopUpLine]) -> (Vec<LineProblem>, TopUpSummary) {
@@ -49,11 +64,14 @@ impl Ledger {
                 problem("amount", "must be greater than 0");
                 continue;
             }
-            let Some(customer) = self.customer_by_handle(&l.username) else {
-                problem(
-                    "username",
-                    "is no customer's username or alias in this ledger",
-                );
+            let Some(customer) = self.top_up_customer(&l.who) else {
+                match l.who {
+                    Who::Handle(_) => problem(
+                        "username",
+                        "is no customer's username or alias in this ledger",
+                    ),
+                    Who::CustomerNo(_) => problem("customerNo", "is no customer of this ledger"),
+                }
                 continue;
             };
             let account = customer.default_account.and_then(|id| self.account(id));
@@ -97,7 +115,7 @@ impl Ledger {
         }
         for l in lines {
             let account_id = self
-                .customer_by_handle(&l.username)
+                .top_up_customer(&l.who)
                 .and_then(|c| c.default_account)
                 .ok_or(LedgerError::NoAccount)?;
             let posting = Posting {

@@ -1059,6 +1059,40 @@ async fn the_admin_cli_tops_up_from_a_file_all_or_nothing() {
         (balance("A1"), balance("A2")),
         ("13.00".into(), "7.00".into())
     );
+    // Everyone the filter finds, by customer number (usernames are not needed).
+    let (ok, out) = run(&[
+        "admin",
+        "top-up-all",
+        "501",
+        "--amount",
+        "2,50",
+        "--description",
+        "Bonus",
+        "--q",
+        "bo",
+    ]);
+    assert!(
+        ok && out.contains("topped up 1 customers with 2.50 each"),
+        "{out}"
+    );
+    assert_eq!(
+        (balance("A1"), balance("A2")),
+        ("13.00".into(), "9.50".into())
+    );
+    let (ok, out) = run(&[
+        "admin",
+        "top-up-all",
+        "501",
+        "--amount",
+        "1",
+        "--description",
+        "All",
+    ]);
+    assert!(ok && out.contains("topped up 2 customers"), "{out}");
+    assert_eq!(
+        (balance("A1"), balance("A2")),
+        ("14.00".into(), "10.50".into())
+    );
 }
 
 /// `saldo admin import customers`: a class list as a file, imported twice without a second

@@ -12,7 +12,7 @@ use crate::http::AppState;
 use crate::http::body::Invalid;
 use crate::http::myq_external::ExternalErrorMessage;
 use crate::http::wire::{self, Money};
-use crate::ledger::{LineProblem, TopUpLine};
+use crate::ledger::{LineProblem, TopUpLine, Who};
 
 /// A top-up file's body may be this large: 200,000 lines of about 60 bytes each, and room.
 pub const BODY_LIMIT: usize = 32 * 1024 * 1024;
@@ -50,12 +50,22 @@ pub(super) async fn top_up(
     let mut lines = Vec::with_capacity(body.lines.len());
     for (i, l) in body.lines.into_iter().enumerate() {
         let line = l.line.unwrap_or(i as u64 + 1);
+        let handle = l.username.and_then(|t| t.given().map(str::to_string));
+        let number = l.customer_no.and_then(|t| t.given().map(str::to_string));
+        let who = match (handle, number) {
+            (Some(handle), None) => Who::Handle(handle),
+            (None, Some(no)) => Who::CustomerNo(no),
+            _ => {
+                problems.push(LineProblem {
+                    line,
+                    column: "username",
+                    rule: "give a username or a customerNo, one of them".into(),
+                });
+                continue;
+            }
+        };
         match l.amount.at(scale, "amount") {
-            Ok(amount) => lines.push(TopUpLine {
-                line,
-                username: l.username.into_inner(),
-                amount,
-            }),
+            Ok(amount) => lines.push(TopUpLine { line, who, amount }),
             Err(e) => problems.push(LineProblem {
                 line,
                 column: "amount",

@@ -385,8 +385,9 @@ pub struct TopUp {
 pub struct TopUpLine {
     /// The line's number in the operator's file, for reports; its place in the list if absent.
     pub line: Option<u64>,
-    /// A username or alias.
-    pub username: Text<255>,
+    /// A username or alias; or else `customerNo`.
+    pub username: Option<Text<255>>,
+    pub customer_no: Option<Text<64>>,
     /// Greater than 0.
     pub amount: Decimal,
 }
