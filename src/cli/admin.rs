@@ -25,10 +25,13 @@ pub struct AdminArgs {
 pub enum AdminCommand {
     /// Create a ledger.
     LedgerCreate {
+        /// The new ledger's number, digits only.
         #[arg(long)]
         ledger_no: String,
+        /// The name shown.
         #[arg(long)]
         name: String,
+        /// ISO 4217 code of the ledger's currency.
         #[arg(long, default_value = "SEK")]
         currency: String,
     },
@@ -41,19 +44,24 @@ pub enum AdminCommand {
     },
     /// Find customers: all of them, or those matching every filter given.
     CustomerList {
+        /// The ledger's number (ledgerNo).
         ledger: String,
         /// Part of the name or customer number, in any case.
         #[arg(long)]
         q: Option<String>,
+        /// The customer's number (customerNo).
         #[arg(long)]
         customer_no: Option<String>,
         /// A username or alias, in any case.
         #[arg(long)]
         username: Option<String>,
+        /// A card number.
         #[arg(long)]
         card: Option<String>,
+        /// Personal number (Swedish personnummer or another).
         #[arg(long)]
         personal_number: Option<String>,
+        /// E-mail address ("" clears it where it can be changed).
         #[arg(long)]
         email: Option<String>,
         #[command(flatten)]
@@ -61,15 +69,20 @@ pub enum AdminCommand {
     },
     /// Change a customer: only what is given changes; `--email ""` clears the e-mail.
     CustomerUpdate {
+        /// The ledger's number (ledgerNo).
         ledger: String,
+        /// The customer's number (customerNo).
         customer_no: String,
+        /// The name shown.
         #[arg(long)]
         name: Option<String>,
+        /// E-mail address ("" clears it where it can be changed).
         #[arg(long)]
         email: Option<String>,
         /// The phone number (MSISDN).
         #[arg(long)]
         phone: Option<String>,
+        /// MyQ username, unique in the ledger in any case.
         #[arg(long)]
         username: Option<String>,
         /// Replaces all aliases (repeat for several; `--alias ""` removes them all).
@@ -78,14 +91,18 @@ pub enum AdminCommand {
         /// Replaces all cards (repeat for several; `--card ""` removes them all).
         #[arg(long = "card")]
         cards: Option<Vec<String>>,
+        /// Personal number (Swedish personnummer or another).
         #[arg(long)]
         personal_number: Option<String>,
     },
     /// Find accounts: all of them, or those matching every filter given.
     AccountList {
+        /// The ledger's number (ledgerNo).
         ledger: String,
+        /// The customer's number (customerNo).
         #[arg(long)]
         customer_no: Option<String>,
+        /// open, pendingClose or closed.
         #[arg(long, value_parser = ["open", "pendingClose", "closed"])]
         status: Option<String>,
         /// Only accounts that owe money (`true`) or only the others (`false`).
@@ -97,43 +114,59 @@ pub enum AdminCommand {
     /// Change an account: its credit limit (up or down, never below what it owes and holds),
     /// or make it its customer's default account.
     AccountSet {
+        /// The ledger's number (ledgerNo).
         ledger: String,
+        /// The account's number (accountNo).
         account: String,
         /// In major units, e.g. 500.00.
         #[arg(long, required_unless_present = "default")]
         credit_limit: Option<String>,
+        /// Make this the customer's default account.
         #[arg(long)]
         default: bool,
     },
     /// Change ledger settings: `--set sessionIdleTimeoutSeconds=600`.
     LedgerSettings {
+        /// The ledger's number (ledgerNo).
         ledger: String,
+        /// A setting as KEY=VALUE (repeat for several).
         #[arg(long = "set", value_name = "KEY=VALUE", required = true)]
         set: Vec<String>,
     },
     /// Create a customer, with its MyQ identity.
     CustomerCreate {
+        /// The ledger's number (ledgerNo).
         ledger: String,
+        /// The customer's number (customerNo).
         #[arg(long)]
         customer_no: String,
+        /// The name shown.
         #[arg(long)]
         name: String,
+        /// E-mail address ("" clears it where it can be changed).
         #[arg(long)]
         email: Option<String>,
+        /// MyQ username, unique in the ledger in any case.
         #[arg(long)]
         username: Option<String>,
+        /// A MyQ alias (repeat for several).
         #[arg(long = "alias")]
         aliases: Vec<String>,
+        /// A card number (repeat for several).
         #[arg(long = "card")]
         cards: Vec<String>,
+        /// Personal number (Swedish personnummer or another).
         #[arg(long)]
         personal_number: Option<String>,
     },
     /// Open an account for a customer.
     AccountCreate {
+        /// The ledger's number (ledgerNo).
         ledger: String,
+        /// The customer's number (customerNo).
         #[arg(long)]
         customer_no: String,
+        /// Chosen by saldo when not given.
         #[arg(long)]
         account_no: Option<String>,
         /// In major units, e.g. 100.00.
@@ -144,18 +177,25 @@ pub enum AdminCommand {
     AccountGet { ledger: String, account: String },
     /// Record money received from the customer.
     PaymentCreate {
+        /// The ledger's number (ledgerNo).
         ledger: String,
+        /// The account's number (accountNo).
         account: String,
+        /// In major units, e.g. 25.50.
         #[arg(long)]
         amount: String,
+        /// Shown on the posting.
         #[arg(long)]
         description: Option<String>,
+        /// The payment reference (a bill's or the account's OCR reference).
         #[arg(long)]
         reference: Option<String>,
     },
     /// Correct a balance: `--credit 10.00` or `--debit 2.50`, with the reason customers see.
     Adjust {
+        /// The ledger's number (ledgerNo).
         ledger: String,
+        /// The account's number (accountNo).
         account: String,
         /// In the customer's favour, in major units.
         #[arg(long, conflicts_with = "debit", required_unless_present = "debit")]
@@ -170,7 +210,9 @@ pub enum AdminCommand {
     /// Top up many customers from a file of `username;amount` lines (MyQ's format; a header
     /// and `#` comments are skipped, `12,50` reads as 12.50): all lines or none.
     TopUp {
+        /// The ledger's number (ledgerNo).
         ledger: String,
+        /// The file to read.
         file: std::path::PathBuf,
         /// Shown on every posting, e.g. "Semester credit".
         #[arg(long)]
@@ -182,10 +224,12 @@ pub enum AdminCommand {
     /// Top up every customer the filters find (every customer without filters) by the same
     /// amount, as one top-up: all of them or none.
     TopUpAll {
+        /// The ledger's number (ledgerNo).
         ledger: String,
         /// Per customer, in major units.
         #[arg(long)]
         amount: String,
+        /// Shown on the posting.
         #[arg(long)]
         description: String,
         /// Part of the name or customer number, in any case.
@@ -194,19 +238,25 @@ pub enum AdminCommand {
         /// A username or alias, in any case.
         #[arg(long)]
         username: Option<String>,
+        /// A card number.
         #[arg(long)]
         card: Option<String>,
+        /// E-mail address ("" clears it where it can be changed).
         #[arg(long)]
         email: Option<String>,
+        /// Check everything and report, changing nothing.
         #[arg(long)]
         dry_run: bool,
     },
     /// Import customers from a file whose header names its columns (customerNo;name;email;
     /// username;cards;creditLimit): an upsert by customerNo, all rows or none.
     Import {
+        /// What to import: customers.
         #[arg(value_parser = ["customers"])]
         what: String,
+        /// The ledger's number (ledgerNo).
         ledger: String,
+        /// The file to read.
         file: std::path::PathBuf,
         /// Check every row and report the wrong ones, changing nothing.
         #[arg(long)]
@@ -214,7 +264,9 @@ pub enum AdminCommand {
     },
     /// Show an account's postings with the running balance.
     Statement {
+        /// The ledger's number (ledgerNo).
         ledger: String,
+        /// The account's number (accountNo).
         account: String,
         /// From this day (YYYY-MM-DD); earlier postings make the balance brought forward.
         #[arg(long)]
@@ -222,14 +274,18 @@ pub enum AdminCommand {
         /// Up to and including this day (YYYY-MM-DD).
         #[arg(long)]
         to: Option<String>,
+        /// json or csv.
         #[arg(long, default_value = "json", value_parser = ["json", "csv"])]
         format: String,
     },
     /// Create a credential; its secret is shown once.
     CredentialCreate {
+        /// The ledger's number (ledgerNo).
         ledger: String,
-        #[arg(long, default_value = "myq-basic")]
+        /// myq-basic, myq-oauth-client or ledger-bearer.
+        #[arg(long, default_value = "myq-basic", value_parser = ["myq-basic", "myq-oauth-client", "ledger-bearer"])]
         kind: String,
+        /// The MyQ Basic login (myq-basic only).
         #[arg(long)]
         login: Option<String>,
         /// Scopes of an OAuth client (repeat for several).
@@ -238,24 +294,33 @@ pub enum AdminCommand {
     },
     /// Enable or disable a recharge provider (`external`, `voucher`).
     RechargeProvider {
+        /// The ledger's number (ledgerNo).
         ledger: String,
+        /// The payment reference (a bill's or the account's OCR reference).
         reference: String,
+        /// Enable the provider.
         #[arg(long, conflicts_with = "disable", required_unless_present = "disable")]
         enable: bool,
+        /// Disable the provider.
         #[arg(long)]
         disable: bool,
     },
     /// Run billing for a ledger at a bill date (YYYY-MM-DD).
     BillRun {
+        /// The ledger's number (ledgerNo).
         ledger: String,
+        /// The bill date, YYYY-MM-DD.
         #[arg(long)]
         bill_date: String,
     },
     /// Record money received with a bill's OCR payment reference.
     PayReference {
+        /// The ledger's number (ledgerNo).
         ledger: String,
+        /// In major units, e.g. 25.50.
         #[arg(long)]
         amount: String,
+        /// The payment reference (a bill's or the account's OCR reference).
         #[arg(long)]
         reference: String,
     },
@@ -265,6 +330,7 @@ pub enum AdminCommand {
     CredentialList { ledger: String },
     /// Autogiro payment orders still pending, as CSV for a bank-file tool.
     PaymentOrders {
+        /// The ledger's number (ledgerNo).
         ledger: String,
         /// Only those to execute on or before this day (YYYY-MM-DD).
         #[arg(long)]
@@ -272,10 +338,13 @@ pub enum AdminCommand {
     },
     /// Mark an autogiro payment order (named by its bill number) executed or failed.
     PaymentOrderDone {
+        /// The ledger's number (ledgerNo).
         ledger: String,
         bill_no: i64,
+        /// The bank drew the order: post the payment.
         #[arg(long, conflicts_with = "failed", required_unless_present = "failed")]
         executed: bool,
+        /// The bank could not draw the order: the bill stays open.
         #[arg(long)]
         failed: bool,
     },
