@@ -6,6 +6,8 @@
 use anyhow::Context;
 use serde_json::{Map, Value, json};
 
+use super::top_up::{Problem, send_whole};
+
 const COLUMNS: [&str; 6] = [
     "customerNo",
     "name",
@@ -16,7 +18,7 @@ const COLUMNS: [&str; 6] = [
 ];
 
 /// The file's rows as the API takes them; a row's problems are the file's own.
-fn read(text: &str) -> anyhow::Result<(Vec<Value>, Vec<String>)> {
+fn read(text: &str) -> anyhow::Result<(Vec<Value>, Vec<Problem>)> {
     let mut lines = text.lines().enumerate().filter(|(_, l)| {
         let l = l.trim();
         !l.is_empty() && !l.starts_with('#')
@@ -58,10 +60,11 @@ fn read(text: &str) -> anyhow::Result<(Vec<Value>, Vec<String>)> {
                 "creditLimit" => match cell.replace(',', ".").parse::<serde_json::Number>() {
                     Ok(n) => Value::Number(n),
                     Err(_) => {
-                        problems.push(format!(
-                            "line {}, creditLimit: must be a number such as 500 or 12,50",
-                            i + 1
-                        ));
+                        problems.push(Problem {
+                            line: i as u64 + 1,
+                            column: "creditLimit".into(),
+                            rule: "must be a number such as 500 or 12,50".into(),
+                        });
                         continue;
                     }
                 },
@@ -84,43 +87,12 @@ pub async fn customers(
 ) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let (rows, mut problems) = read(&text)?;
+    let (rows, problems) = read(&text)?;
+    // A row with an unreadable cell is still sent, without that cell.
     let count = rows.len();
     let body = json!({"dryRun": dry_run || !problems.is_empty(), "rows": rows});
-    let response = reqwest::Client::new()
-        .post(format!("{base}/ledgers/{ledger}/imports/customers"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .with_context(|| format!("calling {base}"))?;
-    let status = response.status();
-    let answer: Value = response.json().await.unwrap_or(Value::Null);
-    if status.as_u16() == 422 {
-        for p in answer["problems"].as_array().into_iter().flatten() {
-            problems.push(format!(
-                "line {}, {}: {}",
-                p["line"],
-                p["column"].as_str().unwrap_or_default(),
-                p["rule"].as_str().unwrap_or_default()
-            ));
-        }
-    } else {
-        anyhow::ensure!(
-            status.is_success(),
-            "the server answered {status}: {answer}"
-        );
-    }
-    if !problems.is_empty() {
-        for p in &problems {
-            println!("{p}");
-        }
-        println!(
-            "{} of {count} rows break a rule; nothing was applied",
-            problems.len()
-        );
-        anyhow::bail!("the import was refused");
-    }
+    let url = format!("{base}/ledgers/{ledger}/imports/customers");
+    let answer = send_whole(url, token, &body, problems, count, "rows").await?;
     println!(
         "{}: {} created, {} updated, {} unchanged{}",
         if dry_run { "would import" } else { "imported" },

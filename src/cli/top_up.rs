@@ -6,10 +6,58 @@ use anyhow::Context;
 use serde_json::{Value, json};
 
 /// A line the file itself gets wrong, or one the server refused.
-struct Problem {
-    line: u64,
-    column: String,
-    rule: String,
+pub(super) struct Problem {
+    pub line: u64,
+    pub column: String,
+    pub rule: String,
+}
+
+/// Sends a whole file's `body` to a bulk endpoint at `path` and adds the server's problems to
+/// the file's own; with any problem, prints each by line and fails (nothing was applied),
+/// else returns the server's answer. `count` is the file's lines or rows, `what` its noun.
+pub(super) async fn send_whole(
+    url: String,
+    token: &str,
+    body: &Value,
+    mut problems: Vec<Problem>,
+    count: usize,
+    what: &str,
+) -> anyhow::Result<Value> {
+    let response = reqwest::Client::new()
+        .post(&url)
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .with_context(|| format!("calling {url}"))?;
+    let status = response.status();
+    let answer: Value = response.json().await.unwrap_or(Value::Null);
+    if status.as_u16() == 422 {
+        for p in answer["problems"].as_array().into_iter().flatten() {
+            problems.push(Problem {
+                line: p["line"].as_u64().unwrap_or(0),
+                column: p["column"].as_str().unwrap_or_default().into(),
+                rule: p["rule"].as_str().unwrap_or_default().into(),
+            });
+        }
+    } else {
+        anyhow::ensure!(
+            status.is_success(),
+            "the server answered {status}: {answer}"
+        );
+    }
+    if !problems.is_empty() {
+        problems.sort_by_key(|p| p.line);
+        for p in &problems {
+            println!("line {}, {}: {}", p.line, p.column, p.rule);
+        }
+        println!(
+            "{} of {count} {what} break a rule; nothing was applied",
+            problems.len()
+        );
+        anyhow::bail!("nothing was applied");
+    }
+    Ok(answer)
 }
 
 /// The file's lines as the API takes them, and the lines that cannot be read.
@@ -58,44 +106,12 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let (lines, mut problems) = read(&text);
+    let (lines, problems) = read(&text);
     let count = lines.len() + problems.len();
     // With lines the file gets wrong, the rest are still checked, and nothing is applied.
     let body = json!({"description": description, "dryRun": dry_run || !problems.is_empty(), "lines": lines});
-    let response = reqwest::Client::new()
-        .post(format!("{base}/ledgers/{ledger}/top-ups"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .with_context(|| format!("calling {base}"))?;
-    let status = response.status();
-    let answer: Value = response.json().await.unwrap_or(Value::Null);
-    if status.as_u16() == 422 {
-        for p in answer["problems"].as_array().into_iter().flatten() {
-            problems.push(Problem {
-                line: p["line"].as_u64().unwrap_or(0),
-                column: p["column"].as_str().unwrap_or_default().into(),
-                rule: p["rule"].as_str().unwrap_or_default().into(),
-            });
-        }
-    } else {
-        anyhow::ensure!(
-            status.is_success(),
-            "the server answered {status}: {answer}"
-        );
-    }
-    if !problems.is_empty() {
-        problems.sort_by_key(|p| p.line);
-        for p in &problems {
-            println!("line {}, {}: {}", p.line, p.column, p.rule);
-        }
-        println!(
-            "{} of {count} lines break a rule; nothing was applied",
-            problems.len()
-        );
-        anyhow::bail!("the top-up was refused");
-    }
+    let url = format!("{base}/ledgers/{ledger}/top-ups");
+    let answer = send_whole(url, token, &body, problems, count, "lines").await?;
     let verb = if dry_run { "would top up" } else { "topped up" };
     println!(
         "{verb} {} accounts with {} over {} lines{}",

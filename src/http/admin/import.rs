@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::top_up::refused;
+use super::top_up::{refused, whole_file};
 use super::{Admin, AdminError, Errors, ledger_meta, types};
 use crate::http::AppState;
 use crate::http::body::Invalid;
@@ -46,9 +46,7 @@ pub(super) async fn customers(
     bytes: Bytes,
 ) -> Result<Response, AdminError> {
     let meta = ledger_meta(&state, &ledger)?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| AdminError::new(StatusCode::BAD_REQUEST, format!("Malformed JSON: {e}")))?;
-    let body: types::CustomerImport = wire::parse(&value)?;
+    let body: types::CustomerImport = whole_file(&bytes)?;
     if body.rows.len() > MOST_ROWS {
         return Err(Invalid::new("rows", format!("must be at most {MOST_ROWS}")).into());
     }

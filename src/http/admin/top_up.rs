@@ -37,9 +37,7 @@ pub(super) async fn top_up(
     bytes: Bytes,
 ) -> Result<Response, AdminError> {
     let meta = ledger_meta(&state, &ledger)?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| AdminError::new(StatusCode::BAD_REQUEST, format!("Malformed JSON: {e}")))?;
-    let body: types::TopUp = wire::parse(&value)?;
+    let body: types::TopUp = whole_file(&bytes)?;
     if body.lines.len() > MOST_LINES {
         return Err(Invalid::new("lines", format!("must be at most {MOST_LINES}")).into());
     }
@@ -108,6 +106,13 @@ pub(super) async fn top_up(
             Ok(refused(found, count))
         }
     }
+}
+
+/// A whole file's JSON body (beyond the usual body limit, so read here, not by `Wire`).
+pub(super) fn whole_file<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AdminError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| AdminError::new(StatusCode::BAD_REQUEST, format!("Malformed JSON: {e}")))?;
+    Ok(wire::parse(&value)?)
 }
 
 /// 422 with every problem (the first `MOST_PROBLEMS`): nothing was applied.
