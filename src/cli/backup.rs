@@ -21,15 +21,10 @@ pub struct BackupArgs {
 pub struct RestoreArgs {
     /// A file `saldo backup` wrote.
     pub backup: PathBuf,
-    /// Where to restore it: sqlite://PATH, which must not exist (stop the server and move the
-    /// old database away first).
-    #[arg(
-        long = "database-url",
-        env = "SALDO_DATABASE_URL",
-        default_value = "sqlite://saldo.db",
-        hide_env_values = true
-    )]
-    pub url: String,
+    /// Where to restore it (`--database-url sqlite://PATH`, which must not exist: stop the
+    /// server and move the old database away first).
+    #[command(flatten)]
+    pub db: DatabaseArgs,
 }
 
 /// The file behind a `sqlite://` URL; PostgreSQL is answered with the tool that backs it up.
@@ -94,7 +89,7 @@ pub fn backup(args: &BackupArgs) -> anyhow::Result<()> {
 }
 
 pub fn restore(args: &RestoreArgs) -> anyhow::Result<()> {
-    let target = sqlite_path(&args.url)?;
+    let target = sqlite_path(&args.db.url)?;
     for file in [
         target.clone(),
         PathBuf::from(format!("{}-wal", target.display())),

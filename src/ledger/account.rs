@@ -31,7 +31,7 @@ pub const RECURRING_SCOPES: [&str; 3] = ["fixedRecurring", "totalDebt", "billedA
 pub const MAX_CARDS_PER_ACCOUNT: usize = 100;
 
 impl Ledger {
-    fn account_id(&self, account_no: &str) -> Result<i64, LedgerError> {
+    pub(super) fn account_id(&self, account_no: &str) -> Result<i64, LedgerError> {
         self.account_by_no
             .get(account_no)
             .copied()

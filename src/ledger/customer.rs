@@ -248,11 +248,7 @@ impl Ledger {
         if amount == Amount::ZERO {
             return Err(LedgerError::NotPositive(Quantity::Amount));
         }
-        let account_id = self
-            .account_by_no
-            .get(account_no)
-            .copied()
-            .ok_or(LedgerError::NotFound(Entity::Account))?;
+        let account_id = self.account_id(account_no)?;
         let account = &self.accounts[&account_id];
         if account.status == AccountStatus::Closed {
             return Err(LedgerError::AccountNotOpen(AccountStatus::Closed));

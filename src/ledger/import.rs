@@ -83,17 +83,7 @@ impl Ledger {
                 personal_number: None,
                 address: None,
             })?;
-            self.create_account(
-                NewAccount {
-                    customer_no: row.customer_no,
-                    account_no: None,
-                    credit_limit: row.credit_limit.unwrap_or(Amount::ZERO),
-                    profile_type: None,
-                    alias: None,
-                    description: None,
-                },
-                now,
-            )?;
+            self.open_imported_account(row.customer_no, row.credit_limit, now)?;
             return Ok(Some(true));
         };
         let changed = self.update_customer(
@@ -119,18 +109,28 @@ impl Ledger {
                 }
             }
             None => {
-                let account = NewAccount {
-                    customer_no: row.customer_no,
-                    account_no: None,
-                    credit_limit: row.credit_limit.unwrap_or(Amount::ZERO),
-                    profile_type: None,
-                    alias: None,
-                    description: None,
-                };
-                self.create_account(account, now)?;
+                self.open_imported_account(row.customer_no, row.credit_limit, now)?;
                 differs = true;
             }
         }
         Ok(differs.then_some(false))
+    }
+
+    /// The default account an imported customer gets, with the row's limit (0 without one).
+    fn open_imported_account(
+        &mut self,
+        customer_no: String,
+        credit_limit: Option<Amount>,
+        now: OffsetDateTime,
+    ) -> Result<(), LedgerError> {
+        let account = NewAccount {
+            customer_no,
+            account_no: None,
+            credit_limit: credit_limit.unwrap_or(Amount::ZERO),
+            profile_type: None,
+            alias: None,
+            description: None,
+        };
+        self.create_account(account, now).map(|_| ())
     }
 }

@@ -17,6 +17,23 @@ fn saldo(args: &[&str], url: &str, token: &str) -> (bool, String) {
     (out.status.success(), String::from_utf8(out.stdout).unwrap())
 }
 
+/// A server (admin token `cli-token`) with ledger 501 made through the CLI.
+async fn server_with_ledger() -> (TestDb, Server) {
+    let test_db = TestDb::new();
+    let server = Server::start(&test_db.url, free_port(), Some("cli-token")).await;
+    let create = [
+        "admin",
+        "ledger-create",
+        "--ledger-no",
+        "501",
+        "--name",
+        "Print",
+    ];
+    let (ok, out) = saldo(&create, &server.url, "cli-token");
+    assert!(ok, "{out}");
+    (test_db, server)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_generated_admin_token_is_printed_once_and_keeps_working() {
     let test_db = TestDb::new();
@@ -680,21 +697,12 @@ async fn json_logs_name_the_ledger_once_and_without_colour() {
 /// and e-mail, raise a credit limit and choose the default account.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_cli_finds_and_changes_customers_and_accounts() {
-    let test_db = TestDb::new();
-    let server = Server::start(&test_db.url, free_port(), Some("cli-token")).await;
+    let (_db, server) = server_with_ledger().await;
     let run = |args: &[&str]| -> Value {
         let (ok, out) = saldo(args, &server.url, "cli-token");
         assert!(ok, "saldo {args:?}: {out}");
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
     };
-    run(&[
-        "admin",
-        "ledger-create",
-        "--ledger-no",
-        "501",
-        "--name",
-        "Print",
-    ]);
     for (no, name, card) in [("1", "Alice Andersson", "K-1"), ("2", "Bob Berg", "K-2")] {
         run(&[
             "admin",
@@ -973,18 +981,8 @@ async fn the_demo_commands_work_pasted_into_a_shell() {
 /// applied whole, and a dry run changing nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_cli_tops_up_from_a_file_all_or_nothing() {
-    let test_db = TestDb::new();
-    let server = Server::start(&test_db.url, free_port(), Some("cli-token")).await;
+    let (_db, server) = server_with_ledger().await;
     let run = |args: &[&str]| saldo(args, &server.url, "cli-token");
-    let (ok, out) = run(&[
-        "admin",
-        "ledger-create",
-        "--ledger-no",
-        "501",
-        "--name",
-        "Print",
-    ]);
-    assert!(ok, "{out}");
     for (no, user) in [("1", "alice"), ("2", "bob")] {
         let (ok, out) = run(&[
             "admin",
@@ -1099,18 +1097,8 @@ async fn the_admin_cli_tops_up_from_a_file_all_or_nothing() {
 /// account for anyone, and a wrong file refused whole with its wrong rows named.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_cli_imports_customers_and_a_second_run_changes_nothing() {
-    let test_db = TestDb::new();
-    let server = Server::start(&test_db.url, free_port(), Some("cli-token")).await;
+    let (_db, server) = server_with_ledger().await;
     let run = |args: &[&str]| saldo(args, &server.url, "cli-token");
-    let (ok, out) = run(&[
-        "admin",
-        "ledger-create",
-        "--ledger-no",
-        "501",
-        "--name",
-        "Print",
-    ]);
-    assert!(ok, "{out}");
     let dir = tempfile::tempdir().unwrap();
     let class = dir.path().join("class.csv");
     std::fs::write(
