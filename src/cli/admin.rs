@@ -3,6 +3,7 @@
 use anyhow::Context;
 use serde_json::{Map, Value, json};
 
+use super::output::{Body, View};
 use crate::secret::Secret;
 
 #[derive(clap::Args, Debug)]
@@ -17,6 +18,9 @@ pub struct AdminArgs {
     /// retry after a timeout) is carried out once. Use the bank's id for a payment.
     #[arg(long, global = true)]
     pub idempotency_key: Option<String>,
+    /// Print the server's answer as JSON, for scripts, instead of tables and summaries.
+    #[arg(long, global = true)]
+    pub json: bool,
     #[command(subcommand)]
     pub command: AdminCommand,
 }
@@ -391,9 +395,138 @@ fn number(text: &str, what: &str) -> anyhow::Result<Value> {
     Ok(Value::Number(n))
 }
 
+/// How a person sees `command`'s answer (without `--json`).
+fn view(command: &AdminCommand) -> View {
+    use AdminCommand::*;
+    match command {
+        LedgerCreate { .. } => View::change("created ledger {/ledgerNo} ({/name}, {/currency})"),
+        LedgerList { .. } => View::table(
+            "/items",
+            &[
+                ("ledger", "/ledgerNo"),
+                ("name", "/name"),
+                ("currency", "/currency"),
+            ],
+        ),
+        LedgerSettings { ledger, .. } => {
+            View::change(format!("changed the settings of ledger {ledger}"))
+        }
+        RechargeProvider {
+            reference, enable, ..
+        } => View::change(format!(
+            "{} the recharge provider {reference} of ledger {{/ledgerNo}}",
+            if *enable { "enabled" } else { "disabled" }
+        )),
+        CustomerList { .. } => View::table(
+            "/items",
+            &[
+                ("customer", "/customerNo"),
+                ("name", "/name"),
+                ("username", "/username"),
+                ("email", "/email"),
+                ("cards", "/cards"),
+                ("account", "/defaultAccountNo"),
+            ],
+        ),
+        CustomerCreate { .. } => View::change("created customer {/customerNo} ({/name})"),
+        CustomerUpdate { .. } => View::change("changed customer {/customerNo} ({/name})"),
+        AccountList { .. } => View::table(
+            "/items",
+            &[
+                ("account", "/accountNo"),
+                ("customer", "/customerNo"),
+                ("status", "/status"),
+                ("credit limit", "/creditLimit"),
+                ("balance", "/totalBalance"),
+                ("reserved", "/reservedAmount"),
+                ("available", "/availableAmount"),
+            ],
+        ),
+        AccountCreate { .. } => View::change(
+            "opened account {/accountNo} for customer {/customerNo} with credit limit {/creditLimit}",
+        ),
+        AccountSet { .. } => View::change(
+            "changed account {/accountNo}: credit limit {/creditLimit}, available {/availableAmount}",
+        ),
+        PaymentCreate { account, .. } => View::change(format!(
+            "recorded a payment of {{/amount}} on account {account}"
+        )),
+        PayReference { reference, .. } => View::change(format!(
+            "recorded a payment of {{/amount}} with reference {reference}"
+        )),
+        Adjust { account, .. } => View::change(format!(
+            "posted an adjustment of {{/amount}} on account {account}: {{/description}}"
+        )),
+        Statement { format, .. } if format == "csv" => View {
+            headline: None,
+            body: Body::Raw,
+        },
+        Statement { .. } => View::table(
+            "/transactions",
+            &[
+                ("date", "/date"),
+                ("type", "/type"),
+                ("description", "/description"),
+                ("amount", "/amount"),
+                ("balance", "/balance"),
+            ],
+        )
+        .with_headline(
+            "account {/account/accountNo}: brought forward {/openingBalance}, \
+             balance now {/account/totalBalance}, available {/account/availableAmount}",
+        ),
+        CredentialCreate { .. } => {
+            View::change("created credential {/id} ({/kind}); its secret is shown only now")
+        }
+        CredentialList { .. } => View::table(
+            "/items",
+            &[
+                ("id", "/id"),
+                ("kind", "/kind"),
+                ("login", "/login"),
+                ("client id", "/clientId"),
+                ("created", "/createdAt"),
+                ("last used", "/lastUsedAt"),
+            ],
+        ),
+        CredentialRevoke { ledger, id } => View {
+            headline: Some(format!("revoked credential {id} of ledger {ledger}")),
+            body: Body::Nothing,
+        },
+        BillRun { bill_date, .. } => View::table(
+            "/bills",
+            &[
+                ("bill", "/billNo"),
+                ("type", "/billType"),
+                ("amount", "/billAmount"),
+                ("due", "/dueDate"),
+                ("reference", "/activePaymentDetails/paymentReference"),
+            ],
+        )
+        .with_headline(format!("bill run of {bill_date}: {{#/bills}} documents")),
+        PaymentOrders { .. } => View {
+            headline: None,
+            body: Body::Raw,
+        },
+        PaymentOrderDone { executed, .. } => View::change(format!(
+            "marked the payment order of bill {{/billNo}} {}",
+            if *executed { "executed" } else { "failed" }
+        )),
+        LedgerGet { .. } | AccountGet { .. } => View::record(),
+        TopUp { .. } | TopUpAll { .. } | Import { .. } => View::record(),
+    }
+}
+
 pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
     use AdminCommand::*;
     let base = format!("{}/admin/v1", args.url.trim_end_matches('/'));
+    let view = view(&args.command);
+    let server = super::bulk::Server {
+        base: &base,
+        token: args.token.expose(),
+        json: args.json,
+        idempotency_key: args.idempotency_key.as_deref(),
+    };
     if let TopUp {
         ledger,
         file,
@@ -401,8 +534,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         dry_run,
     } = &args.command
     {
-        let token = args.token.expose();
-        return super::top_up::run(&base, token, ledger, file, description, *dry_run).await;
+        return super::top_up::run(&server, ledger, file, description, *dry_run).await;
     }
     if let TopUpAll {
         ledger,
@@ -421,17 +553,8 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             ("card", card.clone()),
             ("email", email.clone()),
         ];
-        let token = args.token.expose();
-        return super::top_up::everyone(
-            &base,
-            token,
-            ledger,
-            &filters,
-            amount,
-            description,
-            *dry_run,
-        )
-        .await;
+        return super::top_up::everyone(&server, ledger, &filters, amount, description, *dry_run)
+            .await;
     }
     if let Import {
         ledger,
@@ -440,8 +563,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         ..
     } = &args.command
     {
-        let token = args.token.expose();
-        return super::import::customers(&base, token, ledger, file, *dry_run).await;
+        return super::import::customers(&server, ledger, file, *dry_run).await;
     }
     let (method, path, body) = match args.command {
         LedgerCreate {
@@ -715,13 +837,16 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("calling {base}"))?;
     let status = response.status();
+    let replayed = response.headers().contains_key("idempotent-replayed");
     let text = response.text().await?;
-    let pretty = serde_json::from_str::<Value>(&text)
-        .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default())
-        .unwrap_or(text);
-    if !pretty.is_empty() {
-        println!("{pretty}");
-    }
+    let shown = if args.json || !status.is_success() {
+        serde_json::from_str::<Value>(&text)
+            .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default() + "\n")
+            .unwrap_or(text)
+    } else {
+        view.render(&text, replayed)
+    };
+    print!("{shown}");
     anyhow::ensure!(status.is_success(), "the server answered {status}");
     Ok(())
 }

@@ -6,7 +6,7 @@
 use anyhow::Context;
 use serde_json::{Map, Value, json};
 
-use super::top_up::{Problem, send_whole};
+use super::bulk::{Problem, Server, send_whole};
 
 const COLUMNS: [&str; 6] = [
     "customerNo",
@@ -79,8 +79,7 @@ fn read(text: &str) -> anyhow::Result<(Vec<Value>, Vec<Problem>)> {
 }
 
 pub async fn customers(
-    base: &str,
-    token: &str,
+    server: &Server<'_>,
     ledger: &str,
     file: &std::path::Path,
     dry_run: bool,
@@ -91,8 +90,11 @@ pub async fn customers(
     // A row with an unreadable cell is still sent, without that cell.
     let count = rows.len();
     let body = json!({"dryRun": dry_run || !problems.is_empty(), "rows": rows});
-    let url = format!("{base}/ledgers/{ledger}/imports/customers");
-    let answer = send_whole(url, token, &body, problems, count, "rows").await?;
+    let path = format!("/ledgers/{ledger}/imports/customers");
+    let answer = send_whole(server, &path, &body, problems, count, "rows").await?;
+    if server.json {
+        return server.print_json(&answer);
+    }
     println!(
         "{}: {} created, {} updated, {} unchanged{}",
         if dry_run { "would import" } else { "imported" },

@@ -3,8 +3,10 @@
 mod admin;
 mod backup;
 mod bench;
+mod bulk;
 mod demo;
 mod import;
+mod output;
 mod serve;
 mod top_up;
 mod verify;

@@ -5,60 +5,7 @@
 use anyhow::Context;
 use serde_json::{Value, json};
 
-/// A line the file itself gets wrong, or one the server refused.
-pub(super) struct Problem {
-    pub line: u64,
-    pub column: String,
-    pub rule: String,
-}
-
-/// Sends a whole file's `body` to a bulk endpoint at `path` and adds the server's problems to
-/// the file's own; with any problem, prints each by line and fails (nothing was applied),
-/// else returns the server's answer. `count` is the file's lines or rows, `what` its noun.
-pub(super) async fn send_whole(
-    url: String,
-    token: &str,
-    body: &Value,
-    mut problems: Vec<Problem>,
-    count: usize,
-    what: &str,
-) -> anyhow::Result<Value> {
-    let response = reqwest::Client::new()
-        .post(&url)
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .with_context(|| format!("calling {url}"))?;
-    let status = response.status();
-    let answer: Value = response.json().await.unwrap_or(Value::Null);
-    if status.as_u16() == 422 {
-        for p in answer["problems"].as_array().into_iter().flatten() {
-            problems.push(Problem {
-                line: p["line"].as_u64().unwrap_or(0),
-                column: p["column"].as_str().unwrap_or_default().into(),
-                rule: p["rule"].as_str().unwrap_or_default().into(),
-            });
-        }
-    } else {
-        anyhow::ensure!(
-            status.is_success(),
-            "the server answered {status}: {answer}"
-        );
-    }
-    if !problems.is_empty() {
-        problems.sort_by_key(|p| p.line);
-        for p in &problems {
-            println!("line {}, {}: {}", p.line, p.column, p.rule);
-        }
-        println!(
-            "{} of {count} {what} break a rule; nothing was applied",
-            problems.len()
-        );
-        anyhow::bail!("nothing was applied");
-    }
-    Ok(answer)
-}
+use super::bulk::{Problem, Server, send_whole};
 
 /// The file's lines as the API takes them, and the lines that cannot be read.
 fn read(text: &str) -> (Vec<Value>, Vec<Problem>) {
@@ -97,8 +44,7 @@ fn read(text: &str) -> (Vec<Value>, Vec<Problem>) {
 }
 
 pub async fn run(
-    base: &str,
-    token: &str,
+    server: &Server<'_>,
     ledger: &str,
     file: &std::path::Path,
     description: &str,
@@ -110,8 +56,11 @@ pub async fn run(
     let count = lines.len() + problems.len();
     // With lines the file gets wrong, the rest are still checked, and nothing is applied.
     let body = json!({"description": description, "dryRun": dry_run || !problems.is_empty(), "lines": lines});
-    let url = format!("{base}/ledgers/{ledger}/top-ups");
-    let answer = send_whole(url, token, &body, problems, count, "lines").await?;
+    let path = format!("/ledgers/{ledger}/top-ups");
+    let answer = send_whole(server, &path, &body, problems, count, "lines").await?;
+    if server.json {
+        return server.print_json(&answer);
+    }
     let verb = if dry_run { "would top up" } else { "topped up" };
     println!(
         "{verb} {} accounts with {} over {} lines{}",
@@ -130,8 +79,7 @@ pub async fn run(
 /// Tops up every customer the filters find (all of them without filters) by `amount`, as one
 /// top-up: all of them or none.
 pub async fn everyone(
-    base: &str,
-    token: &str,
+    server: &Server<'_>,
     ledger: &str,
     filters: &[(&str, Option<String>)],
     amount: &str,
@@ -142,6 +90,7 @@ pub async fn everyone(
         .replace(',', ".")
         .parse()
         .context("--amount must be a number such as 25 or 12,50")?;
+    let (base, token) = (server.base, server.token);
     let client = reqwest::Client::new();
     let mut customers = Vec::new();
     loop {
@@ -184,18 +133,12 @@ pub async fn everyone(
         .map(|no| json!({"customerNo": no, "amount": amount}))
         .collect();
     let body = json!({"description": description, "dryRun": dry_run, "lines": lines});
-    let response = client
-        .post(format!("{base}/ledgers/{ledger}/top-ups"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await?;
-    let status = response.status();
-    let answer: Value = response.json().await.unwrap_or(Value::Null);
-    anyhow::ensure!(
-        status.is_success(),
-        "the server answered {status}: {answer}"
-    );
+    let path = format!("/ledgers/{ledger}/top-ups");
+    let count = lines.len();
+    let answer = send_whole(server, &path, &body, Vec::new(), count, "customers").await?;
+    if server.json {
+        return server.print_json(&answer);
+    }
     println!(
         "{} {} customers with {} each, {} in all{}",
         if dry_run { "would top up" } else { "topped up" },

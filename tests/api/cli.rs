@@ -7,6 +7,13 @@ use serde_json::Value;
 
 use crate::helpers::{Load, PROCESS_TOKEN, Server, Setup, TestDb, free_port, on_postgres};
 
+/// `saldo admin … --json`: the server's answer as scripts read it.
+fn saldo_json(args: &[&str], url: &str, token: &str) -> (bool, String) {
+    let mut args = args.to_vec();
+    args.push("--json");
+    saldo(&args, url, token)
+}
+
 fn saldo(args: &[&str], url: &str, token: &str) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_saldo"))
         .args(args)
@@ -72,7 +79,7 @@ async fn the_admin_cli_provisions_a_working_myq_ledger() {
     let db = test_db.url.clone();
     let server = Server::start(&db, free_port(), Some("cli-token")).await;
     let run = |args: &[&str]| {
-        let (ok, out) = saldo(args, &server.url, "cli-token");
+        let (ok, out) = saldo_json(args, &server.url, "cli-token");
         assert!(ok, "saldo {args:?}: {out}");
         out
     };
@@ -699,7 +706,7 @@ async fn json_logs_name_the_ledger_once_and_without_colour() {
 async fn the_admin_cli_finds_and_changes_customers_and_accounts() {
     let (_db, server) = server_with_ledger().await;
     let run = |args: &[&str]| -> Value {
-        let (ok, out) = saldo(args, &server.url, "cli-token");
+        let (ok, out) = saldo_json(args, &server.url, "cli-token");
         assert!(ok, "saldo {args:?}: {out}");
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
     };
@@ -1028,7 +1035,7 @@ async fn the_admin_cli_tops_up_from_a_file_all_or_nothing() {
         assert!(out.contains(expected), "{expected:?} in:\n{out}");
     }
     let balance = |account: &str| {
-        let (ok, out) = run(&["admin", "account-get", "501", account]);
+        let (ok, out) = run(&["admin", "account-get", "501", account, "--json"]);
         assert!(ok, "{out}");
         serde_json::from_str::<Value>(&out).unwrap()["totalBalance"].to_string()
     };
@@ -1122,7 +1129,7 @@ async fn the_admin_cli_imports_customers_and_a_second_run_changes_nothing() {
         ok && out.contains("imported: 0 created, 0 updated, 2 unchanged"),
         "{out}"
     );
-    let (ok, out) = run(&["admin", "account-list", "501"]);
+    let (ok, out) = run(&["admin", "account-list", "501", "--json"]);
     assert!(ok, "{out}");
     let accounts: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(accounts["total"], 2, "no second account: {out}");
@@ -1152,4 +1159,115 @@ async fn the_admin_cli_imports_customers_and_a_second_run_changes_nothing() {
     );
     let (_, out) = run(&["admin", "customer-list", "501"]);
     assert!(!out.contains("s5"), "nothing of the wrong file: {out}");
+}
+
+/// Without `--json` the CLI speaks to a person: a sentence for every change (and for a change
+/// already made under the same Idempotency-Key), tables for lists, and a progress bar for a
+/// bulk file on a terminal only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_cli_says_what_it_changed_and_lists_in_tables() {
+    let (_db, server) = server_with_ledger().await;
+    let run = |args: &[&str]| {
+        let (ok, out) = saldo(args, &server.url, "cli-token");
+        assert!(ok, "saldo {args:?}: {out}");
+        out
+    };
+    let created = run(&[
+        "admin",
+        "customer-create",
+        "501",
+        "--customer-no",
+        "7",
+        "--name",
+        "Åsa Öberg",
+        "--username",
+        "asa",
+    ]);
+    assert!(
+        created.starts_with("created customer 7 (Åsa Öberg)\n"),
+        "{created}"
+    );
+    let opened = run(&["admin", "account-create", "501", "--customer-no", "7"]);
+    assert!(opened.starts_with("opened account "), "{opened}");
+    let account = opened.split_whitespace().nth(2).unwrap().to_string();
+    let pay = [
+        "admin",
+        "payment-create",
+        "501",
+        &account,
+        "--amount",
+        "2.5",
+    ];
+    let keyed = [&pay[..], &["--idempotency-key", "bank-77"]].concat();
+    let first = run(&keyed);
+    assert!(
+        first.starts_with(&format!(
+            "recorded a payment of 2.50 on account {account}\n"
+        )),
+        "{first}"
+    );
+    let again = run(&keyed);
+    assert!(
+        again.contains("already done earlier under this Idempotency-Key"),
+        "{again}"
+    );
+    let list = run(&["admin", "account-list", "501"]);
+    let lines: Vec<&str> = list.lines().collect();
+    let heading: Vec<&str> = lines[0].split_whitespace().collect();
+    assert_eq!(
+        heading[..4],
+        ["ACCOUNT", "CUSTOMER", "STATUS", "CREDIT"],
+        "{list}"
+    );
+    assert!(
+        lines[1].starts_with(&account) && lines[1].contains(" 2.50 "),
+        "{list}"
+    );
+    assert_eq!(lines.last(), Some(&"1 in all"), "{list}");
+    let nobody = run(&["admin", "customer-list", "501", "--q", "nobody"]);
+    assert_eq!(nobody, "none found\n");
+    let id = serde_json::from_str::<Value>(
+        &saldo_json(
+            &["admin", "credential-create", "501", "--login", "p"],
+            &server.url,
+            "cli-token",
+        )
+        .1,
+    )
+    .unwrap()["id"]
+        .to_string();
+    let revoked = run(&["admin", "credential-revoke", "501", &id]);
+    assert_eq!(revoked, format!("revoked credential {id} of ledger 501\n"));
+
+    // The bar is drawn on a terminal (here a pseudo-terminal from `script`), never into a pipe.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("topup.csv");
+    std::fs::write(&file, "username;amount\nasa;5\n").unwrap();
+    let top_up = format!(
+        "{} admin top-up 501 {} --description Spring",
+        env!("CARGO_BIN_EXE_saldo"),
+        file.display()
+    );
+    let on_terminal = Command::new("script")
+        .args(["-qec", &top_up, "/dev/null"])
+        .env("SALDO_URL", &server.url)
+        .env("SALDO_ADMIN_TOKEN", "cli-token")
+        .output()
+        .unwrap();
+    let seen = String::from_utf8_lossy(&on_terminal.stdout);
+    assert!(on_terminal.status.success(), "{seen}");
+    assert!(
+        seen.contains("sending 1 lines"),
+        "a bar on a terminal: {seen:?}"
+    );
+    assert!(seen.contains("topped up 1 accounts"), "{seen:?}");
+    let piped = Command::new("sh")
+        .args(["-c", &format!("{top_up} 2>&1 | cat")])
+        .env("SALDO_URL", &server.url)
+        .env("SALDO_ADMIN_TOKEN", "cli-token")
+        .output()
+        .unwrap();
+    let piped = String::from_utf8_lossy(&piped.stdout);
+    assert!(piped.contains("topped up 1 accounts"), "{piped}");
+    assert!(!piped.contains("sending"), "no bar into a pipe: {piped:?}");
 }
