@@ -234,6 +234,14 @@ impl Store for Faulty {
     fn billed_transactions(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Vec<Transaction>> {
         self.inner.billed_transactions(ledger_id, bill_no)
     }
+    fn events_after(
+        &self,
+        ledger_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<saldo::ledger::Event>> {
+        self.inner.events_after(ledger_id, after, limit)
+    }
     fn save_token(&self, token: &TokenRow) -> StoreResult<()> {
         self.inner.save_token(token)
     }

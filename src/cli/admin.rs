@@ -328,6 +328,17 @@ pub enum AdminCommand {
         #[arg(long)]
         reference: String,
     },
+    /// Print the ledger's events as NDJSON, oldest first; `--follow` waits for new ones.
+    Events {
+        /// The ledger's number (ledgerNo).
+        ledger: String,
+        /// Only events after this sequence number: the last one a consumer handled.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        /// Keep waiting for new events until interrupted (Ctrl-C).
+        #[arg(long)]
+        follow: bool,
+    },
     /// Revoke a credential (its id is in `credential-list`).
     CredentialRevoke { ledger: String, id: i64 },
     /// List a ledger's credentials: id, kind, login or client id, created, last used.
@@ -513,7 +524,7 @@ fn view(command: &AdminCommand) -> View {
             if *executed { "executed" } else { "failed" }
         )),
         LedgerGet { .. } | AccountGet { .. } => View::record(),
-        TopUp { .. } | TopUpAll { .. } | Import { .. } => View::record(),
+        TopUp { .. } | TopUpAll { .. } | Import { .. } | Events { .. } => View::record(),
     }
 }
 
@@ -555,6 +566,14 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         ];
         return super::top_up::everyone(&server, ledger, &filters, amount, description, *dry_run)
             .await;
+    }
+    if let Events {
+        ledger,
+        after,
+        follow,
+    } = &args.command
+    {
+        return super::events::print(&server, ledger, *after, *follow).await;
     }
     if let Import {
         ledger,
@@ -745,7 +764,9 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                 })),
             )
         }
-        TopUp { .. } | TopUpAll { .. } | Import { .. } => unreachable!("sent above"),
+        TopUp { .. } | TopUpAll { .. } | Import { .. } | Events { .. } => {
+            unreachable!("sent above")
+        }
         Statement {
             ledger,
             account,

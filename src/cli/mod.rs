@@ -5,6 +5,7 @@ mod backup;
 mod bench;
 mod bulk;
 mod demo;
+mod events;
 mod import;
 mod output;
 mod serve;

@@ -63,6 +63,8 @@ pub struct Engine {
     discovering: Mutex<()>,
     /// `QUEUE_DEADLINE` in milliseconds, unless a test shortened it.
     queue_deadline_ms: AtomicU64,
+    /// Woken whenever a batch with events commits in this process.
+    events: Arc<tokio::sync::Notify>,
 }
 
 /// What request handlers need of a ledger without asking its writer; never changes.
@@ -86,6 +88,7 @@ impl Engine {
             meta: RwLock::default(),
             discovering: Mutex::default(),
             queue_deadline_ms: AtomicU64::new(QUEUE_DEADLINE.as_millis() as u64),
+            events: Arc::default(),
         });
         engine.discover_ledgers()?;
         Ok(engine)
@@ -95,6 +98,12 @@ impl Engine {
     pub fn set_queue_deadline(&self, deadline: std::time::Duration) {
         let ms = u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX);
         self.queue_deadline_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Notified each time a batch that wrote events commits here (other processes' events
+    /// are found by reading the store again).
+    pub fn event_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.events.clone()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -157,6 +166,7 @@ impl Engine {
         let clock = self.clock.clone();
         let healthy = Arc::new(AtomicBool::new(healthy));
         let flag = healthy.clone();
+        let events = self.events.clone();
         let thread = std::thread::Builder::new()
             .name(format!("writer-{no}"))
             .spawn(move || {
@@ -167,6 +177,7 @@ impl Engine {
                     store,
                     clock,
                     healthy: flag,
+                    events,
                 }
                 .run()
             })
@@ -299,7 +310,7 @@ impl Engine {
             // A panicking job is put back by `Ledger::job` and answered as an internal error;
             // the other jobs of its batch go on.
             let out = target.filter(|_| !late).map(|(ledger, now)| {
-                catch_unwind(AssertUnwindSafe(|| ledger.job(|l| op(l, now))))
+                catch_unwind(AssertUnwindSafe(|| ledger.job_at(now, |l| op(l, now))))
                     .map_err(|_| EngineError::Internal)
             });
             let reply: Reply = Box::new(move |persisted| {

@@ -56,6 +56,8 @@ pub(super) struct Writer {
     pub clock: Arc<dyn Clock>,
     /// Whether the last attempt to start a batch worked; `/readyz` reports it.
     pub healthy: Arc<AtomicBool>,
+    /// Woken when a batch with events commits, for those following the feed.
+    pub events: Arc<tokio::sync::Notify>,
 }
 
 impl Writer {
@@ -228,6 +230,9 @@ impl Writer {
             Ok(stored) => {
                 self.version = Some(stored);
                 crate::http::metrics::postings(&self.ledger.info.currency, &dirty.transactions);
+                if !dirty.events.is_empty() {
+                    self.events.notify_waiters();
+                }
                 self.ledger.compact(&dirty);
                 Ok(())
             }

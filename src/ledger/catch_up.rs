@@ -118,6 +118,7 @@ impl Counters {
             recharge: self.recharge.max(other.recharge),
             bill: self.bill.max(other.bill),
             card: self.card.max(other.card),
+            event: self.event.max(other.event),
         }
     }
 }

@@ -12,6 +12,7 @@ mod capture;
 mod catch_up;
 mod customer;
 mod error;
+mod events;
 mod import;
 mod interest;
 mod invariants;
@@ -41,6 +42,7 @@ pub use authorization::*;
 pub use billing::{BillRunInput, InterestBasis};
 pub use catch_up::Changes;
 pub use error::{Entity, Expected, Identity, LedgerError, Quantity, RecurringRule};
+pub use events::Event;
 pub use import::{ImportRow, ImportSummary, ImportUndone};
 pub use model::*;
 pub use myq::Identification;
@@ -100,6 +102,8 @@ pub struct Dirty {
     /// JSON records (authorizations and their kin) by kind and key.
     pub records: BTreeSet<(&'static str, String)>,
     pub transactions: Vec<Transaction>,
+    /// The batch's events, in sequence order (the outbox).
+    pub events: Vec<Event>,
 }
 
 impl Dirty {
@@ -116,6 +120,7 @@ impl Dirty {
             && self.billed.is_empty()
             && self.records.is_empty()
             && self.transactions.is_empty()
+            && self.events.is_empty()
     }
 }
 
@@ -132,6 +137,8 @@ pub struct Counters {
     /// Bill numbers and card creation order, taken from the loaded rows on restore.
     pub bill: i64,
     pub card: i64,
+    /// The last event's sequence number.
+    pub event: i64,
 }
 
 /// Everything a store loads to rebuild a ledger.
@@ -245,6 +252,10 @@ pub struct Ledger {
     transactions: Vec<Transaction>,
     /// Transactions to mark billed, by bill number, since the store last took them.
     billed: Vec<(i64, Vec<i64>)>,
+    /// Events since the store last took them.
+    events: Vec<Event>,
+    /// When the current job runs, for its events.
+    job_time: OffsetDateTime,
     /// What the current job found, to put back if it is refused.
     mark: JobMark,
     cold: archive::Cold,
@@ -255,6 +266,7 @@ struct JobMark {
     last_id: Counters,
     transactions: usize,
     billed: usize,
+    events: usize,
 }
 
 /// Whether a job's result refuses it: a refused job leaves the ledger as it found it.
@@ -327,6 +339,8 @@ impl Ledger {
             last_id: Counters::default(),
             transactions: Vec::new(),
             billed: Vec::new(),
+            events: Vec::new(),
+            job_time: OffsetDateTime::UNIX_EPOCH,
             mark: JobMark::default(),
             cold: archive::Cold::default(),
         }
@@ -352,12 +366,24 @@ impl Ledger {
         }
     }
 
+    /// `job` at `now`, the time its events carry.
+    pub fn job_at<T: JobOutcome>(
+        &mut self,
+        now: OffsetDateTime,
+        op: impl FnOnce(&mut Ledger) -> T,
+    ) -> T {
+        self.job_time = now;
+        self.job(op)
+    }
+
     fn keep_job(&mut self) {
+        self.record_events(self.mark.transactions);
         each_table!(&mut *self, keep_job);
         self.mark = JobMark {
             last_id: self.last_id,
             transactions: self.transactions.len(),
             billed: self.billed.len(),
+            events: self.events.len(),
         };
     }
 
@@ -366,6 +392,7 @@ impl Ledger {
         self.last_id = self.mark.last_id;
         self.transactions.truncate(self.mark.transactions);
         self.billed.truncate(self.mark.billed);
+        self.events.truncate(self.mark.events);
     }
 
     /// Puts stored rows into memory, untracked (they owe the store nothing), with the indexes
@@ -445,6 +472,8 @@ impl Ledger {
 
     /// Everything changed since the last call, for the store; call between jobs.
     pub fn take_dirty(&mut self) -> Dirty {
+        // Changes made outside a job (tests, start-up) still get their events, in this batch.
+        self.keep_job();
         let mut records = BTreeSet::new();
         let mut add = |kind: &'static str, keys: BTreeSet<String>| {
             records.extend(keys.into_iter().map(|k| (kind, k)));
@@ -470,6 +499,7 @@ impl Ledger {
             billed: std::mem::take(&mut self.billed),
             records,
             transactions: std::mem::take(&mut self.transactions),
+            events: std::mem::take(&mut self.events),
         };
         self.keep_job();
         dirty

@@ -85,6 +85,10 @@ pub struct Settings {
     pub creditor_contact: Vec<String>,
     /// The creditor's organisation number, which Swedish bills must show.
     pub creditor_organization_no: Option<String>,
+    /// An `account.low-balance` event is written when an account's available credit falls
+    /// below this, in major units (once per crossing); no such events when not set.
+    #[schema(value_type = Option<f64>)]
+    pub low_balance_threshold: Option<serde_json::Number>,
     /// Settings a newer saldo wrote that this one does not know: kept, and written back
     /// unchanged, so processes of two versions can share a ledger during an upgrade.
     #[serde(flatten)]
@@ -135,6 +139,7 @@ impl Default for Settings {
             creditor_address: Vec::new(),
             creditor_contact: Vec::new(),
             creditor_organization_no: None,
+            low_balance_threshold: None,
             unknown: BTreeMap::new(),
         }
     }
@@ -196,6 +201,10 @@ impl Settings {
         ] {
             crate::money::Amount::parse(&value.to_string(), scale)
                 .map_err(|e| SettingError::named(field, e.to_string()))?;
+        }
+        if let Some(threshold) = &self.low_balance_threshold {
+            crate::money::Amount::parse(&threshold.to_string(), scale)
+                .map_err(|e| SettingError::named("lowBalanceThreshold", e.to_string()))?;
         }
         for (field, days) in [
             ("billDueDays", self.bill_due_days),

@@ -133,6 +133,12 @@ impl<K: Key, V: Clone> Table<K, V> {
         });
     }
 
+    /// The keys the current job wrote, first write first, each with its value before the
+    /// job (`None`: the job made it).
+    pub fn job_writes(&self) -> impl Iterator<Item = (&K, Option<&V>)> {
+        self.undo.iter().map(|u| (&u.key, u.prior.as_ref()))
+    }
+
     /// The keys changed since the last call.
     pub fn take_dirty(&mut self) -> BTreeSet<K> {
         std::mem::take(&mut self.dirty)

@@ -9,7 +9,7 @@ use time::{Date, OffsetDateTime};
 
 use super::StoreError;
 use crate::ledger::{
-    Account, AccountStatus, Bill, BillType, Card, Customer, Hold, HoldKind, HoldStatus,
+    Account, AccountStatus, Bill, BillType, Card, Customer, Event, Hold, HoldKind, HoldStatus,
     PaymentStatus, RechargePayment, RechargeState, RecurringSetting, Session, SessionPayment,
     SessionStatus, Transaction, TxnType,
 };
@@ -681,6 +681,41 @@ pub static TRANSACTIONS: Stored<Transaction> = Stored {
     },
 };
 
+/// An event of the outbox; its data is the JSON text of the resource's state.
+pub static EVENTS: Stored<Event> = Stored {
+    table: "events",
+    key: 0,
+    append_only: true,
+    columns: &[
+        ("seq", Int),
+        ("type", Text),
+        ("at", Time),
+        ("resource", Text),
+        ("resource_id", Text),
+        ("data", Text),
+    ],
+    to_row: |e| {
+        vec![
+            int(e.seq),
+            text(&e.kind),
+            Cell::Time(Some(e.at)),
+            text(&e.resource),
+            text(&e.resource_id),
+            text(&e.data.to_string()),
+        ]
+    },
+    from_row: |r| {
+        Ok(Event {
+            seq: r.int()?,
+            kind: r.text()?,
+            at: r.time()?,
+            resource: r.text()?,
+            resource_id: r.text()?,
+            data: r.named("event data", |t| serde_json::from_str(t).ok())?,
+        })
+    },
+};
+
 /// A JSON record (an authorization, an application, …) as stored; `live` marks what start-up
 /// loads.
 #[derive(Debug, Clone, PartialEq)]
@@ -811,6 +846,17 @@ mod tests {
                 billed: Some(2),
                 hold_id: None,
                 reference: "r".into(),
+            },
+        );
+        round_trip(
+            &EVENTS,
+            Event {
+                seq: 7,
+                kind: "account.created".into(),
+                at,
+                resource: "account".into(),
+                resource_id: "A1".into(),
+                data: serde_json::json!({"accountNo": "A1", "balance": 2.50}),
             },
         );
         round_trip(

@@ -16,7 +16,7 @@ use std::fmt;
 use time::OffsetDateTime;
 
 use crate::ledger::{
-    Bill, BillRunInput, Changes, Dirty, InterestBasis, Ledger, LedgerInfo, RechargePayment,
+    Bill, BillRunInput, Changes, Dirty, Event, InterestBasis, Ledger, LedgerInfo, RechargePayment,
     Snapshot, Transaction,
 };
 
@@ -267,6 +267,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<HashMap<i64, InterestBasis>>;
     /// The transactions a bill covers.
     fn billed_transactions(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Vec<Transaction>>;
+    /// At most `limit` committed events with a sequence number above `after`, in order.
+    fn events_after(&self, ledger_id: i64, after: i64, limit: i64) -> StoreResult<Vec<Event>>;
     fn save_token(&self, token: &TokenRow) -> StoreResult<()>;
     /// Tokens not expired at `now` (expired ones are deleted).
     fn live_tokens(&self, now: OffsetDateTime) -> StoreResult<Vec<TokenRow>>;

@@ -1271,3 +1271,77 @@ async fn the_admin_cli_says_what_it_changed_and_lists_in_tables() {
     assert!(piped.contains("topped up 1 accounts"), "{piped}");
     assert!(!piped.contains("sending"), "no bar into a pipe: {piped:?}");
 }
+
+/// `saldo admin events` prints the feed as NDJSON, resumes after a sequence number, and with
+/// `--follow` prints a new event as soon as it commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_cli_prints_and_follows_the_event_feed() {
+    use std::io::BufRead;
+    let (_db, server) = server_with_ledger().await;
+    let run = |args: &[&str]| {
+        let (ok, out) = saldo(args, &server.url, "cli-token");
+        assert!(ok, "saldo {args:?}: {out}");
+        out
+    };
+    run(&[
+        "admin",
+        "customer-create",
+        "501",
+        "--customer-no",
+        "1",
+        "--name",
+        "Ann",
+    ]);
+    run(&[
+        "admin",
+        "account-create",
+        "501",
+        "--customer-no",
+        "1",
+        "--account-no",
+        "A1",
+    ]);
+    let all = run(&["admin", "events", "501"]);
+    let events: Vec<Value> = all
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["customer.created", "account.created", "customer.changed"]
+    );
+    let rest = run(&["admin", "events", "501", "--after", "2"]);
+    assert_eq!(rest.lines().count(), 1, "only what came after 2: {rest}");
+
+    let mut follow = Command::new(env!("CARGO_BIN_EXE_saldo"))
+        .args(["admin", "events", "501", "--after", "3", "--follow"])
+        .env("SALDO_URL", &server.url)
+        .env("SALDO_ADMIN_TOKEN", "cli-token")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = follow.stdout.take().unwrap();
+    let lines = std::thread::spawn(move || {
+        std::io::BufReader::new(stdout)
+            .lines()
+            .take(2)
+            .map(|l| l.unwrap())
+            .collect::<Vec<String>>()
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    run(&["admin", "payment-create", "501", "A1", "--amount", "5"]);
+    let followed = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        tokio::task::spawn_blocking(move || lines.join().unwrap()),
+    )
+    .await;
+    follow.kill().unwrap();
+    let _ = follow.wait();
+    let followed = followed.expect("the payment's events within 20 s").unwrap();
+    let first: Value = serde_json::from_str(&followed[0]).unwrap();
+    assert_eq!(
+        (first["seq"].as_i64(), first["type"].as_str()),
+        (Some(4), Some("payment.received"))
+    );
+}

@@ -9,6 +9,7 @@ mod cli;
 mod connections;
 mod credit_account;
 mod durability;
+mod events;
 pub(crate) mod helpers;
 mod links;
 mod multiprocess;

@@ -4,6 +4,7 @@ mod billing;
 mod credentials;
 mod directory;
 mod error;
+mod events;
 mod import;
 mod once;
 mod orders;
@@ -95,6 +96,7 @@ pub fn router() -> Router<AppState> {
             "/admin/v1/ledgers/{ledger}/payment-orders/{bill}/failed",
             post(orders::failed),
         )
+        .route("/admin/v1/ledgers/{ledger}/events", get(events::list))
         .route(
             "/admin/v1/ledgers/{ledger}/credentials",
             post(credentials::create).get(credentials::list),
@@ -194,7 +196,7 @@ async fn blocking<T: Send + 'static>(
         credentials::revoke, orders::list, orders::executed, orders::failed,
         directory::ledgers, directory::customers, directory::patch_customer,
         directory::accounts, directory::patch_account, credentials::list, billing::adjust,
-        top_up::top_up, import::customers
+        top_up::top_up, import::customers, events::list
     ),
     tags((name = "Admin API", description = "Provisioning ledgers, customers, accounts and credentials; payments received; bill runs and statements (SPEC §7)"))
 )]

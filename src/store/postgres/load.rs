@@ -78,6 +78,7 @@ pub(super) async fn snapshot(c: &ClientWrapper, ledger_id: i64) -> StoreResult<S
         PAYMENTS.max_key("$1"),
         RECHARGES.max_key("$1"),
         BILLS.max_key("$1"),
+        EVENTS.max_key("$1"),
     ]
     .iter()
     .map(|sql| format!("({sql})"))
@@ -101,6 +102,7 @@ pub(super) async fn snapshot(c: &ClientWrapper, ledger_id: i64) -> StoreResult<S
         payment: max.try_get(6)?,
         recharge: max.try_get(7)?,
         bill: max.try_get(8)?,
+        event: max.try_get(9)?,
         // Card order is derived from the loaded cards on restore.
         ..Counters::default()
     };

@@ -23,7 +23,7 @@ use super::{
 };
 use crate::ledger::*;
 use crate::money::Amount;
-use crate::store::columns::{BILLS, RECHARGES, Stored, TRANSACTIONS};
+use crate::store::columns::{BILLS, EVENTS, RECHARGES, Stored, TRANSACTIONS};
 
 mod cells;
 mod load;
@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0011_bill_chains.sql"),
     include_str!("../../../migrations/postgres/0012_customer_address.sql"),
     include_str!("../../../migrations/postgres/0013_credential_last_used.sql"),
+    include_str!("../../../migrations/postgres/0014_events.sql"),
 ];
 
 /// Connections a process keeps at most: one per writer mid-batch, plus readers.
@@ -680,6 +681,16 @@ impl Store for PostgresStore {
 
     fn billed_transactions(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Vec<Transaction>> {
         self.transactions_by(ledger_id, "billed", bill_no)
+    }
+
+    fn events_after(&self, ledger_id: i64, after: i64, limit: i64) -> StoreResult<Vec<Event>> {
+        self.read(move |c| {
+            Box::pin(async move {
+                let sql = format!("{} AND seq > $2 ORDER BY seq LIMIT $3", EVENTS.select("$1"));
+                let found = c.query(&sql, &[&ledger_id, &after, &limit]).await?;
+                cells::read(&EVENTS, found)
+            })
+        })
     }
 
     fn stored_version(&self, ledger_id: i64) -> StoreResult<i64> {

@@ -102,6 +102,7 @@ pub(super) fn statements(ledger: &Ledger, dirty: &Dirty) -> Vec<Write> {
         held(&dirty.recharges, |k| l.recharge(*k)),
     ));
     out.extend(upsert(&TRANSACTIONS, lid, &dirty.transactions));
+    out.extend(upsert(&EVENTS, lid, &dirty.events));
     // After the postings, so transactions billed in the batch that created them are found.
     let billed: Vec<(i64, i64)> = dirty
         .billed

@@ -81,6 +81,7 @@ pub(super) fn snapshot(tx: &Connection, ledger_id: i64) -> StoreResult<Snapshot>
         payment: max(PAYMENTS.max_key("?1"))?,
         recharge: max(RECHARGES.max_key("?1"))?,
         bill: max(BILLS.max_key("?1"))?,
+        event: max(EVENTS.max_key("?1"))?,
         // Card order is derived from the loaded cards on restore.
         ..Counters::default()
     };

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::ledger::*;
 use crate::money::Amount;
-use crate::store::columns::{BILLS, RECHARGES, TRANSACTIONS};
+use crate::store::columns::{BILLS, EVENTS, RECHARGES, TRANSACTIONS};
 use queries::*;
 
 mod cells;
@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0017_bill_chains.sql"),
     include_str!("../../../migrations/sqlite/0018_customer_address.sql"),
     include_str!("../../../migrations/sqlite/0019_credential_last_used.sql"),
+    include_str!("../../../migrations/sqlite/0020_events.sql"),
 ];
 
 pub struct SqliteStore {
@@ -650,6 +651,12 @@ impl Store for SqliteStore {
     fn billed_transactions(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Vec<Transaction>> {
         let conn = self.reader();
         cells::query(&conn, &TRANSACTIONS, &billed(), params![ledger_id, bill_no])
+    }
+
+    fn events_after(&self, ledger_id: i64, after: i64, limit: i64) -> StoreResult<Vec<Event>> {
+        let conn = self.reader();
+        let sql = format!("{} AND seq > ?2 ORDER BY seq LIMIT ?3", EVENTS.select("?1"));
+        cells::query(&conn, &EVENTS, &sql, params![ledger_id, after, limit])
     }
 
     fn save_token(&self, token: &TokenRow) -> StoreResult<()> {

@@ -54,6 +54,7 @@ pub(super) fn rows(tx: &Connection, ledger: &Ledger, dirty: &Dirty) -> StoreResu
         held(&dirty.recharges, |k| l.recharge(*k)),
     )?;
     write(tx, lid, &columns::TRANSACTIONS, &dirty.transactions)?;
+    write(tx, lid, &columns::EVENTS, &dirty.events)?;
     // After the postings, so transactions billed in the batch that made them are found.
     for (bill_no, txns) in &dirty.billed {
         for id in txns {
