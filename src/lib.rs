@@ -19,3 +19,4 @@ pub mod secret;
 pub mod store;
 /// Native TLS: loading the server's certificate, and a local certificate authority.
 pub mod tls;
+pub mod webhooks;

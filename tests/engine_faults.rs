@@ -234,6 +234,14 @@ impl Store for Faulty {
     fn billed_transactions(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Vec<Transaction>> {
         self.inner.billed_transactions(ledger_id, bill_no)
     }
+    fn exec(
+        &self,
+        sql: &str,
+        params: Vec<saldo::store::Cell>,
+        columns: &'static [(&'static str, saldo::store::Type)],
+    ) -> StoreResult<Vec<Vec<saldo::store::Cell>>> {
+        self.inner.exec(sql, params, columns)
+    }
     fn events_after(
         &self,
         ledger_id: i64,

@@ -339,6 +339,59 @@ pub enum AdminCommand {
         #[arg(long)]
         follow: bool,
     },
+    /// Subscribe a URL to the ledger's events; the signing secret is shown once.
+    WebhookCreate {
+        /// The ledger's number (ledgerNo).
+        ledger: String,
+        /// Where events are POSTed (http or https).
+        #[arg(long)]
+        url: String,
+        /// An event type wanted, e.g. recharge.completed (repeat for several; all when none).
+        #[arg(long = "type")]
+        types: Vec<String>,
+        /// Deliver events after this sequence number (default: only events from now on).
+        #[arg(long)]
+        after: Option<i64>,
+    },
+    /// List the ledger's webhook subscriptions (never their secrets).
+    WebhookList { ledger: String },
+    /// Pause or resume a webhook subscription; resuming retries its next event at once.
+    WebhookSet {
+        /// The ledger's number (ledgerNo).
+        ledger: String,
+        /// The subscription's id (in `webhook-list`).
+        id: i64,
+        /// active or paused.
+        #[arg(long, value_parser = ["active", "paused"])]
+        status: String,
+    },
+    /// Deliver a webhook subscription's events again, from after a sequence number.
+    WebhookReplay {
+        /// The ledger's number (ledgerNo).
+        ledger: String,
+        /// The subscription's id (in `webhook-list`).
+        id: i64,
+        /// The last event not to deliver again (0: from the first).
+        #[arg(long)]
+        after: i64,
+    },
+    /// A webhook subscription's latest delivery attempts: status, error, latency.
+    WebhookDeliveries {
+        /// The ledger's number (ledgerNo).
+        ledger: String,
+        /// The subscription's id (in `webhook-list`).
+        id: i64,
+        /// At most this many, newest first (1 to 1000).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Delete a webhook subscription: nothing more is delivered to it.
+    WebhookDelete {
+        /// The ledger's number (ledgerNo).
+        ledger: String,
+        /// The subscription's id (in `webhook-list`).
+        id: i64,
+    },
     /// Revoke a credential (its id is in `credential-list`).
     CredentialRevoke { ledger: String, id: i64 },
     /// List a ledger's credentials: id, kind, login or client id, created, last used.
@@ -523,6 +576,41 @@ fn view(command: &AdminCommand) -> View {
             "marked the payment order of bill {{/billNo}} {}",
             if *executed { "executed" } else { "failed" }
         )),
+        WebhookCreate { .. } => {
+            View::change("created webhook {/id} to {/url}; its signing secret is shown only now")
+        }
+        WebhookList { .. } => View::table(
+            "/items",
+            &[
+                ("id", "/id"),
+                ("url", "/url"),
+                ("types", "/types"),
+                ("status", "/status"),
+                ("handled", "/handledSeq"),
+                ("failed", "/failedAttempts"),
+            ],
+        ),
+        WebhookSet { .. } => View::change("webhook {/id} is {/status}"),
+        WebhookReplay { .. } => {
+            View::change("webhook {/id} delivers again every event after {/handledSeq}")
+        }
+        WebhookDeliveries { .. } => View::table(
+            "/items",
+            &[
+                ("at", "/at"),
+                ("seq", "/seq"),
+                ("type", "/type"),
+                ("try", "/attempt"),
+                ("status", "/status"),
+                ("outcome", "/outcome"),
+                ("error", "/error"),
+                ("ms", "/latencyMs"),
+            ],
+        ),
+        WebhookDelete { ledger, id } => View {
+            headline: Some(format!("deleted webhook {id} of ledger {ledger}")),
+            body: Body::Nothing,
+        },
         LedgerGet { .. } | AccountGet { .. } => View::record(),
         TopUp { .. } | TopUpAll { .. } | Import { .. } | Events { .. } => View::record(),
     }
@@ -815,6 +903,35 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             Some(json!({ "enabled": enable })),
         ),
         CredentialList { ledger } => ("GET", format!("/ledgers/{ledger}/credentials"), None),
+        WebhookCreate {
+            ledger,
+            url,
+            types,
+            after,
+        } => (
+            "POST",
+            format!("/ledgers/{ledger}/webhooks"),
+            Some(json!({"url": url, "types": types, "after": after})),
+        ),
+        WebhookList { ledger } => ("GET", format!("/ledgers/{ledger}/webhooks"), None),
+        WebhookSet { ledger, id, status } => (
+            "PATCH",
+            format!("/ledgers/{ledger}/webhooks/{id}"),
+            Some(json!({ "status": status })),
+        ),
+        WebhookReplay { ledger, id, after } => (
+            "POST",
+            format!("/ledgers/{ledger}/webhooks/{id}/replay"),
+            Some(json!({ "after": after })),
+        ),
+        WebhookDeliveries { ledger, id, limit } => (
+            "GET",
+            format!("/ledgers/{ledger}/webhooks/{id}/deliveries?limit={limit}"),
+            None,
+        ),
+        WebhookDelete { ledger, id } => {
+            ("DELETE", format!("/ledgers/{ledger}/webhooks/{id}"), None)
+        }
         CredentialRevoke { ledger, id } => (
             "DELETE",
             format!("/ledgers/{ledger}/credentials/{id}"),

@@ -52,6 +52,18 @@ pub struct ServeArgs {
     /// /api/v3/certificates/ca; default: the last certificate of a --tls-cert chain.
     #[arg(long = "tls-ca", env = "SALDO_TLS_CA", requires = "tls_cert")]
     pub tls_ca: Option<std::path::PathBuf>,
+    /// How long a webhook event that keeps failing is retried, in seconds, before its
+    /// subscription is paused (at least 24 hours is what receivers are promised).
+    #[arg(long, env = "SALDO_WEBHOOK_RETRY_SECS", default_value_t = 86_400)]
+    pub webhook_retry_secs: u64,
+    /// The first webhook retry waits this long, in milliseconds; each further one twice as
+    /// long (at most an hour), with jitter.
+    #[arg(long, default_value_t = 1000)]
+    pub webhook_backoff_ms: u64,
+    /// Seconds a process holds a webhook subscription without renewing it; after a crash, its
+    /// subscriptions wait this long before another process (or a restart) takes them up.
+    #[arg(long, default_value_t = 30)]
+    pub webhook_lease_secs: u64,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -140,6 +152,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     engine.spawn_sweeper(std::time::Duration::from_millis(
         args.sweep_interval_ms.max(10),
     ));
+    crate::webhooks::spawn(
+        engine.clone(),
+        crate::webhooks::Config {
+            retry_for: std::time::Duration::from_secs(args.webhook_retry_secs),
+            first_backoff: std::time::Duration::from_millis(args.webhook_backoff_ms.max(10)),
+            lease: std::time::Duration::from_secs(args.webhook_lease_secs.max(1)),
+            ..crate::webhooks::Config::default()
+        },
+    );
     let state = AppState {
         engine: engine.clone(),
         credentials,

@@ -1,7 +1,7 @@
 //! HTTP: the router, middleware (request ids, logging, error formats), and one module per API.
 
 mod account_transaction;
-mod admin;
+pub(crate) mod admin;
 mod body;
 mod country;
 pub mod credentials;

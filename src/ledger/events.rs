@@ -12,6 +12,36 @@ use super::{
 };
 use crate::money::Amount;
 
+/// Every type of event there is, for subscriptions to choose from.
+pub const EVENT_TYPES: [&str; 26] = [
+    "customer.created",
+    "customer.changed",
+    "account.created",
+    "account.changed",
+    "account.closed",
+    "account.balance-changed",
+    "account.low-balance",
+    "myq.session.ended",
+    "myq.payment.committed",
+    "myq.payment.rolled-back",
+    "myq.payment.reversed",
+    "recharge.completed",
+    "recharge.canceled",
+    "recharge.expired",
+    "authentication.approved",
+    "authentication.declined",
+    "authorization.created",
+    "authorization.captured",
+    "authorization.cancelled",
+    "authorization.expired",
+    "reversal.created",
+    "bill.created",
+    "reminder.created",
+    "bill.closed",
+    "payment.received",
+    "adjustment.posted",
+];
+
 /// One change of a ledger, as its feed and webhooks tell it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {

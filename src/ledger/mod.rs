@@ -42,7 +42,7 @@ pub use authorization::*;
 pub use billing::{BillRunInput, InterestBasis};
 pub use catch_up::Changes;
 pub use error::{Entity, Expected, Identity, LedgerError, Quantity, RecurringRule};
-pub use events::Event;
+pub use events::{EVENT_TYPES, Event};
 pub use import::{ImportRow, ImportSummary, ImportUndone};
 pub use model::*;
 pub use myq::Identification;

@@ -89,6 +89,9 @@ pub struct Settings {
     /// below this, in major units (once per crossing); no such events when not set.
     #[schema(value_type = Option<f64>)]
     pub low_balance_threshold: Option<serde_json::Number>,
+    /// Webhook receivers on loopback or private addresses are refused unless this is true
+    /// (a receiver on the same machine or network).
+    pub webhooks_allow_private_addresses: bool,
     /// Settings a newer saldo wrote that this one does not know: kept, and written back
     /// unchanged, so processes of two versions can share a ledger during an upgrade.
     #[serde(flatten)]
@@ -140,6 +143,7 @@ impl Default for Settings {
             creditor_contact: Vec::new(),
             creditor_organization_no: None,
             low_balance_threshold: None,
+            webhooks_allow_private_addresses: false,
             unknown: BTreeMap::new(),
         }
     }

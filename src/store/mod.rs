@@ -3,6 +3,7 @@
 //! go through `spawn_blocking`.
 
 mod columns;
+pub use columns::{Cell, Type};
 mod postgres;
 mod sqlite;
 
@@ -267,6 +268,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<HashMap<i64, InterestBasis>>;
     /// The transactions a bill covers.
     fn billed_transactions(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Vec<Transaction>>;
+    /// Runs one statement on saldo's own side tables (webhooks), written once for both stores
+    /// with `$1…` placeholders; returns the rows it yields, read as `columns`.
+    fn exec(
+        &self,
+        sql: &str,
+        params: Vec<columns::Cell>,
+        columns: &'static [(&'static str, columns::Type)],
+    ) -> StoreResult<Vec<Vec<columns::Cell>>>;
     /// At most `limit` committed events with a sequence number above `after`, in order.
     fn events_after(&self, ledger_id: i64, after: i64, limit: i64) -> StoreResult<Vec<Event>>;
     fn save_token(&self, token: &TokenRow) -> StoreResult<()>;

@@ -215,7 +215,7 @@ async fn stored_answers_of_an_older_version_become_request_hashes() {
             "body::jsonb ->> 'request_sha256'",
             "(body::jsonb - 'request_sha256')::text",
             "DROP INDEX records_live; ALTER TABLE records DROP COLUMN live; \
-             ALTER TABLE bills DROP COLUMN origin; ALTER TABLE customers DROP COLUMN address; ALTER TABLE credentials DROP COLUMN last_used_at; DROP TABLE events; \
+             ALTER TABLE bills DROP COLUMN origin; ALTER TABLE customers DROP COLUMN address; ALTER TABLE credentials DROP COLUMN last_used_at; DROP TABLE events; DROP TABLE webhooks; DROP TABLE webhook_deliveries; \
              DELETE FROM saldo_migrations WHERE version >= 4",
         )
     } else {
@@ -223,7 +223,7 @@ async fn stored_answers_of_an_older_version_become_request_hashes() {
             "json_extract(body, '$.request_sha256')",
             "json_remove(body, '$.request_sha256')",
             "DROP INDEX records_live; ALTER TABLE records DROP COLUMN live; \
-             ALTER TABLE bills DROP COLUMN origin; ALTER TABLE customers DROP COLUMN address; ALTER TABLE credentials DROP COLUMN last_used_at; DROP TABLE events; \
+             ALTER TABLE bills DROP COLUMN origin; ALTER TABLE customers DROP COLUMN address; ALTER TABLE credentials DROP COLUMN last_used_at; DROP TABLE events; DROP TABLE webhooks; DROP TABLE webhook_deliveries; \
              PRAGMA user_version = 8",
         )
     };
@@ -308,14 +308,14 @@ async fn captures_and_reversals_of_an_older_version_move_under_their_parent() {
         (
             "split_part(key, '/', 2)",
             "split_part(key, '/', 3)",
-            "ALTER TABLE bills DROP COLUMN origin; ALTER TABLE customers DROP COLUMN address; ALTER TABLE credentials DROP COLUMN last_used_at; DROP TABLE events; \
+            "ALTER TABLE bills DROP COLUMN origin; ALTER TABLE customers DROP COLUMN address; ALTER TABLE credentials DROP COLUMN last_used_at; DROP TABLE events; DROP TABLE webhooks; DROP TABLE webhook_deliveries; \
              DELETE FROM saldo_migrations WHERE version >= 10",
         )
     } else {
         (
             "substr(key, instr(key, '/') + 1)",
             "substr(substr(key, instr(key, '/') + 1), instr(substr(key, instr(key, '/') + 1), '/') + 1)",
-            "ALTER TABLE bills DROP COLUMN origin; ALTER TABLE customers DROP COLUMN address; ALTER TABLE credentials DROP COLUMN last_used_at; DROP TABLE events; PRAGMA user_version = 15",
+            "ALTER TABLE bills DROP COLUMN origin; ALTER TABLE customers DROP COLUMN address; ALTER TABLE credentials DROP COLUMN last_used_at; DROP TABLE events; DROP TABLE webhooks; DROP TABLE webhook_deliveries; PRAGMA user_version = 15",
         )
     };
     test_db.execute(&format!(

@@ -18,4 +18,5 @@ mod myq_v3;
 mod onboarding;
 mod reads;
 mod tls;
+mod webhooks;
 mod wire;

@@ -4,13 +4,14 @@ mod billing;
 mod credentials;
 mod directory;
 mod error;
-mod events;
+pub(crate) mod events;
 mod import;
 mod once;
 mod orders;
 mod render;
 mod top_up;
 pub(crate) mod types;
+mod webhooks;
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
@@ -97,6 +98,22 @@ pub fn router() -> Router<AppState> {
             post(orders::failed),
         )
         .route("/admin/v1/ledgers/{ledger}/events", get(events::list))
+        .route(
+            "/admin/v1/ledgers/{ledger}/webhooks",
+            post(webhooks::create).get(webhooks::list),
+        )
+        .route(
+            "/admin/v1/ledgers/{ledger}/webhooks/{id}",
+            patch(webhooks::patch).delete(webhooks::delete),
+        )
+        .route(
+            "/admin/v1/ledgers/{ledger}/webhooks/{id}/replay",
+            post(webhooks::replay),
+        )
+        .route(
+            "/admin/v1/ledgers/{ledger}/webhooks/{id}/deliveries",
+            get(webhooks::deliveries),
+        )
         .route(
             "/admin/v1/ledgers/{ledger}/credentials",
             post(credentials::create).get(credentials::list),
@@ -196,7 +213,8 @@ async fn blocking<T: Send + 'static>(
         credentials::revoke, orders::list, orders::executed, orders::failed,
         directory::ledgers, directory::customers, directory::patch_customer,
         directory::accounts, directory::patch_account, credentials::list, billing::adjust,
-        top_up::top_up, import::customers, events::list
+        top_up::top_up, import::customers, events::list, webhooks::create, webhooks::list,
+        webhooks::patch, webhooks::replay, webhooks::delete, webhooks::deliveries
     ),
     tags((name = "Admin API", description = "Provisioning ledgers, customers, accounts and credentials; payments received; bill runs and statements (SPEC §7)"))
 )]

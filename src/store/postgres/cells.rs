@@ -74,6 +74,22 @@ fn cells(columns: &[(&str, Type)], row: &Row) -> StoreResult<Vec<Cell>> {
         .collect()
 }
 
+/// One cell as a statement parameter of its own type.
+pub(super) fn param(cell: Cell) -> Param {
+    match cell {
+        Cell::Int(v) => Box::new(v),
+        Cell::Text(v) => Box::new(v),
+        Cell::Bool(v) => Box::new(v),
+        Cell::Date(v) => Box::new(v),
+        Cell::Time(v) => Box::new(v),
+    }
+}
+
+/// `rows` read as `columns`.
+pub(super) fn rows(columns: &[(&str, Type)], rows: Vec<Row>) -> StoreResult<Vec<Vec<Cell>>> {
+    rows.iter().map(|r| cells(columns, r)).collect()
+}
+
 /// `rows` selected with `stored`'s columns, read back into values.
 pub(super) fn read<T>(stored: &Stored<T>, rows: Vec<Row>) -> StoreResult<Vec<T>> {
     rows.iter()

@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0012_customer_address.sql"),
     include_str!("../../../migrations/postgres/0013_credential_last_used.sql"),
     include_str!("../../../migrations/postgres/0014_events.sql"),
+    include_str!("../../../migrations/postgres/0015_webhooks.sql"),
 ];
 
 /// Connections a process keeps at most: one per writer mid-batch, plus readers.
@@ -681,6 +682,27 @@ impl Store for PostgresStore {
 
     fn billed_transactions(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Vec<Transaction>> {
         self.transactions_by(ledger_id, "billed", bill_no)
+    }
+
+    fn exec(
+        &self,
+        sql: &str,
+        params: Vec<crate::store::columns::Cell>,
+        columns: &'static [(&'static str, crate::store::columns::Type)],
+    ) -> StoreResult<Vec<Vec<crate::store::columns::Cell>>> {
+        let sql = sql.to_string();
+        let params: Vec<_> = params.into_iter().map(cells::param).collect();
+        self.read(move |c| {
+            Box::pin(async move {
+                let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
+                    .iter()
+                    .map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync))
+                    .collect();
+                let statement = c.prepare_cached(&sql).await?;
+                let found = c.query(&statement, &refs).await?;
+                cells::rows(columns, found)
+            })
+        })
     }
 
     fn events_after(&self, ledger_id: i64, after: i64, limit: i64) -> StoreResult<Vec<Event>> {

@@ -44,6 +44,19 @@ fn cells(columns: &[(&str, Type)], row: &Row<'_>) -> rusqlite::Result<Vec<Cell>>
         .collect()
 }
 
+/// Runs `sql` (`$n` placeholders) with `params`, returning its rows read as `columns`.
+pub(super) fn exec(
+    conn: &Connection,
+    sql: &str,
+    params: Vec<Cell>,
+    columns: &[(&str, Type)],
+) -> StoreResult<Vec<Vec<Cell>>> {
+    let mut stmt = conn.prepare_cached(&sql.replace('$', "?"))?;
+    let values: Vec<Value> = params.into_iter().map(value).collect();
+    let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| cells(columns, r))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Writes `rows` of the ledger: inserted, or updated by key unless the entity is append-only.
 pub(super) fn write<'a, T: 'a>(
     tx: &Connection,

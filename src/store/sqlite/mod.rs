@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0018_customer_address.sql"),
     include_str!("../../../migrations/sqlite/0019_credential_last_used.sql"),
     include_str!("../../../migrations/sqlite/0020_events.sql"),
+    include_str!("../../../migrations/sqlite/0021_webhooks.sql"),
 ];
 
 pub struct SqliteStore {
@@ -651,6 +652,15 @@ impl Store for SqliteStore {
     fn billed_transactions(&self, ledger_id: i64, bill_no: i64) -> StoreResult<Vec<Transaction>> {
         let conn = self.reader();
         cells::query(&conn, &TRANSACTIONS, &billed(), params![ledger_id, bill_no])
+    }
+
+    fn exec(
+        &self,
+        sql: &str,
+        params: Vec<crate::store::columns::Cell>,
+        columns: &'static [(&'static str, crate::store::columns::Type)],
+    ) -> StoreResult<Vec<Vec<crate::store::columns::Cell>>> {
+        cells::exec(&self.writer(), sql, params, columns)
     }
 
     fn events_after(&self, ledger_id: i64, after: i64, limit: i64) -> StoreResult<Vec<Event>> {

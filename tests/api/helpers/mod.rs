@@ -122,6 +122,17 @@ impl TestApp {
             public_url: url.as_str().into(),
             ca_pem: None,
         };
+        // Webhook retries fast enough for a test to watch a failing receiver recover.
+        saldo::webhooks::spawn(
+            engine.clone(),
+            saldo::webhooks::Config {
+                first_backoff: Duration::from_millis(100),
+                retry_for: Duration::from_secs(3),
+                lease: Duration::from_secs(2),
+                timeout: Duration::from_secs(1),
+                ..saldo::webhooks::Config::default()
+            },
+        );
         let router = app(state);
         let served = router.clone();
         tokio::spawn(async move { axum::serve(listener, served).await.unwrap() });
