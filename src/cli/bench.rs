@@ -40,6 +40,10 @@ pub struct BenchArgs {
     /// charged, so each account's interest basis is read).
     #[arg(long)]
     pub bill_run: bool,
+    /// Subscribe a receiver in this process to every event of the bench ledger, and report
+    /// how many events it took during the run and how long it took to catch up.
+    #[arg(long)]
+    pub webhook: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -124,6 +128,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         .pool_max_idle_per_host(args.terminals)
         .build()?;
     let (ledger_no, auth, users) = provision(&http, &base, &args, scenario).await?;
+    let receiver = if args.webhook {
+        Some(super::bench_webhook::subscribe(&http, &base, args.token.expose(), &ledger_no).await?)
+    } else {
+        None
+    };
     println!(
         "bench {}: {} clients on {} account(s), {} s measured, against {}",
         args.scenario,
@@ -159,6 +168,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
     }
     report(scenario, &mut total, args.duration_secs as f64);
+    if let Some(receiver) = receiver {
+        receiver
+            .report(&http, &base, args.token.expose(), &ledger_no)
+            .await?;
+    }
     anyhow::ensure!(
         total.latencies_us.iter().any(|l| !l.is_empty()),
         "no request succeeded ({} failed): is the server at {base} up?",
@@ -227,11 +241,15 @@ async fn provision(
         }
     };
     // Interest, when a bill run is timed, so that the run reads each account's basis.
-    let settings = if args.bill_run {
+    let mut settings = if args.bill_run {
         json!({"debtInterestRate": 12.00})
     } else {
         json!({})
     };
+    if args.webhook {
+        // The receiver runs on this machine.
+        settings["webhooksAllowPrivateAddresses"] = json!(true);
+    }
     admin(
         "/ledgers".into(),
         json!({"ledgerNo": ledger_no, "name": "bench", "currency": "SEK", "settings": settings}),

@@ -3,6 +3,7 @@
 mod admin;
 mod backup;
 mod bench;
+mod bench_webhook;
 mod bulk;
 mod demo;
 mod events;

@@ -64,6 +64,9 @@ pub struct ServeArgs {
     /// subscriptions wait this long before another process (or a restart) takes them up.
     #[arg(long, default_value_t = 30)]
     pub webhook_lease_secs: u64,
+    /// Seconds a webhook receiver has to answer; the lease is kept above twice this.
+    #[arg(long, default_value_t = 10)]
+    pub webhook_timeout_secs: u64,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -158,6 +161,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             retry_for: std::time::Duration::from_secs(args.webhook_retry_secs),
             first_backoff: std::time::Duration::from_millis(args.webhook_backoff_ms.max(10)),
             lease: std::time::Duration::from_secs(args.webhook_lease_secs.max(1)),
+            timeout: std::time::Duration::from_secs(args.webhook_timeout_secs.clamp(1, 60)),
             ..crate::webhooks::Config::default()
         },
     );

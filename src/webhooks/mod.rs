@@ -53,13 +53,24 @@ impl Default for Config {
 const ROUND: i64 = 100;
 /// Without a local commit to wake it, the dispatcher looks for due work this often.
 const TICK: Duration = Duration::from_millis(500);
+/// Due work is looked for at most this often, however often commits wake the dispatcher.
+const CHECK_GAP: Duration = Duration::from_millis(100);
+/// A round that did not fill up is followed by the next one no sooner than this.
+const PACE: Duration = Duration::from_millis(50);
+/// A subscription with nothing to deliver for this long lets its lease go.
+const IDLE: Duration = Duration::from_secs(5);
 
 pub fn now_ms() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 /// Starts this process's dispatcher.
-pub fn spawn(engine: Arc<Engine>, config: Config) -> tokio::task::JoinHandle<()> {
+pub fn spawn(engine: Arc<Engine>, mut config: Config) -> tokio::task::JoinHandle<()> {
+    // Half a lease must outlast the longest delivery, or another process could take the
+    // subscription while a delivery is still on its way.
+    config.lease = config
+        .lease
+        .max(config.timeout * 2 + Duration::from_secs(1));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(config.timeout)
@@ -107,7 +118,9 @@ impl Dispatcher {
                 Ok(due) => self.start(due),
                 Err(e) => tracing::warn!(error = %e, "looking for due webhooks failed"),
             }
+            let checked = Instant::now();
             let _ = tokio::time::timeout(TICK, woken).await;
+            tokio::time::sleep(CHECK_GAP.saturating_sub(checked.elapsed())).await;
         }
     }
 
@@ -134,21 +147,25 @@ impl Dispatcher {
         }
     }
 
-    async fn lease(&self, id: i64) -> Result<bool, StoreError> {
+    /// Takes or renews the lease; on success, until when it is held.
+    async fn lease(&self, id: i64) -> Result<Option<i64>, StoreError> {
         let owner = self.owner.clone();
         let until = now_ms() + self.config.lease.as_millis() as i64;
-        db(self.engine.store(), move |s| {
+        let held = db(self.engine.store(), move |s| {
             store::lease(s, id, &owner, now_ms(), until)
         })
-        .await
+        .await?;
+        Ok(held.then_some(until))
     }
 
-    /// Delivers `hook`'s events from where it stands until it is caught up, an attempt fails,
-    /// or the lease is lost.
+    /// Delivers `hook`'s events from where it stands, holding its lease while events keep
+    /// coming, until it has been idle a while, an attempt fails, the operator changed it, or
+    /// the lease is lost. Progress and the round's attempts are saved once per round, and
+    /// rounds are paced, so a busy ledger costs a few writes a second, not a few per event.
     async fn deliver_due(&self, mut hook: Webhook) -> Result<(), StoreError> {
-        if !self.lease(hook.id).await? {
+        let Some(mut held_until) = self.lease(hook.id).await? else {
             return Ok(());
-        }
+        };
         let Some(ledger) = self.engine.meta(hook.ledger_id) else {
             return Ok(());
         };
@@ -158,48 +175,75 @@ impl Dispatcher {
             .await
             .map_err(|e| StoreError::Database(e.to_string()))?;
         let store = self.engine.store().clone();
-        let done = loop {
+        let signal = self.engine.event_signal();
+        let mut idle_since = Instant::now();
+        loop {
+            let round = Instant::now();
+            if held_until - now_ms() < self.config.lease.as_millis() as i64 / 2 {
+                match self.lease(hook.id).await? {
+                    Some(until) => held_until = until,
+                    None => return Ok(()),
+                }
+            }
+            let woken = signal.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
             let (lid, after) = (hook.ledger_id, hook.handled_seq);
             let events = db(&store, move |s| s.events_after(lid, after, ROUND)).await?;
             if events.is_empty() {
-                break true;
+                if idle_since.elapsed() >= IDLE {
+                    break;
+                }
+                let _ = tokio::time::timeout(TICK, woken).await;
+                continue;
             }
+            idle_since = Instant::now();
+            let full = events.len() as i64 == ROUND;
+            let from = hook.handled_seq;
             let mut failed = false;
+            let mut attempts = Vec::new();
             for event in events {
                 if hook.wants(&event.kind) {
-                    if !self.lease(hook.id).await? {
-                        return Ok(());
+                    // Never deliver on a lease that could lapse during this delivery.
+                    if held_until - now_ms() < self.config.lease.as_millis() as i64 / 2 {
+                        match self.lease(hook.id).await? {
+                            Some(until) => held_until = until,
+                            None => return Ok(()),
+                        }
                     }
                     let body = payload(&event, &ledger.ledger_no, &settings.time_zone);
                     let id = event.id(&ledger.ledger_no);
                     let allow_private = settings.webhooks_allow_private_addresses;
-                    if !self
+                    let (delivered, attempt) = self
                         .attempt(&mut hook, &event, &id, body, allow_private)
-                        .await?
-                    {
+                        .await;
+                    attempts.push(attempt);
+                    if !delivered {
                         failed = true;
                         break;
                     }
                 }
                 hook.handled_seq = event.seq;
             }
+            db(&store, move |s| store::log(s, &attempts)).await?;
             let owner = self.owner.clone();
             let saved = hook.clone();
-            if !db(&store, move |s| store::progress(s, &saved, &owner)).await? {
-                return Ok(());
+            let saved = db(&store, move |s| store::progress(s, &saved, &owner, from)).await?;
+            if failed || !saved {
+                break;
             }
-            if failed {
-                break false;
+            if !full {
+                tokio::time::sleep(PACE.saturating_sub(round.elapsed())).await;
             }
-        };
-        let _ = done;
+        }
         let owner = self.owner.clone();
         let id = hook.id;
         db(&store, move |s| store::release(s, id, &owner)).await
     }
 
-    /// One delivery of `event`; `true` if the receiver took it. A failure is logged and
-    /// scheduled for a retry, or, once retries have run `retry_for`, pauses the subscription.
+    /// One delivery of `event`: whether the receiver took it, and the attempt for the log. A
+    /// failure is scheduled for a retry, or, once retries have run `retry_for`, pauses the
+    /// subscription.
     async fn attempt(
         &self,
         hook: &mut Webhook,
@@ -207,7 +251,7 @@ impl Dispatcher {
         id: &str,
         body: Vec<u8>,
         allow_private: bool,
-    ) -> Result<bool, StoreError> {
+    ) -> (bool, Delivery) {
         let attempt = hook.attempts + 1;
         let started = Instant::now();
         let at_ms = now_ms();
@@ -250,8 +294,7 @@ impl Dispatcher {
             error,
             latency_ms,
         };
-        db(self.engine.store(), move |s| store::log(s, &entry)).await?;
-        Ok(delivered)
+        (delivered, entry)
     }
 
     /// Exponential from `first_backoff`, capped, with jitter (half to all of it) so that

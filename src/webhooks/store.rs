@@ -196,10 +196,13 @@ pub fn release(store: &dyn Store, id: i64, owner: &str) -> StoreResult<()> {
 }
 
 /// Saves how far delivery got, if `owner` still holds the lease; `false` if it lost it.
-pub fn progress(store: &dyn Store, hook: &Webhook, owner: &str) -> StoreResult<bool> {
+/// Also `false` if the operator changed the subscription meanwhile (paused it, or replayed
+/// it: its `handled_seq` is no longer `from`), so a delivering task never undoes that.
+pub fn progress(store: &dyn Store, hook: &Webhook, owner: &str, from: i64) -> StoreResult<bool> {
     let rows = store.exec(
         "UPDATE webhooks SET handled_seq = $3, attempts = $4, failing_since_ms = $5, \
-         next_attempt_ms = $6, status = $7 WHERE id = $1 AND lease_owner = $2 RETURNING id",
+         next_attempt_ms = $6, status = $7 WHERE id = $1 AND lease_owner = $2 \
+         AND status = 'active' AND deleted = 0 AND handled_seq = $8 RETURNING id",
         vec![
             int(hook.id),
             text(owner),
@@ -208,6 +211,7 @@ pub fn progress(store: &dyn Store, hook: &Webhook, owner: &str) -> StoreResult<b
             Cell::Int(hook.failing_since_ms),
             int(hook.next_attempt_ms),
             text(&hook.status),
+            int(from),
         ],
         &[("id", Type::Int)],
     )?;
@@ -248,12 +252,29 @@ pub fn delete(store: &dyn Store, ledger_id: i64, id: i64) -> StoreResult<bool> {
     Ok(!rows.is_empty())
 }
 
-/// Logs an attempt and drops what is older than the last `LOG_KEPT` of its subscription.
-pub fn log(store: &dyn Store, d: &Delivery) -> StoreResult<()> {
-    let rows = store.exec(
-        "INSERT INTO webhook_deliveries (webhook_id, seq, event_type, attempt, at_ms, status, \
-         outcome, error, latency_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        vec![
+/// Logs attempts, in one statement, and drops what is older than the last `LOG_KEPT` of
+/// their subscription.
+pub fn log(store: &dyn Store, attempts: &[Delivery]) -> StoreResult<()> {
+    let Some(first) = attempts.first() else {
+        return Ok(());
+    };
+    let mut rows = Vec::new();
+    let mut params = Vec::new();
+    for d in attempts {
+        let n = params.len();
+        rows.push(format!(
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 5,
+            n + 6,
+            n + 7,
+            n + 8,
+            n + 9
+        ));
+        params.extend([
             int(d.webhook_id),
             int(d.seq),
             text(&d.event_type),
@@ -263,13 +284,28 @@ pub fn log(store: &dyn Store, d: &Delivery) -> StoreResult<()> {
             text(&d.outcome),
             Cell::Text(d.error.clone()),
             int(d.latency_ms),
-        ],
+        ]);
+    }
+    let inserted = store.exec(
+        &format!(
+            "INSERT INTO webhook_deliveries (webhook_id, seq, event_type, attempt, at_ms, status, \
+             outcome, error, latency_ms) VALUES {} RETURNING id",
+            rows.join(", ")
+        ),
+        params,
         &[("id", Type::Int)],
     )?;
-    if let Some(Cell::Int(Some(id))) = rows.first().and_then(|r| r.first()) {
+    let newest = inserted
+        .iter()
+        .filter_map(|r| match r.first() {
+            Some(Cell::Int(Some(id))) => Some(*id),
+            _ => None,
+        })
+        .max();
+    if let Some(newest) = newest {
         store.exec(
             "DELETE FROM webhook_deliveries WHERE webhook_id = $1 AND id <= $2",
-            vec![int(d.webhook_id), int(id - LOG_KEPT)],
+            vec![int(first.webhook_id), int(newest - LOG_KEPT)],
             &[],
         )?;
     }

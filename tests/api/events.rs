@@ -124,6 +124,11 @@ async fn provisioning_and_a_myq_print_job_are_told_in_order_with_the_state_after
         (Some("committed"), Some("A1"))
     );
     assert_eq!(told(&app, next).await.0, vec![], "nothing after the end");
+    let behind = feed(&app, "after=0&limit=1").await;
+    assert_eq!(
+        (behind["next"].as_i64(), behind["last"].as_i64()),
+        (Some(1), Some(next))
+    );
 }
 
 #[tokio::test]

@@ -358,3 +358,115 @@ async fn subscriptions_refuse_private_receivers_unknown_types_and_bad_urls() {
     let list = app.admin(Method::GET, &path, None).await.json();
     assert_eq!(list["total"], 0, "nothing made by a refused request");
 }
+
+/// Two `saldo serve` processes on one database: a subscription is delivered by one process at
+/// a time, and when the one delivering is killed mid-delivery, the other goes on from where
+/// it saved: every event arrives at least once, never before an earlier one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_process_leaves_its_deliveries_to_another_and_loses_none() {
+    use crate::helpers::{PROCESS_TOKEN, Server, TestDb, free_port};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Every seq in arrival order, and the most deliveries ever in flight at once.
+    #[derive(Default)]
+    struct Seen {
+        seqs: Mutex<Vec<i64>>,
+        now: AtomicUsize,
+        most: AtomicUsize,
+    }
+    /// Counts a delivery out when its handler ends, also when a killed sender's connection
+    /// drops the handler mid-way.
+    struct InFlight(Arc<Seen>);
+    impl Drop for InFlight {
+        fn drop(&mut self) {
+            self.0.now.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    async fn take(State(seen): State<Arc<Seen>>, body: String) -> StatusCode {
+        let n = seen.now.fetch_add(1, Ordering::SeqCst) + 1;
+        seen.most.fetch_max(n, Ordering::SeqCst);
+        let _in_flight = InFlight(seen.clone());
+        // Slow enough that a kill lands while deliveries are going on.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let seq = serde_json::from_str::<Value>(&body).unwrap()["seq"]
+            .as_i64()
+            .unwrap();
+        seen.seqs.lock().unwrap().push(seq);
+        StatusCode::OK
+    }
+    let seen = Arc::new(Seen::default());
+    let app = axum::Router::new()
+        .route("/hook", axum::routing::post(take))
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let db = TestDb::new();
+    let fast = [
+        "--webhook-lease-secs",
+        "3",
+        "--webhook-timeout-secs",
+        "1",
+        "--webhook-backoff-ms",
+        "100",
+    ];
+    let a = Server::start_with(&db.url, free_port(), Some(PROCESS_TOKEN), &fast).await;
+    Setup::ledger(L)
+        .patch(json!({"settings": {"webhooksAllowPrivateAddresses": true}}))
+        .customer("1", json!({"username": "alice"}), "20")
+        .account_no("A1")
+        .provision(&a.admin(), &a.url)
+        .await;
+    let admin = a.admin();
+    admin
+        .create(
+            &format!("/ledgers/{L}/webhooks"),
+            json!({"url": url, "after": 0}),
+        )
+        .await;
+    let pay = format!("/ledgers/{L}/accounts/A1/payments");
+    for _ in 0..30 {
+        admin.create(&pay, json!({"amount": 1})).await;
+    }
+    let b = Server::start_with(&db.url, free_port(), Some(PROCESS_TOKEN), &fast).await;
+    eventually(Duration::from_secs(20), "deliveries under way", || {
+        let n = seen.seqs.lock().unwrap().len();
+        async move { (n >= 10).then_some(()) }
+    })
+    .await;
+    a.kill9();
+    let admin = b.admin();
+    for _ in 0..10 {
+        admin.create(&pay, json!({"amount": 1})).await;
+    }
+    let feed = admin
+        .ok(
+            Method::GET,
+            &format!("/ledgers/{L}/events?limit=1000"),
+            None,
+        )
+        .await;
+    let last = feed["next"].as_i64().unwrap();
+    eventually(Duration::from_secs(30), "every event delivered", || {
+        let seqs = seen.seqs.lock().unwrap().clone();
+        async move { (1..=last).all(|s| seqs.contains(&s)).then_some(()) }
+    })
+    .await;
+    let seqs = seen.seqs.lock().unwrap().clone();
+    let mut highest = 0;
+    for seq in &seqs {
+        assert!(
+            *seq <= highest + 1,
+            "{seq} came before {}: {seqs:?}",
+            highest + 1
+        );
+        highest = highest.max(*seq);
+    }
+    assert_eq!(
+        seen.most.load(Ordering::SeqCst),
+        1,
+        "one delivery at a time"
+    );
+    drop(b);
+}

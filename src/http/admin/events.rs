@@ -64,6 +64,9 @@ pub struct EventPage {
     pub items: Vec<EventView>,
     /// Pass as `after` for the next page: the last item's `seq`, or `after` itself.
     pub next: i64,
+    /// The ledger's latest event when this page was read: `last - next` is how far behind
+    /// the reader is.
+    pub last: i64,
 }
 
 struct FeedQuery {
@@ -132,14 +135,16 @@ pub(super) async fn list(
         let _ = tokio::time::timeout_at(deadline.min(tokio::time::Instant::now() + RECHECK), woken)
             .await;
     };
-    let tz = state
+    let (tz, last) = state
         .engine
-        .read(meta.id, |l, _| l.info.settings.time_zone.clone())
+        .read(meta.id, |l, _| {
+            (l.info.settings.time_zone.clone(), l.counters().event)
+        })
         .await?;
     let next = events.last().map_or(q.after, |e| e.seq);
     let items = events
         .into_iter()
         .map(|e| EventView::of(e, &meta.ledger_no, &tz))
         .collect();
-    Ok(Json(EventPage { items, next }))
+    Ok(Json(EventPage { items, next, last }))
 }

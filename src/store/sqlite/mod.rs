@@ -660,6 +660,10 @@ impl Store for SqliteStore {
         params: Vec<crate::store::columns::Cell>,
         columns: &'static [(&'static str, crate::store::columns::Type)],
     ) -> StoreResult<Vec<Vec<crate::store::columns::Cell>>> {
+        // A plain read need not wait for the writer connection, which ledger batches hold.
+        if sql.trim_start().starts_with("SELECT") {
+            return cells::exec(&self.reader(), sql, params, columns);
+        }
         cells::exec(&self.writer(), sql, params, columns)
     }
 

@@ -128,7 +128,7 @@ impl TestApp {
             saldo::webhooks::Config {
                 first_backoff: Duration::from_millis(100),
                 retry_for: Duration::from_secs(3),
-                lease: Duration::from_secs(2),
+                lease: Duration::from_secs(3),
                 timeout: Duration::from_secs(1),
                 ..saldo::webhooks::Config::default()
             },
