@@ -64,8 +64,28 @@ pub fn now_ms() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-/// Starts this process's dispatcher.
-pub fn spawn(engine: Arc<Engine>, mut config: Config) -> tokio::task::JoinHandle<()> {
+/// How much lower than the APIs delivery runs for the CPU (a Linux nice value).
+const NICENESS: i32 = 10;
+
+/// Starts this process's dispatcher on a thread of its own at a lower CPU priority: delivery
+/// is background work, and on a busy machine the APIs come first.
+pub fn spawn(engine: Arc<Engine>, config: Config) {
+    std::thread::Builder::new()
+        .name("webhooks".into())
+        .spawn(move || {
+            // Per thread on Linux, and inherited by the threads this one starts (the
+            // runtime's blocking pool). Where it cannot be lowered, delivery runs as it is.
+            let _ = rustix::process::nice(NICENESS);
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for webhook delivery");
+            runtime.block_on(run(engine, config));
+        })
+        .expect("starting the webhook thread");
+}
+
+async fn run(engine: Arc<Engine>, mut config: Config) {
     // Half a lease must outlast the longest delivery, or another process could take the
     // subscription while a delivery is still on its way.
     config.lease = config
@@ -84,7 +104,7 @@ pub fn spawn(engine: Arc<Engine>, mut config: Config) -> tokio::task::JoinHandle
         owner: uuid::Uuid::new_v4().to_string(),
         busy: Mutex::default(),
     });
-    tokio::spawn(dispatcher.run())
+    dispatcher.run().await
 }
 
 struct Dispatcher {
