@@ -887,10 +887,14 @@ proptest! {
         events.extend(h.ledger.take_dirty().events);
         let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
         prop_assert_eq!(seqs, (1..=events.len() as i64).collect::<Vec<_>>(), "gap-free from 1");
+        for e in &events {
+            prop_assert!(saldo::ledger::EVENT_TYPES.contains(&e.kind.as_str()), "{}", e.kind);
+        }
         // A consumer that knows only the feed: each account's last state it was told.
         let mut replayed: HashMap<String, (String, String)> = HashMap::new();
         for e in events.iter().filter(|e| e.resource == "account") {
-            let figures = (e.data["balance"].to_string(), e.data["reserved"].to_string());
+            let data: serde_json::Value = serde_json::from_str(&e.data).unwrap();
+            let figures = (data["balance"].to_string(), data["reserved"].to_string());
             replayed.insert(e.resource_id.clone(), figures);
         }
         for no in &h.account_nos {

@@ -54,8 +54,9 @@ pub struct Event {
     pub resource: String,
     /// That resource's id or number in the APIs.
     pub resource_id: String,
-    /// The resource's state after the change.
-    pub data: Value,
+    /// The resource's state after the change, as JSON text (kept as text: a bulk job's
+    /// events are held until its batch commits, and a tree per event would cost far more).
+    pub data: String,
 }
 
 impl Event {
@@ -70,7 +71,7 @@ struct Fact {
     kind: &'static str,
     resource: &'static str,
     resource_id: String,
-    data: Value,
+    data: String,
 }
 
 impl Ledger {
@@ -100,7 +101,7 @@ impl Ledger {
                 kind,
                 resource: "transaction",
                 resource_id: txn.id.to_string(),
-                data: self.transaction_view(txn),
+                data: self.transaction_view(txn).to_string(),
             });
         }
         self.balance_facts(&mut facts);
@@ -133,7 +134,7 @@ impl Ledger {
                 kind,
                 resource: "customer",
                 resource_id: now.customer_no.clone(),
-                data: self.customer_view(now),
+                data: self.customer_view(now).to_string(),
             });
         }
     }
@@ -192,7 +193,7 @@ impl Ledger {
             kind,
             resource: "account",
             resource_id: account.account_no.clone(),
-            data: self.account_view(account),
+            data: self.account_view(account).to_string(),
         }
     }
 
@@ -220,7 +221,7 @@ impl Ledger {
                     "requested": now.requested.plain_json(scale),
                     "amount": now.permitted.plain_json(scale),
                     "accountNo": self.session(now.session_id).map(|s| self.account_no(s.account_id)),
-                }),
+                }).to_string(),
             });
         }
         for (id, prior) in self.sessions.job_writes() {
@@ -236,7 +237,8 @@ impl Ledger {
                     data: json!({
                         "id": now.id, "status": "ended", "payments": now.payments,
                         "accountNo": self.account_no(now.account_id),
-                    }),
+                    })
+                    .to_string(),
                 });
             }
         }
@@ -266,7 +268,8 @@ impl Ledger {
                     "amount": now.amount.plain_json(self.info.scale()),
                     "accountNo": self.account_no(now.account_id),
                     "customerNo": self.customer(now.customer_id).map(|c| c.customer_no.clone()),
-                }),
+                })
+                .to_string(),
             });
         }
     }
@@ -293,7 +296,8 @@ impl Ledger {
                     "id": now.id, "status": now.status.as_str(),
                     "amount": now.amount.fixed_json(scale), "currency": now.currency,
                     "sellerNo": now.seller_no, "accountNo": self.account_no(now.account_id),
-                }),
+                })
+                .to_string(),
             });
         }
         for (id, prior) in self.splits.job_writes() {
@@ -317,7 +321,8 @@ impl Ledger {
                     "amount": now.amount.fixed_json(scale),
                     "remaining": now.remaining.fixed_json(scale), "currency": now.currency,
                     "sellerNo": now.seller_no, "accountNo": self.account_no(now.account_id),
-                }),
+                })
+                .to_string(),
             });
         }
         for (id, prior) in self.captures.job_writes() {
@@ -333,7 +338,8 @@ impl Ledger {
                     "amount": now.amount.fixed_json(scale),
                     "sellerTransactionId": now.seller_transaction_id,
                     "accountNo": self.account_no(now.account_id),
-                }),
+                })
+                .to_string(),
             });
         }
         for (id, prior) in self.reversals.job_writes() {
@@ -348,7 +354,8 @@ impl Ledger {
                     "id": now.id, "captureId": now.capture_id,
                     "amount": now.amount.fixed_json(scale),
                     "sellerTransactionId": now.seller_transaction_id,
-                }),
+                })
+                .to_string(),
             });
         }
     }
@@ -368,7 +375,7 @@ impl Ledger {
                 kind,
                 resource: "bill",
                 resource_id: now.bill_no.to_string(),
-                data: self.bill_view(now),
+                data: self.bill_view(now).to_string(),
             });
         }
     }

@@ -52,7 +52,9 @@ impl EventView {
             time: crate::ledger::zone::rfc3339(time_zone, event.at),
             resource: event.resource,
             resource_id: event.resource_id,
-            data: event.data,
+            // Written by saldo as JSON; should a row ever not be, it shows as text.
+            data: serde_json::from_str(&event.data)
+                .unwrap_or(serde_json::Value::String(event.data)),
         }
     }
 }
