@@ -106,7 +106,7 @@ pub enum AdminCommand {
         /// The customer's number (customerNo).
         #[arg(long)]
         customer_no: Option<String>,
-        /// open, pendingClose or closed.
+        /// open, pending-close or closed.
         #[arg(long, value_parser = ["open", "pendingClose", "closed"])]
         status: Option<String>,
         /// Only accounts that owe money (`true`) or only the others (`false`).
@@ -116,18 +116,22 @@ pub enum AdminCommand {
         page: PageArgs,
     },
     /// Change an account: its credit limit (up or down, never below what it owes and holds),
-    /// or make it its customer's default account.
+    /// its low-balance threshold, or make it its customer's default account.
     AccountSet {
         /// The ledger's number (ledgerNo).
         ledger: String,
         /// The account's number (accountNo).
         account: String,
         /// In major units, e.g. 500.00.
-        #[arg(long, required_unless_present = "default")]
+        #[arg(long, required_unless_present_any = ["default", "low_balance_threshold"])]
         credit_limit: Option<String>,
         /// Make this the customer's default account.
         #[arg(long)]
         default: bool,
+        /// Warn (`account.low-balance`) below this available credit, in major units; `none`
+        /// follows the ledger's setting again.
+        #[arg(long)]
+        low_balance_threshold: Option<String>,
     },
     /// Change ledger settings: `--set sessionIdleTimeoutSeconds=600`.
     LedgerSettings {
@@ -510,7 +514,7 @@ fn view(command: &AdminCommand) -> View {
             "opened account {/accountNo} for customer {/customerNo} with credit limit {/creditLimit}",
         ),
         AccountSet { .. } => View::change(
-            "changed account {/accountNo}: credit limit {/creditLimit}, available {/availableAmount}",
+            "changed account {/accountNo}: credit limit {/creditLimit}, available {/availableAmount}, low-balance threshold {/lowBalanceThreshold}",
         ),
         PaymentCreate { account, .. } => View::change(format!(
             "recorded a payment of {{/amount}} on account {account}"
@@ -756,6 +760,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             account,
             credit_limit,
             default,
+            low_balance_threshold,
         } => {
             let mut body = json!({});
             if let Some(limit) = credit_limit {
@@ -763,6 +768,11 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             }
             if default {
                 body["default"] = json!(true);
+            }
+            match low_balance_threshold.as_deref() {
+                Some("none") => body["lowBalanceThreshold"] = Value::Null,
+                Some(t) => body["lowBalanceThreshold"] = number(t, "--low-balance-threshold")?,
+                None => {}
             }
             (
                 "PATCH",

@@ -98,10 +98,17 @@ impl Ledger {
         account_no: &str,
         credit_limit: Option<Amount>,
         make_default: bool,
+        low_balance_threshold: Option<Option<Amount>>,
     ) -> Result<super::Account, LedgerError> {
         let id = self.account_id(account_no)?;
         if self.accounts[&id].status == AccountStatus::Closed {
             return Err(LedgerError::AccountNotOpen(AccountStatus::Closed));
+        }
+        if let Some(threshold) = low_balance_threshold {
+            self.accounts
+                .get_mut(&id)
+                .expect("indexed account")
+                .low_balance_threshold = threshold;
         }
         if let Some(limit) = credit_limit {
             self.check_limit_covers(id, limit)?;

@@ -193,6 +193,7 @@ impl Ledger {
             description: new.description,
             charity_donation: false,
             recurring: None,
+            low_balance_threshold: None,
         };
         let customer = self
             .customers

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::{
     Account, AccountStatus, AuthStatus, Bill, BillType, Customer, Ledger, PaymentStatus,
-    RechargeState, SessionStatus, SplitStatus, Transaction, TxnType,
+    RechargePayment, RechargeState, SessionStatus, SplitStatus, Transaction, TxnType,
 };
 use crate::money::Amount;
 
@@ -162,9 +162,9 @@ impl Ledger {
 
     /// One `account.balance-changed` per account whose balance or reserved amount the job
     /// moved, so the feed alone rebuilds every account's figures; and `account.low-balance`
-    /// when available credit fell below the ledger's threshold.
+    /// when available credit fell below the account's threshold, or else the ledger's.
     fn balance_facts(&self, facts: &mut Vec<Fact>) {
-        let threshold = self
+        let ledger_threshold = self
             .info
             .settings
             .low_balance_threshold
@@ -179,6 +179,7 @@ impl Ledger {
                 facts.push(self.account_fact("account.balance-changed", now));
             }
             let was = prior.map(Account::available);
+            let threshold = now.low_balance_threshold.or(ledger_threshold);
             if let (Some(limit), Some(was)) = (threshold, was)
                 && was >= limit
                 && now.available() < limit
@@ -254,7 +255,7 @@ impl Ledger {
             }
             let kind = match now.state {
                 RechargeState::Completed => "recharge.completed",
-                RechargeState::Canceled if now.description == "Expired" => "recharge.expired",
+                RechargeState::Canceled if self.expired(now) => "recharge.expired",
                 RechargeState::Canceled => "recharge.canceled",
                 RechargeState::Created => continue,
             };
@@ -272,6 +273,13 @@ impl Ledger {
                 .to_string(),
             });
         }
+    }
+
+    /// Whether the sweeper cancelled it, not its client: the sweeper's reason, given once the
+    /// payment's time was up (a client may give any reason, at any time).
+    fn expired(&self, p: &RechargePayment) -> bool {
+        let ttl = time::Duration::seconds(self.info.settings.recharge_expiry_seconds as i64);
+        p.description == "Expired" && p.updated_at >= p.created_at + ttl
     }
 
     fn authorization_facts(&self, facts: &mut Vec<Fact>) {
@@ -371,11 +379,22 @@ impl Ledger {
                 Some(p) if p.open && !now.open => "bill.closed",
                 Some(_) => continue,
             };
+            let mut data = self.bill_view(now);
+            if kind == "bill.closed" {
+                // A bill closes when paid, or when the next document (a reminder, or a new
+                // bill carrying its unpaid minimum) takes its place.
+                let why = if now.paid >= now.minimum {
+                    "paid"
+                } else {
+                    "superseded"
+                };
+                data["closedBecause"] = json!(why);
+            }
             facts.push(Fact {
                 kind,
                 resource: "bill",
                 resource_id: now.bill_no.to_string(),
-                data: self.bill_view(now).to_string(),
+                data: data.to_string(),
             });
         }
     }
@@ -395,6 +414,7 @@ impl Ledger {
             "reserved": a.reserved.fixed_json(scale),
             "available": a.available().fixed_json(scale),
             "currency": self.info.currency,
+            "lowBalanceThreshold": a.low_balance_threshold.map(|t| t.fixed_json(scale)),
         })
     }
 

@@ -104,7 +104,7 @@ impl Ledger {
         {
             Some(account) => {
                 if let Some(limit) = row.credit_limit.filter(|l| *l != account.credit_limit) {
-                    self.operate_account(&account.account_no, Some(limit), false)?;
+                    self.operate_account(&account.account_no, Some(limit), false, None)?;
                     differs = true;
                 }
             }

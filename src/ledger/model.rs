@@ -86,6 +86,9 @@ pub struct Account {
     pub description: Option<String>,
     pub charity_donation: bool,
     pub recurring: Option<RecurringSetting>,
+    /// Warn (`account.low-balance`) when available credit falls below this; `None` follows
+    /// the ledger's `lowBalanceThreshold`.
+    pub low_balance_threshold: Option<Amount>,
 }
 
 /// How recurring payments (autogiro) collect from the customer's bank account.

@@ -207,8 +207,14 @@ impl Settings {
                 .map_err(|e| SettingError::named(field, e.to_string()))?;
         }
         if let Some(threshold) = &self.low_balance_threshold {
-            crate::money::Amount::parse(&threshold.to_string(), scale)
+            let amount = crate::money::Amount::parse(&threshold.to_string(), scale)
                 .map_err(|e| SettingError::named("lowBalanceThreshold", e.to_string()))?;
+            if amount < crate::money::Amount::ZERO {
+                return Err(SettingError::named(
+                    "lowBalanceThreshold",
+                    "must not be negative",
+                ));
+            }
         }
         for (field, days) in [
             ("billDueDays", self.bill_due_days),

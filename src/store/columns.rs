@@ -317,6 +317,7 @@ pub static ACCOUNTS: Stored<Account> = Stored {
         ("recurring_method", Text),
         ("recurring_scope", Text),
         ("recurring_amount", Int),
+        ("low_balance_threshold", Int),
     ],
     to_row: |a| {
         let recurring = a.recurring.as_ref();
@@ -336,6 +337,7 @@ pub static ACCOUNTS: Stored<Account> = Stored {
             Cell::Text(recurring.map(|r| r.method.clone())),
             Cell::Text(recurring.map(|r| r.scope.clone())),
             Cell::Int(recurring.and_then(|r| r.fixed_amount).map(Amount::minor)),
+            Cell::Int(a.low_balance_threshold.map(Amount::minor)),
         ]
     },
     from_row: |r| {
@@ -360,6 +362,7 @@ pub static ACCOUNTS: Stored<Account> = Stored {
                 }),
                 _ => None,
             },
+            low_balance_threshold: r.opt_int()?.map(Amount::from_minor),
         })
     },
 };
@@ -816,6 +819,7 @@ mod tests {
                     scope: "fixedAmount".into(),
                     fixed_amount: Some(Amount::from_minor(100)),
                 }),
+                low_balance_threshold: Some(Amount::from_minor(2500)),
             },
         );
         round_trip(

@@ -510,13 +510,14 @@ async fn operators_find_customers_and_accounts_a_page_at_a_time() {
     );
     assert_eq!(accounts("?status=open").await.json()["total"], 3);
     assert_eq!(accounts("?status=closed").await.json()["total"], 0);
+    assert_eq!(accounts("?status=pending-close").await.json()["total"], 0);
     assert_eq!(accounts("?customerNo=nobody").await.json()["total"], 0);
     let r = accounts("?status=shut").await;
     assert_eq!(
         (r.status, r.error_message()),
         (
             400,
-            "status: must be open, pendingClose or closed".to_string()
+            "status: must be open, pending-close or closed".to_string()
         )
     );
 

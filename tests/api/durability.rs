@@ -8,6 +8,13 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Load, PROCESS_TOKEN as TOKEN, Server, Setup, TestDb, free_port};
 
+/// Undoes the schema changes made after the older saldo versions these tests stand in for;
+/// every new migration adds its undoing here.
+const LATER_CHANGES_UNDONE: &str = "ALTER TABLE bills DROP COLUMN origin; \
+    ALTER TABLE customers DROP COLUMN address; ALTER TABLE credentials DROP COLUMN last_used_at; \
+    DROP TABLE events; DROP TABLE webhooks; DROP TABLE webhook_deliveries; \
+    ALTER TABLE accounts DROP COLUMN low_balance_threshold;";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_loses_no_acknowledged_payment() {
     let test_db = TestDb::new();
@@ -214,17 +221,19 @@ async fn stored_answers_of_an_older_version_become_request_hashes() {
         (
             "body::jsonb ->> 'request_sha256'",
             "(body::jsonb - 'request_sha256')::text",
-            "DROP INDEX records_live; ALTER TABLE records DROP COLUMN live; \
-             ALTER TABLE bills DROP COLUMN origin; ALTER TABLE customers DROP COLUMN address; ALTER TABLE credentials DROP COLUMN last_used_at; DROP TABLE events; DROP TABLE webhooks; DROP TABLE webhook_deliveries; \
-             DELETE FROM saldo_migrations WHERE version >= 4",
+            format!(
+                "DROP INDEX records_live; ALTER TABLE records DROP COLUMN live; {LATER_CHANGES_UNDONE} \
+             DELETE FROM saldo_migrations WHERE version >= 4"
+            ),
         )
     } else {
         (
             "json_extract(body, '$.request_sha256')",
             "json_remove(body, '$.request_sha256')",
-            "DROP INDEX records_live; ALTER TABLE records DROP COLUMN live; \
-             ALTER TABLE bills DROP COLUMN origin; ALTER TABLE customers DROP COLUMN address; ALTER TABLE credentials DROP COLUMN last_used_at; DROP TABLE events; DROP TABLE webhooks; DROP TABLE webhook_deliveries; \
-             PRAGMA user_version = 8",
+            format!(
+                "DROP INDEX records_live; ALTER TABLE records DROP COLUMN live; {LATER_CHANGES_UNDONE} \
+             PRAGMA user_version = 8"
+            ),
         )
     };
     test_db.execute(&format!(
@@ -237,7 +246,7 @@ async fn stored_answers_of_an_older_version_become_request_hashes() {
         "UPDATE records SET body = {without_hash} WHERE kind = 'authentication'"
     ));
     test_db.execute(&later_migrations_undone);
-    test_db.execute(version_back);
+    test_db.execute(&version_back);
 
     let server = Server::start(&db, free_port(), Some(TOKEN)).await;
     let (status, text) = post(server.url.clone(), body(300)).await;
@@ -308,14 +317,13 @@ async fn captures_and_reversals_of_an_older_version_move_under_their_parent() {
         (
             "split_part(key, '/', 2)",
             "split_part(key, '/', 3)",
-            "ALTER TABLE bills DROP COLUMN origin; ALTER TABLE customers DROP COLUMN address; ALTER TABLE credentials DROP COLUMN last_used_at; DROP TABLE events; DROP TABLE webhooks; DROP TABLE webhook_deliveries; \
-             DELETE FROM saldo_migrations WHERE version >= 10",
+            format!("{LATER_CHANGES_UNDONE} DELETE FROM saldo_migrations WHERE version >= 10"),
         )
     } else {
         (
             "substr(key, instr(key, '/') + 1)",
             "substr(substr(key, instr(key, '/') + 1), instr(substr(key, instr(key, '/') + 1), '/') + 1)",
-            "ALTER TABLE bills DROP COLUMN origin; ALTER TABLE customers DROP COLUMN address; ALTER TABLE credentials DROP COLUMN last_used_at; DROP TABLE events; DROP TABLE webhooks; DROP TABLE webhook_deliveries; PRAGMA user_version = 15",
+            format!("{LATER_CHANGES_UNDONE} PRAGMA user_version = 15"),
         )
     };
     test_db.execute(&format!(
@@ -329,7 +337,7 @@ async fn captures_and_reversals_of_an_older_version_move_under_their_parent() {
         2,
         "old keys in place"
     );
-    test_db.execute(version_back);
+    test_db.execute(&version_back);
 
     let server = Server::start(&db, free_port(), Some(TOKEN)).await;
     let (status, text) = send(
@@ -372,7 +380,7 @@ async fn captures_and_reversals_of_an_older_version_move_under_their_parent() {
     // The migration run again over keys it already moved (a crash after the keys, before the
     // version) leaves them as they are.
     server.kill9();
-    test_db.execute(version_back);
+    test_db.execute(&version_back);
     let server = Server::start(&db, free_port(), Some(TOKEN)).await;
     assert_eq!(
         test_db.count("records WHERE key IN ('s1/c1', 's1/c1/r1')"),

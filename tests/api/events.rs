@@ -6,12 +6,12 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Setup, TestApp};
+use crate::helpers::{Setup, TestApp, dec};
 
 const L: &str = "501";
 
 /// The feed after `after`, insisting on 200.
-async fn feed(app: &TestApp, query: &str) -> Value {
+pub(crate) async fn feed(app: &TestApp, query: &str) -> Value {
     let reply = app
         .admin(Method::GET, &format!("/ledgers/{L}/events?{query}"), None)
         .await;
@@ -20,7 +20,7 @@ async fn feed(app: &TestApp, query: &str) -> Value {
 }
 
 /// Types and resource ids of the events after `after`, and the next `after`.
-async fn told(app: &TestApp, after: i64) -> (Vec<(String, String)>, i64) {
+pub(crate) async fn told(app: &TestApp, after: i64) -> (Vec<(String, String)>, i64) {
     let page = feed(app, &format!("after={after}&limit=1000")).await;
     let items = page["items"].as_array().unwrap();
     let told = items
@@ -33,7 +33,7 @@ async fn told(app: &TestApp, after: i64) -> (Vec<(String, String)>, i64) {
     (told, page["next"].as_i64().unwrap())
 }
 
-fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+pub(crate) fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
     expected
         .iter()
         .map(|(k, id)| (k.to_string(), id.to_string()))
@@ -42,8 +42,14 @@ fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
 
 /// alice (account A1, limit 20) on a ledger that warns below 15 available.
 async fn setup() -> (TestApp, String) {
+    alice(json!({"lowBalanceThreshold": 15})).await
+}
+
+/// alice (account A1, card K-1, limit 20) on a ledger with `settings`, and the MyQ
+/// credential.
+pub(crate) async fn alice(settings: Value) -> (TestApp, String) {
     let f = Setup::ledger(L)
-        .patch(json!({"settings": {"lowBalanceThreshold": 15}}))
+        .patch(json!({ "settings": settings }))
         .myq()
         .customer("1", json!({"username": "alice", "cards": ["K-1"]}), "20")
         .account_no("A1")
@@ -211,5 +217,49 @@ async fn a_waiting_reader_gets_the_next_event_as_soon_as_it_commits() {
     assert!(
         quiet.elapsed() >= Duration::from_secs(1),
         "waited the second out"
+    );
+}
+
+#[tokio::test]
+async fn an_account_warns_at_its_own_threshold_until_it_follows_the_ledgers_again() {
+    let (app, myq) = setup().await;
+    let (_, after) = told(&app, 0).await;
+    let path = format!("/ledgers/{L}/accounts/A1");
+    let set = |threshold: Value| Some(json!({ "lowBalanceThreshold": threshold }));
+    let reply = app.admin(Method::PATCH, &path, set(json!(-1))).await;
+    assert_eq!(reply.status, 400, "{}", reply.text);
+    assert!(
+        reply.error_message().contains("lowBalanceThreshold"),
+        "{}",
+        reply.text
+    );
+    let reply = app.admin(Method::PATCH, &path, set(json!(19.5))).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.json()["lowBalanceThreshold"], dec("19.50"));
+
+    let session = app.session(&myq, "alice").await;
+    // Available 20 → 19: below the account's 19.50, above the ledger's 15.
+    app.payment(&myq, session, "1").await;
+    let reply = app.admin(Method::PATCH, &path, set(Value::Null)).await;
+    assert_eq!(reply.json()["lowBalanceThreshold"], Value::Null);
+    // 19 → 16 → 14: the ledger's 15 is crossed by the second.
+    app.payment(&myq, session, "3").await;
+    app.payment(&myq, session, "2").await;
+    assert_eq!(
+        told(&app, after).await.0,
+        pairs(&[
+            ("account.changed", "A1"),
+            ("account.balance-changed", "A1"),
+            ("account.low-balance", "A1"),
+            ("account.changed", "A1"),
+            ("account.balance-changed", "A1"),
+            ("account.balance-changed", "A1"),
+            ("account.low-balance", "A1"),
+        ])
+    );
+    let page = feed(&app, &format!("after={after}&limit=1")).await;
+    assert_eq!(
+        page["items"][0]["data"]["lowBalanceThreshold"].to_string(),
+        "19.50"
     );
 }

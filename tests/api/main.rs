@@ -9,6 +9,7 @@ mod cli;
 mod connections;
 mod credit_account;
 mod durability;
+mod event_flows;
 mod events;
 pub(crate) mod helpers;
 mod links;

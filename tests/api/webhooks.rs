@@ -58,14 +58,7 @@ async fn receiver(script: Vec<u16>) -> (String, Arc<Mutex<Inbox>>) {
 
 /// alice (A1, limit 20) on a ledger that lets webhooks reach this machine.
 async fn setup() -> (TestApp, String) {
-    let f = Setup::ledger(L)
-        .patch(json!({"settings": {"webhooksAllowPrivateAddresses": true}}))
-        .myq()
-        .customer("1", json!({"username": "alice", "cards": ["K-1"]}), "20")
-        .account_no("A1")
-        .spawn()
-        .await;
-    (f.app, f.made.myq)
+    crate::events::alice(json!({"webhooksAllowPrivateAddresses": true})).await
 }
 
 async fn subscribe(app: &TestApp, body: Value) -> Value {

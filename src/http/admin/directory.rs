@@ -212,26 +212,26 @@ const ACCOUNT_FILTERS: [&str; 3] = ["customerNo", "status", "inDebt"];
 
 #[utoipa::path(get, operation_id = "adminListAccounts", path = "/admin/v1/ledgers/{ledger}/accounts", tag = "Admin API",
     params(("ledger" = String, Path), ("customerNo" = Option<String>, Query),
-        ("status" = Option<String>, Query, description = "open, pendingClose or closed"),
+        ("status" = Option<String>, Query, description = "open, pending-close or closed"),
         ("inDebt" = Option<bool>, Query, description = "true: only accounts with a negative balance; false: only the others"),
         ("limit" = Option<usize>, Query), ("offset" = Option<usize>, Query)),
-    responses((status = 200, description = "The accounts that match, by accountNo, as API C shows them", body = types::List<crate::http::credit_account::types::Account>), super::Errors),
+    responses((status = 200, description = "The accounts that match, by accountNo, as API C shows them with the operator's settings", body = types::List<types::Account>), super::Errors),
     security(("adminBearer" = [])))]
 pub async fn accounts(
     State(state): State<AppState>,
     _: Admin,
     Path(ledger): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<types::List<crate::http::credit_account::types::Account>>, AdminError> {
+) -> Result<Json<types::List<types::Account>>, AdminError> {
     let window = Window::read(&query, &ACCOUNT_FILTERS)?;
     let status = match query.get("status").map(String::as_str) {
         None => None,
-        Some("open") => Some(AccountStatus::Open),
+        // As accounts show it; `pendingClose` is how this filter first spelled it.
         Some("pendingClose") => Some(AccountStatus::PendingClose),
-        Some("closed") => Some(AccountStatus::Closed),
-        Some(_) => {
-            return Err(Invalid::new("status", "must be open, pendingClose or closed").into());
-        }
+        Some(shown) => Some(
+            AccountStatus::parse(shown)
+                .ok_or_else(|| Invalid::new("status", "must be open, pending-close or closed"))?,
+        ),
     };
     let in_debt = match query.get("inDebt").map(String::as_str) {
         None => None,
@@ -263,14 +263,14 @@ pub async fn accounts(
 #[utoipa::path(patch, operation_id = "adminPatchAccount", path = "/admin/v1/ledgers/{ledger}/accounts/{account}", tag = "Admin API",
     params(("ledger" = String, Path), ("account" = String, Path, description = "The accountNo")),
     request_body = types::AccountPatch,
-    responses((status = 200, description = "The account as changed, as API C shows it", body = crate::http::credit_account::types::Account), super::Errors),
+    responses((status = 200, description = "The account as changed, as API C shows it with the operator's settings", body = types::Account), super::Errors),
     security(("adminBearer" = [])))]
 pub async fn patch_account(
     State(state): State<AppState>,
     _: Admin,
     Path((ledger, account)): Path<(String, String)>,
     Wire { body, .. }: Body<types::AccountPatch>,
-) -> Result<Json<crate::http::credit_account::types::Account>, AdminError> {
+) -> Result<Json<types::Account>, AdminError> {
     let meta = ledger_meta(&state, &ledger)?;
     let limit: Option<Amount> = body
         .credit_limit
@@ -287,12 +287,26 @@ pub async fn patch_account(
         Some(true) => true,
         None => false,
     };
+    let threshold = match body.low_balance_threshold {
+        Some(Some(t)) => Some(Some(low_balance_threshold(t, meta.scale)?)),
+        Some(None) => Some(None),
+        None => None,
+    };
     let changed = state
         .engine
         .execute(meta.id, move |l, _| {
-            l.operate_account(&account, limit, make_default)
+            l.operate_account(&account, limit, make_default, threshold)
                 .map(|a| render::account(l, &a))
         })
         .await??;
     Ok(Json(changed))
+}
+
+/// An account's low-balance threshold: an amount at the ledger's scale, not below zero.
+fn low_balance_threshold(t: wire::Decimal, scale: u32) -> Result<Amount, AdminError> {
+    let amount = t.at(scale, "lowBalanceThreshold")?;
+    if amount < Amount::ZERO {
+        return Err(Invalid::new("lowBalanceThreshold", "must not be negative").into());
+    }
+    Ok(amount)
 }

@@ -386,7 +386,7 @@ async fn get_customer(
 #[utoipa::path(post, operation_id = "adminCreateAccount", path = "/admin/v1/ledgers/{ledger}/accounts", tag = "Admin API",
     params(("ledger" = String, Path)),
     request_body = types::NewAccount,
-    responses((status = 201, description = "The account, as API C shows it", body = crate::http::credit_account::types::Account), Errors),
+    responses((status = 201, description = "The account, as API C shows it", body = types::Account), Errors),
     security(("adminBearer" = [])))]
 async fn create_account(
     State(state): State<AppState>,
@@ -417,13 +417,13 @@ async fn create_account(
 
 #[utoipa::path(get, operation_id = "adminGetAccount", path = "/admin/v1/ledgers/{ledger}/accounts/{account}", tag = "Admin API",
     params(("ledger" = String, Path), ("account" = String, Path, description = "The accountNo")),
-    responses((status = 200, description = "The account, as API C shows it", body = crate::http::credit_account::types::Account), Errors),
+    responses((status = 200, description = "The account, as API C shows it", body = types::Account), Errors),
     security(("adminBearer" = [])))]
 async fn get_account(
     State(state): State<AppState>,
     _: Admin,
     Path((ledger, account)): Path<(String, String)>,
-) -> Result<Json<crate::http::credit_account::types::Account>, AdminError> {
+) -> Result<Json<types::Account>, AdminError> {
     let id = ledger_id(&state, &ledger)?;
     let account = state
         .engine

@@ -35,8 +35,13 @@ pub fn customer(l: &Ledger, c: &Customer) -> types::Customer {
 }
 
 /// The account as API C shows it (SPEC §7).
-pub fn account(l: &Ledger, a: &Account) -> crate::http::credit_account::types::Account {
-    crate::http::credit_account::render::account(l, a)
+pub fn account(l: &Ledger, a: &Account) -> types::Account {
+    types::Account {
+        shown: crate::http::credit_account::render::account(l, a),
+        low_balance_threshold: a
+            .low_balance_threshold
+            .map(|t| Money::of(t, l.info.scale())),
+    }
 }
 
 /// A posting, its creation time in the ledger's zone `tz` (SPEC §1.9).

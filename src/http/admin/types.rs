@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::http::credit_account::types::{Account, Bill};
+use crate::http::credit_account::types::Bill;
 use crate::http::national_id::NationalIdentifier;
 use crate::http::wire::{Decimal, Money, Text};
 use crate::ledger::{NationalId, Settings};
@@ -321,6 +321,21 @@ pub struct AccountPatch {
     pub credit_limit: Option<Decimal>,
     /// `true` makes this its customer's default account.
     pub default: Option<bool>,
+    /// Warn (`account.low-balance`) when available credit falls below this; `null` follows
+    /// the ledger's `lowBalanceThreshold` again.
+    #[serde(default, deserialize_with = "present")]
+    pub low_balance_threshold: Option<Option<Decimal>>,
+}
+
+/// An account as the operator sees it: as API C shows it, and what only the operator sets.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AdminAccount)]
+pub struct Account {
+    #[serde(flatten)]
+    pub shown: crate::http::credit_account::types::Account,
+    /// The account's own low-balance threshold; null when it follows the ledger's.
+    pub low_balance_threshold: Option<Money>,
 }
 
 /// A credential as the operator's list shows it: who it is, never its secret.

@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0013_credential_last_used.sql"),
     include_str!("../../../migrations/postgres/0014_events.sql"),
     include_str!("../../../migrations/postgres/0015_webhooks.sql"),
+    include_str!("../../../migrations/postgres/0016_account_low_balance.sql"),
 ];
 
 /// Connections a process keeps at most: one per writer mid-batch, plus readers.

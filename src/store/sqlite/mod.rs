@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0019_credential_last_used.sql"),
     include_str!("../../../migrations/sqlite/0020_events.sql"),
     include_str!("../../../migrations/sqlite/0021_webhooks.sql"),
+    include_str!("../../../migrations/sqlite/0022_account_low_balance.sql"),
 ];
 
 pub struct SqliteStore {
