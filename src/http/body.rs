@@ -38,6 +38,8 @@ pub struct JsonBody(pub Value);
 pub enum BodyError {
     TooLarge,
     Malformed(String),
+    /// A body sent as another media type (a form, plain text): the client did not mean JSON.
+    NotJson(String),
     Unreadable,
 }
 
@@ -49,6 +51,9 @@ impl BodyError {
                 super::BODY_LIMIT
             ),
             BodyError::Malformed(detail) => format!("Malformed JSON: {detail}"),
+            BodyError::NotJson(given) => {
+                format!("Content-Type: must be application/json, not {given}")
+            }
             BodyError::Unreadable => "Request body could not be read".into(),
         }
     }
@@ -58,6 +63,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = BodyError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let declared = declared_type(&req);
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 BodyError::TooLarge
@@ -68,6 +74,9 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(JsonBody(Value::Object(Default::default())));
         }
+        if let Some(given) = declared.filter(|t| !is_json(t)) {
+            return Err(BodyError::NotJson(given));
+        }
         let value: Value =
             serde_json::from_slice(&bytes).map_err(|e| BodyError::Malformed(e.to_string()))?;
         if !value.is_object() {
@@ -77,6 +86,21 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         }
         Ok(JsonBody(value))
     }
+}
+
+/// The request's media type without parameters, if it names one. A body without a
+/// `Content-Type` is read as JSON: some clients leave it out.
+fn declared_type(req: &Request) -> Option<String> {
+    let value = req.headers().get(axum::http::header::CONTENT_TYPE)?;
+    let text = String::from_utf8_lossy(value.as_bytes());
+    let essence = text.split(';').next().unwrap_or_default().trim();
+    Some(essence.to_ascii_lowercase())
+}
+
+/// `application/json`, or a JSON-based type such as `application/merge-patch+json`.
+fn is_json(essence: &str) -> bool {
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Used only when a handler takes `JsonBody` bare; API handlers take `Result<JsonBody, _>` and

@@ -135,7 +135,7 @@ impl Problem {
                 "payload-too-large",
                 e.message(),
             ),
-            BodyError::Malformed(_) | BodyError::Unreadable => {
+            BodyError::Malformed(_) | BodyError::NotJson(_) | BodyError::Unreadable => {
                 let mut p = Problem::validation(flavor, "body", e.message());
                 p.detail = e.message();
                 p

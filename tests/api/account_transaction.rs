@@ -970,3 +970,29 @@ async fn months_out_of_range_are_refused_whatever_their_size() {
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.json()["months"], 6, "{}", r.text);
 }
+
+#[tokio::test]
+async fn a_body_sent_as_text_is_a_validation_problem_and_creates_nothing() {
+    let f = setup().await;
+    let res = f
+        .app
+        .client
+        .post(format!("{}{BASE}/authentications/t1", f.app.url))
+        .header("authorization", &f.bearer)
+        .header("content-type", "text/plain")
+        .body(pre_auth_body("100", "None").to_string())
+        .send()
+        .await
+        .unwrap();
+    let r = Reply::read(res).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let problem = r.problem(T, "validation");
+    assert_eq!(
+        problem["Detail"],
+        "Content-Type: must be application/json, not text/plain"
+    );
+    let r = f
+        .call(Method::GET, &format!("{BASE}/authentications/t1"), None)
+        .await;
+    assert_eq!(r.status, 404, "nothing was created: {}", r.text);
+}

@@ -581,6 +581,50 @@ async fn bad_amounts_are_400_and_change_nothing() {
     assert_eq!(app.balance(&auth, s).await, json!(19));
 }
 
+/// A JSON body sent as a form or as text is not what the client meant: refused, nothing done;
+/// `charset` and `+json` types, or no `Content-Type` at all, are read as JSON.
+#[tokio::test]
+async fn a_body_sent_as_another_media_type_opens_nothing() {
+    let (app, auth) = setup().await;
+    let body = r#"{"username": "alice"}"#;
+    for media in [
+        "text/plain",
+        "multipart/form-data",
+        "application/x-www-form-urlencoded",
+    ] {
+        let r = send(&app, &auth, Some(media), body).await;
+        assert_eq!(r.status, 400, "{media}: {}", r.text);
+        assert_eq!(
+            r.error_message(),
+            format!("Content-Type: must be application/json, not {media}")
+        );
+    }
+    let mut opened = Vec::new();
+    for media in [
+        Some("application/json; charset=utf-8"),
+        Some("application/merge-patch+json"),
+        None,
+    ] {
+        let r = send(&app, &auth, media, body).await;
+        assert_eq!(r.status, 200, "{media:?}: {}", r.text);
+        opened.push(r.json()["id"].as_i64().unwrap());
+    }
+    assert_eq!(opened, [1, 2, 3], "the refused ones opened no session");
+}
+
+/// POST /sessions with `body` declared as `media` (or undeclared).
+async fn send(app: &TestApp, auth: &str, media: Option<&str>, body: &str) -> crate::helpers::Reply {
+    let mut req = app
+        .client
+        .post(format!("{}/sessions", app.url))
+        .header("authorization", auth)
+        .body(body.to_string());
+    if let Some(media) = media {
+        req = req.header("content-type", media);
+    }
+    crate::helpers::Reply::read(req.send().await.unwrap()).await
+}
+
 #[tokio::test]
 async fn forty_concurrent_blocks_of_five_on_twenty_succeed_exactly_four_times() {
     let (app, auth) = setup().await;

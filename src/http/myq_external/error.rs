@@ -94,7 +94,9 @@ impl From<BodyError> for MyqError {
     fn from(e: BodyError) -> Self {
         let status = match e {
             BodyError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            BodyError::Malformed(_) | BodyError::Unreadable => StatusCode::BAD_REQUEST,
+            BodyError::Malformed(_) | BodyError::NotJson(_) | BodyError::Unreadable => {
+                StatusCode::BAD_REQUEST
+            }
         };
         MyqError::new(status, e.message())
     }

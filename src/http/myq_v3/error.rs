@@ -107,7 +107,9 @@ impl From<BodyError> for V3Error {
     fn from(e: BodyError) -> Self {
         let status = match e {
             BodyError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            BodyError::Malformed(_) | BodyError::Unreadable => StatusCode::BAD_REQUEST,
+            BodyError::Malformed(_) | BodyError::NotJson(_) | BodyError::Unreadable => {
+                StatusCode::BAD_REQUEST
+            }
         };
         V3Error::new(status, e.message())
     }
