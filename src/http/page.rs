@@ -58,7 +58,8 @@ impl Page {
             items,
             view: View {
                 id: with(format!("$top={}&$skip={}", self.top, self.skip)),
-                next: (self.skip + self.top < total)
+                // `$skip` may be as large as i64 allows: past the end, there is no next page.
+                next: (self.skip.saturating_add(self.top) < total)
                     .then(|| with(format!("$top={}&$skip={}", self.top, self.skip + self.top))),
             },
         }

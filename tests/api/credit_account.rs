@@ -133,6 +133,9 @@ async fn accounts_are_listed_with_filters_and_pages() {
     let last = f.get(&format!("{base}?$top=1&$skip=1")).await;
     assert_eq!(last["items"][0]["accountNo"], "5010000002");
     assert!(last["view"].get("next").is_none());
+    let beyond = f.get(&format!("{base}?$skip={}", i64::MAX)).await;
+    assert_eq!(beyond["items"], json!([]));
+    assert!(beyond["view"].get("next").is_none(), "past the end");
     let bob = f.get(&format!("{base}?customerNo=C2")).await;
     assert_eq!(
         (

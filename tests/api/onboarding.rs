@@ -475,4 +475,15 @@ async fn a_decided_application_leaves_memory_and_is_still_served_from_the_store(
         )
         .await;
     assert_eq!(refused.status, 400, "{}", refused.text);
+    // As far as `$skip` goes: past the end, an empty page without a next one.
+    let far = format!("{PUBLIC}/account-applications?$skip={}", i64::MAX);
+    let beyond = f.call(Method::GET, &far, None).await;
+    assert_eq!(beyond.status, 200, "{}", beyond.text);
+    assert_eq!(
+        (
+            beyond.json()["items"].clone(),
+            beyond.json()["view"]["next"].clone()
+        ),
+        (json!([]), Value::Null)
+    );
 }
