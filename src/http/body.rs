@@ -63,7 +63,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = BodyError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let declared = declared_type(&req);
+        let refused = refused_type(&req);
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 BodyError::TooLarge
@@ -74,7 +74,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(JsonBody(Value::Object(Default::default())));
         }
-        if let Some(given) = declared.filter(|t| !is_json(t)) {
+        if let Some(given) = refused {
             return Err(BodyError::NotJson(given));
         }
         let value: Value =
@@ -88,19 +88,31 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
-/// The request's media type without parameters, if it names one. A body without a
-/// `Content-Type` is read as JSON: some clients leave it out.
-fn declared_type(req: &Request) -> Option<String> {
+/// The request's media type without parameters, lower case, when it is not a JSON type. A
+/// body without a `Content-Type` is read as JSON: some clients leave it out.
+fn refused_type(req: &Request) -> Option<String> {
     let value = req.headers().get(axum::http::header::CONTENT_TYPE)?;
     let text = String::from_utf8_lossy(value.as_bytes());
     let essence = text.split(';').next().unwrap_or_default().trim();
-    Some(essence.to_ascii_lowercase())
+    (!is_json(essence)).then(|| essence.to_ascii_lowercase())
 }
 
-/// `application/json`, or a JSON-based type such as `application/merge-patch+json`.
+/// `application/json`, or a JSON-based type such as `application/merge-patch+json`, in any
+/// case.
 fn is_json(essence: &str) -> bool {
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let starts = |prefix: &str| {
+        essence
+            .get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+    };
+    let ends = |suffix: &str| {
+        essence
+            .len()
+            .checked_sub(suffix.len())
+            .and_then(|at| essence.get(at..))
+            .is_some_and(|s| s.eq_ignore_ascii_case(suffix))
+    };
+    essence.eq_ignore_ascii_case("application/json") || (starts("application/") && ends("+json"))
 }
 
 /// Used only when a handler takes `JsonBody` bare; API handlers take `Result<JsonBody, _>` and
@@ -108,5 +120,33 @@ fn is_json(essence: &str) -> bool {
 impl axum::response::IntoResponse for BodyError {
     fn into_response(self) -> axum::response::Response {
         crate::http::myq_external::MyqError::from(self).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_json;
+
+    #[test]
+    fn json_types_are_known_in_any_case_and_others_are_not() {
+        for json in [
+            "application/json",
+            "Application/JSON",
+            "application/merge-patch+json",
+            "APPLICATION/PROBLEM+JSON",
+        ] {
+            assert!(is_json(json), "{json}");
+        }
+        for other in [
+            "text/plain",
+            "multipart/form-data",
+            "application/x-www-form-urlencoded",
+            "text/json+json",
+            "+json",
+            "application/jso",
+            "",
+        ] {
+            assert!(!is_json(other), "{other}");
+        }
     }
 }

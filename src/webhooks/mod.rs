@@ -387,8 +387,13 @@ fn describe(e: &reqwest::Error) -> String {
 
 /// The body of a delivery: the event as the feed shows it, with its ledger.
 pub fn payload(event: &Event, ledger_no: &str, time_zone: &str) -> Vec<u8> {
-    let view = crate::http::admin::events::EventView::of(event.clone(), ledger_no, time_zone);
-    let mut json = serde_json::to_value(view).expect("an event serializes");
-    json["ledgerNo"] = ledger_no.into();
-    serde_json::to_vec(&json).expect("JSON serializes")
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Body<'a> {
+        #[serde(flatten)]
+        event: crate::http::admin::events::EventView,
+        ledger_no: &'a str,
+    }
+    let event = crate::http::admin::events::EventView::of(event.clone(), ledger_no, time_zone);
+    serde_json::to_vec(&Body { event, ledger_no }).expect("an event serializes")
 }

@@ -220,28 +220,15 @@ async fn authorizations_tell_sca_captures_reversals_cancellations_and_expiry() {
     split(&f, "s1", "p1").await;
     let capture = json!({"captureId": "c1", "sellerTransactionId": "tx-c1", "currency": "SEK",
         "monthlyBillingAmount": 0, "months": 0, "totalAmount": 40, "productName": "Sofa"});
-    let r = f
-        .post(
-            &format!("{AT}/split-authorizations/s1/captures/c1"),
-            capture,
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    created(&f, "/split-authorizations/s1/captures/c1", capture).await;
     let reversal = json!({"reversalId": "r1", "currency": "SEK", "amount": 15, "sellerTransactionId": "ret-1"});
-    let r = f
-        .post(
-            &format!("{AT}/split-authorizations/s1/captures/c1/reversals/r1"),
-            reversal,
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let r = f
-        .post(
-            &format!("{AT}/split-authorizations/s1/cancellations"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    created(
+        &f,
+        "/split-authorizations/s1/captures/c1/reversals/r1",
+        reversal,
+    )
+    .await;
+    created(&f, "/split-authorizations/s1/cancellations", json!({})).await;
     split(&f, "s2", "p2").await;
     f.app.clock.advance(time::Duration::days(31));
     assert_eq!(f.app.engine.sweep().await.unwrap().authorizations, 1);
@@ -285,18 +272,24 @@ async fn authorizations_tell_sca_captures_reversals_cancellations_and_expiry() {
     );
 }
 
+/// POST `body` to `path` under API D's ledger base, insisting on 201.
+async fn created(f: &Fixture, path: &str, body: Value) {
+    let r = f.post(&format!("{AT}{path}"), body).await;
+    assert_eq!(r.status, 201, "{path}: {}", r.text);
+}
+
 async fn pre_authorize(f: &Fixture, id: &str, amount: &str, sca: &str) {
-    let path = format!("{AT}/authentications/{id}");
-    let r = f.post(&path, pre_auth_body(amount, sca)).await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    created(
+        f,
+        &format!("/authentications/{id}"),
+        pre_auth_body(amount, sca),
+    )
+    .await;
 }
 
 async fn split(f: &Fixture, id: &str, pre_authorization: &str) {
     let body = json!({"splitAuthorizationId": id, "preAuthorizationId": pre_authorization});
-    let r = f
-        .post(&format!("{AT}/split-authorizations/{id}"), body)
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    created(f, &format!("/split-authorizations/{id}"), body).await;
 }
 
 /// The consumer answers `decision` on the SCA page of pre-authorization `id`.

@@ -50,10 +50,15 @@ async fn receiver(script: Vec<u16>) -> (String, Arc<Mutex<Inbox>>) {
     let app = axum::Router::new()
         .route("/hook", axum::routing::post(take))
         .with_state(inbox.clone());
+    (serve_hook(app).await, inbox)
+}
+
+/// Serves `app` on a free port of 127.0.0.1; its URL at `/hook`.
+async fn serve_hook(app: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, inbox)
+    url
 }
 
 /// alice (A1, limit 20) on a ledger that lets webhooks reach this machine.
@@ -391,9 +396,7 @@ async fn a_killed_process_leaves_its_deliveries_to_another_and_loses_none() {
     let app = axum::Router::new()
         .route("/hook", axum::routing::post(take))
         .with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let url = serve_hook(app).await;
 
     let db = TestDb::new();
     let fast = [
